@@ -1,0 +1,186 @@
+package domain
+
+import "time"
+
+// Student merges what Apogée says of one student (R08).
+type Student struct {
+	Code           string // cod_etu
+	IndividualCode string // cod_ind
+	INE            string
+	Email          string
+	LastName       string
+	FirstName1     string
+	FirstName2     string
+	BirthDate      time.Time
+	BirthPlace     string
+}
+
+// FirstNames joins the first names as printed ("Marie Hélène").
+func (s Student) FirstNames() string {
+	if s.FirstName2 == "" {
+		return s.FirstName1
+	}
+	return s.FirstName1 + " " + s.FirstName2
+}
+
+// FullName is "Prénoms NOM".
+func (s Student) FullName() string { return s.FirstNames() + " " + s.LastName }
+
+// Row is one student of a preview: identity, verdict, blockings and where the
+// attestation would go.
+type Row struct {
+	Student   Student
+	VETs      []string // keys of the VETs the student is in (R06: one row per student)
+	Verdict   Verdict
+	Session   int // session of the deciding result, -1 when none
+	Result    string
+	Mention   Mention
+	ECTS      string
+	Delivery  bool // R13
+	Blockings []Blocking
+	Eligible  bool
+	Reasons   []string
+	// Recipient is where the mail goes; RealRecipient the student's own address in
+	// test mode (R18).
+	Recipient     string
+	RealRecipient string
+	// Err is set when Apogée could not be read for this student (after retries).
+	Err string
+}
+
+// Mode is how attestations reach students.
+type Mode string
+
+const (
+	ModeMail      Mode = "mail"
+	ModeDigiposte Mode = "digiposte"
+)
+
+// Label in French.
+func (m Mode) Label() string {
+	if m == ModeDigiposte {
+		return "Digiposte"
+	}
+	return "courriel"
+}
+
+// CampaignState is where a campaign stands.
+type CampaignState string
+
+const (
+	CampaignRunning  CampaignState = "running"  // being worked through (or interrupted: resumed at start-up)
+	CampaignWaiting  CampaignState = "waiting"  // Digiposte: waiting for the next cycle
+	CampaignFinished CampaignState = "finished" // every entry reached a final state for now
+	CampaignFailed   CampaignState = "failed"   // stopped before sending (e.g. no signature)
+)
+
+// Label in French.
+func (s CampaignState) Label() string {
+	switch s {
+	case CampaignRunning:
+		return "en cours"
+	case CampaignWaiting:
+		return "en attente Digiposte"
+	case CampaignFinished:
+		return "terminée"
+	case CampaignFailed:
+		return "échouée"
+	}
+	return string(s)
+}
+
+// Campaign is one generation run (R03).
+type Campaign struct {
+	ID            string
+	Year          string
+	Component     Component
+	VDI           VDI
+	VETs          []VET
+	DiplomaLabel  string // R09, read once at launch
+	Mode          Mode
+	TestMode      bool
+	TestRecipient string
+	CreatedBy     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	FinishedAt    time.Time
+	State         CampaignState
+	Error         string // why it failed, when State is CampaignFailed
+	Counts        map[EntryState]int
+}
+
+// EntryState is a student's state within a campaign (DESIGN.md, per-student state).
+type EntryState string
+
+const (
+	EntryDiscovered EntryState = "discovered"
+	EntryExcluded   EntryState = "excluded" // not admitted, no verdict, blocked… (reason kept)
+	EntryEligible   EntryState = "eligible"
+	// mail mode
+	EntryRendered   EntryState = "rendered"
+	EntrySending    EntryState = "sending" // written just before the SMTP call
+	EntryMailed     EntryState = "mailed"
+	EntryMailFailed EntryState = "mail_failed"
+	// Digiposte mode
+	EntryAdhesionRequested EntryState = "adhesion_requested"
+	EntryVaultOpen         EntryState = "vault_open"
+	EntryVaultNotified     EntryState = "vault_notified"
+	EntryDeposited         EntryState = "deposited"
+	EntryVaultRefused      EntryState = "vault_refused"
+	EntryCancelled         EntryState = "cancelled" // résilié: final
+)
+
+// Label in French.
+func (s EntryState) Label() string {
+	switch s {
+	case EntryDiscovered:
+		return "découvert"
+	case EntryExcluded:
+		return "exclu"
+	case EntryEligible:
+		return "éligible"
+	case EntryRendered:
+		return "attestation générée"
+	case EntrySending:
+		return "envoi en cours"
+	case EntryMailed:
+		return "envoyé"
+	case EntryMailFailed:
+		return "échec d'envoi"
+	case EntryAdhesionRequested:
+		return "adhésion demandée"
+	case EntryVaultOpen:
+		return "coffre ouvert"
+	case EntryVaultNotified:
+		return "étudiant prévenu"
+	case EntryDeposited:
+		return "déposé"
+	case EntryVaultRefused:
+		return "coffre refusé"
+	case EntryCancelled:
+		return "résilié"
+	}
+	return string(s)
+}
+
+// Done reports whether the attestation has been delivered (R07: not relaunched).
+func (s EntryState) Done() bool { return s == EntryMailed || s == EntryDeposited }
+
+// Entry is one student of a campaign, with the preview row and its delivery state.
+type Entry struct {
+	Row
+	State     EntryState
+	Attempts  int
+	LastError string
+	Retryable bool // for EntryMailFailed: a later relaunch may succeed
+	MessageID string
+	UpdatedAt time.Time
+}
+
+// AuditRecord says who did what and when on a campaign.
+type AuditRecord struct {
+	At     time.Time
+	User   string
+	Action string
+	Detail string
+}

@@ -1,0 +1,189 @@
+package domain
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Settings are the engine's knobs, from the configuration.
+type Settings struct {
+	// Concurrency bounds the calls in flight towards Apogée and the sends in flight.
+	Concurrency int
+	// MaxAttempts per outside call for transient faults (1 = no retry).
+	MaxAttempts int
+	// Backoff is the first wait between attempts; it doubles each time.
+	Backoff time.Duration
+	// Mode is the delivery mode of new campaigns.
+	Mode Mode
+	// TestMode and TestRecipient: R18.
+	TestMode      bool
+	TestRecipient string
+	// University is the name printed in mails and on attestations.
+	University string
+	// Managers receive the "campaign created" mail (R17a).
+	Managers []string
+}
+
+// Deps are the engine's ports. Renderer, Mailer and Store may be nil for preview-only use.
+type Deps struct {
+	Apogee   Apogee
+	Store    Store
+	Renderer Renderer
+	Mailer   Mailer
+	Clock    Clock
+	Log      *slog.Logger
+}
+
+// Engine is the one core every front end (TUI, SSH, daemon, CLI) calls.
+type Engine struct {
+	apogee   Apogee
+	store    Store
+	renderer Renderer
+	mailer   Mailer
+	clock    Clock
+	log      *slog.Logger
+	settings Settings
+}
+
+// NewEngine wires an engine. Missing settings get their defaults.
+func NewEngine(d Deps, s Settings) *Engine {
+	if s.Concurrency <= 0 {
+		s.Concurrency = 8
+	}
+	if s.MaxAttempts <= 0 {
+		s.MaxAttempts = 4
+	}
+	if s.Backoff <= 0 {
+		s.Backoff = 200 * time.Millisecond
+	}
+	if s.Mode == "" {
+		s.Mode = ModeMail
+	}
+	if d.Clock == nil {
+		d.Clock = SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer,
+		clock: d.Clock, log: d.Log, settings: s}
+}
+
+// Settings returns the engine's settings (the UI shows test mode and mode).
+func (e *Engine) Settings() Settings { return e.settings }
+
+// retry runs fn until it succeeds, fails for a non-transient reason, or attempts run
+// out; waits double from Settings.Backoff. Business faults are never retried.
+func (e *Engine) retry(ctx context.Context, fn func() error) error {
+	wait := e.settings.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = fn(); err == nil || !IsTransient(err) || attempt >= e.settings.MaxAttempts {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// call is retry for a function returning a value.
+func call[T any](ctx context.Context, e *Engine, fn func() (T, error)) (T, error) {
+	var v T
+	err := e.retry(ctx, func() error {
+		var err error
+		v, err = fn()
+		return err
+	})
+	return v, err
+}
+
+// Components applies R02: the components the user may manage. None means no action.
+func (e *Engine) Components(ctx context.Context, user User) ([]Component, error) {
+	return call(ctx, e, func() ([]Component, error) { return e.apogee.Components(ctx, user.Code) })
+}
+
+// Years lists the open years (R03).
+func (e *Engine) Years(ctx context.Context, user User) ([]Year, error) {
+	if _, err := e.requireAnyRight(ctx, user); err != nil {
+		return nil, err
+	}
+	return call(ctx, e, func() ([]Year, error) { return e.apogee.OpenYears(ctx) })
+}
+
+// VDIs lists the VDIs offered for a component the user manages (R04).
+func (e *Engine) VDIs(ctx context.Context, user User, year, component string) ([]VDI, error) {
+	if _, err := e.requireComponent(ctx, user, component); err != nil {
+		return nil, err
+	}
+	if err := e.requireOpenYear(ctx, year); err != nil {
+		return nil, err
+	}
+	return call(ctx, e, func() ([]VDI, error) { return e.apogee.VDIs(ctx, year, component) })
+}
+
+// VETs lists the graduating VETs of a VDI of the user's component (R05).
+func (e *Engine) VETs(ctx context.Context, user User, year, component string, vdi VDI) ([]VET, error) {
+	if _, err := e.requireVDI(ctx, user, year, component, vdi); err != nil {
+		return nil, err
+	}
+	return call(ctx, e, func() ([]VET, error) { return e.apogee.VETs(ctx, year, vdi) })
+}
+
+func (e *Engine) requireAnyRight(ctx context.Context, user User) ([]Component, error) {
+	comps, err := e.Components(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	if len(comps) == 0 {
+		return nil, Forbidden(user, "aucune composante")
+	}
+	return comps, nil
+}
+
+func (e *Engine) requireComponent(ctx context.Context, user User, component string) (Component, error) {
+	comps, err := e.requireAnyRight(ctx, user)
+	if err != nil {
+		return Component{}, err
+	}
+	for _, c := range comps {
+		if c.Code == component {
+			return c, nil
+		}
+	}
+	return Component{}, Forbidden(user, "la composante "+component)
+}
+
+func (e *Engine) requireOpenYear(ctx context.Context, year string) error {
+	years, err := call(ctx, e, func() ([]Year, error) { return e.apogee.OpenYears(ctx) })
+	if err != nil {
+		return err
+	}
+	for _, y := range years {
+		if y.Code == year {
+			return nil
+		}
+	}
+	return Invalid("l'année %s n'est pas ouverte dans Apogée", year)
+}
+
+// requireVDI checks rights, year and that the VDI is offered for the component; it
+// returns the VDI with its label.
+func (e *Engine) requireVDI(ctx context.Context, user User, year, component string, vdi VDI) (VDI, error) {
+	vdis, err := e.VDIs(ctx, user, year, component)
+	if err != nil {
+		return VDI{}, err
+	}
+	for _, v := range vdis {
+		if v.Dip == vdi.Dip && v.Version == vdi.Version {
+			return v, nil
+		}
+	}
+	return VDI{}, Invalid("la VDI %s n'est pas proposée pour la composante %s en %s", vdi.Key(), component, year)
+}

@@ -1,0 +1,114 @@
+package domain
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Apogee is everything the engine reads from Apogée (web services and SQL).
+// Implementations wrap failures in *ExternalError so the engine can retry transient ones.
+type Apogee interface {
+	// OpenYears lists the years open in Apogée, newest first (ANNEE_UNI).
+	OpenYears(ctx context.Context) ([]Year, error)
+	// Components lists the components where the user holds TRAREF10 in domain RE (R02).
+	Components(ctx context.Context, userCode string) ([]Component, error)
+	// VDIs lists the diploma versions offered for a component and year (R04).
+	VDIs(ctx context.Context, year, component string) ([]VDI, error)
+	// VETs lists the graduating stage versions of a VDI for a year (R05).
+	VETs(ctx context.Context, year string, vdi VDI) ([]VET, error)
+	// Students lists the students registered in a VET (R06).
+	Students(ctx context.Context, year string, vdi VDI, vet VET) ([]StudentRef, error)
+	// Identity gives the student's identifiers and e-mail (R08). ErrNotFound if unknown.
+	Identity(ctx context.Context, studentCode string) (Identity, error)
+	// AdminInfo gives civil status and blockings (R08, R15).
+	AdminInfo(ctx context.Context, studentCode string) (AdminInfo, error)
+	// Contract gives the contract and VDI results of that diploma (R10); nil when none.
+	Contract(ctx context.Context, studentCode, year string, vdi VDI) (*Contract, error)
+	// DeliveryAuthorised tells whether RESULTAT_VDI.tem_dlv_aut_vdi = 'O' for an
+	// admission session of that student, diploma and year (R13).
+	DeliveryAuthorised(ctx context.Context, individualCode, year string, vdi VDI) (bool, error)
+	// OfficialLabel gives the diploma's official label (R09).
+	OfficialLabel(ctx context.Context, year string, vdi VDI) (string, error)
+	// Signature gives the configured signer and their decrypted image (R16).
+	Signature(ctx context.Context) (Signature, error)
+}
+
+// Attestation is everything printed on one attestation de réussite.
+type Attestation struct {
+	Student      Student
+	DiplomaLabel string // R09
+	YearLabel    string // "2024-2025"
+	Mention      Mention
+	ECTS         string
+	Signature    Signature
+	IssuedAt     time.Time
+}
+
+// Renderer turns an attestation into a PDF.
+type Renderer interface {
+	Render(w io.Writer, a Attestation) error
+}
+
+// MailKind is one of the four mails of R17.
+type MailKind string
+
+const (
+	MailCampaignCreated  MailKind = "campaign_created"  // R17a, to managers
+	MailCampaignFinished MailKind = "campaign_finished" // R17b, to the launcher
+	MailVaultOpened      MailKind = "vault_opened"      // R17c, to the student
+	MailAttestation      MailKind = "attestation"       // R17d, to the student
+)
+
+// Mail is one message to send. The mailer owns the templates; Data feeds them.
+type Mail struct {
+	Kind        MailKind
+	CampaignID  string
+	StudentCode string // empty for manager mails
+	// To is where the mail goes; RealTo, in test mode, where it would have gone (R18).
+	To     string
+	RealTo string
+	Data   MailData
+	// Attachment, for MailAttestation: the PDF.
+	AttachmentName string
+	Attachment     []byte
+}
+
+// MailData is what the templates may print.
+type MailData struct {
+	University   string
+	StudentName  string
+	DiplomaLabel string
+	YearLabel    string
+	Campaign     Campaign
+	Counts       map[EntryState]int
+	TestMode     bool
+	RealTo       string
+}
+
+// Mailer sends mails. A failure is an *ExternalError: ErrTransient for SMTP 4xx and
+// network trouble (retry later), ErrPermanent for 5xx (with the server's reason in Msg).
+type Mailer interface {
+	Send(ctx context.Context, m Mail) error
+}
+
+// Store keeps campaigns, their entries and their audit logs. Every write is durable
+// when the call returns.
+type Store interface {
+	CreateCampaign(c *Campaign) error // assigns c.ID
+	UpdateCampaign(c Campaign) error
+	Campaign(id string) (Campaign, error) // ErrNotFound if absent
+	Campaigns() ([]Campaign, error)       // newest first
+	PutEntries(campaignID string, entries []Entry) error
+	Entries(campaignID string) ([]Entry, error) // sorted by student code
+	AppendAudit(campaignID string, r AuditRecord) error
+	Audit(campaignID string) ([]AuditRecord, error) // oldest first
+}
+
+// Clock gives the time; tests fix it.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
