@@ -31,6 +31,8 @@ type Deps struct {
 	Store    Store
 	Renderer Renderer
 	Mailer   Mailer
+	Vault    Vault // Digiposte; nil in mail-only setups
+	Hub      Hub   // HubEE; nil when not configured
 	Clock    Clock
 	Log      *slog.Logger
 }
@@ -41,6 +43,8 @@ type Engine struct {
 	store    Store
 	renderer Renderer
 	mailer   Mailer
+	vault    Vault
+	hub      Hub
 	clock    Clock
 	log      *slog.Logger
 	settings Settings
@@ -66,7 +70,7 @@ func NewEngine(d Deps, s Settings) *Engine {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer,
+	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, hub: d.Hub,
 		clock: d.Clock, log: d.Log, settings: s}
 }
 

@@ -11,8 +11,9 @@ import (
 
 // User is an authenticated Apogée user (COD_UTI).
 type User struct {
-	Code string
-	Name string
+	Code  string
+	Name  string
+	Email string // UTILISATEUR.ADR_MAIL_UTI, for the "campaign finished" mail (R17b)
 }
 
 // Year is an academic year of Apogée (ANNEE_UNI). Code "2024" means 2024-2025.
