@@ -1,0 +1,702 @@
+package domain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LaunchOptions override the settings for one campaign.
+type LaunchOptions struct {
+	// Mode overrides Settings.Mode when not empty.
+	Mode Mode
+	// TestMode forces test mode on (CLI --test-mode). It cannot turn off a test mode
+	// set in the configuration.
+	TestMode bool
+	// TestRecipient overrides Settings.TestRecipient when not empty.
+	TestRecipient string
+	// Concurrency overrides Settings.Concurrency (sends in flight) when > 0.
+	Concurrency int
+}
+
+// ErrNoSignature: the president's signature is missing or cannot be decrypted (R16).
+var ErrNoSignature = errors.New("signature du président introuvable ou illisible")
+
+var errNoStore = errors.New("aucune base hypercerts n'est configurée")
+
+// Audit actions.
+const (
+	AuditLaunch    = "lancement"
+	AuditRelaunch  = "relance"
+	AuditResume    = "reprise"
+	AuditFinish    = "fin"
+	AuditFail      = "échec"
+	AuditInterrupt = "interruption"
+	AuditMail      = "courriel"
+)
+
+// notifyMarker ends the launch and relaunch audit details: the address of the "campaign
+// finished" mail (R17b), read back by Resume after a restart.
+const notifyMarker = " ; fin notifiée à "
+
+// systemUser is the audit user of what the engine does on its own (Resume).
+const systemUser = "hypercerts"
+
+// Launch creates a campaign and starts working through it (R03, R07, R13–R18). It
+// checks the user's rights and the request, reads the signature first (R16: missing
+// or unreadable, the campaign is recorded as failed and nothing is sent), reads the
+// official label (R09), assesses every student (the preview), stores the campaign
+// with one entry per student (excluded with reasons, or eligible), mails the managers
+// (R17a), and returns. The students are then worked through in the background, on the
+// engine's context: the caller's ctx only bounds the steps before Launch returns.
+// Follow with Watch or Wait.
+func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts LaunchOptions) (Campaign, error) {
+	if e.store == nil {
+		return Campaign{}, errNoStore
+	}
+	mode := e.settings.Mode
+	if opts.Mode != "" {
+		mode = opts.Mode
+	}
+	if mode != ModeMail && mode != ModeDigiposte {
+		return Campaign{}, Invalid("mode de diffusion %q inconnu (courriel ou digiposte)", mode)
+	}
+	if mode == ModeMail && (e.renderer == nil || e.mailer == nil) {
+		return Campaign{}, errors.New("envoi par courriel impossible : générateur PDF ou serveur de courriel non configuré")
+	}
+	testMode := e.settings.TestMode || opts.TestMode
+	testRecipient := firstNonEmpty(opts.TestRecipient, e.settings.TestRecipient)
+	if testMode && testRecipient == "" {
+		return Campaign{}, Invalid("mode test sans adresse de test : renseignez delivery.test_recipient")
+	}
+	if e.shuttingDown() {
+		return Campaign{}, ErrShutdown
+	}
+	comp, err := e.requireComponent(ctx, user, req.Component)
+	if err != nil {
+		return Campaign{}, err
+	}
+	vdi, vets, err := e.resolve(ctx, user, req)
+	if err != nil {
+		return Campaign{}, err
+	}
+	now := e.clock.Now()
+	camp := Campaign{Year: req.Year, Component: comp, VDI: vdi, VETs: vets, Mode: mode,
+		TestMode: testMode, CreatedBy: user.Code, CreatedAt: now, UpdatedAt: now, State: CampaignRunning}
+	if testMode {
+		camp.TestRecipient = testRecipient
+	}
+
+	sig, err := e.signature(ctx) // R16, before anything else
+	if err != nil {
+		return e.failEarly(user, camp, err)
+	}
+	label, err := call(ctx, e, func() (string, error) { return e.apogee.OfficialLabel(ctx, req.Year, vdi) })
+	if err == nil && strings.TrimSpace(label) == "" {
+		err = errors.New("libellé vide")
+	}
+	if err != nil {
+		return e.failEarly(user, camp, fmt.Errorf("libellé officiel du diplôme %s (R09) illisible : %w ; aucune attestation n'a été envoyée", vdi.Key(), err))
+	}
+	camp.DiplomaLabel = label
+
+	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets})
+	if err != nil {
+		return Campaign{}, err // nothing recorded, nothing sent
+	}
+	entries := make([]Entry, len(rows))
+	for i, row := range rows {
+		entries[i] = newEntry(row, camp, now)
+	}
+	camp.Counts = countStates(entries)
+	if err := e.store.CreateCampaign(&camp); err != nil {
+		return Campaign{}, fmt.Errorf("enregistrement de la campagne : %w", err)
+	}
+	if err := e.store.PutEntries(camp.ID, entries); err != nil {
+		return e.markFailed(camp, user.Code, fmt.Errorf("enregistrement des étudiants de la campagne : %w", err))
+	}
+	eligible := camp.Counts[EntryEligible]
+	detail := fmt.Sprintf("%s %s, %d étudiants dont %d éligibles, diffusion par %s", vdi.Key(), AcademicYearLabel(req.Year),
+		len(entries), eligible, mode.Label())
+	if testMode {
+		detail += ", mode test vers " + testRecipient
+	}
+	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditLaunch, Detail: detail + notifyMarker + user.Email}); err != nil {
+		return e.markFailed(camp, user.Code, fmt.Errorf("journal de la campagne : %w", err))
+	}
+	e.log.Info("campagne créée", "campagne", camp.ID, "utilisateur", user.Code, "étudiants", len(entries), "éligibles", eligible, "mode_test", testMode)
+
+	e.mailManagers(ctx, camp) // R17a: after the campaign is recorded
+
+	if mode == ModeDigiposte { // worked through by the Digiposte cycle (R19–R22)
+		camp.State, camp.UpdatedAt = CampaignWaiting, e.clock.Now()
+		if err := e.store.UpdateCampaign(camp); err != nil {
+			return camp, err
+		}
+		return camp, nil
+	}
+	concurrency := e.settings.Concurrency
+	if opts.Concurrency > 0 {
+		concurrency = opts.Concurrency
+	}
+	if err := e.startRun(camp, entries, sig, user.Code, user.Email, concurrency, false); err != nil {
+		return camp, err
+	}
+	return camp, nil
+}
+
+// Relaunch works again through the students of a campaign whose attestation has not
+// been delivered (R07): mail failed (whatever the reason), and any left eligible,
+// rendered or sending. Excluded students stay excluded; mailed ones are never resent.
+func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) error {
+	camp, err := e.campaignFor(ctx, user, campaignID)
+	if err != nil {
+		return err
+	}
+	if camp.Mode != ModeMail {
+		return Invalid("la campagne %s est diffusée par Digiposte : le cycle Digiposte la reprend", camp.ID)
+	}
+	if e.renderer == nil || e.mailer == nil {
+		return errors.New("envoi par courriel impossible : générateur PDF ou serveur de courriel non configuré")
+	}
+	if e.shuttingDown() {
+		return ErrShutdown
+	}
+	if e.isActive(camp.ID) {
+		return Invalid("la campagne %s est déjà en cours", camp.ID)
+	}
+	entries, err := e.store.Entries(camp.ID)
+	if err != nil {
+		return err
+	}
+	todo := 0
+	for _, en := range entries {
+		if relaunchable(en.State) {
+			todo++
+		}
+	}
+	now := e.clock.Now()
+	if todo == 0 {
+		if len(entries) == 0 && camp.State == CampaignFailed {
+			return Invalid("la campagne %s a échoué avant la lecture des étudiants (%s) : lancez-en une nouvelle", camp.ID, camp.Error)
+		}
+		return e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch, Detail: "rien à relancer : toutes les attestations ont été envoyées"})
+	}
+	sig, err := e.signature(ctx) // R16
+	if err != nil {
+		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditFail, Detail: err.Error()})
+		return err
+	}
+	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch,
+		Detail: fmt.Sprintf("%d étudiants à envoyer", todo) + notifyMarker + user.Email}); err != nil {
+		return err
+	}
+	camp.State, camp.Error, camp.UpdatedAt, camp.FinishedAt = CampaignRunning, "", now, time.Time{}
+	if err := e.store.UpdateCampaign(camp); err != nil {
+		return err
+	}
+	e.log.Info("campagne relancée", "campagne", camp.ID, "utilisateur", user.Code, "à_envoyer", todo)
+	return e.startRun(camp, entries, sig, user.Code, user.Email, e.settings.Concurrency, true)
+}
+
+// Resume restarts, at start-up, every mail campaign left running (crash, Ctrl-C,
+// Shutdown). Entries left "sending" are sent again: duplicates are at most the sends
+// that were in flight, and the deterministic Message-ID lets receivers drop them.
+// Failed sends are not retried (that is Relaunch). It returns the number of campaigns
+// resumed.
+func (e *Engine) Resume(ctx context.Context) (int, error) {
+	if e.store == nil {
+		return 0, errNoStore
+	}
+	if e.renderer == nil || e.mailer == nil {
+		return 0, nil
+	}
+	if e.shuttingDown() {
+		return 0, ErrShutdown
+	}
+	list, err := e.store.Campaigns()
+	if err != nil {
+		return 0, err
+	}
+	var (
+		sig    Signature
+		sigErr error
+		read   bool
+		n      int
+		errs   []error
+	)
+	for _, camp := range list {
+		if camp.State != CampaignRunning || camp.Mode != ModeMail || e.isActive(camp.ID) {
+			continue
+		}
+		if !read { // once for all the campaigns
+			sig, sigErr = e.signature(ctx)
+			read = true
+		}
+		now := e.clock.Now()
+		if sigErr != nil { // left running: resumed at the next start once fixed
+			_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditFail, Detail: "reprise impossible : " + sigErr.Error()})
+			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, sigErr))
+			continue
+		}
+		entries, err := e.store.Entries(camp.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+			continue
+		}
+		audit, _ := e.store.Audit(camp.ID)
+		sending := 0
+		for _, en := range entries {
+			if en.State == EntrySending {
+				sending++
+			}
+		}
+		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume,
+			Detail: fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)})
+		e.log.Info("campagne reprise", "campagne", camp.ID, "envois_interrompus", sending)
+		user, notify := launcher(camp, audit)
+		if err := e.startRun(camp, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
+			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// Campaigns lists the campaigns of the components the user manages, newest first (R02).
+func (e *Engine) Campaigns(ctx context.Context, user User) ([]Campaign, error) {
+	if e.store == nil {
+		return nil, errNoStore
+	}
+	comps, err := e.requireAnyRight(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	all, err := e.store.Campaigns()
+	if err != nil {
+		return nil, err
+	}
+	var mine []Campaign
+	for _, c := range all {
+		for _, comp := range comps {
+			if c.Component.Code == comp.Code {
+				mine = append(mine, e.live(c))
+				break
+			}
+		}
+	}
+	return mine, nil
+}
+
+// Campaign gives one campaign of a component the user manages (R02).
+func (e *Engine) Campaign(ctx context.Context, user User, id string) (Campaign, error) {
+	c, err := e.campaignFor(ctx, user, id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	return e.live(c), nil
+}
+
+// Entries gives a campaign's students and their states, sorted by student code (R02).
+func (e *Engine) Entries(ctx context.Context, user User, id string) ([]Entry, error) {
+	if _, err := e.campaignFor(ctx, user, id); err != nil {
+		return nil, err
+	}
+	return e.store.Entries(id)
+}
+
+// Audit gives a campaign's audit log, oldest first (R02).
+func (e *Engine) Audit(ctx context.Context, user User, id string) ([]AuditRecord, error) {
+	if _, err := e.campaignFor(ctx, user, id); err != nil {
+		return nil, err
+	}
+	return e.store.Audit(id)
+}
+
+// campaignFor reads a campaign and checks the user manages its component.
+func (e *Engine) campaignFor(ctx context.Context, user User, id string) (Campaign, error) {
+	if e.store == nil {
+		return Campaign{}, errNoStore
+	}
+	// Rights first: a user without rights learns nothing, not even whether id exists.
+	if _, err := e.requireAnyRight(ctx, user); err != nil {
+		return Campaign{}, err
+	}
+	c, err := e.store.Campaign(id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	if _, err := e.requireComponent(ctx, user, c.Component.Code); err != nil {
+		return Campaign{}, err
+	}
+	return c, nil
+}
+
+// live overlays the counts of a campaign being worked through.
+func (e *Engine) live(c Campaign) Campaign {
+	rs := e.runs()
+	rs.mu.Lock()
+	r := rs.active[c.ID]
+	rs.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		c.Counts = r.snapshot(e.clock.Now()).Counts
+		r.mu.Unlock()
+	}
+	return c
+}
+
+// signature reads the president's signature (R16).
+func (e *Engine) signature(ctx context.Context) (Signature, error) {
+	sig, err := call(ctx, e, func() (Signature, error) { return e.apogee.Signature(ctx) })
+	if err == nil && len(sig.Image) == 0 {
+		err = errors.New("image de signature vide")
+	}
+	if err != nil {
+		return Signature{}, fmt.Errorf("%w (R16) : %v ; vérifiez le code du signataire et la clé de déchiffrement dans la configuration ; aucune attestation n'a été envoyée", ErrNoSignature, err)
+	}
+	return sig, nil
+}
+
+// failEarly records a campaign stopped before any student was read or sent.
+func (e *Engine) failEarly(user User, camp Campaign, cause error) (Campaign, error) {
+	camp.State, camp.Error = CampaignFailed, cause.Error()
+	camp.FinishedAt = camp.CreatedAt
+	if err := e.store.CreateCampaign(&camp); err != nil {
+		return Campaign{}, errors.Join(cause, err)
+	}
+	_ = e.store.AppendAudit(camp.ID, AuditRecord{At: camp.CreatedAt, User: user.Code, Action: AuditFail, Detail: cause.Error()})
+	e.log.Error("campagne arrêtée avant tout envoi", "campagne", camp.ID, "erreur", cause)
+	return camp, cause
+}
+
+// markFailed records a campaign that could not be set up.
+func (e *Engine) markFailed(camp Campaign, user string, cause error) (Campaign, error) {
+	camp.State, camp.Error, camp.UpdatedAt = CampaignFailed, cause.Error(), e.clock.Now()
+	_ = e.store.UpdateCampaign(camp)
+	_ = e.store.AppendAudit(camp.ID, AuditRecord{At: camp.UpdatedAt, User: user, Action: AuditFail, Detail: cause.Error()})
+	return camp, cause
+}
+
+// newEntry turns a preview row into a campaign entry.
+func newEntry(row Row, camp Campaign, now time.Time) Entry {
+	en := Entry{Row: row, State: EntryExcluded, UpdatedAt: now}
+	if row.Eligible && camp.Mode == ModeMail && row.Student.Email == "" {
+		en.Eligible = false
+		en.Reasons = append(en.Reasons, ReasonNoEmail)
+	}
+	if en.Eligible {
+		en.State = EntryEligible
+	}
+	en.Recipient, en.RealRecipient = "", ""
+	if row.Student.Email != "" { // R18, from the campaign's own test mode
+		en.Recipient, en.RealRecipient = Recipient(row.Student.Email, camp.TestMode, camp.TestRecipient)
+	}
+	return en
+}
+
+func countStates(entries []Entry) map[EntryState]int {
+	counts := map[EntryState]int{}
+	for _, en := range entries {
+		counts[en.State]++
+	}
+	return counts
+}
+
+// resumable: worked through by a launch or a resume.
+func resumable(s EntryState) bool {
+	return s == EntryEligible || s == EntryRendered || s == EntrySending
+}
+
+// relaunchable: not delivered and not excluded (R07).
+func relaunchable(s EntryState) bool { return resumable(s) || s == EntryMailFailed }
+
+// launcher finds who last launched or relaunched the campaign, and their address.
+func launcher(c Campaign, audit []AuditRecord) (user, notify string) {
+	user = c.CreatedBy
+	for _, r := range audit {
+		if r.Action != AuditLaunch && r.Action != AuditRelaunch {
+			continue
+		}
+		if i := strings.LastIndex(r.Detail, notifyMarker); i >= 0 {
+			user, notify = r.User, r.Detail[i+len(notifyMarker):]
+		}
+	}
+	return user, notify
+}
+
+func (e *Engine) shuttingDown() bool {
+	rs := e.runs()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.closed
+}
+
+func (e *Engine) isActive(id string) bool {
+	rs := e.runs()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.active[id] != nil
+}
+
+// startRun registers a run and starts its workers in the background.
+func (e *Engine) startRun(camp Campaign, entries []Entry, sig Signature, user, notify string, concurrency int, relaunch bool) error {
+	var todo []Entry
+	for _, en := range entries {
+		if resumable(en.State) || (relaunch && en.State == EntryMailFailed) {
+			todo = append(todo, en)
+		}
+	}
+	r := newCampaignRun(camp, entries, todo, e.clock.Now())
+	r.sig, r.user, r.notify, r.concurrency = sig, user, notify, max(concurrency, 1)
+	rs := e.runs()
+	rs.mu.Lock()
+	if rs.closed {
+		rs.mu.Unlock()
+		return ErrShutdown
+	}
+	if rs.active[camp.ID] != nil {
+		rs.mu.Unlock()
+		return Invalid("la campagne %s est déjà en cours", camp.ID)
+	}
+	rs.active[camp.ID] = r
+	rs.wg.Add(1)
+	rs.mu.Unlock()
+	go e.work(rs, r)
+	return nil
+}
+
+// work sends the run's entries with r.concurrency sends in flight, then ends the run.
+func (e *Engine) work(rs *campaignRuns, r *campaignRun) {
+	defer rs.wg.Done()
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		fatal    error // written once, read after wg.Wait
+		failed   = make(chan struct{})
+		failOnce sync.Once
+	)
+	for range min(r.concurrency, max(len(r.todo), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := e.deliver(rs.base, r, &r.todo[i]); err != nil {
+					failOnce.Do(func() {
+						fatal = err
+						close(failed)
+					})
+				}
+			}
+		}()
+	}
+	interrupted := false
+feed:
+	for i := range r.todo {
+		select { // a stop wins over a free worker
+		case <-rs.stop:
+			interrupted = true
+			break feed
+		case <-failed:
+			break feed
+		default:
+		}
+		select {
+		case <-rs.stop:
+			interrupted = true
+			break feed
+		case <-failed:
+			break feed
+		case jobs <- i:
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if rs.base.Err() != nil {
+		interrupted = true
+	}
+	e.endRun(rs, r, interrupted, fatal)
+}
+
+// deliver renders and mails one attestation. Each state is stored before the next
+// outside action; it returns an error only when the store cannot be written.
+func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
+	camp := r.camp
+	from := en.State
+	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
+
+	var pdf bytes.Buffer
+	a := Attestation{Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
+		Mention: en.Mention, ECTS: en.ECTS, Signature: r.sig, IssuedAt: e.clock.Now()}
+	if err := e.renderer.Render(&pdf, a); err != nil {
+		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
+	}
+	// "rendered" is shown, not stored: no outside action happens before "sending" is.
+	r.update(e.clock.Now(), func(p *Progress) { p.move(from, EntryRendered) })
+	from = EntryRendered
+
+	to, realTo := Recipient(en.Student.Email, camp.TestMode, camp.TestRecipient) // R18
+	en.Recipient, en.RealRecipient = to, realTo
+	if to == "" {
+		return e.setState(r, en, from, EntryMailFailed, ReasonNoEmail, false)
+	}
+	en.Attempts++
+	if err := e.setState(r, en, from, EntrySending, en.LastError, en.Retryable); err != nil {
+		return err
+	}
+	if camp.TestMode {
+		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
+			"destinataire_réel", realTo, "envoyée_à", to)
+	}
+	m := Mail{Kind: MailAttestation, CampaignID: camp.ID, StudentCode: en.Student.Code, To: to, RealTo: realTo,
+		Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,
+			YearLabel: AcademicYearLabel(camp.Year), Campaign: camp, TestMode: camp.TestMode, RealTo: realTo},
+		AttachmentName: "attestation-reussite-" + en.Student.Code + ".pdf", Attachment: pdf.Bytes()}
+	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
+	if err != nil && ctx.Err() != nil {
+		return nil // hard stop: we do not know whether it left; stays "sending" for Resume
+	}
+	if err != nil {
+		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
+		return e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
+	}
+	return e.setState(r, en, EntrySending, EntryMailed, "", false)
+}
+
+// setState stores the entry in its new state, then accounts for it in the progress.
+func (e *Engine) setState(r *campaignRun, en *Entry, from, to EntryState, lastError string, retryable bool) error {
+	now := e.clock.Now()
+	en.State, en.LastError, en.Retryable, en.UpdatedAt = to, lastError, retryable, now
+	if err := e.store.PutEntries(r.camp.ID, []Entry{*en}); err != nil {
+		msg := fmt.Sprintf("base non modifiable, campagne suspendue : %v", err)
+		r.update(now, func(p *Progress) { p.addError(msg) })
+		return errors.New(msg)
+	}
+	final := to == EntryMailed || to == EntryMailFailed
+	r.update(now, func(p *Progress) {
+		p.move(from, to)
+		if final {
+			p.Processed++
+		}
+		if to == EntryMailFailed {
+			p.addError(en.Student.Code + " : " + lastError)
+		}
+	})
+	if final {
+		e.saveCounts(r, false)
+	}
+	return nil
+}
+
+// saveCounts stores the campaign's counts, at most every 2 seconds unless forced, so
+// that listings show a fair picture of a running campaign after a crash.
+func (e *Engine) saveCounts(r *campaignRun, force bool) {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	now := e.clock.Now()
+	r.mu.Lock()
+	if !force && now.Sub(r.lastSave) < 2*time.Second {
+		r.mu.Unlock()
+		return
+	}
+	r.lastSave = now
+	counts := r.snapshot(now).Counts
+	r.mu.Unlock()
+	c, err := e.store.Campaign(r.camp.ID)
+	if err != nil {
+		return
+	}
+	c.Counts, c.UpdatedAt = counts, now
+	if err := e.store.UpdateCampaign(c); err != nil {
+		e.log.Warn("mise à jour des compteurs", "campagne", r.camp.ID, "erreur", err)
+	}
+}
+
+// endRun records how the run ended, mails the launcher (R17b) and closes the watchers.
+func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fatal error) {
+	// Leave the active set before the watchers and waiters are released, so that
+	// what they do next (Relaunch, Watch) sees the stored outcome.
+	inactive := func() {
+		rs.mu.Lock()
+		delete(rs.active, r.camp.ID)
+		rs.mu.Unlock()
+	}
+	now := e.clock.Now()
+	id := r.camp.ID
+	if interrupted || fatal != nil {
+		e.saveCounts(r, true)
+		detail := "arrêt du programme : reprise au prochain démarrage"
+		if fatal != nil {
+			detail = fatal.Error()
+		}
+		_ = e.store.AppendAudit(id, AuditRecord{At: now, User: systemUser, Action: AuditInterrupt, Detail: detail})
+		e.log.Warn("campagne interrompue", "campagne", id, "raison", detail)
+		inactive()
+		r.end(now, func(p *Progress) {
+			p.Interrupted = true
+			if fatal != nil {
+				p.Err = fatal.Error()
+			}
+		})
+		return
+	}
+	c, err := e.store.Campaign(id)
+	if err != nil {
+		c = r.camp
+	}
+	entries, err := e.store.Entries(id)
+	if err == nil {
+		c.Counts = countStates(entries)
+	}
+	c.State, c.Error, c.UpdatedAt, c.FinishedAt = CampaignFinished, "", now, now
+	if err := e.store.UpdateCampaign(c); err != nil {
+		e.log.Error("fin de campagne non enregistrée", "campagne", id, "erreur", err)
+	}
+	summary := fmt.Sprintf("%d envoyées, %d en échec, %d exclues", c.Counts[EntryMailed], c.Counts[EntryMailFailed], c.Counts[EntryExcluded])
+	_ = e.store.AppendAudit(id, AuditRecord{At: now, User: r.user, Action: AuditFinish, Detail: summary})
+	e.log.Info("campagne terminée", "campagne", id, "envoyées", c.Counts[EntryMailed], "échecs", c.Counts[EntryMailFailed], "exclues", c.Counts[EntryExcluded])
+
+	if r.notify != "" { // R17b
+		m := Mail{Kind: MailCampaignFinished, CampaignID: id, To: r.notify,
+			Data: MailData{University: e.settings.University, DiplomaLabel: c.DiplomaLabel, YearLabel: AcademicYearLabel(c.Year),
+				Campaign: c, Counts: c.Counts, TestMode: c.TestMode}}
+		e.sendManagerMail(rs.base, id, m)
+	}
+	inactive()
+	r.end(now, func(p *Progress) {
+		p.State = CampaignFinished
+		p.Counts = c.Counts
+	})
+}
+
+// mailManagers sends the "campaign created" mail to every manager (R17a).
+func (e *Engine) mailManagers(ctx context.Context, c Campaign) {
+	if e.mailer == nil {
+		return
+	}
+	for _, to := range e.settings.Managers {
+		m := Mail{Kind: MailCampaignCreated, CampaignID: c.ID, To: to,
+			Data: MailData{University: e.settings.University, DiplomaLabel: c.DiplomaLabel, YearLabel: AcademicYearLabel(c.Year),
+				Campaign: c, Counts: c.Counts, TestMode: c.TestMode}}
+		e.sendManagerMail(ctx, c.ID, m)
+	}
+}
+
+// sendManagerMail sends a mail to a manager; a failure is logged and audited, and
+// stops nothing.
+func (e *Engine) sendManagerMail(ctx context.Context, id string, m Mail) {
+	if e.mailer == nil {
+		return
+	}
+	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
+	if err != nil {
+		e.log.Warn("courriel aux gestionnaires non envoyé", "campagne", id, "type", m.Kind, "à", m.To, "erreur", err)
+		_ = e.store.AppendAudit(id, AuditRecord{At: e.clock.Now(), User: systemUser, Action: AuditMail,
+			Detail: fmt.Sprintf("courriel %s à %s non envoyé : %v", m.Kind, m.To, err)})
+	}
+}
