@@ -251,7 +251,7 @@ type runEnv struct {
 	engine *domain.Engine
 }
 
-func openRunStore(t *testing.T, path string) *store.Store {
+func openRunStore(t testing.TB, path string) *store.Store {
 	t.Helper()
 	s, err := store.Open(path, time.Second)
 	if err != nil {
@@ -261,7 +261,7 @@ func openRunStore(t *testing.T, path string) *store.Store {
 	return s
 }
 
-func newRunEnv(t *testing.T, students []runStudent, tweak func(*domain.Settings, *domain.Deps)) *runEnv {
+func newRunEnv(t testing.TB, students []runStudent, tweak func(*domain.Settings, *domain.Deps)) *runEnv {
 	t.Helper()
 	env := &runEnv{apogee: newRunApogee(students), mailer: newRunMailer(),
 		store: openRunStore(t, filepath.Join(t.TempDir(), "hypercerts.db"))}
