@@ -1,0 +1,247 @@
+package render
+
+import (
+	_ "embed"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/go-pdf/fpdf"
+)
+
+// The attestation is set in DejaVu Sans (Bitstream Vera / Arev licence, see
+// fonts/LICENSE): it covers Latin, Latin Extended A/B and Latin Extended Additional
+// (Vietnamese), so Ł, Ş, ễ, œ and ’ all print. The files are embedded unmodified.
+//
+// Only the regular face is embedded: bold is drawn by stroking the outline
+// (text rendering mode 2), which costs nothing, where a second face would double
+// the font work and add ~13 KB to every PDF.
+//
+//go:embed fonts/DejaVuSans.ttf
+var dejaVuSans []byte
+
+// fontFamily is the name the documents use for DejaVu Sans.
+const fontFamily = "dejavu"
+
+// Why this file exists: fpdf parses a TrueType font in AddUTF8FontFromBytes (cmap,
+// widths of 65,536 code points, then a JSON encoding of them all to make an id).
+// Done for every document that costs more than the rest of the page. So the font is
+// parsed once per process into a prototype document, and each new document receives a
+// copy of that parsed definition, with its own set of used runes and its own reader
+// for the subsetting fpdf does when it writes the file (GenerateCutFont starts from
+// the raw bytes and resets all its state, so nothing parsed is shared mutably).
+//
+// fpdf keeps these structures unexported; they are reached with reflect and unsafe,
+// after checking their shape (fields, kinds) against what v0.9.0 has. If a future
+// fpdf changes them, fastFonts is false and every document falls back to
+// AddUTF8FontFromBytes: slower, same bytes (TestFastPathSameBytes).
+//
+// Two sizes of the font are prepared. "latin" is DejaVu Sans cut (with fpdf's own
+// UTF8CutFont) to the scripts French and European names use, so the per-document
+// subsetting walks ~900 glyphs instead of ~6,000. "full" is the whole font, used only
+// for a document with a character outside that cut (Greek, Cyrillic…).
+
+// latinRanges is the repertoire of the "latin" cut.
+var latinRanges = [][2]rune{
+	{0x0020, 0x007E}, // Basic Latin
+	{0x00A0, 0x024F}, // Latin-1 Supplement, Latin Extended-A and -B
+	{0x02B0, 0x02FF}, // spacing modifier letters (ʼ ˆ ˜)
+	{0x0300, 0x036F}, // combining marks left after NFC
+	{0x1E00, 0x1EFF}, // Latin Extended Additional (Vietnamese)
+	{0x2000, 0x206F}, // general punctuation (’ – — … « » spaces)
+	{0x20AC, 0x20AC}, // €
+	{0x2116, 0x2116}, // №
+}
+
+// preparedFont is one parsed font, ready to be handed to new documents.
+type preparedFont struct {
+	ttf []byte // the TrueType bytes fpdf subsets from
+	key string // fpdf's key in its font map
+	def reflect.Value
+	// widths by code point, shared read-only (fpdf's Cw); covers tells what prints.
+	widths []int
+}
+
+func (p *preparedFont) covers(r rune) bool {
+	return r >= 0 && int(r) < len(p.widths) && p.widths[r] != 0
+}
+
+var (
+	fontsOnce sync.Once
+	fontsErr  error
+	latinFont *preparedFont
+	fullFont  *preparedFont
+	fastFonts bool // the reflective fast path is usable
+)
+
+// loadFonts prepares both font sets once per process.
+func loadFonts() error {
+	fontsOnce.Do(func() {
+		var sb strings.Builder
+		for _, rg := range latinRanges {
+			for r := rg[0]; r <= rg[1]; r++ {
+				sb.WriteRune(r)
+			}
+		}
+		cutset := sb.String()
+		fastFonts = fpdfShapeOK()
+		if latinFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, cutset)); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans (latin) : %w", fontsErr)
+			return
+		}
+		if fullFont, fontsErr = prepareFont(dejaVuSans); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans : %w", fontsErr)
+		}
+	})
+	return fontsErr
+}
+
+// prepareFont parses ttf once in a prototype document and keeps its definition.
+func prepareFont(ttf []byte) (*preparedFont, error) {
+	proto := fpdf.New("P", "mm", "A4", "")
+	proto.AddUTF8FontFromBytes(fontFamily, "", ttf)
+	if err := proto.Error(); err != nil {
+		return nil, err
+	}
+	p := &preparedFont{ttf: ttf}
+	if !fastFonts {
+		// Widths for coverage only: read them the public way.
+		proto.SetFont(fontFamily, "", 10)
+		p.widths = publicWidths(proto)
+		return p, proto.Error()
+	}
+	fonts := fontMap(proto)
+	keys := fonts.MapKeys()
+	if len(keys) != 1 {
+		return nil, fmt.Errorf("fpdf : %d polices dans le prototype, 1 attendue", len(keys))
+	}
+	p.key = keys[0].String()
+	p.def = reflect.New(fonts.Type().Elem()).Elem()
+	p.def.Set(fonts.MapIndex(keys[0]))
+	p.widths = *(*[]int)(fieldPtr(p.def, "Cw"))
+	return p, nil
+}
+
+// publicWidths measures every code point of the current font (fallback path only).
+func publicWidths(pdf *fpdf.Fpdf) []int {
+	w := make([]int, 0x10000)
+	for r := rune(0x20); r < 0x10000; r++ {
+		if pdf.GetStringWidth(string(r)) > 0 {
+			w[r] = 1
+		}
+	}
+	return w
+}
+
+// install gives pdf the font, parsed once: a copy of the definition with its own used
+// runes and a fresh utf8FontFile reading the shared (never written) TrueType bytes.
+func (p *preparedFont) install(pdf *fpdf.Fpdf) {
+	if !fastFonts {
+		pdf.AddUTF8FontFromBytes(fontFamily, "", p.ttf)
+		return
+	}
+	def := reflect.New(p.def.Type()).Elem()
+	def.Set(p.def)
+
+	used := *(*map[int]int)(fieldPtr(p.def, "usedRunes"))
+	fresh := make(map[int]int, len(used)+64)
+	for k, v := range used {
+		fresh[k] = v
+	}
+	*(*map[int]int)(fieldPtr(def, "usedRunes")) = fresh
+
+	utf8File := field(def, "utf8File") // *utf8FontFile
+	file := reflect.New(utf8File.Type().Elem())
+	reader := field(file.Elem(), "fileReader") // *fileReader
+	fr := reflect.New(reader.Type().Elem())
+	*(*[]byte)(fieldPtr(fr.Elem(), "array")) = p.ttf
+	reader.Set(fr)
+	utf8File.Set(file)
+
+	fontMap(pdf).SetMapIndex(reflect.ValueOf(p.key), def)
+}
+
+// fpdfShapeOK checks that fpdf's unexported font structures are the ones install
+// knows (fpdf v0.9.0).
+func fpdfShapeOK() bool {
+	ft, ok := reflect.TypeFor[fpdf.Fpdf]().FieldByName("fonts")
+	if !ok || ft.Type.Kind() != reflect.Map || ft.Type.Key().Kind() != reflect.String {
+		return false
+	}
+	def := ft.Type.Elem()
+	if def.Kind() != reflect.Struct {
+		return false
+	}
+	want := map[string]reflect.Type{
+		"Cw":        reflect.TypeFor[[]int](),
+		"usedRunes": reflect.TypeFor[map[int]int](),
+	}
+	for name, typ := range want {
+		f, ok := def.FieldByName(name)
+		if !ok || f.Type != typ {
+			return false
+		}
+	}
+	uf, ok := def.FieldByName("utf8File")
+	if !ok || uf.Type.Kind() != reflect.Pointer || uf.Type.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	rf, ok := uf.Type.Elem().FieldByName("fileReader")
+	if !ok || rf.Type.Kind() != reflect.Pointer || rf.Type.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	fr := rf.Type.Elem()
+	if fr.NumField() != 2 {
+		return false
+	}
+	arr, ok := fr.FieldByName("array")
+	if !ok || arr.Type != reflect.TypeFor[[]byte]() {
+		return false
+	}
+	pos, ok := fr.FieldByName("readerPosition")
+	return ok && pos.Type.Kind() == reflect.Int64
+}
+
+// fontMap is pdf's unexported font map, as a settable value.
+func fontMap(pdf *fpdf.Fpdf) reflect.Value {
+	return field(reflect.ValueOf(pdf).Elem(), "fonts")
+}
+
+// field is the named field of the addressable struct v, settable even if unexported.
+func field(v reflect.Value, name string) reflect.Value {
+	f := v.FieldByName(name)
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+}
+
+// fieldPtr is the address of the named field of the addressable struct v.
+func fieldPtr(v reflect.Value, name string) unsafe.Pointer {
+	return unsafe.Pointer(v.FieldByName(name).UnsafeAddr())
+}
+
+// pickFont chooses the smallest font that prints every rune of texts, or says which
+// character cannot be printed.
+func pickFont(texts map[string]string) (*preparedFont, error) {
+	font := latinFont
+	// sorted for a stable error message
+	names := make([]string, 0, len(texts))
+	for n := range texts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, r := range texts[n] {
+			if r == '\n' || font.covers(r) {
+				continue
+			}
+			if fullFont.covers(r) {
+				font = fullFont
+				continue
+			}
+			return nil, fmt.Errorf("%s : le caractère « %c » (U+%04X) n'existe pas dans la police DejaVu Sans", n, r, r)
+		}
+	}
+	return font, nil
+}

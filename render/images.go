@@ -1,0 +1,116 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"sync"
+)
+
+// ErrImageFormat says an image is neither PNG nor JPEG.
+var ErrImageFormat = errors.New("format d'image non reconnu (PNG ou JPEG attendu)")
+
+// picture is an image decoded and checked once, in the form fpdf embeds cheaply:
+// JPEG as is (fpdf copies DCT data), PNG re-encoded as opaque 8-bit RGB or grey,
+// non-interlaced, so fpdf only copies its IDAT chunks (no alpha mask to split and
+// recompress for every document).
+type picture struct {
+	name string // fpdf image name: content hash, so equal images share an entry
+	kind string // "PNG" or "JPG"
+	data []byte
+	w, h int // pixels
+}
+
+// pictureCache keeps pictures by content hash. A campaign has one signature and at
+// most one logo, so it stays tiny; it is emptied if it ever grows past maxPictures.
+type pictureCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*picture
+}
+
+const maxPictures = 32
+
+func (c *pictureCache) get(data []byte) (*picture, error) {
+	sum := sha256.Sum256(data)
+	c.mu.Lock()
+	p, ok := c.m[sum]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := preparePicture(data)
+	if err != nil {
+		return nil, err
+	}
+	p.name = "img" + hex.EncodeToString(sum[:8])
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxPictures {
+		c.m = make(map[[32]byte]*picture)
+	}
+	c.m[sum] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+func preparePicture(data []byte) (*picture, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("image PNG illisible : %w", err)
+		}
+		return flattenPNG(img)
+	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+		}
+		// Decode once in full so a truncated file fails here, not in a reader's viewer.
+		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+		}
+		switch cfg.ColorModel {
+		case color.GrayModel, color.YCbCrModel, color.CMYKModel:
+		default:
+			return nil, fmt.Errorf("image JPEG : espace de couleurs non pris en charge")
+		}
+		return &picture{kind: "JPG", data: data, w: cfg.Width, h: cfg.Height}, nil
+	case len(data) == 0:
+		return nil, errors.New("image vide")
+	}
+	return nil, ErrImageFormat
+}
+
+// flattenPNG puts img on a white background and encodes it as opaque RGB (or grey).
+func flattenPNG(img image.Image) (*picture, error) {
+	b := img.Bounds()
+	if b.Empty() {
+		return nil, errors.New("image PNG vide")
+	}
+	var out image.Image
+	switch img.ColorModel() {
+	case color.GrayModel, color.Gray16Model:
+		g := image.NewGray(b)
+		draw.Draw(g, b, image.White, image.Point{}, draw.Src)
+		draw.Draw(g, b, img, b.Min, draw.Over)
+		out = g
+	default:
+		rgba := image.NewRGBA(b)
+		draw.Draw(rgba, b, image.White, image.Point{}, draw.Src)
+		draw.Draw(rgba, b, img, b.Min, draw.Over)
+		out = rgba // opaque: image/png writes it as 8-bit RGB without alpha
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, out); err != nil {
+		return nil, fmt.Errorf("image PNG : %w", err)
+	}
+	return &picture{kind: "PNG", data: buf.Bytes(), w: b.Dx(), h: b.Dy()}, nil
+}

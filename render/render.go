@@ -1,0 +1,330 @@
+// Package render turns an attestation de réussite into a one-page A4 PDF, in French,
+// through github.com/go-pdf/fpdf.
+//
+// Text is set in DejaVu Sans, embedded in the binary (fonts/, licence in
+// fonts/LICENSE) and subset into each PDF, so every name of the demo data prints
+// (Élodie, N'Diaye, Łukasz, Şeyma, Nguyễn…). The font is parsed once per process and
+// the signature image decoded once per content (see fonts.go and images.go): a
+// document costs well under a millisecond of font work, not the ~8 ms of a parse.
+//
+// Output is deterministic: the same attestation (IssuedAt included) gives the same
+// bytes, which the golden tests check.
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/go-pdf/fpdf"
+
+	"hypercerts/domain"
+)
+
+// DefaultSignerTitle is printed when neither the signature nor the options give one.
+const DefaultSignerTitle = "Le Président de l'Université"
+
+// Options are the university-wide settings of every attestation.
+type Options struct {
+	// University is printed at the top, in the metadata (author) and after the
+	// signer's title: "Université de Démo". Required.
+	University string
+	// City is the place of "Fait à {City}, le …". Required.
+	City string
+	// Logo is an optional PNG or JPEG printed top left; LogoPath is read instead
+	// when Logo is empty.
+	Logo     []byte
+	LogoPath string
+	// SignerTitleFallback is the signer's title when the signature has none
+	// (default DefaultSignerTitle).
+	SignerTitleFallback string
+}
+
+// Renderer renders attestations; it is safe for concurrent use.
+type Renderer struct {
+	opts Options
+	logo *picture
+	pics pictureCache
+}
+
+var _ domain.Renderer = (*Renderer)(nil)
+
+// New checks the options, loads the logo and prepares the embedded font.
+func New(opts Options) (*Renderer, error) {
+	opts.University = clean(opts.University)
+	opts.City = clean(opts.City)
+	opts.SignerTitleFallback = clean(opts.SignerTitleFallback)
+	if opts.SignerTitleFallback == "" {
+		opts.SignerTitleFallback = DefaultSignerTitle
+	}
+	if opts.University == "" {
+		return nil, errors.New("render : le nom de l'université est obligatoire (Options.University)")
+	}
+	if opts.City == "" {
+		return nil, errors.New("render : la ville de « Fait à » est obligatoire (Options.City)")
+	}
+	if err := loadFonts(); err != nil {
+		return nil, fmt.Errorf("render : %w", err)
+	}
+	r := &Renderer{opts: opts}
+	logo := opts.Logo
+	if len(logo) == 0 && opts.LogoPath != "" {
+		var err error
+		if logo, err = os.ReadFile(opts.LogoPath); err != nil {
+			return nil, fmt.Errorf("render : logo : %w", err)
+		}
+	}
+	if len(logo) > 0 {
+		var err error
+		if r.logo, err = r.pics.get(logo); err != nil {
+			return nil, fmt.Errorf("render : logo %s : %w", opts.LogoPath, err)
+		}
+	}
+	return r, nil
+}
+
+// texts is everything printed, cleaned, before layout.
+type texts struct {
+	university, presenter, name, birth, ine string
+	label, year, mention, ects              string
+	madeAt, signerTitle, signerName         string
+	title, subject                          string
+}
+
+func (r *Renderer) texts(a domain.Attestation) (texts, error) {
+	s := a.Student
+	first := clean(s.FirstNames())
+	last := strings.ToUpper(clean(s.LastName))
+	if first == "" && last == "" {
+		return texts{}, errors.New("render : l'étudiant n'a ni nom ni prénom")
+	}
+	label := clean(a.DiplomaLabel)
+	if label == "" {
+		return texts{}, fmt.Errorf("render : étudiant %s : libellé officiel du diplôme vide (R09)", s.Code)
+	}
+	if a.IssuedAt.IsZero() {
+		return texts{}, fmt.Errorf("render : étudiant %s : date de l'attestation (IssuedAt) manquante", s.Code)
+	}
+	t := texts{
+		university:  r.opts.University,
+		name:        strings.TrimSpace(first + " " + last),
+		ine:         clean(s.INE),
+		label:       label,
+		year:        clean(a.YearLabel),
+		mention:     clean(a.Mention.Label),
+		ects:        ects(clean(a.ECTS)),
+		madeAt:      "Fait à " + r.opts.City + ", le " + FrenchDate(a.IssuedAt),
+		signerTitle: clean(a.Signature.Title),
+		signerName:  clean(a.Signature.Name),
+	}
+	if t.mention == "" {
+		t.mention = clean(a.Mention.Code)
+	}
+	if t.signerTitle == "" {
+		t.signerTitle = r.opts.SignerTitleFallback
+	}
+	t.presenter = presenter(t.signerTitle, t.university) + " atteste que"
+	place := clean(s.BirthPlace)
+	switch {
+	case !s.BirthDate.IsZero() && place != "":
+		t.birth = "né(e) le " + FrenchDate(s.BirthDate) + " à " + place
+	case !s.BirthDate.IsZero():
+		t.birth = "né(e) le " + FrenchDate(s.BirthDate)
+	case place != "":
+		t.birth = "né(e) à " + place
+	}
+	t.title = "Attestation de réussite — " + t.name
+	t.subject = t.label
+	if t.year != "" {
+		t.subject += " — année universitaire " + t.year
+	}
+	return t, nil
+}
+
+// fields names every printed text, for pickFont and its messages.
+func (t texts) fields() map[string]string {
+	return map[string]string{
+		"université": t.university, "signataire": t.presenter + t.signerName,
+		"nom de l'étudiant": t.name, "lieu de naissance": t.birth, "INE": t.ine,
+		"libellé du diplôme": t.label, "année": t.year, "mention": t.mention,
+		"ECTS": t.ects, "ville": t.madeAt,
+	}
+}
+
+// Layout, in millimetres on A4 (210 × 297).
+const (
+	margin    = 20.0
+	pageW     = 210.0
+	textW     = pageW - 2*margin
+	lineH     = 7.0
+	bodySize  = 12.0
+	signX     = 112.0 // left edge of the "Fait à" and signature block
+	signW     = pageW - margin - signX
+	sigMaxW   = 60.0
+	sigMaxH   = 28.0
+	logoMaxW  = 50.0
+	logoMaxH  = 24.0
+	greyLevel = 90
+	// boldStroke is the outline width of bold text, per point of font size, in mm.
+	boldStroke = 0.008
+)
+
+// Render writes the attestation as a PDF to w. An attestation without a signature
+// image renders without it (the engine refuses such campaigns earlier, R16); an
+// image that is not a readable PNG or JPEG is an error.
+func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
+	t, err := r.texts(a)
+	if err != nil {
+		return err
+	}
+	font, err := pickFont(t.fields())
+	if err != nil {
+		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
+	var sig *picture
+	if len(a.Signature.Image) > 0 {
+		if sig, err = r.pics.get(a.Signature.Image); err != nil {
+			return fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
+		}
+	}
+
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(a.IssuedAt)
+	pdf.SetModificationDate(a.IssuedAt)
+	pdf.SetTitle(t.title, true)
+	pdf.SetAuthor(t.university, true)
+	pdf.SetSubject(t.subject, true)
+	pdf.SetCreator("hypercerts", true)
+	pdf.SetProducer("hypercerts (go-pdf/fpdf)", true)
+	pdf.SetLang("fr-FR")
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	font.install(pdf)
+	pdf.AddPage()
+
+	// Header: logo left, university right (or centred without a logo).
+	top := margin
+	if r.logo != nil {
+		w, h := fit(r.logo, logoMaxW, logoMaxH)
+		r.image(pdf, r.logo, margin, top, w, h)
+		pdf.SetXY(margin+w+5, top+h/2-4)
+		setFont(pdf, true, 14)
+		pdf.MultiCell(pageW-margin-(margin+w+5), 7, t.university, "", "R", false)
+		pdf.SetY(max(pdf.GetY(), top+h) + 6)
+	} else {
+		pdf.SetXY(margin, top+4)
+		setFont(pdf, true, 14)
+		pdf.MultiCell(textW, 7, t.university, "", "C", false)
+		pdf.Ln(6)
+	}
+	setFont(pdf, false, bodySize)
+	pdf.SetDrawColor(greyLevel, greyLevel, greyLevel)
+	pdf.SetLineWidth(0.3)
+	pdf.Line(margin, pdf.GetY(), pageW-margin, pdf.GetY())
+
+	// Title.
+	pdf.Ln(16)
+	setFont(pdf, true, 22)
+	pdf.CellFormat(textW, 12, "Attestation de réussite", "", 1, "C", false, 0, "")
+	pdf.Ln(14)
+
+	// Body.
+	setFont(pdf, false, bodySize)
+	pdf.MultiCell(textW, lineH, t.presenter, "", "C", false)
+	pdf.Ln(4)
+	setFont(pdf, true, 15)
+	pdf.MultiCell(textW, 8, t.name, "", "C", false)
+	setFont(pdf, false, bodySize)
+	if t.birth != "" {
+		pdf.MultiCell(textW, lineH, t.birth, "", "C", false)
+	}
+	if t.ine != "" {
+		pdf.MultiCell(textW, lineH, "INE : "+t.ine, "", "C", false)
+	}
+	pdf.Ln(5)
+	pdf.MultiCell(textW, lineH, "a obtenu le diplôme", "", "C", false)
+	pdf.Ln(1)
+	setFont(pdf, true, 13)
+	pdf.MultiCell(textW, lineH, t.label, "", "C", false)
+	setFont(pdf, false, bodySize)
+	pdf.Ln(1)
+	if t.year != "" {
+		pdf.MultiCell(textW, lineH, "au titre de l'année universitaire "+t.year, "", "C", false)
+	}
+	pdf.Ln(5)
+	if t.mention != "" {
+		pdf.MultiCell(textW, lineH, "Mention : "+t.mention, "", "C", false)
+	}
+	if t.ects != "" {
+		pdf.MultiCell(textW, lineH, "Crédits européens : "+t.ects+" ECTS", "", "C", false)
+	}
+	pdf.Ln(10)
+	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à l'intéressé(e) pour servir et valoir ce que de droit.", "", "L", false)
+
+	// "Fait à", signer, signature.
+	pdf.Ln(12)
+	pdf.SetX(signX)
+	pdf.MultiCell(signW, lineH, t.madeAt, "", "L", false)
+	pdf.Ln(4)
+	pdf.SetX(signX)
+	pdf.MultiCell(signW, lineH, t.signerTitle, "", "L", false)
+	if sig != nil {
+		w, h := fit(sig, sigMaxW, sigMaxH)
+		if pdf.GetY()+h+lineH > 297-margin {
+			pdf.AddPage()
+		}
+		r.image(pdf, sig, signX, pdf.GetY()+2, w, h)
+		pdf.SetY(pdf.GetY() + h + 4)
+	} else {
+		pdf.Ln(lineH * 3)
+	}
+	if t.signerName != "" {
+		pdf.SetX(signX)
+		setFont(pdf, true, bodySize)
+		pdf.MultiCell(signW, lineH, t.signerName, "", "L", false)
+	}
+
+	pdf.Close()
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
+	if err := pdf.Output(w); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	return nil
+}
+
+// setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
+// of the regular face (see fonts.go).
+func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
+	pdf.SetFont(fontFamily, "", size)
+	if bold {
+		pdf.SetDrawColor(0, 0, 0)
+		pdf.SetLineWidth(size * boldStroke)
+		pdf.SetTextRenderingMode(2)
+	} else {
+		pdf.SetTextRenderingMode(0)
+	}
+}
+
+// image places p at (x, y), w × h millimetres.
+func (r *Renderer) image(pdf *fpdf.Fpdf, p *picture, x, y, w, h float64) {
+	opt := fpdf.ImageOptions{ImageType: p.kind}
+	if pdf.GetImageInfo(p.name) == nil {
+		pdf.RegisterImageOptionsReader(p.name, opt, bytes.NewReader(p.data))
+	}
+	pdf.ImageOptions(p.name, x, y, w, h, false, opt, 0, "")
+}
+
+// fit scales p into maxW × maxH millimetres, keeping its proportions.
+func fit(p *picture, maxW, maxH float64) (w, h float64) {
+	w, h = maxW, maxW*float64(p.h)/float64(p.w)
+	if h > maxH {
+		w, h = maxH*float64(p.w)/float64(p.h), maxH
+	}
+	return w, h
+}

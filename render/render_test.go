@@ -1,0 +1,509 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hypercerts/domain"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden PDFs in testdata/")
+
+var paris = time.FixedZone("CET", 3600)
+
+// signaturePNG draws a small signature-like stroke with a transparent background.
+func signaturePNG(t testing.TB) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 240, 90))
+	ink := color.NRGBA{R: 20, G: 30, B: 110, A: 255}
+	for x := 10; x < 230; x++ {
+		y := 45 + int(25*sinApprox(float64(x)/18))
+		for d := -2; d <= 2; d++ {
+			img.SetNRGBA(x, y+d, ink)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// sinApprox is a cheap deterministic wave (Bhaskara), enough for a scribble.
+func sinApprox(x float64) float64 {
+	const pi = 3.141592653589793
+	for x > pi {
+		x -= 2 * pi
+	}
+	sign := 1.0
+	if x < 0 {
+		x, sign = -x, -1
+	}
+	return sign * 16 * x * (pi - x) / (5*pi*pi - 4*x*(pi-x))
+}
+
+func signatureJPEG(t testing.TB) []byte {
+	img, err := png.Decode(bytes.NewReader(signaturePNG(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	white := image.NewRGBA(img.Bounds())
+	draw.Draw(white, white.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(white, white.Bounds(), img, image.Point{}, draw.Over)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, white, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sample(t testing.TB) domain.Attestation {
+	return domain.Attestation{
+		Student: domain.Student{
+			Code: "21900042", IndividualCode: "1234567", INE: "0123456789A",
+			LastName: "N'Diaye", FirstName1: "Élodie", FirstName2: "Marie-Hélène",
+			BirthDate:  time.Date(2001, 3, 1, 0, 0, 0, 0, time.UTC),
+			BirthPlace: "Saint-Étienne",
+		},
+		DiplomaLabel: "Licence Sciences, technologies, santé mention Mathématiques parcours Mathématiques fondamentales",
+		YearLabel:    "2024-2025",
+		Mention:      domain.Mention{Code: "AB", Label: "Assez bien"},
+		ECTS:         "180.0",
+		Signature: domain.Signature{Code: "PRES", Name: "Jean-François Lemaître",
+			Title: "Le Président de l'Université", Image: signaturePNG(t)},
+		IssuedAt: time.Date(2026, 11, 23, 10, 30, 0, 0, paris),
+	}
+}
+
+func newRenderer(t testing.TB) *Renderer {
+	r, err := New(Options{University: "Université de Démo", City: "Lyon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func render(t testing.TB, r *Renderer, a domain.Attestation) []byte {
+	var buf bytes.Buffer
+	if err := r.Render(&buf, a); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s not installed (apt-get install poppler-utils qpdf)", name)
+	}
+}
+
+// pdfText runs pdftotext on pdf and folds whitespace.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	needTool(t, "pdftotext")
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+func qpdfCheck(t *testing.T, pdf []byte) {
+	t.Helper()
+	needTool(t, "qpdf")
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("qpdf", "--check", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "No syntax or stream encoding errors") {
+		t.Fatalf("qpdf --check: %v\n%s", err, out)
+	}
+}
+
+func TestRenderText(t *testing.T) {
+	pdf := render(t, newRenderer(t), sample(t))
+	text := pdfText(t, pdf)
+	for _, want := range []string{
+		"Université de Démo",
+		"Attestation de réussite",
+		"Le Président de l'Université de Démo atteste que",
+		"Élodie Marie-Hélène N'DIAYE",
+		"né(e) le 1er mars 2001 à Saint-Étienne",
+		"INE : 0123456789A",
+		// R09: commas and capitals as stored
+		"Licence Sciences, technologies, santé mention Mathématiques parcours Mathématiques fondamentales",
+		"au titre de l'année universitaire 2024-2025",
+		"Mention : Assez bien",
+		"Crédits européens : 180 ECTS",
+		"Fait à Lyon, le 23 novembre 2026",
+		"Jean-François Lemaître",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in:\n%s", want, text)
+		}
+	}
+	qpdfCheck(t, pdf)
+	if n := len(pdf); n > 30<<10 {
+		t.Errorf("PDF is %d bytes, want ≤ 30 KB", n)
+	}
+}
+
+// Every kind of name of DEMO-DATA.md prints, whatever script it comes from.
+func TestRenderDemoNames(t *testing.T) {
+	r := newRenderer(t)
+	for _, c := range []struct{ first1, first2, last, place, wantName string }{
+		{"Loïc", "Noël", "de La Fontaine", "Besançon", "Loïc Noël DE LA FONTAINE"},
+		{"Anaïs", "", "D'Almeida", "", "Anaïs D'ALMEIDA"},
+		{"Jean-Baptiste", "", "N'Diaye", "Dakar (Sénégal)", "Jean-Baptiste N'DIAYE"},
+		{"Łukasz", "", "Wiśniewski", "Łódź (Pologne)", "Łukasz WIŚNIEWSKI"},
+		{"Şeyma", "", "Yılmaz", "İstanbul (Turquie)", "Şeyma YILMAZ"},
+		{"Thị Thu", "", "Nguyễn", "Hà Nội (Viêt Nam)", "Thị Thu NGUYỄN"},
+		{"Zoë", "Œdipe", "Lefèvre–Cœur", "L’Haÿ-les-Roses", "Zoë Œdipe LEFÈVRE–CŒUR"},
+		{"Νίκος", "", "Παπαδόπουλος", "Αθήνα", "Νίκος ΠΑΠΑΔΌΠΟΥΛΟΣ"}, // full font path
+		{"Ольга", "", "Иванова", "Москва", "Ольга ИВАНОВА"},
+	} {
+		t.Run(c.wantName, func(t *testing.T) {
+			a := sample(t)
+			a.Student.FirstName1, a.Student.FirstName2 = c.first1, c.first2
+			a.Student.LastName, a.Student.BirthPlace = c.last, c.place
+			pdf := render(t, r, a)
+			text := pdfText(t, pdf)
+			if !strings.Contains(text, c.wantName) {
+				t.Errorf("name %q missing in:\n%s", c.wantName, text)
+			}
+			if c.place != "" && !strings.Contains(text, " à "+c.place) {
+				t.Errorf("birth place %q missing in:\n%s", c.place, text)
+			}
+			qpdfCheck(t, pdf)
+		})
+	}
+}
+
+// Decomposed accents (NFD, as some sources hand them) print as the composed letters.
+func TestRenderDecomposedAccents(t *testing.T) {
+	a := sample(t)
+	a.Student.FirstName1, a.Student.FirstName2 = "E\u0301lodie", ""
+	text := pdfText(t, render(t, newRenderer(t), a))
+	if !strings.Contains(text, "Élodie N'DIAYE") {
+		t.Errorf("composed name missing in:\n%s", text)
+	}
+}
+
+func TestRenderOptionalParts(t *testing.T) {
+	a := sample(t)
+	a.Student.BirthPlace = ""
+	a.Mention = domain.Mention{}
+	a.ECTS = ""
+	a.Student.INE = ""
+	a.Signature.Image = nil // missing image: rendered without it
+	pdf := render(t, newRenderer(t), a)
+	text := pdfText(t, pdf)
+	if !strings.Contains(text, "né(e) le 1er mars 2001 a obtenu") {
+		t.Errorf("birth without place wrong in:\n%s", text)
+	}
+	for _, absent := range []string{" à Saint", "Mention", "ECTS", "INE"} {
+		if strings.Contains(text, absent) {
+			t.Errorf("%q printed though unknown:\n%s", absent, text)
+		}
+	}
+	qpdfCheck(t, pdf)
+}
+
+func TestRenderSignerTitle(t *testing.T) {
+	for _, c := range []struct{ title, fallback, want string }{
+		{"Le Président de l'Université", "", "Le Président de l'Université de Démo atteste que"},
+		{"", "", "Le Président de l'Université de Démo atteste que"},
+		{"", "La Présidente de l'Université", "La Présidente de l'Université de Démo atteste que"},
+		{"La Présidente de l'Université de Démo", "", "La Présidente de l'Université de Démo atteste que"},
+		{"L'Administrateur provisoire", "", "L'Administrateur provisoire, Université de Démo, atteste que"},
+	} {
+		r, err := New(Options{University: "Université de Démo", City: "Lyon", SignerTitleFallback: c.fallback})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := sample(t)
+		a.Signature.Title = c.title
+		if text := pdfText(t, render(t, r, a)); !strings.Contains(text, c.want) {
+			t.Errorf("title %q: want %q in:\n%s", c.title, c.want, text)
+		}
+	}
+}
+
+func TestRenderMetadata(t *testing.T) {
+	pdf := render(t, newRenderer(t), sample(t))
+	needTool(t, "pdfinfo")
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdfinfo", "-enc", "UTF-8", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v\n%s", err, out)
+	}
+	info := string(out)
+	for _, re := range []string{
+		`(?m)^Title:\s+Attestation de réussite — Élodie Marie-Hélène N'DIAYE$`,
+		`(?m)^Author:\s+Université de Démo$`,
+		`(?m)^Subject:\s+Licence Sciences, technologies, santé .* — année universitaire 2024-2025$`,
+		`(?m)^Creator:\s+hypercerts$`,
+		`(?m)^Pages:\s+1$`,
+		`(?m)^Page size:\s+595.28 x 841.89 pts \(A4\)`,
+		`(?m)^CreationDate:\s+.*2026`,
+	} {
+		if !regexp.MustCompile(re).MatchString(info) {
+			t.Errorf("pdfinfo lacks %s:\n%s", re, info)
+		}
+	}
+}
+
+func TestRenderDeterministic(t *testing.T) {
+	a := sample(t)
+	one := render(t, newRenderer(t), a)
+	two := render(t, newRenderer(t), a)
+	if !bytes.Equal(one, two) {
+		t.Fatal("same attestation rendered twice gives different bytes")
+	}
+	a.IssuedAt = a.IssuedAt.Add(24 * time.Hour)
+	if bytes.Equal(one, render(t, newRenderer(t), a)) {
+		t.Fatal("a different date gives the same bytes")
+	}
+}
+
+// The reflective font path gives exactly what fpdf's public API gives.
+func TestFastPathSameBytes(t *testing.T) {
+	if !fastFonts {
+		t.Fatal("fpdf's font structures are not the expected ones: every PDF takes the slow path (see fonts.go)")
+	}
+	r := newRenderer(t)
+	for _, last := range []string{"N'Diaye", "Παπαδόπουλος"} {
+		a := sample(t)
+		a.Student.LastName = last
+		fast := render(t, r, a)
+		fastFonts = false
+		slow := render(t, r, a)
+		fastFonts = true
+		if !bytes.Equal(fast, slow) {
+			t.Errorf("%s: fast path output differs from AddUTF8FontFromBytes output", last)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	logo := signatureJPEG(t)
+	withLogo, err := New(Options{University: "Université de Démo", City: "Lyon", Logo: logo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpegSig := sample(t)
+	jpegSig.Signature.Image = signatureJPEG(t)
+	nguyen := sample(t)
+	nguyen.Student = domain.Student{Code: "22100007", INE: "1A2B3C4D5E6", LastName: "Nguyễn",
+		FirstName1: "Thị Thu", BirthDate: time.Date(2003, 12, 31, 0, 0, 0, 0, time.UTC)}
+	nguyen.Mention = domain.Mention{Code: "TB", Label: "Très bien"}
+	nguyen.ECTS = "60"
+	nguyen.DiplomaLabel = "Master Droit, économie, gestion mention Droit des affaires parcours Droit bancaire et financier"
+	for name, c := range map[string]struct {
+		r *Renderer
+		a domain.Attestation
+	}{
+		"attestation":      {newRenderer(t), sample(t)},
+		"attestation-logo": {withLogo, jpegSig},
+		"attestation-vi":   {newRenderer(t), nguyen},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := render(t, c.r, c.a)
+			path := filepath.Join("testdata", name+".pdf")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./render -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the golden file (%d vs %d bytes); if the change is wanted, run with -update and look at the PDF", path, len(got), len(want))
+			}
+			qpdfCheck(t, got)
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	r := newRenderer(t)
+	for name, c := range map[string]struct {
+		edit func(*domain.Attestation)
+		want string
+	}{
+		"GIF signature": {func(a *domain.Attestation) { a.Signature.Image = []byte("GIF89a\x01\x00\x01\x00") }, "PNG ou JPEG attendu"},
+		"corrupt PNG":   {func(a *domain.Attestation) { a.Signature.Image = signaturePNG(t)[:60] }, "image PNG illisible"},
+		"corrupt JPEG":  {func(a *domain.Attestation) { a.Signature.Image = signatureJPEG(t)[:200] }, "image JPEG illisible"},
+		"no label":      {func(a *domain.Attestation) { a.DiplomaLabel = " " }, "libellé officiel du diplôme vide"},
+		"no date":       {func(a *domain.Attestation) { a.IssuedAt = time.Time{} }, "IssuedAt"},
+		"no name": {func(a *domain.Attestation) {
+			a.Student.FirstName1, a.Student.FirstName2, a.Student.LastName = "", "", ""
+		}, "ni nom ni prénom"},
+		"CJK name": {func(a *domain.Attestation) { a.Student.LastName = "王" }, "« 王 » (U+738B) n'existe pas dans la police"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := sample(t)
+			c.edit(&a)
+			var buf bytes.Buffer
+			err := r.Render(&buf, a)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("%d bytes written despite the error", buf.Len())
+			}
+		})
+	}
+	if !errors.Is(func() error { _, err := preparePicture([]byte("GIF89a")); return err }(), ErrImageFormat) {
+		t.Error("GIF is not ErrImageFormat")
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{City: "Lyon"}, "Options.University"},
+		{Options{University: "Université de Démo"}, "Options.City"},
+		{Options{University: "U", City: "Lyon", LogoPath: "/nonexistent/logo.png"}, "logo"},
+		{Options{University: "U", City: "Lyon", Logo: []byte("not an image")}, "PNG ou JPEG attendu"},
+	} {
+		if _, err := New(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%+v) = %v, want an error containing %q", c.opts, err, c.want)
+		}
+	}
+}
+
+// Concurrent renders share the parsed font and the picture cache (run with -race).
+func TestRenderConcurrent(t *testing.T) {
+	r := newRenderer(t)
+	want := render(t, r, sample(t))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				var buf bytes.Buffer
+				if err := r.Render(&buf, sample(t)); err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					errs <- fmt.Errorf("goroutine %d: different bytes", g)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestFrenchDate(t *testing.T) {
+	for in, want := range map[time.Time]string{
+		time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC): "23 novembre 2026",
+		time.Date(2001, 3, 1, 0, 0, 0, 0, time.UTC):   "1er mars 2001",
+		time.Date(2025, 8, 15, 0, 0, 0, 0, time.UTC):  "15 août 2025",
+		time.Date(2024, 2, 2, 0, 0, 0, 0, time.UTC):   "2 février 2024",
+	} {
+		if got := FrenchDate(in); got != want {
+			t.Errorf("FrenchDate(%s) = %q, want %q", in.Format(time.DateOnly), got, want)
+		}
+	}
+}
+
+func TestECTS(t *testing.T) {
+	for in, want := range map[string]string{"180": "180", "180.0": "180", "60,00": "60", "7.5": "7,5", "n/a": "n/a"} {
+		if got := ects(in); got != want {
+			t.Errorf("ects(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// BenchmarkRender renders one attestation per iteration with a signature image, as a
+// campaign does. Figures go in docs/render.md.
+func BenchmarkRender(b *testing.B) {
+	r := newRenderer(b)
+	a := sample(b)
+	var size int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, a); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
+	b.ReportMetric(float64(size), "bytes/pdf")
+}
+
+// BenchmarkRenderParallel is BenchmarkRender on every core (-cpu 1,2 to compare).
+func BenchmarkRenderParallel(b *testing.B) {
+	r := newRenderer(b)
+	a := sample(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var buf bytes.Buffer
+			if err := r.Render(&buf, a); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
+}
+
+// BenchmarkRenderFullFont is a name outside the Latin cut (Greek): the slow font path.
+func BenchmarkRenderFullFont(b *testing.B) {
+	r := newRenderer(b)
+	a := sample(b)
+	a.Student.LastName = "Παπαδόπουλος"
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, a); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
+	b.ReportMetric(float64(size), "bytes/pdf")
+}
