@@ -1,0 +1,530 @@
+// Package config reads hypercerts' application.yaml: defaults for every key, secrets
+// named by environment variables (never written in the file), and a validation that
+// reports every problem at once, each with its key path, its line and what is expected.
+//
+//	cfg, err := config.Load("application.yaml")
+//	var verr *config.ValidationError
+//	if errors.As(err, &verr) { for _, p := range verr.Problems { … } }
+//	if err := cfg.CheckSecrets(); err != nil { … } // before talking to the outside world
+//	engine := domain.NewEngine(deps, cfg.EngineSettings())
+//
+// Every key is documented in application.example.yaml at the root of the repository
+// and in docs/config.md.
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"hypercerts/domain"
+)
+
+// Config is the whole application.yaml.
+type Config struct {
+	University University `yaml:"university"`
+	Apogee     Apogee     `yaml:"apogee"`
+	Delivery   Delivery   `yaml:"delivery"`
+	Mail       Mail       `yaml:"mail"`
+	Store      Store      `yaml:"store"`
+	Digiposte  Digiposte  `yaml:"digiposte"`
+	HubEE      HubEE      `yaml:"hubee"`
+	CAS        CAS        `yaml:"cas"`
+	Daemon     Daemon     `yaml:"daemon"`
+	Log        Log        `yaml:"log"`
+
+	source string         // file name, for messages
+	lines  map[string]int // key path → line in the file (absent: not in the file)
+}
+
+// University is who issues the attestations.
+type University struct {
+	Name string `yaml:"name"` // printed on attestations and in mails
+	City string `yaml:"city"` // "Fait à {city}, le …"
+	Logo string `yaml:"logo"` // PNG or JPEG file, optional
+}
+
+// Apogee is how to reach Apogée: its web services and its Oracle database.
+type Apogee struct {
+	// Embedded serves Apogée from the embedded simulator (SOAP + SQLite): demo and tests.
+	Embedded         bool          `yaml:"embedded"`
+	WS               WS            `yaml:"ws"`
+	DB               DB            `yaml:"db"`
+	AbsentNatureCode string        `yaml:"absent_nature_code"` // R04
+	Signer           Signer        `yaml:"signer"`             // R16
+	Concurrency      int           `yaml:"concurrency"`
+	MaxAttempts      int           `yaml:"max_attempts"`
+	Backoff          time.Duration `yaml:"backoff"`
+}
+
+// WS is Apogée's SOAP web services (apo-commun-servicesMetiers).
+type WS struct {
+	BaseURL  string        `yaml:"base_url"` // e.g. https://apogee.univ.fr/apo-commun-servicesMetiers
+	Timeout  time.Duration `yaml:"timeout"`
+	Services Services      `yaml:"services"`
+}
+
+// Services are the four services we call; path and namespace change between releases.
+type Services struct {
+	OffreFormation Service `yaml:"offre_formation"`
+	Etudiant       Service `yaml:"etudiant"`
+	Pedagogique    Service `yaml:"pedagogique"`
+	Referentiel    Service `yaml:"referentiel"`
+}
+
+// Service is one SOAP service: its path under WS.BaseURL and its body namespace.
+type Service struct {
+	Path      string `yaml:"path"`
+	Namespace string `yaml:"namespace"`
+}
+
+// URL is BaseURL joined with the service's path.
+func (w WS) URL(s Service) string {
+	return strings.TrimRight(w.BaseURL, "/") + "/" + strings.TrimLeft(s.Path, "/")
+}
+
+// Dialects of the Apogée SQL.
+const (
+	DialectOracle = "oracle"
+	DialectSQLite = "sqlite"
+)
+
+// DB is Apogée's database.
+type DB struct {
+	Dialect      string        `yaml:"dialect"`     // oracle | sqlite
+	DSNEnv       string        `yaml:"dsn_env"`     // env var holding oracle://user:pass@host:1521/service
+	QueriesDir   string        `yaml:"queries_dir"` // site overrides of the embedded .sql files
+	MaxOpenConns int           `yaml:"max_open_conns"`
+	QueryTimeout time.Duration `yaml:"query_timeout"`
+}
+
+// Signer is the president whose signature goes on attestations (R16).
+type Signer struct {
+	Code   string `yaml:"code"`    // SIGNATAIRE.COD_SIG
+	KeyEnv string `yaml:"key_env"` // env var holding the key that decrypts the signature blob
+}
+
+// Delivery is how attestations reach students.
+type Delivery struct {
+	Mode          string `yaml:"mode"` // mail | digiposte
+	TestMode      bool   `yaml:"test_mode"`
+	TestRecipient string `yaml:"test_recipient"`
+}
+
+// SMTP security modes.
+const (
+	SecurityStartTLS = "starttls"
+	SecurityTLS      = "tls"
+	SecurityNone     = "none"
+)
+
+// Mail is the outgoing mail (R17).
+type Mail struct {
+	SMTP         SMTP     `yaml:"smtp"`
+	From         string   `yaml:"from"`
+	ReplyTo      string   `yaml:"reply_to"`
+	Managers     []string `yaml:"managers"` // R17a
+	TemplatesDir string   `yaml:"templates_dir"`
+	EMLDir       string   `yaml:"eml_dir"` // write .eml files instead of sending (demo)
+}
+
+// SMTP is the mail relay.
+type SMTP struct {
+	Host        string        `yaml:"host"`
+	Port        int           `yaml:"port"`
+	Security    string        `yaml:"security"` // starttls | tls | none
+	Username    string        `yaml:"username"`
+	PasswordEnv string        `yaml:"password_env"`
+	Timeout     time.Duration `yaml:"timeout"`
+	HELO        string        `yaml:"helo"`
+}
+
+// Store is the bbolt file.
+type Store struct {
+	Path        string        `yaml:"path"`
+	OpenTimeout time.Duration `yaml:"open_timeout"`
+}
+
+// Digiposte is the vault delivery (R19–R22).
+type Digiposte struct {
+	LocalDir   string            `yaml:"local_dir"` // demo: a folder stands for the SFTP server
+	SFTP       SFTP              `yaml:"sftp"`
+	Remote     Remote            `yaml:"remote"`
+	FormatFile string            `yaml:"format_file"` // a format file of connectors/digiposte
+	Format     map[string]string `yaml:"format"`      // overrides of single format entries
+	SenderID   string            `yaml:"sender_id"`
+}
+
+// SFTP is the Digiposte drop server.
+type SFTP struct {
+	Host                  string        `yaml:"host"`
+	Port                  int           `yaml:"port"`
+	User                  string        `yaml:"user"`
+	KeyFile               string        `yaml:"key_file"`
+	KeyPassphraseEnv      string        `yaml:"key_passphrase_env"`
+	PasswordEnv           string        `yaml:"password_env"`
+	KnownHosts            string        `yaml:"known_hosts"`
+	InsecureIgnoreHostKey bool          `yaml:"insecure_ignore_host_key"`
+	Timeout               time.Duration `yaml:"timeout"`
+}
+
+// Remote are the folders on the Digiposte server.
+type Remote struct {
+	AdhesionDir string `yaml:"adhesion_dir"`
+	DepositDir  string `yaml:"deposit_dir"`
+	ReturnDir   string `yaml:"return_dir"`
+	ArchiveDir  string `yaml:"archive_dir"`
+}
+
+// HubEE environments.
+const (
+	HubEEPreprod = "preprod"
+	HubEERecette = "recette"
+	HubEEProd    = "prod"
+	HubEESim     = "sim"
+)
+
+// HubEE is the State's exchange hub, where we act as service instructeur.
+type HubEE struct {
+	Environment     string         `yaml:"environment"` // preprod | recette | prod | sim
+	TokenURL        string         `yaml:"token_url"`   // empty: the environment's
+	APIURL          string         `yaml:"api_url"`     // empty: the environment's
+	EditorName      string         `yaml:"editor_name"`
+	ApplicationName string         `yaml:"application_name"`
+	SoftwareVersion string         `yaml:"software_version"`
+	StatusUpdate    string         `yaml:"status_update"` // patch_then_event | event_only
+	MaxResult       int            `yaml:"max_result"`
+	Timeout         time.Duration  `yaml:"timeout"`
+	Processes       []HubEEProcess `yaml:"processes"`
+}
+
+// Process roles.
+const (
+	RoleAttestationRequest = "attestation_request"
+	RoleOther              = "other"
+)
+
+// HubEEProcess is one démarche the university subscribed to, with its credentials.
+type HubEEProcess struct {
+	Code            string   `yaml:"code"`
+	ClientID        string   `yaml:"client_id"`
+	ClientSecretEnv string   `yaml:"client_secret_env"`
+	Role            string   `yaml:"role"` // attestation_request | other
+	Identity        Identity `yaml:"identity"`
+}
+
+// Identity sources.
+const (
+	IdentityPartnerAttributes = "partner_attributes"
+	IdentityAttachment        = "attachment"
+)
+
+// Identity says where the student's identity is in a case.
+type Identity struct {
+	Source         string         `yaml:"source"`          // partner_attributes | attachment
+	AttachmentName string         `yaml:"attachment_name"` // file name (glob) of the attachment
+	Format         string         `yaml:"format"`          // json | xml
+	Fields         IdentityFields `yaml:"fields"`
+}
+
+// IdentityFields name the attributes (or JSON keys / XML elements) holding the identity.
+type IdentityFields struct {
+	StudentCode string `yaml:"student_code"`
+	INE         string `yaml:"ine"`
+	LastName    string `yaml:"last_name"`
+	FirstName   string `yaml:"first_name"`
+	BirthDate   string `yaml:"birth_date"`
+}
+
+// CAS is the sign-in (R01).
+type CAS struct {
+	URL                string        `yaml:"url"`     // e.g. https://cas.univ.fr/cas
+	Service            string        `yaml:"service"` // service URL registered in the CAS
+	CAFile             string        `yaml:"ca_file"`
+	Timeout            time.Duration `yaml:"timeout"`
+	UserMapping        UserMapping   `yaml:"user_mapping"`
+	SimulatorUsersFile string        `yaml:"simulator_users_file"` // demo: embedded CAS
+	DemoUser           string        `yaml:"demo_user"`            // demo: no sign-in at all
+}
+
+// UserMapping turns a CAS user id into an Apogée user code.
+type UserMapping struct {
+	Attribute   string            `yaml:"attribute"`    // CAS attribute holding the code; empty: the user id
+	Case        string            `yaml:"case"`         // keep | upper | lower
+	StripDomain bool              `yaml:"strip_domain"` // "jdupont@univ.fr" → "jdupont"
+	Overrides   map[string]string `yaml:"overrides"`    // CAS id → Apogée code, first
+}
+
+// Map applies the mapping to a CAS user id and its attributes.
+func (m UserMapping) Map(casUser string, attributes map[string]string) string {
+	if code, ok := m.Overrides[casUser]; ok {
+		return code
+	}
+	u := casUser
+	if m.Attribute != "" {
+		u = attributes[m.Attribute]
+	}
+	if m.StripDomain {
+		u, _, _ = strings.Cut(u, "@")
+	}
+	switch m.Case {
+	case "upper":
+		u = strings.ToUpper(u)
+	case "lower":
+		u = strings.ToLower(u)
+	}
+	return u
+}
+
+// Daemon is the headless mode.
+type Daemon struct {
+	Schedules       Schedules     `yaml:"schedules"`
+	SSH             SSH           `yaml:"ssh"`
+	Metrics         Metrics       `yaml:"metrics"`
+	RetentionDays   int           `yaml:"retention_days"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Schedules are cron expressions (robfig/cron standard syntax, @every, @daily…);
+// empty disables the job.
+type Schedules struct {
+	ResumeCampaigns string `yaml:"resume_campaigns"`
+	DigiposteCycle  string `yaml:"digiposte_cycle"`
+	HubEESync       string `yaml:"hubee_sync"`
+	Purge           string `yaml:"purge"`
+}
+
+// Jobs lists the schedules by job name (the names the daemon registers).
+func (s Schedules) Jobs() map[string]string {
+	return map[string]string{
+		"resume_campaigns": s.ResumeCampaigns,
+		"digiposte_cycle":  s.DigiposteCycle,
+		"hubee_sync":       s.HubEESync,
+		"purge":            s.Purge,
+	}
+}
+
+// SSH is the daemon's SSH server serving the TUI.
+type SSH struct {
+	Listen         string              `yaml:"listen"`
+	HostKey        string              `yaml:"host_key"` // created on first start
+	AuthorizedKeys map[string][]string `yaml:"authorized_keys"`
+	PasswordAuth   bool                `yaml:"password_auth"` // CAS-checked password login
+	IdleTimeout    time.Duration       `yaml:"idle_timeout"`
+}
+
+// Metrics is the optional /healthz + Prometheus listener.
+type Metrics struct {
+	Listen string `yaml:"listen"` // empty: off; ":9090" means 127.0.0.1:9090
+}
+
+// Log is the log/slog output.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+// Default is the configuration with every default and nothing site-specific.
+// It does not validate on its own: university, Apogée and mail keys are required.
+func Default() *Config {
+	return &Config{
+		Apogee: Apogee{
+			WS: WS{
+				Timeout: 30 * time.Second,
+				Services: Services{
+					OffreFormation: defaultService("OffreFormationMetier"),
+					Etudiant:       defaultService("EtudiantMetier"),
+					Pedagogique:    defaultService("PedagogiqueMetier"),
+					// Apogée 6.40.30: ReferentielMetier_21062012_Impl.wsdl serves
+					// …/services/ReferentielMetier with a dated namespace.
+					Referentiel: Service{
+						Path:      "/services/ReferentielMetier",
+						Namespace: "gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012",
+					},
+				},
+			},
+			DB: DB{
+				Dialect:      DialectOracle,
+				DSNEnv:       "HYPERCERTS_APOGEE_DSN",
+				MaxOpenConns: 4,
+				QueryTimeout: 30 * time.Second,
+			},
+			AbsentNatureCode: "9",
+			Signer:           Signer{KeyEnv: "HYPERCERTS_SIGNER_KEY"},
+			Concurrency:      8,
+			MaxAttempts:      4,
+			Backoff:          200 * time.Millisecond,
+		},
+		Delivery: Delivery{Mode: string(domain.ModeMail)},
+		Mail: Mail{
+			SMTP: SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+		},
+		Store: Store{Path: "./hypercerts.db", OpenTimeout: time.Second},
+		Digiposte: Digiposte{
+			SFTP: SFTP{Port: 22, Timeout: 30 * time.Second},
+			Remote: Remote{
+				AdhesionDir: "adhesions",
+				DepositDir:  "depots",
+				ReturnDir:   "retours",
+				ArchiveDir:  "archives",
+			},
+		},
+		HubEE: HubEE{
+			Environment:     HubEEPreprod,
+			ApplicationName: "hypercerts",
+			StatusUpdate:    "patch_then_event",
+			MaxResult:       25,
+			Timeout:         30 * time.Second,
+		},
+		CAS: CAS{
+			Timeout:     10 * time.Second,
+			UserMapping: UserMapping{Case: "keep"},
+		},
+		Daemon: Daemon{
+			Schedules: Schedules{
+				ResumeCampaigns: "@every 5m",
+				DigiposteCycle:  "0 6 * * *",
+				HubEESync:       "@every 15m",
+				Purge:           "30 3 * * *",
+			},
+			SSH: SSH{
+				Listen:       "127.0.0.1:2222",
+				HostKey:      "./hypercerts_host_ed25519",
+				PasswordAuth: true,
+				IdleTimeout:  30 * time.Minute,
+			},
+			RetentionDays:   365,
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Log:   Log{Level: "info", Format: "text"},
+		lines: map[string]int{},
+	}
+}
+
+func defaultService(name string) Service {
+	return Service{Path: "/services/" + name, Namespace: "gouv.education.apogee.commun.servicesmetiers." + name}
+}
+
+// defaults fills a list element before it is decoded.
+func (p *HubEEProcess) defaults() {
+	p.Role = RoleAttestationRequest
+	p.Identity = Identity{
+		Source:         IdentityPartnerAttributes,
+		AttachmentName: "*.json",
+		Format:         "json",
+		Fields: IdentityFields{
+			StudentCode: "codeEtudiant",
+			INE:         "ine",
+			LastName:    "nom",
+			FirstName:   "prenom",
+			BirthDate:   "dateNaissance",
+		},
+	}
+}
+
+// DemoUser is the Apogée user the demo signs in as, without CAS.
+const DemoUser = "DEMO"
+
+// Demo is the whole product on one machine: the embedded Apogée (SQLite dialect), the
+// store, the .eml mails and the Digiposte folder all under dir, test mode off, the demo
+// user signed in without CAS, the HubEE simulator.
+func Demo(dir string) *Config {
+	c := Default()
+	c.source = "démo"
+	c.University = University{Name: "Université de Démonstration", City: "Besançon"}
+	c.Apogee.Embedded = true
+	c.Apogee.WS.BaseURL = ""
+	c.Apogee.DB.Dialect = DialectSQLite
+	c.Apogee.DB.DSNEnv = ""
+	c.Apogee.Signer = Signer{Code: "PRES"}
+	c.Delivery = Delivery{Mode: string(domain.ModeMail)}
+	c.Mail.From = "Scolarité <scolarite@univ-demo.fr>"
+	c.Mail.Managers = []string{"scolarite@univ-demo.fr"}
+	c.Mail.EMLDir = filepath.Join(dir, "mails")
+	c.Store.Path = filepath.Join(dir, "hypercerts.db")
+	c.Digiposte.LocalDir = filepath.Join(dir, "digiposte")
+	c.Digiposte.SenderID = "UNIV-DEMO"
+	c.HubEE.Environment = HubEESim
+	c.HubEE.SoftwareVersion = "demo"
+	p := HubEEProcess{}
+	p.defaults()
+	p.Code = "AttestationReussite"
+	p.ClientID = "demo"
+	c.HubEE.Processes = []HubEEProcess{p}
+	c.CAS.DemoUser = DemoUser
+	c.Daemon.Schedules.DigiposteCycle = "@every 1m"
+	c.Daemon.Schedules.HubEESync = "@every 1m"
+	c.Daemon.SSH.HostKey = filepath.Join(dir, "ssh_host_ed25519")
+	return c
+}
+
+// EngineSettings maps the configuration to the engine's settings.
+func (c *Config) EngineSettings() domain.Settings {
+	return domain.Settings{
+		Concurrency:   c.Apogee.Concurrency,
+		MaxAttempts:   c.Apogee.MaxAttempts,
+		Backoff:       c.Apogee.Backoff,
+		Mode:          domain.Mode(c.Delivery.Mode),
+		TestMode:      c.Delivery.TestMode,
+		TestRecipient: c.Delivery.TestRecipient,
+		University:    c.University.Name,
+		Managers:      append([]string(nil), c.Mail.Managers...),
+	}
+}
+
+// Source is the file the configuration came from ("démo" for Demo, "" for Default).
+func (c *Config) Source() string { return c.source }
+
+// Line is the line of a key path in the file (e.g. "mail.smtp.port",
+// "hubee.processes[0].code"), 0 when the key is not in the file. Other packages use
+// it to name the line in their own messages about a key.
+func (c *Config) Line(path string) int { return c.lines[path] }
+
+// Has tells whether a key path is written in the file.
+func (c *Config) Has(path string) bool {
+	_, ok := c.lines[path]
+	return ok
+}
+
+// String is the configuration as YAML. It never holds a secret: the file only names
+// environment variables, and secrets are read from them when asked for.
+func (c Config) String() string {
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		return "config: " + err.Error()
+	}
+	return string(out)
+}
+
+// HubEEURLs gives the token and API URLs: the configured ones, else the environment's.
+func (h HubEE) HubEEURLs() (tokenURL, apiURL string) {
+	tokenURL, apiURL = h.TokenURL, h.APIURL
+	var t, a string
+	switch h.Environment {
+	case HubEEPreprod:
+		t, a = "https://auth.bas.hubee.numerique.gouv.fr/oauth2/token", "https://api.bas.hubee.numerique.gouv.fr"
+	case HubEERecette:
+		t, a = "https://auth.basrec.hubee.numerique.gouv.fr/oauth2/token", "https://api.basrec.hubee.numerique.gouv.fr"
+	case HubEEProd:
+		t, a = "https://auth.hubee.numerique.gouv.fr/oauth2/token", "https://api.hubee.numerique.gouv.fr"
+	}
+	if tokenURL == "" {
+		tokenURL = t
+	}
+	if apiURL == "" {
+		apiURL = a
+	}
+	return tokenURL, apiURL
+}
+
+// Process finds a HubEE démarche by code.
+func (h HubEE) Process(code string) (HubEEProcess, bool) {
+	for _, p := range h.Processes {
+		if p.Code == code {
+			return p, true
+		}
+	}
+	return HubEEProcess{}, false
+}
