@@ -273,15 +273,17 @@ func (x *exchange) drop(ctx context.Context, rfs remoteFS, op, dir, name string,
 		err = cerr
 	}
 	if err != nil {
+		var re *renderError
+		if errors.As(err, &re) {
+			err = &domain.ExternalError{System: x.system, Op: op, Kind: domain.ErrPermanent,
+				Msg: re.Error() + " ; rien n'a été déposé (" + final + ")", Err: err}
+		} else {
+			err = x.fail(ctx, rfs, op, dir, tmp, err) // before removing: it looks at free space
+		}
 		// Best effort: on a cut connection this fails too, and the next drop of the
 		// same batch truncates the leftover anyway.
 		_ = rfs.Remove(tmp)
-		var re *renderError
-		if errors.As(err, &re) {
-			return &domain.ExternalError{System: x.system, Op: op, Kind: domain.ErrPermanent,
-				Msg: re.Error() + " ; rien n'a été déposé (" + final + ")", Err: err}
-		}
-		return x.fail(ctx, rfs, op, dir, tmp, err)
+		return err
 	}
 	if err := rfs.Rename(tmp, final); err != nil {
 		return x.fail(ctx, rfs, op, dir, final, err)

@@ -41,11 +41,11 @@ func (l localFS) p(name string) string { return filepath.Join(l.base, filepath.F
 func (l localFS) Create(name string) (io.WriteCloser, error) {
 	return os.OpenFile(l.p(name), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 }
-func (l localFS) Open(name string) (readFile, error)      { return os.Open(l.p(name)) }
-func (l localFS) Stat(name string) (fs.FileInfo, error)   { return os.Stat(l.p(name)) }
-func (l localFS) Rename(from, to string) error            { return os.Rename(l.p(from), l.p(to)) }
-func (l localFS) Remove(name string) error                { return os.Remove(l.p(name)) }
-func (l localFS) MkdirAll(dir string) error               { return os.MkdirAll(l.p(dir), 0o750) }
+func (l localFS) Open(name string) (readFile, error)        { return os.Open(l.p(name)) }
+func (l localFS) Stat(name string) (fs.FileInfo, error)     { return os.Stat(l.p(name)) }
+func (l localFS) Rename(from, to string) error              { return os.Rename(l.p(from), l.p(to)) }
+func (l localFS) Remove(name string) error                  { return os.Remove(l.p(name)) }
+func (l localFS) MkdirAll(dir string) error                 { return os.MkdirAll(l.p(dir), 0o750) }
 func (l localFS) ReadDir(dir string) ([]fs.FileInfo, error) { return readDirInfo(l.p(dir)) }
 
 func (l localFS) Free(dir string) (uint64, bool) {
