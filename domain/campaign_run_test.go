@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -613,5 +614,46 @@ func TestLaunch_DigiposteModeWaitsForTheCycle(t *testing.T) {
 	}
 	if n, err := env.engine.Resume(context.Background()); n != 0 || err != nil {
 		t.Errorf("Resume picked a Digiposte campaign: %d %v", n, err)
+	}
+}
+
+type failingRenderer struct{ code string }
+
+func (f failingRenderer) Render(w io.Writer, a domain.Attestation) error {
+	if a.Student.Code == f.code {
+		panic("police introuvable")
+	}
+	return runRenderer{}.Render(w, a)
+}
+
+func TestRenderFailure_FailsThatStudentOnlyAndSendsNothingForIt(t *testing.T) {
+	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) { d.Renderer = failingRenderer{code: "10000007"} })
+	c := env.launchAndWait(t, domain.LaunchOptions{})
+	e := env.states(t, c.ID)["10000007"]
+	if e.State != domain.EntryMailFailed || e.Retryable || !strings.Contains(e.LastError, "police introuvable") {
+		t.Errorf("entry = %+v", e)
+	}
+	if got := env.mailer.attested(); !slices.Equal(got, []string{"10000001", "10000002", "10000008"}) {
+		t.Errorf("sent to %v", got)
+	}
+}
+
+func TestLaunch_WorkGoesOnAfterTheCallerLeaves(t *testing.T) {
+	env := newRunEnv(t, runMany(50), nil)
+	gate := make(chan struct{})
+	env.mailer.block = func(ctx context.Context, m domain.Mail) error {
+		<-gate
+		return ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := env.engine.Launch(ctx, runGest, runReq, domain.LaunchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the manager closed the UI
+	close(gate)
+	done := env.wait(t, c.ID)
+	if done.State != domain.CampaignFinished || done.Counts[domain.EntryMailed] != 50 {
+		t.Errorf("after the caller left: %s %v", done.State, done.Counts)
 	}
 }
