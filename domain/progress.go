@@ -68,11 +68,15 @@ func (e *Engine) runs() *campaignRuns {
 	defer runsMu.Unlock()
 	rs := runsByEng[e]
 	if rs == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		rs = &campaignRuns{base: ctx, abort: cancel, stop: make(chan struct{}), active: map[string]*campaignRun{}}
+		rs = newCampaignRuns()
 		runsByEng[e] = rs
 	}
 	return rs
+}
+
+func newCampaignRuns() *campaignRuns {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &campaignRuns{base: ctx, abort: cancel, stop: make(chan struct{}), active: map[string]*campaignRun{}}
 }
 
 // campaignRun is one campaign being worked through.
