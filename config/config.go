@@ -491,11 +491,14 @@ func (c *Config) Has(path string) bool {
 // String is the configuration as YAML. It never holds a secret: the file only names
 // environment variables, and secrets are read from them when asked for.
 func (c Config) String() string {
-	out, err := yaml.Marshal(c)
-	if err != nil {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
 		return "config: " + err.Error()
 	}
-	return string(out)
+	_ = enc.Close()
+	return b.String()
 }
 
 // HubEEURLs gives the token and API URLs: the configured ones, else the environment's.

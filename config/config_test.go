@@ -704,3 +704,31 @@ func TestKnownKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsListEveryKey keeps docs/config.md in step with the schema.
+func TestDocsListEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, k := range KnownKeys() {
+		if strings.HasSuffix(k, ".*") {
+			continue
+		}
+		// sections are headings or prefixes of documented keys
+		if !strings.Contains(doc, "`"+k+"`") && !strings.Contains(doc, "`"+k+".") && !strings.Contains(doc, "`"+k+"[]") {
+			t.Errorf("docs/config.md does not document %s", k)
+		}
+	}
+}
+
+func TestNotAConfiguration(t *testing.T) {
+	verr := mustFail(t, "hello\n")
+	if len(verr.Problems) != 1 || verr.Problems[0].Line != 1 || !strings.Contains(verr.Problems[0].Message, "sections") {
+		t.Fatalf("got %v", verr)
+	}
+	// An empty file is a configuration with every default: the required keys are named.
+	verr = mustFail(t, "")
+	problem(t, verr, "university.name")
+}

@@ -44,7 +44,13 @@ func Parse(data []byte, name string) (*Config, error) {
 		ps.atLine("(fichier)", extra.Line, "un seul document YAML est attendu (retirez la ligne « --- »)")
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		(&decoder{ps}).decode(doc.Content[0], reflect.ValueOf(c).Elem(), "")
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode && !isNull(root) {
+			// Not a configuration at all: say so, without the noise of every required key.
+			ps.atLine("(racine)", root.Line, "attendu des sections « clé: valeur » (university:, apogee:, …), trouvé %s", describe(root))
+			return nil, ps.err()
+		}
+		(&decoder{ps}).decode(root, reflect.ValueOf(c).Elem(), "")
 	}
 	c.validate(ps)
 	if err := ps.err(); err != nil {

@@ -490,3 +490,8 @@ func (k checker) log() {
 	k.oneOf("log.level", k.c.Log.Level, "debug", "info", "warn", "error")
 	k.oneOf("log.format", k.c.Log.Format, "text", "json")
 }
+
+// ParseSchedule parses a daemon.schedules value with the parser the validation uses
+// (five fields, @every/@daily descriptors, CRON_TZ=); the daemon registers its jobs
+// with it so that what validates is what runs.
+func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
