@@ -67,7 +67,7 @@ func (x *exchange) RequestAdhesions(ctx context.Context, batchID string, student
 			return err
 		}
 		cw := x.csvWriter(ew)
-		if x.f.Header {
+		if !x.f.NoHeader {
 			if err := cw.Write(headers(x.f.AdhesionColumns)); err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func (x *exchange) Deposit(ctx context.Context, batchID string, deposits []domai
 			return err
 		}
 		cw := x.csvWriter(ew)
-		if x.f.Header {
+		if !x.f.NoHeader {
 			if err := cw.Write(headers(x.f.DepositColumns)); err != nil {
 				return err
 			}
@@ -383,7 +383,7 @@ func (x *exchange) parseReturn(r io.Reader, name string) ([]domain.VaultStatus, 
 	idx := map[string]int{} // field → column index
 	var problems []string
 	line := 0
-	if x.f.Header {
+	if !x.f.NoHeader {
 		hdr, err := cr.Read()
 		if err == io.EOF {
 			return nil, nil

@@ -75,7 +75,7 @@ type Format struct {
 
 	// CSV conventions shared by every CSV file.
 	Separator  string `yaml:"separator"`   // one character
-	Header     bool   `yaml:"header"`      // first line holds the column headers
+	NoHeader   bool   `yaml:"no_header"`   // no header line: columns are taken by position
 	BOM        bool   `yaml:"bom"`         // start written CSVs with a UTF-8 BOM (Excel)
 	CRLF       bool   `yaml:"crlf"`        // end lines with \r\n
 	DateLayout string `yaml:"date_layout"` // Go layout of dates we write (birth date)
@@ -96,7 +96,7 @@ type Format struct {
 	// Returns (vault statuses): CSV files, or zips of CSV files, in ReturnDir whose
 	// names match one of ReturnPatterns (path.Match globs).
 	ReturnPatterns    []string `yaml:"return_patterns"`
-	ReturnColumns     []Column `yaml:"return_columns"` // by header when Header, else by position
+	ReturnColumns     []Column `yaml:"return_columns"` // by header, or by position when NoHeader
 	ReturnDateLayouts []string `yaml:"return_date_layouts"`
 	StatusOpen        []string `yaml:"status_open"`      // compared case-insensitively
 	StatusRefused     []string `yaml:"status_refused"`   //
@@ -123,7 +123,6 @@ func DefaultFormat() Format {
 		TempPrefix:  ".",
 		TempSuffix:  ".part",
 		Separator:   ";",
-		Header:      true,
 		DateLayout:  "02/01/2006",
 
 		AdhesionZip: "{partner}_ADH_{batch}.zip",
@@ -167,8 +166,7 @@ func DefaultFormat() Format {
 }
 
 // WithDefaults fills every empty field of f from DefaultFormat, so a configuration may
-// override only what differs. Header is taken as is (false is meaningful): a
-// configuration that wants no header must also give its columns.
+// override only what differs.
 func (f Format) WithDefaults() Format {
 	d := DefaultFormat()
 	str := func(v *string, def string) {
@@ -196,7 +194,6 @@ func (f Format) WithDefaults() Format {
 	str(&f.AckMode, d.AckMode)
 	if len(f.AdhesionColumns) == 0 {
 		f.AdhesionColumns = d.AdhesionColumns
-		f.Header = true
 	}
 	if len(f.DepositColumns) == 0 {
 		f.DepositColumns = d.DepositColumns

@@ -297,7 +297,7 @@ func (s *Simulator) readAdhesions(name string) ([]string, error) {
 			return nil, err
 		}
 		var hdr []string
-		if s.o.Format.Header && len(recs) > 0 {
+		if !s.o.Format.NoHeader && len(recs) > 0 {
 			hdr, recs = recs[0], recs[1:]
 		}
 		ci := s.column(s.o.Format.AdhesionColumns, hdr, FieldCode)
@@ -337,7 +337,7 @@ func (s *Simulator) readDeposit(name string) ([][2]string, error) {
 	}
 	cols := s.o.Format.DepositColumns
 	var hdr []string
-	if s.o.Format.Header && len(recs) > 0 {
+	if !s.o.Format.NoHeader && len(recs) > 0 {
 		hdr, recs = recs[0], recs[1:]
 	}
 	ci, fi, si := s.column(cols, hdr, FieldCode), s.column(cols, hdr, FieldFile), s.column(cols, hdr, FieldSize)
@@ -398,7 +398,7 @@ func (s *Simulator) writeReturn(name string, rows []simRow, now time.Time) error
 	cw := csv.NewWriter(&b)
 	cw.Comma = []rune(f.Separator)[0]
 	cw.UseCRLF = f.CRLF
-	if f.Header {
+	if !f.NoHeader {
 		_ = cw.Write(headers(f.ReturnColumns))
 	}
 	date := now.Format(f.ReturnDateLayouts[0])
