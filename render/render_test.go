@@ -507,3 +507,23 @@ func BenchmarkRenderFullFont(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
 	b.ReportMetric(float64(size), "bytes/pdf")
 }
+
+// BenchmarkRenderNaive is what a plain fpdf program does: parse the whole TrueType
+// font for every document (AddUTF8FontFromBytes). For comparison only.
+func BenchmarkRenderNaive(b *testing.B) {
+	r := newRenderer(b)
+	a := sample(b)
+	saved, fast := latinFont, fastFonts
+	latinFont, fastFonts = fullFont, false
+	defer func() { latinFont, fastFonts = saved, fast }()
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, a); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
+	b.ReportMetric(float64(size), "bytes/pdf")
+}
