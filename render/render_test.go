@@ -527,3 +527,18 @@ func BenchmarkRenderNaive(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdf/s")
 	b.ReportMetric(float64(size), "bytes/pdf")
 }
+
+// A very long label (R09 joins six columns) wraps and may push the signature to a
+// second page, but nothing is lost.
+func TestRenderLongLabel(t *testing.T) {
+	a := sample(t)
+	a.DiplomaLabel = strings.Repeat("Licence Sciences, technologies, santé mention Mathématiques, ", 12) + "parcours Fin"
+	pdf := render(t, newRenderer(t), a)
+	text := pdfText(t, pdf)
+	for _, want := range []string{"parcours Fin", "Fait à Lyon, le 23 novembre 2026", "Jean-François Lemaître"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in:\n%s", want, text)
+		}
+	}
+	qpdfCheck(t, pdf)
+}
