@@ -60,6 +60,7 @@ type Deposit struct {
 // Failures are *ExternalError: ErrTransient (server down, connection cut, disk full:
 // retry at the next cycle), ErrPermanent (refused host key, authentication, permission:
 // an operator must act), ErrInvalid (bad batchID, duplicate students or file names).
+// A Deposit.PDF error aborts the drop and comes back wrapped as it is (errors.Is works).
 type Vault interface {
 	// RequestAdhesions asks the vault operator to open vaults for these students.
 	RequestAdhesions(ctx context.Context, batchID string, students []VaultStudent) error
