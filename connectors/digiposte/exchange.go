@@ -275,8 +275,8 @@ func (x *exchange) drop(ctx context.Context, rfs remoteFS, op, dir, name string,
 	if err != nil {
 		var re *renderError
 		if errors.As(err, &re) {
-			err = &domain.ExternalError{System: x.system, Op: op, Kind: domain.ErrPermanent,
-				Msg: re.Error() + " ; rien n'a été déposé (" + final + ")", Err: err}
+			// The caller's own failure, kept as it is (its kind is the caller's).
+			err = fmt.Errorf("Digiposte %s : %w ; rien n'a été déposé (%s)", op, re, final)
 		} else {
 			err = x.fail(ctx, rfs, op, dir, tmp, err) // before removing: it looks at free space
 		}

@@ -142,6 +142,7 @@ func kindOf(t *testing.T, err error, kind error, contains ...string) {
 	if !errors.Is(err, kind) {
 		t.Fatalf("attendu %v, reçu : %v", kind, err)
 	}
+	t.Logf("message : %v", err)
 	for _, c := range contains {
 		if !strings.Contains(err.Error(), c) {
 			t.Fatalf("le message %q ne contient pas %q", err.Error(), c)
@@ -508,12 +509,16 @@ func TestR20_RenderFailureLeavesNothing(t *testing.T) {
 	c := srv.client(t, "", func(cfg *Config) { cfg.CreateDirs = true })
 	deps := deposits([]string{"1", "2", "3", "4"}, 10_000)
 	bad := append([]domain.Deposit(nil), deps...)
+	errFont := fmt.Errorf("%w : police introuvable", domain.ErrPermanent)
 	bad[2].PDF = func(w io.Writer) error {
 		_, _ = w.Write([]byte("%PDF-1.4 début"))
-		return errors.New("police introuvable")
+		return errFont
 	}
 	err := c.Deposit(testCtx(t), "D1", bad)
-	kindOf(t, err, domain.ErrPermanent, "étudiant 3", "police introuvable")
+	if !errors.Is(err, errFont) || !strings.Contains(err.Error(), "étudiant 3") || !strings.Contains(err.Error(), "rien n'a été déposé") {
+		t.Fatalf("l'erreur du rendu doit être rendue telle quelle : %v", err)
+	}
+	t.Logf("message : %v", err)
 	depDir := filepath.Join(srv.Base, "depots")
 	if got := ls(t, depDir); len(got) != 0 {
 		t.Fatalf("rien ne doit rester : %v", got)
