@@ -149,12 +149,12 @@ type Store struct {
 
 // Digiposte is the vault delivery (R19–R22).
 type Digiposte struct {
-	LocalDir   string            `yaml:"local_dir"` // demo: a folder stands for the SFTP server
-	SFTP       SFTP              `yaml:"sftp"`
-	Remote     Remote            `yaml:"remote"`
-	FormatFile string            `yaml:"format_file"` // a format file of connectors/digiposte
-	Format     map[string]string `yaml:"format"`      // overrides of single format entries
-	SenderID   string            `yaml:"sender_id"`
+	LocalDir   string  `yaml:"local_dir"` // demo: a folder stands for the SFTP server
+	SFTP       SFTP    `yaml:"sftp"`
+	Remote     Remote  `yaml:"remote"`
+	FormatFile string  `yaml:"format_file"` // a format file of connectors/digiposte
+	Format     RawYAML `yaml:"format"`      // entries of that format overridden here; see DecodeFormat
+	SenderID   string  `yaml:"sender_id"`
 }
 
 // SFTP is the Digiposte drop server.

@@ -462,6 +462,11 @@ digiposte:
 		doc := strings.Replace(minimal, "    host: smtp.univ.test\n", "    host: smtp.univ.test\n    username: hc\n", 1)
 		problem(t, mustFail(t, doc), "mail.smtp.password_env")
 	})
+	t.Run("no plain-text smtp password", func(t *testing.T) {
+		doc := strings.Replace(minimal, "    host: smtp.univ.test\n", "    host: smtp.univ.test\n    security: none\n    username: hc\n    password_env: P\n", 1)
+		problem(t, mustFail(t, doc), "mail.smtp.security")
+		mustParse(t, strings.Replace(doc, "smtp.univ.test", "127.0.0.1", 1))
+	})
 	t.Run("eml_dir replaces the smtp host", func(t *testing.T) {
 		doc := strings.Replace(minimal, "    host: smtp.univ.test\n", "", 1)
 		problem(t, mustFail(t, doc), "mail.smtp.host")
@@ -731,4 +736,59 @@ func TestNotAConfiguration(t *testing.T) {
 	// An empty file is a configuration with every default: the required keys are named.
 	verr = mustFail(t, "")
 	problem(t, verr, "university.name")
+}
+
+// testFormat stands for connectors/digiposte's Format.
+type testFormat struct {
+	Partner   string `yaml:"partner"`
+	Separator string `yaml:"separator"`
+	BOM       bool   `yaml:"bom"`
+	Columns   []struct {
+		Header string `yaml:"header"`
+		Field  string `yaml:"field"`
+	} `yaml:"adhesion_columns"`
+	StatusOpen []string `yaml:"status_open"`
+}
+
+func TestDigiposteFormatOverrides(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "format.yaml")
+	if err := os.WriteFile(file, []byte("partner: FROMFILE\nseparator: \",\"\nstatus_open: [OUVERT]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := mustParse(t, minimal+fmt.Sprintf(`digiposte:
+  format_file: %s
+  format:
+    separator: ";"
+    bom: true
+    adhesion_columns:
+      - {header: NUMERO, field: code}
+      - {header: EMAIL_ELE, field: email}
+`, file))
+	f := testFormat{Partner: "DEFAULT", Separator: "|"}
+	if err := c.Digiposte.DecodeFormat(&f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Partner != "FROMFILE" || f.Separator != ";" || !f.BOM || len(f.Columns) != 2 || f.Columns[1].Header != "EMAIL_ELE" ||
+		len(f.StatusOpen) != 1 {
+		t.Fatalf("format = %+v", f)
+	}
+	if !strings.Contains(c.String(), "EMAIL_ELE") {
+		t.Fatalf("String() lost the raw section:\n%s", c)
+	}
+
+	c = mustParse(t, minimal+"digiposte:\n  format:\n    separatr: \";\"\n    bom: maybe\n")
+	err := c.Digiposte.DecodeFormat(&f)
+	var verr *ValidationError
+	if !errors.As(err, &verr) || len(verr.Problems) != 2 {
+		t.Fatalf("got %v", err)
+	}
+	if p := problem(t, verr, "digiposte.format.separatr"); p.Line != 18 || !strings.Contains(p.Message, "digiposte.format.separator") {
+		t.Fatal(p)
+	}
+	if p := problem(t, verr, "digiposte.format.bom"); p.Line != 19 {
+		t.Fatal(p)
+	}
+	verr = mustFail(t, minimal+"digiposte:\n  format: [a]\n")
+	problem(t, verr, "digiposte.format")
 }

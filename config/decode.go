@@ -47,6 +47,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.duration(n, v, path)
 		return
 	}
+	if v.Type() == rawType {
+		if n.Kind != yaml.MappingNode {
+			d.atLine(path, n.Line, "attendu une section « clé: valeur », trouvé %s", describe(n))
+			return
+		}
+		v.Set(reflect.ValueOf(RawYAML{node: n, path: path, file: d.file}))
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.mapping(n, v, path)
@@ -111,8 +119,19 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			m.SetMapIndex(reflect.ValueOf(k.Value), e)
 		}
 		v.Set(m)
+	case reflect.Float64, reflect.Float32:
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") {
+			d.atLine(path, n.Line, "attendu un nombre, trouvé %s", describe(n))
+			return
+		}
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil {
+			d.atLine(path, n.Line, "attendu un nombre, trouvé %s", describe(n))
+			return
+		}
+		v.SetFloat(f)
 	default:
-		panic("config: unsupported field type " + v.Type().String())
+		d.atLine(path, n.Line, "type de valeur non pris en charge (%s)", v.Type())
 	}
 }
 
@@ -299,6 +318,8 @@ func KnownKeys() []string {
 			ft := f.Type
 			switch {
 			case ft == durationType:
+			case ft == rawType:
+				out = append(out, p+".*")
 			case ft.Kind() == reflect.Struct:
 				walk(ft, p)
 			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:

@@ -292,6 +292,9 @@ func (k checker) mail() {
 	if s.PasswordEnv != "" && s.Username == "" {
 		k.at("mail.smtp.username", "obligatoire quand mail.smtp.password_env est indiqué")
 	}
+	if s.Security == SecurityNone && s.Username != "" && s.Host != "" && !isLoopbackHost(s.Host) {
+		k.at("mail.smtp.security", "none avec un compte (username) enverrait le mot de passe en clair : choisir starttls ou tls")
+	}
 	k.positive("mail.smtp.timeout", s.Timeout)
 }
 
