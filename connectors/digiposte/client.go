@@ -83,7 +83,7 @@ var _ domain.Vault = (*Client)(nil)
 // It does not connect: use Check for that.
 func New(cfg Config) (*Client, error) {
 	if cfg.Addr == "" || cfg.User == "" {
-		return nil, errors.New("digiposte : adresse du serveur SFTP et utilisateur obligatoires (digiposte.sftp.addr, digiposte.sftp.user)")
+		return nil, errors.New("digiposte : adresse du serveur SFTP et utilisateur obligatoires (digiposte.sftp.host, digiposte.sftp.user)")
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		cfg.Addr = net.JoinHostPort(strings.Trim(cfg.Addr, "[]"), "22")

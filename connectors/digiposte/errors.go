@@ -33,7 +33,7 @@ func (x *exchange) fail(ctx context.Context, rfs remoteFS, op, dir, name string,
 		e.Msg = fmt.Sprintf("permission refusée sur %s : le compte n'a pas le droit d'écrire ou de lire dans ce dossier ; faites corriger ses droits (ou le dossier dans digiposte.format)", name)
 	case errors.Is(err, fs.ErrNotExist):
 		e.Kind = domain.ErrPermanent
-		e.Msg = fmt.Sprintf("%s introuvable (dossier %q sous le dossier de base) : vérifiez le dossier de base (digiposte.sftp.remote_dir) et les dossiers de digiposte.format", name, dir)
+		e.Msg = fmt.Sprintf("%s introuvable (dossier %q sous le dossier de base) : vérifiez le dossier de base et les dossiers de digiposte.remote / digiposte.format", name, dir)
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		e.Kind = domain.ErrTransient
 		e.Msg = fmt.Sprintf("disque plein en écrivant %s : libérez de la place ; le lot sera repris au prochain cycle", name)
