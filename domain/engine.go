@@ -39,15 +39,16 @@ type Deps struct {
 
 // Engine is the one core every front end (TUI, SSH, daemon, CLI) calls.
 type Engine struct {
-	apogee   Apogee
-	store    Store
-	renderer Renderer
-	mailer   Mailer
-	vault    Vault
-	hub      Hub
-	clock    Clock
-	log      *slog.Logger
-	settings Settings
+	apogee       Apogee
+	store        Store
+	renderer     Renderer
+	mailer       Mailer
+	vault        Vault
+	hub          Hub
+	clock        Clock
+	log          *slog.Logger
+	settings     Settings
+	campaignRuns *campaignRuns // campaigns being worked through
 }
 
 // NewEngine wires an engine. Missing settings get their defaults.
@@ -71,7 +72,7 @@ func NewEngine(d Deps, s Settings) *Engine {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, hub: d.Hub,
-		clock: d.Clock, log: d.Log, settings: s}
+		clock: d.Clock, log: d.Log, settings: s, campaignRuns: newCampaignRuns()}
 }
 
 // Settings returns the engine's settings (the UI shows test mode and mode).

@@ -56,23 +56,7 @@ type campaignRuns struct {
 	wg     sync.WaitGroup
 }
 
-// The engine's run state lives beside it until Engine gets a field for it (see
-// docs/store-campaigns.md): engine.go belongs to the skeleton.
-var (
-	runsMu    sync.Mutex
-	runsByEng = map[*Engine]*campaignRuns{}
-)
-
-func (e *Engine) runs() *campaignRuns {
-	runsMu.Lock()
-	defer runsMu.Unlock()
-	rs := runsByEng[e]
-	if rs == nil {
-		rs = newCampaignRuns()
-		runsByEng[e] = rs
-	}
-	return rs
-}
+func (e *Engine) runs() *campaignRuns { return e.campaignRuns }
 
 func newCampaignRuns() *campaignRuns {
 	ctx, cancel := context.WithCancel(context.Background())
