@@ -22,7 +22,7 @@ func TestEveryEndpoint(t *testing.T) {
 	// OSL: create a folder (#1), upload its file (#2), read it (#8), complete it (#4).
 	f, err := e.osl.CreateFolder(ctx, hubee.Folder{ProcessCode: process, ExternalID: "PSL-ATTRE-0000000000001",
 		Applicant: hubee.Applicant{FirstName: "Camille", LastName: "MARTIN", Email: hubee.Ptr("camille.martin@example.org")},
-		Cases: []hubee.FolderCase{{Recipient: siOrg, ExternalID: "PSL-ATTRE-0000000000001-01", PartnerAttributes: hubee.Ptr("codEtu=21000042")}},
+		Cases:     []hubee.FolderCase{{Recipient: siOrg, ExternalID: "PSL-ATTRE-0000000000001-01", PartnerAttributes: hubee.Ptr("codEtu=21000042")}},
 		Attachments: []hubee.FolderAttachment{{Attachment: hubee.Attachment{FileName: "identite.json", Type: "IDENTITE",
 			MimeType: "application/json", Size: int64(len(identity))}, Recipients: []string{"PSL-ATTRE-0000000000001-01"}}}})
 	if err != nil {

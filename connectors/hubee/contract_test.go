@@ -183,10 +183,10 @@ func setup(t *testing.T, opts ...option) *env {
 	v := newValidator(t, base)
 	cfg := hubee.Config{
 		BaseURL: base, TokenURL: s.TokenURL(), Scope: hubee.ScopeSI,
-		Credentials:     map[string]hubee.Credentials{process: {ClientID: "si-attreuss", ClientSecret: "s3cret-si"}},
-		EditorName:      "Université Exemple", ApplicationName: "hypercerts", SoftwareVersion: "test",
-		HTTPClient:      &http.Client{Transport: v, Timeout: 10 * time.Second},
-		Backoff:         time.Millisecond,
+		Credentials: map[string]hubee.Credentials{process: {ClientID: "si-attreuss", ClientSecret: "s3cret-si"}},
+		EditorName:  "Université Exemple", ApplicationName: "hypercerts", SoftwareVersion: "test",
+		HTTPClient: &http.Client{Transport: v, Timeout: 10 * time.Second},
+		Backoff:    time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&cfg)

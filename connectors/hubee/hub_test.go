@@ -1,0 +1,70 @@
+package hubee_test
+
+import (
+	"bytes"
+	"testing"
+
+	"hypercerts/connectors/hubee"
+	"hypercerts/domain"
+)
+
+// TestHubPortLoop runs the SI side through the domain port: notification, case, a
+// corrupted download retried and never handed over, acknowledgement, answer with a PDF.
+func TestHubPortLoop(t *testing.T) {
+	for _, mode := range []hubee.StatusMode{hubee.StatusPatchThenEvent, hubee.StatusEventOnly} {
+		t.Run(string(mode), func(t *testing.T) {
+			e := setup(t)
+			ctx := ctxT(t)
+			var hub domain.Hub = hubee.NewHub(e.client, hubee.HubOptions{StatusMode: mode, TempDir: t.TempDir()})
+			filed := e.fileRequest(t, 1)
+
+			ns, err := hub.Notifications(ctx, process, 25)
+			if err != nil || len(ns) != 1 || !ns[0].IsNewCase() || ns[0].CaseID != filed.CaseID {
+				t.Fatalf("notifications : %+v %v", ns, err)
+			}
+			c, err := hub.Case(ctx, process, ns[0].CaseID)
+			if err != nil || c.Applicant.LastName != "MARTIN" || c.Status != domain.HubNotified || len(c.Attachments) != 1 {
+				t.Fatalf("case : %+v %v", c, err)
+			}
+			e.sim.CorruptNextDownloads(1)
+			var buf bytes.Buffer
+			n, err := hub.DownloadCaseAttachment(ctx, process, c.ID, c.Attachments[0].ID, &buf)
+			if err != nil || n != c.Attachments[0].Size || !bytes.Equal(buf.Bytes(), e.sim.AttachmentData(filed.AttachmentIDs[0])) {
+				t.Fatalf("téléchargement vérifié : %d %v", n, err)
+			}
+			if err := hub.SetCaseStatus(ctx, process, c.ID, c.Status, domain.HubSIReceived, ""); err != nil {
+				t.Fatal(err)
+			}
+			if st := e.sim.CaseStatus(c.ID); st != hubee.StatusSIReceived {
+				t.Fatalf("statut : %s", st)
+			}
+			pdf := []byte("%PDF-1.4 attestation de réussite")
+			ev, err := hub.StartDeposit(ctx, process, c.ID, "Votre attestation de réussite", domain.HubDone,
+				[]domain.HubFile{{FileName: "attestation.pdf", Type: "ATTESTATION", MimeType: "application/pdf", Size: int64(len(pdf))}})
+			if err != nil || ev.Status != "IN_PROGRESS" || len(ev.Attachments) != 1 {
+				t.Fatalf("dépôt : %+v %v", ev, err)
+			}
+			if err := hub.UploadDeposit(ctx, process, c.ID, ev.ID, ev.Attachments[0].ID, bytes.NewReader(pdf), int64(len(pdf))); err != nil {
+				t.Fatal(err)
+			}
+			if err := hub.SendDeposit(ctx, process, c.ID, ev.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := hub.DeleteNotification(ctx, process, ns[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := hub.DeleteNotification(ctx, process, ns[0].ID); err != nil { // already gone: fine
+				t.Fatal(err)
+			}
+			if st := e.sim.CaseStatus(c.ID); st != hubee.StatusDone {
+				t.Fatalf("statut final : %s", st)
+			}
+			if got := e.sim.AttachmentData(ev.Attachments[0].ID); !bytes.Equal(got, pdf) {
+				t.Fatal("PDF déposé différent")
+			}
+			if len(e.sim.PendingNotifications(oslOrg)) != 2 { // STATUS_UPDATE + deposit
+				t.Fatalf("notifications OSL : %+v", e.sim.PendingNotifications(oslOrg))
+			}
+		})
+	}
+}
