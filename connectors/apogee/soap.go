@@ -255,6 +255,10 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 	}
 	if r.DateNaissance != nil {
 		t, err := r.DateNaissance.Time()
+		if err != nil && len(*r.DateNaissance) >= 10 {
+			// Only the date is used: accept a value whose date part is sound.
+			t, err = time.Parse("2006-01-02", string(*r.DateNaissance)[:10])
+		}
 		if err != nil {
 			return domain.AdminInfo{}, w.permanent(ServiceEtudiant, req.OperationName(),
 				fmt.Sprintf("date de naissance illisible pour l'étudiant %s : %v", studentCode, err), nil)

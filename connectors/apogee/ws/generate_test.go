@@ -1,0 +1,39 @@
+package ws
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestGeneratedUpToDate runs the generator into a temporary directory and checks the
+// committed packages are its output byte for byte: nobody edited them by hand.
+func TestGeneratedUpToDate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go tool gowsdl")
+	}
+	if _, err := os.Stat("../../../../shared/apogee/wsdl/apo-webservices-client-64030/wsdl"); err != nil {
+		t.Skip("../shared/apogee (the WSDL set, beside the repository) is absent")
+	}
+	out := t.TempDir()
+	cmd := exec.Command("go", "run", "./internal/wsdlgen",
+		"-wsdl", "../shared/apogee/wsdl/apo-webservices-client-64030/wsdl", "-out", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("generator: %v\n%s", err, b)
+	}
+	for _, pkg := range []string{"offreformation", "etudiant", "pedagogique", "referentiel"} {
+		want, err := os.ReadFile(filepath.Join(out, pkg, pkg+".go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(pkg, pkg+".go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s/%s.go differs from the generator's output: run go generate ./connectors/apogee/ws/...", pkg, pkg)
+		}
+	}
+}
