@@ -1,12 +1,13 @@
-// Command hypercerts produces attestations de réussite from Apogée and delivers them.
+// Command hypercerts produces attestations de réussite from Apogée and delivers them by
+// mail or into Digiposte vaults. Flags and wiring live in cli and app.
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"hypercerts/cli"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "hypercerts: en construction")
-	os.Exit(2)
+	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 }

@@ -1,0 +1,181 @@
+// Package app wires the configuration, the connectors, the store and the renderer into
+// one domain.Engine. Front ends (CLI, TUI, daemon) open an App and talk to its Engine.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
+
+	"hypercerts/config"
+	"hypercerts/connectors/apogee"
+	"hypercerts/connectors/apogee/sim"
+	"hypercerts/connectors/digiposte"
+	"hypercerts/domain"
+	"hypercerts/store"
+)
+
+// Options say how to open the app.
+type Options struct {
+	ConfigPath string // application.yaml (ignored with Demo)
+	Demo       bool   // embedded Apogée and local outputs, nothing to install
+	DemoDir    string // where the demo keeps its store, mails and Digiposte folder
+	// DemoStudents sizes the embedded Apogée (default 1,500).
+	DemoStudents int
+	// NoStore opens no store: for read-only commands (preview) that may run beside a daemon.
+	NoStore bool
+	Log     *slog.Logger
+	Getenv  func(string) string
+}
+
+// App is an opened hypercerts.
+type App struct {
+	Config *config.Config
+	Engine *domain.Engine
+	Apogee *apogee.Adapter
+	// User is who acts: the demo user in demo mode (later: the CAS-authenticated user).
+	User domain.User
+	// Sim is the embedded Apogée when the configuration asks for it.
+	Sim *sim.Apogee
+	// Store is the bbolt store (nil with Options.NoStore).
+	Store *store.Store
+	// MailDir is where mails are written as .eml files (demo), empty with SMTP.
+	MailDir string
+	// DigiposteSim plays Digiposte on the demo's local folder.
+	DigiposteSim *digiposte.Simulator
+	Log          *slog.Logger
+
+	closers []func() error
+}
+
+// DefaultDemoDir is where `hypercerts --demo` keeps what it produces.
+const DefaultDemoDir = "demo-out"
+
+// Open loads the configuration and wires everything.
+func Open(ctx context.Context, o Options) (*App, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	var cfg *config.Config
+	if o.Demo {
+		if o.DemoDir == "" {
+			o.DemoDir = DefaultDemoDir
+		}
+		if err := os.MkdirAll(o.DemoDir, 0o700); err != nil {
+			return nil, fmt.Errorf("dossier de démonstration %s : %w", o.DemoDir, err)
+		}
+		cfg = config.Demo(o.DemoDir)
+	} else {
+		if o.ConfigPath == "" {
+			o.ConfigPath = "application.yaml"
+		}
+		var err error
+		if cfg, err = config.Load(o.ConfigPath); err != nil {
+			return nil, err
+		}
+	}
+	a := &App{Config: cfg, Log: o.Log}
+	if err := a.open(ctx, o); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) open(ctx context.Context, o Options) error {
+	cfg := a.Config
+	ad, err := a.openApogee(ctx, o)
+	if err != nil {
+		return err
+	}
+	a.Apogee = ad
+	deps := domain.Deps{Apogee: ad, Log: a.Log}
+	if err := a.openOutputs(ctx, o, &deps); err != nil {
+		return err
+	}
+	a.Engine = domain.NewEngine(deps, cfg.EngineSettings())
+	return nil
+}
+
+// openApogee connects the web services and the database, or starts the embedded Apogée.
+func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error) {
+	cfg := a.Config
+	var (
+		db      *sql.DB
+		baseURL = cfg.Apogee.WS.BaseURL
+	)
+	if cfg.Apogee.Embedded {
+		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents})
+		if err != nil {
+			return nil, fmt.Errorf("Apogée embarqué : %w", err)
+		}
+		a.Sim = s
+		a.closers = append(a.closers, s.Close)
+		if baseURL, err = s.Start(); err != nil {
+			return nil, fmt.Errorf("Apogée embarqué : %w", err)
+		}
+		db = s.DB()
+		a.User = domain.User{Code: sim.DemoUser, Name: "Gestionnaire de démonstration", Email: "gestionnaire@univ-demo.fr"}
+	} else {
+		dsn, err := cfg.ApogeeDSN()
+		if err != nil {
+			return nil, err
+		}
+		if db, err = sql.Open("oracle", dsn.Reveal()); err != nil {
+			return nil, fmt.Errorf("base Apogée : %w", err)
+		}
+		if cfg.Apogee.DB.MaxOpenConns > 0 {
+			db.SetMaxOpenConns(cfg.Apogee.DB.MaxOpenConns)
+		}
+		a.closers = append(a.closers, db.Close)
+	}
+	queries, err := apogee.OpenDB(db, cfg.Apogee.DB.Dialect, cfg.Apogee.DB.QueriesDir)
+	if err != nil {
+		return nil, err
+	}
+	svc := cfg.Apogee.WS.Services
+	ws, err := apogee.NewWS(apogee.WSConfig{
+		BaseURL: baseURL,
+		Timeout: cfg.Apogee.WS.Timeout,
+		Services: map[string]apogee.ServiceConfig{
+			"OffreFormationMetier": {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
+			"EtudiantMetier":       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},
+			"PedagogiqueMetier":    {Path: svc.Pedagogique.Path, Namespace: svc.Pedagogique.Namespace},
+			"ReferentielMetier":    {Path: svc.Referentiel.Path, Namespace: svc.Referentiel.Namespace},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var signerKey string
+	if cfg.Apogee.Signer.KeyEnv != "" {
+		k, err := cfg.SignerKey()
+		if err != nil {
+			return nil, err
+		}
+		signerKey = k.Reveal()
+	} else if a.Sim != nil {
+		signerKey = sim.SignatureKey
+	}
+	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
+		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey}, nil
+}
+
+// Close releases everything in reverse order of opening.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	"hypercerts/connectors/digiposte"
+	"hypercerts/connectors/mail"
+	"hypercerts/domain"
+	"hypercerts/render"
+	"hypercerts/store"
+)
+
+// openOutputs opens the store, the renderer, the mailer and the Digiposte vault.
+func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) error {
+	cfg := a.Config
+	if !o.NoStore {
+		st, err := store.Open(cfg.Store.Path, cfg.Store.OpenTimeout)
+		if err != nil {
+			return err
+		}
+		a.Store = st
+		a.closers = append(a.closers, st.Close)
+		deps.Store = st
+	}
+	r, err := render.New(render.Options{University: cfg.University.Name, City: cfg.University.City, LogoPath: cfg.University.Logo})
+	if err != nil {
+		return fmt.Errorf("attestations : %w", err)
+	}
+	deps.Renderer = r
+	if deps.Mailer, err = a.openMailer(); err != nil {
+		return err
+	}
+	if deps.Vault, err = a.openVault(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// openMailer gives the .eml folder (demo) or the SMTP relay. In test mode the mailer
+// itself refuses any recipient but the test address (R18, defence in depth).
+func (a *App) openMailer() (domain.Mailer, error) {
+	cfg := a.Config
+	tpl, err := mail.LoadTemplates(cfg.Mail.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	testRecipient := ""
+	if cfg.Delivery.TestMode {
+		testRecipient = cfg.Delivery.TestRecipient
+	}
+	if cfg.Mail.EMLDir != "" {
+		opts := []mail.EMLOption{mail.WithFrom(cfg.Mail.From), mail.WithReplyTo(cfg.Mail.ReplyTo)}
+		if testRecipient != "" {
+			opts = append(opts, mail.WithTestRecipient(testRecipient))
+		}
+		d, err := mail.NewEMLDir(cfg.Mail.EMLDir, tpl, a.Log, opts...)
+		if err != nil {
+			return nil, err
+		}
+		a.MailDir = d.Dir()
+		return d, nil
+	}
+	password := ""
+	if cfg.Mail.SMTP.PasswordEnv != "" {
+		p, err := cfg.SMTPPassword()
+		if err != nil {
+			return nil, err
+		}
+		password = p.Reveal()
+	}
+	s, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.Mail.SMTP.Host, Port: cfg.Mail.SMTP.Port,
+		Security: mail.Security(cfg.Mail.SMTP.Security), Username: cfg.Mail.SMTP.Username, Password: password,
+		Timeout: cfg.Mail.SMTP.Timeout, HELO: cfg.Mail.SMTP.HELO, From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo,
+		MaxConns: cfg.Apogee.Concurrency, TestRecipient: testRecipient}, tpl, a.Log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() error { return closeIf(s) })
+	return s, nil
+}
+
+// openVault gives the Digiposte vault when delivery mode is Digiposte: a local folder
+// played by the simulator in the demo, the SFTP server otherwise.
+func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
+	cfg := a.Config
+	d := cfg.Digiposte
+	if cfg.Delivery.Mode != string(domain.ModeDigiposte) && d.LocalDir == "" {
+		return nil, nil
+	}
+	f := digiposte.DefaultFormat()
+	f.Partner = d.SenderID
+	setIf(&f.AdhesionDir, d.Remote.AdhesionDir)
+	setIf(&f.DepositDir, d.Remote.DepositDir)
+	setIf(&f.ReturnDir, d.Remote.ReturnDir)
+	setIf(&f.ArchiveDir, d.Remote.ArchiveDir)
+	if err := d.DecodeFormat(&f); err != nil {
+		return nil, err
+	}
+	if d.LocalDir != "" {
+		v, err := digiposte.NewLocalDir(d.LocalDir, f, a.Log)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Apogee.Embedded { // demo: Digiposte is played on the folder
+			sim, err := digiposte.NewSimulator(d.LocalDir, digiposte.SimOptions{Format: f})
+			if err != nil {
+				return nil, err
+			}
+			a.DigiposteSim = sim
+		}
+		return v, nil
+	}
+	get := func(key, env string) (string, error) {
+		if env == "" {
+			return "", nil
+		}
+		s, err := cfg.Secret(env)
+		if err != nil {
+			return "", fmt.Errorf("%s : %w", key, err)
+		}
+		return s.Reveal(), nil
+	}
+	password, err := get("digiposte.sftp.password_env", d.SFTP.PasswordEnv)
+	if err != nil {
+		return nil, err
+	}
+	passphrase, err := get("digiposte.sftp.key_passphrase_env", d.SFTP.KeyPassphraseEnv)
+	if err != nil {
+		return nil, err
+	}
+	port := d.SFTP.Port
+	if port == 0 {
+		port = 22
+	}
+	return digiposte.New(digiposte.Config{Addr: net.JoinHostPort(d.SFTP.Host, strconv.Itoa(port)), User: d.SFTP.User,
+		KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase, Password: password, KnownHostsFile: d.SFTP.KnownHosts,
+		InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey, DialTimeout: d.SFTP.Timeout, Format: f, Log: a.Log})
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func closeIf(v any) error {
+	if c, ok := v.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
+}

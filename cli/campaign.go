@@ -1,0 +1,317 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hypercerts/app"
+	"hypercerts/domain"
+)
+
+func init() {
+	register(command{name: "campaign", summary: "campagnes : run, list, show ID, relaunch ID, resume", run: runCampaign})
+}
+
+func runCampaign(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stderr, "Usage : hypercerts campaign run|list|show ID|relaunch ID|resume [options]  (--help après la sous-commande)")
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "run":
+		return campaignRun(ctx, env, args)
+	case "list":
+		return campaignList(ctx, env, args)
+	case "show":
+		return campaignShow(ctx, env, args)
+	case "relaunch":
+		return campaignRelaunch(ctx, env, args)
+	case "resume":
+		return campaignResume(ctx, env, args)
+	}
+	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : run, list, show, relaunch ou resume\n", sub)
+	return errUsage
+}
+
+func campaignRun(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "campaign run", "hypercerts campaign run [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet E/V ...] [--test-mode [--test-recipient ADRESSE]] [--mode mail|digiposte]")
+	o := addAppFlags(fs)
+	year := fs.String("year", "", "année universitaire (cod_anu, 2024 = 2024-2025)")
+	component := fs.String("component", "", "code de la composante")
+	vdiFlag := fs.String("vdi", "", "VDI CODE_DIPLOME/VERSION")
+	var vets multiFlag
+	fs.Var(&vets, "vet", "VET diplômante ETAPE/VERSION (répétable ; défaut : toutes)")
+	testMode := fs.Bool("test-mode", false, "mode test : tous les courriels vont à l'adresse de test")
+	testRecipient := fs.String("test-recipient", "", "adresse de test (défaut : delivery.test_recipient)")
+	mode := fs.String("mode", "", "mail ou digiposte (défaut : delivery.mode)")
+	detach := fs.Bool("detach", false, "rendre la main dès la campagne enregistrée (le démon la poursuit)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	req, err := previewRequest(*year, *component, *vdiFlag, vets)
+	if err != nil {
+		return err
+	}
+	if *mode != "" && *mode != string(domain.ModeMail) && *mode != string(domain.ModeDigiposte) {
+		return fmt.Errorf("--mode %q : attendu mail ou digiposte", *mode)
+	}
+	if *testMode && *testRecipient == "" && *o.demo {
+		*testRecipient = "test-scolarite@univ-demo.fr"
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintln(env.Stderr, "lecture des étudiants dans Apogée…")
+	camp, err := a.Engine.Launch(ctx, a.User, req, domain.LaunchOptions{Mode: domain.Mode(*mode), TestMode: *testMode, TestRecipient: *testRecipient})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "campagne %s enregistrée : %d étudiants, %d éligibles\n", camp.ID, total(camp.Counts), camp.Counts[domain.EntryEligible])
+	if camp.Mode == domain.ModeDigiposte {
+		fmt.Fprintln(env.Stdout, "mode Digiposte : les adhésions et dépôts se font au cycle Digiposte du démon (hypercerts --daemon)")
+		return nil
+	}
+	if *detach {
+		return a.Engine.Shutdown(context.Background())
+	}
+	return follow(ctx, env, a, camp.ID)
+}
+
+// follow prints the progress of a running campaign until it ends. Ctrl-C stops the
+// work cleanly: the campaign stays "en cours" and resumes at the next start.
+func follow(ctx context.Context, env Env, a *app.App, id string) error {
+	updates, stop := a.Engine.Watch(id)
+	defer stop()
+	line := newProgressLine(env.Stderr)
+	for {
+		select {
+		case <-ctx.Done():
+			line.clear()
+			fmt.Fprintln(env.Stderr, "interruption : fin des envois en cours…")
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := a.Engine.Shutdown(sctx); err != nil {
+				return err
+			}
+			return fmt.Errorf("campagne %s interrompue : elle reprendra au prochain démarrage (hypercerts campaign resume)", id)
+		case p, ok := <-updates:
+			if !ok {
+				return nil
+			}
+			line.show(progressText(p))
+			if p.Done {
+				line.clear()
+				printCounts(env.Stdout, p.Counts)
+				if a.MailDir != "" {
+					fmt.Fprintf(env.Stdout, "courriels écrits dans %s\n", a.MailDir)
+				}
+				if p.Err != "" {
+					return errors.New(p.Err)
+				}
+				return nil
+			}
+		}
+	}
+}
+
+func progressText(p domain.Progress) string {
+	s := fmt.Sprintf("%d/%d traités", p.Processed, p.ToDo)
+	if p.Throughput > 0 {
+		s += fmt.Sprintf(" — %.1f/s, reste %s", p.Throughput, p.ETA().Round(time.Second))
+	}
+	if p.Current != "" {
+		s += " — " + p.Current
+	}
+	return s
+}
+
+func printCounts(w io.Writer, counts map[domain.EntryState]int) {
+	var states []string
+	for s := range counts {
+		states = append(states, string(s))
+	}
+	sort.Strings(states)
+	var parts []string
+	for _, s := range states {
+		if n := counts[domain.EntryState(s)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s : %d", domain.EntryState(s).Label(), n))
+		}
+	}
+	fmt.Fprintln(w, strings.Join(parts, ", "))
+}
+
+func total(counts map[domain.EntryState]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+func campaignList(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "campaign list", "hypercerts campaign list [--demo | --config FICHIER]")
+	o := addAppFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	camps, err := a.Engine.Campaigns(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Campagne\tAnnée\tComposante\tVDI\tMode\tÉtat\tÉtudiants\tEnvoyés\tÉchecs\tCréée le")
+	for _, c := range camps {
+		mode := c.Mode.Label()
+		if c.TestMode {
+			mode += " (test)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", c.ID, domain.AcademicYearLabel(c.Year), c.Component.Code,
+			c.VDI.Key(), mode, c.State.Label(), total(c.Counts), c.Counts[domain.EntryMailed]+c.Counts[domain.EntryDeposited],
+			c.Counts[domain.EntryMailFailed], c.CreatedAt.Format("02/01/2006 15:04"))
+	}
+	if len(camps) == 0 {
+		fmt.Fprintln(tw, "(aucune campagne)")
+	}
+	return tw.Flush()
+}
+
+func campaignShow(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "campaign show", "hypercerts campaign show [--demo | --config FICHIER] ID")
+	o := addAppFlags(fs)
+	id, err := parseWithID(fs, args)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c, err := a.Engine.Campaign(ctx, a.User, id)
+	if err != nil {
+		return err
+	}
+	entries, err := a.Engine.Entries(ctx, a.User, id)
+	if err != nil {
+		return err
+	}
+	audit, err := a.Engine.Audit(ctx, a.User, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Campagne %s — %s %s, %s (%s), %s, état : %s\n", c.ID, c.VDI.Key(), c.DiplomaLabel,
+		domain.AcademicYearLabel(c.Year), c.Component.Code, c.Mode.Label(), c.State.Label())
+	if c.TestMode {
+		fmt.Fprintf(env.Stdout, "MODE TEST : tous les courriels vont à %s\n", c.TestRecipient)
+	}
+	if c.Error != "" {
+		fmt.Fprintf(env.Stdout, "Erreur : %s\n", c.Error)
+	}
+	printCounts(env.Stdout, c.Counts)
+	fmt.Fprintln(env.Stdout)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Code\tNom\tPrénoms\tÉtat\tDestinataire\tMotif / erreur")
+	for _, e := range entries {
+		why := e.LastError
+		if why == "" {
+			why = strings.Join(e.Reasons, " ; ")
+		}
+		to := e.Recipient
+		if e.RealRecipient != "" {
+			to += " (réel : " + e.RealRecipient + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Student.Code, e.Student.LastName, e.Student.FirstNames(), e.State.Label(), to, why)
+	}
+	tw.Flush()
+	fmt.Fprintln(env.Stdout, "\nJournal :")
+	for _, r := range audit {
+		fmt.Fprintf(env.Stdout, "  %s  %-12s %-10s %s\n", r.At.Format("02/01/2006 15:04:05"), r.User, r.Action, r.Detail)
+	}
+	return nil
+}
+
+func campaignRelaunch(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "campaign relaunch", "hypercerts campaign relaunch [--demo | --config FICHIER] ID")
+	o := addAppFlags(fs)
+	id, err := parseWithID(fs, args)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Engine.Relaunch(ctx, a.User, id); err != nil {
+		return err
+	}
+	return follow(ctx, env, a, id)
+}
+
+func campaignResume(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "campaign resume", "hypercerts campaign resume [--demo | --config FICHIER]")
+	o := addAppFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.Engine.Resume(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%d campagne(s) reprise(s)\n", n)
+	for _, id := range a.Engine.Running() {
+		if err := follow(ctx, env, a, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseWithID parses flags that may come before or after one positional ID.
+func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
+	var id string
+	var rest []string
+	for _, a := range args {
+		if id == "" && !strings.HasPrefix(a, "-") && (len(rest) == 0 || !needsValue(rest[len(rest)-1])) {
+			id = a
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", err
+		}
+		return "", errUsage
+	}
+	if id == "" {
+		fs.Usage()
+		return "", errUsage
+	}
+	return id, nil
+}
+
+func needsValue(flag string) bool {
+	name := strings.TrimLeft(flag, "-")
+	return !strings.Contains(name, "=") && (name == "config" || name == "demo-dir" || name == "demo-students")
+}

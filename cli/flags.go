@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"flag"
+	"log/slog"
+
+	"hypercerts/app"
+)
+
+// appFlags are the options every command that opens the app takes.
+type appFlags struct {
+	demo     *bool
+	config   *string
+	demoDir  *string
+	students *int
+}
+
+func addAppFlags(fs *flag.FlagSet) *appFlags {
+	return &appFlags{
+		demo:     fs.Bool("demo", false, "Apogée embarqué et sorties locales : rien à installer"),
+		config:   fs.String("config", "application.yaml", "fichier de configuration"),
+		demoDir:  fs.String("demo-dir", app.DefaultDemoDir, "dossier de la démonstration (base, courriels .eml, Digiposte)"),
+		students: fs.Int("demo-students", 0, "nombre d'étudiants de l'Apogée embarqué (défaut 1 500)"),
+	}
+}
+
+// options turns the flags into app options; noStore for read-only commands.
+func (f *appFlags) options(env Env, noStore bool) app.Options {
+	return app.Options{ConfigPath: *f.config, Demo: *f.demo, DemoDir: *f.demoDir, DemoStudents: *f.students,
+		NoStore: noStore, Getenv: env.Getenv, Log: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+}

@@ -1,0 +1,42 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// StudentAttestation assesses one student for a diploma and year with the same rules as
+// a campaign (R08–R15) and, when eligible, renders the attestation into w. It returns
+// the row in every case; a student who is not eligible gets an ErrInvalid error naming
+// the reasons, and nothing is written. Used by `hypercerts render` and HubEE requests.
+func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, studentCode string, w io.Writer) (Row, error) {
+	row := e.assess(ctx, year, vdi, studentInVETs{StudentRef: StudentRef{Code: studentCode}})
+	if row.Err != "" {
+		return row, fmt.Errorf("étudiant %s : %s", studentCode, row.Err)
+	}
+	if row.Verdict != Admitted || !row.Eligible {
+		reasons := append([]string(nil), row.Reasons...)
+		// The e-mail is not needed to print an attestation.
+		if len(reasons) == 1 && reasons[0] == ReasonNoEmail {
+			reasons = nil
+		}
+		if len(reasons) > 0 {
+			return row, Invalid("pas d'attestation pour l'étudiant %s (%s) : %v", studentCode, row.Student.FullName(), reasons)
+		}
+	}
+	if e.renderer == nil {
+		return row, fmt.Errorf("aucun moteur de rendu configuré")
+	}
+	sig, err := e.signature(ctx) // R16
+	if err != nil {
+		return row, err
+	}
+	label, err := call(ctx, e, func() (string, error) { return e.apogee.OfficialLabel(ctx, year, vdi) })
+	if err != nil {
+		return row, err
+	}
+	a := Attestation{Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
+		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: e.clock.Now()}
+	return row, e.renderer.Render(w, a)
+}
