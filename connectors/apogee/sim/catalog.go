@@ -23,7 +23,7 @@ type vdiDef struct {
 	prt                 string // PARCOURS_TYPE code, "" when none
 	tit, dom            string // PERIODE_PARAM_EDITION labels
 	ects                int
-	habilitated         bool // linked to its component in CMP_HABILITER_VDI
+	habilitated         bool   // linked to its component in CMP_HABILITER_VDI
 	intermediate        string // cod_dip of the intermediate diploma (VDI_NEC_OBT_VDI)
 	vets                []vetDef
 	weight              int // share of random students

@@ -6,8 +6,8 @@ package sim
 
 import (
 	"context"
-	_ "embed"
 	"database/sql"
+	_ "embed"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -137,8 +137,8 @@ func (a *Apogee) fill() error {
 	}
 	defer tx.Rollback()
 	g := &gen{
-		r:   rand.New(rand.NewPCG(uint64(a.opts.Seed), 0x41706f676565)),
-		tx:  tx, ctx: ctx, stmts: map[string]*sql.Stmt{},
+		r:  rand.New(rand.NewPCG(uint64(a.opts.Seed), 0x41706f676565)),
+		tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{},
 		emails: map[string]int{}, cases: map[string]string{},
 	}
 	g.run(a.opts.Students, a.opts.SignatureKey)

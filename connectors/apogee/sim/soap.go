@@ -34,13 +34,13 @@ var operations = map[string]struct {
 	service string
 	fn      opFunc
 }{
-	"recupererSE_v3":                              {"OffreFormationMetier", (*Apogee).opSE},
-	"recupererListeEtudiants":                     {"EtudiantMetier", (*Apogee).opListeEtudiants},
-	"recupererIdentifiantsEtudiant":               {"EtudiantMetier", (*Apogee).opIdentifiants},
-	"recupererInfosAdmEtu_v4":                     {"EtudiantMetier", (*Apogee).opInfosAdm},
-	"recupererInfosAdmEtu_v3":                     {"EtudiantMetier", (*Apogee).opInfosAdm},
+	"recupererSE_v3":                               {"OffreFormationMetier", (*Apogee).opSE},
+	"recupererListeEtudiants":                      {"EtudiantMetier", (*Apogee).opListeEtudiants},
+	"recupererIdentifiantsEtudiant":                {"EtudiantMetier", (*Apogee).opIdentifiants},
+	"recupererInfosAdmEtu_v4":                      {"EtudiantMetier", (*Apogee).opInfosAdm},
+	"recupererInfosAdmEtu_v3":                      {"EtudiantMetier", (*Apogee).opInfosAdm},
 	"recupererContratPedagogiqueResultatVdiVet_v2": {"PedagogiqueMetier", (*Apogee).opContrat},
-	"recupererSignataire":                         {"ReferentielMetier", (*Apogee).opSignataire},
+	"recupererSignataire":                          {"ReferentielMetier", (*Apogee).opSignataire},
 }
 
 // soapFault is an Apogée WebBaseException.

@@ -1,0 +1,391 @@
+package apogee
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hypercerts/connectors/apogee/sim"
+	"hypercerts/domain"
+
+	_ "github.com/sijms/go-ora/v2"
+)
+
+var (
+	simOnce sync.Once
+	simApo  *sim.Apogee
+	simErr  error
+)
+
+// sharedSim is one embedded Apogée for the SQL tests (read-only use).
+func sharedSim(t *testing.T) *sim.Apogee {
+	t.Helper()
+	simOnce.Do(func() { simApo, simErr = sim.Open(sim.Options{Seed: 1, Students: 600}) })
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	return simApo
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if simApo != nil {
+		simApo.Close()
+	}
+	os.Exit(code)
+}
+
+func openTestDB(t *testing.T, dir string) *DB {
+	t.Helper()
+	d, err := OpenDB(sharedSim(t).DB(), DialectSQLite, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func indOf(t *testing.T, a *sim.Apogee, etu string) string {
+	t.Helper()
+	var ind string
+	if err := a.DB().QueryRow("SELECT COD_IND FROM INDIVIDU WHERE COD_ETU = ?", etu).Scan(&ind); err != nil {
+		t.Fatal(err)
+	}
+	return ind
+}
+
+func TestCheck_EmbeddedQueriesPass(t *testing.T) {
+	if err := openTestDB(t, "").Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheck_ReportsBrokenOverrideByFileName(t *testing.T) {
+	dir := t.TempDir()
+	// A syntax error in one file, wrong columns in another.
+	os.WriteFile(filepath.Join(dir, "vdis.sql"), []byte("SELECT cod_dip FROM version_diplome WHERE cod_dip = :cmp AND"), 0o600)
+	os.WriteFile(filepath.Join(dir, "years.sql"), []byte("-- site version\nSELECT cod_anu, lib_anu FROM annee_uni;"), 0o600)
+	err := openTestDB(t, dir).Check(context.Background())
+	if err == nil {
+		t.Fatal("Check accepted broken queries")
+	}
+	if !errors.Is(err, domain.ErrPermanent) {
+		t.Errorf("Check error is not permanent: %v", err)
+	}
+	for _, want := range []string{filepath.Join(dir, "vdis.sql"), filepath.Join(dir, "years.sql"), "COD_ANU, LIB_ANU"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check error does not name %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "components.sql") {
+		t.Errorf("Check blames a good file: %v", err)
+	}
+}
+
+func TestOverride_SiteFileTakesPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	// A site that only offers years from 2025 on.
+	os.WriteFile(filepath.Join(dir, "years.sql"), []byte("SELECT cod_anu FROM annee_uni WHERE eta_anu_iae = 'O' AND cod_anu >= '2025' ORDER BY cod_anu DESC"), 0o600)
+	d := openTestDB(t, dir)
+	if err := d.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	years, err := d.OpenYears(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(years) != 1 || years[0].Code != "2025" {
+		t.Fatalf("override not used: %v", years)
+	}
+}
+
+func TestOpenDB_UnknownDialect(t *testing.T) {
+	if _, err := OpenDB(sharedSim(t).DB(), "postgres", ""); err == nil || !strings.Contains(err.Error(), "postgres") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestR03_OpenYearsNewestFirst(t *testing.T) {
+	years, err := openTestDB(t, "").OpenYears(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(years) != 2 || years[0].Code != "2025" || years[1].Code != "2024" || years[0].Label != "2025-2026" {
+		t.Fatalf("years = %+v", years)
+	}
+}
+
+func TestR02_ComponentsOfManager(t *testing.T) {
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	cmps, err := d.Components(ctx, sim.DemoUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, c := range cmps {
+		codes = append(codes, c.Code)
+		if c.Label == "" {
+			t.Errorf("component %s without label", c.Code)
+		}
+	}
+	if strings.Join(codes, ",") != "DEG,LLS,SCI" {
+		t.Fatalf("components of %s = %v", sim.DemoUser, codes)
+	}
+	iut, err := d.Components(ctx, sim.IUTUser)
+	if err != nil || len(iut) != 1 || iut[0].Code != "IUT" {
+		t.Fatalf("components of %s = %v, %v", sim.IUTUser, iut, err)
+	}
+}
+
+func TestR02_NoTRAREF10InDomainREMeansNoComponent(t *testing.T) {
+	d := openTestDB(t, "")
+	for _, u := range []string{sim.NoRightsUser, "inconnu"} {
+		cmps, err := d.Components(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cmps) != 0 {
+			t.Errorf("%s has components %v", u, cmps)
+		}
+	}
+}
+
+func TestR17b_UserEmail(t *testing.T) {
+	d := openTestDB(t, "")
+	u, err := d.User(context.Background(), sim.DemoUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email == "" || u.Name == "" || u.Code != sim.DemoUser {
+		t.Fatalf("user = %+v", u)
+	}
+	if _, err := d.User(context.Background(), "inconnu"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+func TestR04_VDIsOfferedForComponentAndYear(t *testing.T) {
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	vdis, err := d.VDIs(ctx, "2024", "SCI", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	var labels []string
+	for _, v := range vdis {
+		got[v.Key()] = v.Label
+		labels = append(labels, v.Label)
+	}
+	for _, want := range []string{"LMATH/201", "LINFO/201", "MCHIM/201", "LPMETI/1", "DUASTR/1"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("VDI %s not offered: %v", want, got)
+		}
+	}
+	if _, ok := got["PREPSC/1"]; ok {
+		t.Error("nature 9 (absence de diplôme) offered")
+	}
+	if got["LMATH/201"] != "Licence Mathématiques" {
+		t.Errorf("label = %q, want lib_web_vdi", got["LMATH/201"])
+	}
+	for i := 1; i < len(labels); i++ {
+		if labels[i-1] > labels[i] {
+			t.Errorf("not ordered by label: %v", labels)
+		}
+	}
+	// The nature is configurable: with "2" the DU disappears and the nature-9 VDI shows.
+	vdis, _ = d.VDIs(ctx, "2024", "SCI", "2")
+	keys := ""
+	for _, v := range vdis {
+		keys += v.Key() + " "
+	}
+	if strings.Contains(keys, "DUASTR/1") || !strings.Contains(keys, "PREPSC/1") {
+		t.Errorf("absent nature 2: %s", keys)
+	}
+}
+
+func TestR04_HabilitationEndedAndNonTerminalNotOffered(t *testing.T) {
+	d := openTestDB(t, "")
+	vdis, err := d.VDIs(context.Background(), "2024", "DEG", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := ""
+	for _, v := range vdis {
+		keys += v.Key() + " "
+	}
+	if !strings.Contains(keys, "LDROIT/201") || !strings.Contains(keys, "MDAFF/201") {
+		t.Errorf("DEG VDIs missing: %s", keys)
+	}
+	if strings.Contains(keys, "MECOAP/101") {
+		t.Error("VDI whose habilitation ended in 2022 offered for 2024")
+	}
+	if strings.Contains(keys, "LDRTC/201") {
+		t.Error("non-terminal VDI with an intermediate diploma offered")
+	}
+	if strings.Contains(keys, "DEUGDR/1") {
+		t.Error("VDI not habilitated for the component offered")
+	}
+	// Another component's VDIs are not offered.
+	if strings.Contains(keys, "LMATH") {
+		t.Error("SCI VDI offered in DEG")
+	}
+	old, _ := d.VDIs(context.Background(), "2022", "DEG", "")
+	found := false
+	for _, v := range old {
+		found = found || v.Key() == "MECOAP/101"
+	}
+	if !found {
+		t.Error("MECOAP/101 not offered in its last habilitation year 2022")
+	}
+}
+
+func TestR05_FilterGraduatingKeepsDiplomaStages(t *testing.T) {
+	d := openTestDB(t, "")
+	in := []domain.VET{{Etape: "L1MATH", Version: "201"}, {Etape: "L2MATH", Version: "201"},
+		{Etape: "L3MATH", Version: "201"}, {Etape: "NOPE", Version: "1"}}
+	out, err := d.FilterGraduating(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Key() != "L3MATH/201" || !out[0].Graduating || out[0].Label != "L3 Mathématiques" {
+		t.Fatalf("graduating = %+v", out)
+	}
+	two, _ := d.FilterGraduating(context.Background(), []domain.VET{{Etape: "L2INFO", Version: "201"},
+		{Etape: "L3INFN", Version: "201"}, {Etape: "L3INFE", Version: "201"}})
+	if len(two) != 2 {
+		t.Fatalf("two graduating VETs expected: %+v", two)
+	}
+}
+
+func TestR13_DeliveryAuthorised(t *testing.T) {
+	a := sharedSim(t)
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	lmath := domain.VDI{Dip: "LMATH", Version: "201"}
+	for c, want := range map[string]bool{
+		"admitted":                 true,
+		"delivery_not_authorised":  false,
+		"session2_overrides":       true, // session 2 authorised
+		"session1_pass_later_fail": true, // at least one admission session authorised
+		"not_admitted":             false,
+		"no_verdict":               false,
+		"admissibility_only":       false, // cod_adm = 0 does not count
+	} {
+		ind := indOf(t, a, a.Cases()[c])
+		got, err := d.DeliveryAuthorised(ctx, ind, sim.CaseYear, lmath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: delivery authorised = %v, want %v", c, got, want)
+		}
+	}
+	// Other year, other VDI: nothing.
+	ind := indOf(t, a, a.Cases()["admitted"])
+	if ok, _ := d.DeliveryAuthorised(ctx, ind, "2023", lmath); ok {
+		t.Error("authorised in another year")
+	}
+	if ok, _ := d.DeliveryAuthorised(ctx, ind, sim.CaseYear, domain.VDI{Dip: "LINFO", Version: "201"}); ok {
+		t.Error("authorised for another VDI")
+	}
+}
+
+func TestR09_OfficialLabel(t *testing.T) {
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	for vdi, want := range map[string]string{
+		"LMATH/201":  "Licence Sciences, technologies, santé mention Mathématiques parcours Mathématiques fondamentales",
+		"LLETMO/201": "Licence Arts, lettres, langues mention Lettres parcours Lettres modernes",
+		"DUASTR/1":   "Diplôme d'université Astronomie et astrophysique",
+	} {
+		v, _ := domain.ParseVDI(vdi)
+		got, err := d.OfficialLabel(ctx, sim.CaseYear, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: label = %q, want %q", vdi, got, want)
+		}
+	}
+	_, err := d.OfficialLabel(ctx, sim.CaseYear, domain.VDI{Dip: "NOPE", Version: "1"})
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("unknown VDI: %v", err)
+	}
+}
+
+func TestR16_SignatureDecrypted(t *testing.T) {
+	d := openTestDB(t, "")
+	sig, err := d.Signature(context.Background(), sim.SignerCode, sim.SignatureKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Name == "" || sig.Title != "Le Président de l'Université" || !strings.HasPrefix(string(sig.Image), "\x89PNG") {
+		t.Fatalf("signature = %s %q %q %d bytes", sig.Code, sig.Name, sig.Title, len(sig.Image))
+	}
+}
+
+func TestR16_SignatureProblemsAreClear(t *testing.T) {
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	cases := []struct {
+		name, code, key string
+		kind            error
+		says            string
+	}{
+		{"wrong key", sim.SignerCode, "mauvaise-cle", domain.ErrPermanent, "clé de déchiffrement"},
+		{"unknown signer", "NOBODY", sim.SignatureKey, domain.ErrNotFound, "NOBODY"},
+		{"no image", sim.SignerWithoutImage, sim.SignatureKey, domain.ErrNotFound, "pas d'image"},
+	}
+	for _, c := range cases {
+		_, err := d.Signature(ctx, c.code, c.key)
+		var ee *domain.ExternalError
+		if !errors.As(err, &ee) || ee.System != "Apogée" || !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+	}
+}
+
+func TestErrors_OracleUnreachableIsTransient(t *testing.T) {
+	// A port nobody listens on: go-ora's dial fails with "connection refused".
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	db, err := sql.Open("oracle", "oracle://hypercerts:secret@"+addr+"/APOGEE?CONNECTION TIMEOUT=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d, err := OpenDB(db, DialectOracle, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = d.OpenYears(ctx)
+	var ee *domain.ExternalError
+	if !errors.As(err, &ee) || !domain.IsTransient(err) || ee.System != "Apogée" {
+		t.Fatalf("unreachable Oracle: %v", err)
+	}
+	if err := d.Check(ctx); !domain.IsTransient(err) {
+		t.Fatalf("Check on unreachable Oracle: %v", err)
+	}
+}
+
+func TestErrors_CancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := openTestDB(t, "").Components(ctx, sim.DemoUser); err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
