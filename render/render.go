@@ -161,7 +161,7 @@ const (
 	textW     = pageW - 2*margin
 	lineH     = 7.0
 	bodySize  = 12.0
-	signX     = 112.0 // left edge of the "Fait à" and signature block
+	signX     = 100.0 // left edge of the "Fait à" and signature block
 	signW     = pageW - margin - signX
 	sigMaxW   = 60.0
 	sigMaxH   = 28.0
