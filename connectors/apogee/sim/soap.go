@@ -306,8 +306,17 @@ func firstItem(list *node) (code, version string) {
 	return wild(it.val("code")), wild(it.val("listVersion"))
 }
 
+// isoDay keeps 2001-05-14 out of a DATE column (the driver may add a time part).
+func isoDay(s string) string {
+	if len(s) > 10 {
+		return s[:10]
+	}
+	return s
+}
+
 // frDate turns 2001-05-14 into 14/05/2001.
 func frDate(iso string) string {
+	iso = isoDay(iso)
 	if len(iso) < 10 {
 		return iso
 	}
@@ -487,7 +496,7 @@ SELECT b.cod_blo, b.lib_blo, t.cod_typ_blo, t.lib_typ_blo, e.cod_etp, e.lib_etp
 		x.b.WriteString(blk.b.String())
 		x.close("listeBlocages")
 	}
-	x.str("dateNaissance", nai+"T00:00:00.000Z")
+	x.str("dateNaissance", isoDay(nai)+"T00:00:00.000Z")
 	x.nil("departementNaissance", "etbPremiereInscUniv", "handicap")
 	x.str("libVilleNaissance", vil)
 	x.nil("nationaliteDTO")
