@@ -1,0 +1,453 @@
+// Package campaign is the Campagne screen: one campaign's students and their states,
+// the reasons of failures and exclusions, the relaunch (R07) with its confirmation,
+// and the audit log.
+package campaign
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+	"hypercerts/ui/launch"
+)
+
+// LoadedMsg carries the campaign, its students and its audit log.
+type LoadedMsg struct {
+	ID       int64
+	Campaign domain.Campaign
+	Entries  []domain.Entry
+	Audit    []domain.AuditRecord
+	Running  bool
+	Err      error
+}
+
+// RelaunchedMsg: the engine accepted (or refused) the relaunch.
+type RelaunchedMsg struct {
+	ID  int64
+	Err error
+}
+
+// WatchingMsg and ProgressMsg follow a running campaign.
+type WatchingMsg struct {
+	ID   int64
+	Ch   <-chan domain.Progress
+	Stop func()
+}
+
+// ProgressMsg is one progress snapshot.
+type ProgressMsg struct {
+	ID       int64
+	Progress domain.Progress
+	Closed   bool
+}
+
+type tab int
+
+const (
+	tabEntries tab = iota
+	tabAudit
+)
+
+type filter int
+
+const (
+	filterAll filter = iota
+	filterDone
+	filterFailed
+	filterExcluded
+	filterTodo
+	filterCount
+)
+
+func (f filter) label() string {
+	return [...]string{i18n.CampFilterAll, i18n.CampFilterDone, i18n.CampFilterFailed, i18n.CampFilterExclude, i18n.CampFilterTodo}[f]
+}
+
+func (f filter) keep(e *domain.Entry) bool {
+	switch f {
+	case filterDone:
+		return e.State.Done()
+	case filterFailed:
+		return e.State == domain.EntryMailFailed || e.State == domain.EntryVaultRefused
+	case filterExcluded:
+		return e.State == domain.EntryExcluded
+	case filterTodo:
+		return e.State.Relaunchable() && e.State != domain.EntryMailFailed
+	}
+	return true
+}
+
+// Model is the campaign screen.
+type Model struct {
+	c        *common.Common
+	id       int64
+	campID   string
+	loading  bool
+	err      error
+	camp     domain.Campaign
+	entries  []domain.Entry
+	audit    []domain.AuditRecord
+	view     []int
+	filter   filter
+	tab      tab
+	cur      common.Cursor
+	auditCur common.Cursor
+	ask      int // > 0: relaunch confirmation of that many students
+	running  bool
+	prog     domain.Progress
+	ch       <-chan domain.Progress
+	stop     func()
+	width    int
+	height   int
+}
+
+// New makes the screen of campaign id.
+func New(c *common.Common, id string) *Model {
+	return &Model{c: c, id: c.NextID(), campID: id, loading: true}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
+
+// Busy: loading.
+func (m *Model) Busy() bool { return m.loading }
+
+// Close stops watching.
+func (m *Model) Close() {
+	if m.stop != nil {
+		m.stop()
+		m.stop = nil
+	}
+}
+
+// Init loads the campaign.
+func (m *Model) Init() tea.Cmd { return m.load() }
+
+// Refresh reloads.
+func (m *Model) Refresh() tea.Cmd { return m.load() }
+
+func (m *Model) load() tea.Cmd {
+	m.loading = true
+	c, id, campID := m.c, m.id, m.campID
+	return func() tea.Msg {
+		msg := LoadedMsg{ID: id}
+		msg.Campaign, msg.Err = c.Engine.Campaign(c.Ctx, c.User, campID)
+		if msg.Err == nil {
+			msg.Entries, msg.Err = c.Engine.Entries(c.Ctx, c.User, campID)
+		}
+		if msg.Err == nil {
+			msg.Audit, msg.Err = c.Engine.Audit(c.Ctx, c.User, campID)
+		}
+		for _, r := range c.Engine.Running() {
+			msg.Running = msg.Running || r == campID
+		}
+		return msg
+	}
+}
+
+func (m *Model) watch() tea.Cmd {
+	c, id, campID := m.c, m.id, m.campID
+	return func() tea.Msg {
+		ch, stop := c.Engine.Watch(campID)
+		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
+	}
+}
+
+func waitCmd(id int64, ch <-chan domain.Progress) tea.Cmd {
+	return func() tea.Msg {
+		p, ok := <-ch
+		if !ok {
+			return ProgressMsg{ID: id, Closed: true}
+		}
+		for {
+			select {
+			case q, ok := <-ch:
+				if !ok {
+					return ProgressMsg{ID: id, Progress: p, Closed: true}
+				}
+				p = q
+			default:
+				return ProgressMsg{ID: id, Progress: p}
+			}
+		}
+	}
+}
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.cur.SetHeight(h - 6)
+	m.auditCur.SetHeight(h - 6)
+}
+
+func (m *Model) refilter() {
+	m.view = m.view[:0]
+	for i := range m.entries {
+		if m.filter.keep(&m.entries[i]) {
+			m.view = append(m.view, i)
+		}
+	}
+	m.cur.SetLen(len(m.view))
+}
+
+func (m *Model) relaunchable() int {
+	n := 0
+	for _, e := range m.entries {
+		if e.State.Relaunchable() {
+			n++
+		}
+	}
+	return n
+}
+
+// Update handles results and keys.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km := m.c.KeyMap
+	switch msg := msg.(type) {
+	case LoadedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		m.loading, m.err = false, msg.Err
+		if msg.Err != nil {
+			return m, nil
+		}
+		m.camp, m.entries, m.audit = msg.Campaign, msg.Entries, msg.Audit
+		m.refilter()
+		m.auditCur.SetLen(len(m.audit))
+		if msg.Running && m.stop == nil {
+			m.running = true
+			return m, m.watch()
+		}
+	case RelaunchedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			return m, common.ErrorCmd(msg.Err)
+		}
+		return m, m.load()
+	case WatchingMsg:
+		if msg.ID != m.id {
+			msg.Stop()
+			return m, nil
+		}
+		m.ch, m.stop = msg.Ch, msg.Stop
+		return m, waitCmd(m.id, m.ch)
+	case ProgressMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Progress.CampaignID != "" {
+			m.prog = msg.Progress
+			m.camp.Counts = msg.Progress.Counts
+		}
+		if msg.Closed || m.prog.Done {
+			m.running, m.stop, m.ch = false, nil, nil
+			return m, m.load()
+		}
+		return m, waitCmd(m.id, m.ch)
+	case tea.KeyMsg:
+		if m.ask > 0 {
+			n := m.ask
+			m.ask = 0
+			if key.Matches(msg, km.Yes) {
+				c, id, campID := m.c, m.id, m.campID
+				return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRelaunched, n)), func() tea.Msg {
+					return RelaunchedMsg{ID: id, Err: c.Engine.Relaunch(c.Ctx, c.User, campID)}
+				})
+			}
+			return m, nil
+		}
+		if key.Matches(msg, km.Back) {
+			return m, common.Back
+		}
+		if m.err != nil {
+			if key.Matches(msg, km.Refresh) {
+				return m, m.load()
+			}
+			return m, nil
+		}
+		cur := &m.cur
+		if m.tab == tabAudit {
+			cur = &m.auditCur
+		}
+		if cur.HandleKey(msg, km) {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, km.Tab):
+			m.tab = 1 - m.tab
+		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
+			m.filter = (m.filter + 1) % filterCount
+			m.refilter()
+		case key.Matches(msg, km.Refresh):
+			return m, m.load()
+		case key.Matches(msg, km.Relaunch):
+			if m.running {
+				return m, nil
+			}
+			n := m.relaunchable()
+			if n == 0 {
+				return m, common.StatusCmd(i18n.CampRelaunchNone)
+			}
+			m.ask = n
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	if m.ask > 0 {
+		return []key.Binding{km.Yes, km.No}
+	}
+	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding {
+	km := m.c.KeyMap
+	return [][]key.Binding{km.Navigation(), {km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}}
+}
+
+// View draws the header, the tabs and the current tab.
+func (m *Model) View() string {
+	s := m.c.Styles
+	if m.err != nil {
+		e := i18n.Explain(m.err)
+		return s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+	}
+	if m.loading && m.camp.ID == "" {
+		return s.Muted.Render(i18n.Loading)
+	}
+	c := m.camp
+	label := c.DiplomaLabel
+	if label == "" {
+		label = c.VDI.Label
+	}
+	mode := c.Mode.Label()
+	if c.TestMode {
+		mode += " (test → " + c.TestRecipient + ")"
+	}
+	lines := []string{
+		s.Strong.Render(common.Cut(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width)),
+	}
+	st := fmt.Sprintf(i18n.CampState, c.State.Label(), i18n.Date(c.CreatedAt), c.CreatedBy)
+	if !c.FinishedAt.IsZero() {
+		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
+	}
+	lines = append(lines, common.Cut(st, m.width))
+	switch {
+	case m.ask > 0:
+		lines = append(lines, s.Warn.Render(common.Cut(fmt.Sprintf(i18n.CampRelaunchAsk, m.ask), m.width)))
+	case m.running:
+		lines = append(lines, s.Status.Render(fmt.Sprintf(i18n.CampRunning, m.prog.Processed, m.prog.ToDo)+" · "+launch.Counts(c.Counts)))
+	case c.State == domain.CampaignFailed:
+		lines = append(lines, s.Error.Render(common.Cut(fmt.Sprintf(i18n.CampFailed, c.Error), m.width)))
+	default:
+		lines = append(lines, common.Cut(launch.Counts(c.Counts), m.width))
+	}
+	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
+	for i := range tabs {
+		if tab(i) == m.tab {
+			tabs[i] = s.TabActive.Render(tabs[i])
+		} else {
+			tabs[i] = s.TabPassive.Render(tabs[i])
+		}
+	}
+	tabLine := strings.Join(tabs, " ")
+	if m.tab == tabEntries {
+		tabLine += s.Muted.Render("  " + fmt.Sprintf(i18n.CampFilter, m.filter.label()))
+	}
+	lines = append(lines, tabLine)
+	if m.tab == tabEntries {
+		lines = append(lines, m.entriesView())
+	} else {
+		lines = append(lines, m.auditView())
+	}
+	return strings.Join(lines, "\n")
+}
+
+var entryCols = []common.Column{
+	{Title: i18n.PrevColName, Width: 8, Flex: 2},
+	{Title: i18n.PrevColFirst, Width: 8, Flex: 2},
+	{Title: i18n.PrevColCode, Width: 8},
+	{Title: i18n.CampColState, Width: 14},
+	{Title: i18n.CampColAttempts, Width: 6},
+	{Title: i18n.CampColReason, Width: 16, Flex: 5},
+}
+
+func (m *Model) entriesView() string {
+	s := m.c.Styles
+	widths := common.Layout(entryCols, m.width)
+	titles := make([]string, len(entryCols))
+	for i, c := range entryCols {
+		titles[i] = c.Title
+	}
+	var b strings.Builder
+	b.WriteString(s.Header.Render(common.Line(titles, widths)))
+	if len(m.view) == 0 {
+		b.WriteString("\n" + s.Muted.Render(i18n.CampNoEntry))
+	}
+	start, end := m.cur.Visible()
+	for i := start; i < end; i++ {
+		e := &m.entries[m.view[i]]
+		reason := e.LastError
+		if reason == "" {
+			reason = strings.Join(e.Reasons, " ; ")
+		}
+		attempts := ""
+		if e.Attempts > 0 {
+			attempts = i18n.Int(e.Attempts)
+		}
+		line := common.Line([]string{e.Student.LastName, e.Student.FirstNames(), e.Student.Code, e.State.Label(), attempts, reason}, widths)
+		switch {
+		case i == m.cur.Pos:
+			line = s.Selected.Render(line)
+		case e.State == domain.EntryMailFailed:
+			line = s.Bad.Render(line)
+		case e.State == domain.EntryExcluded:
+			line = s.Muted.Render(line)
+		}
+		b.WriteString("\n" + line)
+	}
+	return b.String()
+}
+
+var auditCols = []common.Column{
+	{Title: i18n.CampColAt, Width: 16},
+	{Title: i18n.CampColUser, Width: 12},
+	{Title: i18n.CampColAction, Width: 12},
+	{Title: i18n.CampColDetail, Width: 20, Flex: 1},
+}
+
+func (m *Model) auditView() string {
+	s := m.c.Styles
+	widths := common.Layout(auditCols, m.width)
+	titles := make([]string, len(auditCols))
+	for i, c := range auditCols {
+		titles[i] = c.Title
+	}
+	var b strings.Builder
+	b.WriteString(s.Header.Render(common.Line(titles, widths)))
+	if len(m.audit) == 0 {
+		b.WriteString("\n" + s.Muted.Render(i18n.CampNoAudit))
+	}
+	start, end := m.auditCur.Visible()
+	for i := start; i < end; i++ {
+		r := m.audit[i]
+		line := common.Line([]string{i18n.Date(r.At), r.User, r.Action, r.Detail}, widths)
+		if i == m.auditCur.Pos {
+			line = s.Selected.Render(line)
+		}
+		b.WriteString("\n" + line)
+	}
+	return b.String()
+}

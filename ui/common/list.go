@@ -1,0 +1,176 @@
+package common
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"hypercerts/ui/keymap"
+)
+
+// Cursor is the selection of a scrolling list: only rows Offset..Offset+Height are
+// drawn, so a list of 10,000 rows costs the same as one of 20.
+type Cursor struct {
+	Pos, Offset, Len, Height int
+}
+
+// SetLen changes the number of rows and keeps the cursor inside.
+func (c *Cursor) SetLen(n int) {
+	c.Len = n
+	c.clamp()
+}
+
+// SetHeight changes the number of visible rows.
+func (c *Cursor) SetHeight(h int) {
+	c.Height = max(h, 1)
+	c.clamp()
+}
+
+// Move moves the cursor by d rows.
+func (c *Cursor) Move(d int) {
+	c.Pos += d
+	c.clamp()
+}
+
+func (c *Cursor) clamp() {
+	if c.Height < 1 {
+		c.Height = 1
+	}
+	c.Pos = min(max(c.Pos, 0), max(c.Len-1, 0))
+	if c.Pos < c.Offset {
+		c.Offset = c.Pos
+	}
+	if c.Pos >= c.Offset+c.Height {
+		c.Offset = c.Pos - c.Height + 1
+	}
+	c.Offset = min(c.Offset, max(c.Len-c.Height, 0))
+	c.Offset = max(c.Offset, 0)
+}
+
+// Visible is the half-open range of rows to draw.
+func (c *Cursor) Visible() (start, end int) {
+	return c.Offset, min(c.Offset+c.Height, c.Len)
+}
+
+// HandleKey moves the cursor for the navigation keys; it reports whether the key was one.
+func (c *Cursor) HandleKey(msg tea.KeyMsg, km keymap.KeyMap) bool {
+	switch {
+	case key.Matches(msg, km.Up):
+		c.Move(-1)
+	case key.Matches(msg, km.Down):
+		c.Move(1)
+	case key.Matches(msg, km.PageUp):
+		c.Move(-c.Height)
+	case key.Matches(msg, km.PageDown):
+		c.Move(c.Height)
+	case key.Matches(msg, km.Top):
+		c.Move(-c.Len)
+	case key.Matches(msg, km.Bottom):
+		c.Move(c.Len)
+	default:
+		return false
+	}
+	return true
+}
+
+// Fit cuts s to width cells (with an ellipsis) and pads it with spaces to exactly width.
+func Fit(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	w := ansi.StringWidth(s)
+	if w > width {
+		s = ansi.Truncate(s, width, "…")
+		w = ansi.StringWidth(s)
+	}
+	if w < width {
+		s += strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// Cut cuts s to width cells with an ellipsis, without padding.
+func Cut(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > width {
+		return ansi.Truncate(s, width, "…")
+	}
+	return s
+}
+
+// Columns lays out widths: fixed columns keep their width (flex 0), the rest share
+// what is left in proportion to their flex, never below min.
+type Column struct {
+	Title string
+	Width int // fixed width, or minimum for a flexible column
+	Flex  int
+}
+
+// Layout computes the widths of cols for a total width, one space between columns.
+func Layout(cols []Column, total int) []int {
+	widths := make([]int, len(cols))
+	used, flex := len(cols)-1, 0
+	for i, c := range cols {
+		widths[i] = c.Width
+		used += c.Width
+		flex += c.Flex
+	}
+	spare := total - used
+	if spare > 0 && flex > 0 {
+		given := 0
+		last := -1
+		for i, c := range cols {
+			if c.Flex > 0 {
+				extra := spare * c.Flex / flex
+				widths[i] += extra
+				given += extra
+				last = i
+			}
+		}
+		widths[last] += spare - given
+	}
+	// Too narrow: take the deficit from the flexible columns, one cell at a time,
+	// never below 3 cells.
+	for deficit := -spare; deficit > 0; {
+		took := false
+		for i, c := range cols {
+			if deficit > 0 && c.Flex > 0 && widths[i] > 3 {
+				widths[i]--
+				deficit--
+				took = true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	return widths
+}
+
+// Line joins cells fitted to widths, one space apart.
+func Line(cells []string, widths []int) string {
+	var b strings.Builder
+	for i, w := range widths {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		s := ""
+		if i < len(cells) {
+			s = cells[i]
+		}
+		b.WriteString(Fit(s, w))
+	}
+	return b.String()
+}
+
+var folder = strings.NewReplacer(
+	"à", "a", "â", "a", "ä", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
+	"î", "i", "ï", "i", "ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ÿ", "y", "œ", "oe", "æ", "ae",
+)
+
+// Fold lowercases s and strips French accents, so "eleonore" finds "Éléonore".
+func Fold(s string) string { return folder.Replace(strings.ToLower(s)) }

@@ -1,0 +1,210 @@
+// Package home is the first screen: the user's campaigns, newest first.
+package home
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+// OpenMsg asks the root to open a campaign.
+type OpenMsg struct{ ID string }
+
+// NewMsg asks the root to start the new-campaign wizard.
+type NewMsg struct{}
+
+// LoadedMsg carries the campaigns.
+type LoadedMsg struct {
+	ID        int64
+	Campaigns []domain.Campaign
+	Err       error
+}
+
+// tickMsg refreshes the list while a campaign is running.
+type tickMsg struct{ ID int64 }
+
+// Model is the campaign list.
+type Model struct {
+	c       *common.Common
+	id      int64
+	loading bool
+	list    []domain.Campaign
+	err     error
+	cur     common.Cursor
+	width   int
+	height  int
+}
+
+// New makes the campaign list.
+func New(c *common.Common) *Model {
+	return &Model{c: c, id: c.NextID(), loading: true}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenHome }
+
+// Init loads the campaigns.
+func (m *Model) Init() tea.Cmd { return loadCmd(m.c, m.id) }
+
+// Refresh reloads (when the screen comes back on top).
+func (m *Model) Refresh() tea.Cmd {
+	m.loading = true
+	return loadCmd(m.c, m.id)
+}
+
+// Busy: loading.
+func (m *Model) Busy() bool { return m.loading }
+
+func loadCmd(c *common.Common, id int64) tea.Cmd {
+	return func() tea.Msg {
+		list, err := c.Engine.Campaigns(c.Ctx, c.User)
+		return LoadedMsg{ID: id, Campaigns: list, Err: err}
+	}
+}
+
+func (m *Model) tick() tea.Cmd {
+	id := m.id
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{ID: id} })
+}
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.cur.SetHeight(h - 3)
+}
+
+// Update handles keys and results.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km := m.c.KeyMap
+	switch msg := msg.(type) {
+	case LoadedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		m.loading = false
+		m.err = msg.Err
+		if msg.Err == nil {
+			m.list = msg.Campaigns
+			m.cur.SetLen(len(m.list))
+			for _, c := range m.list {
+				if c.State == domain.CampaignRunning {
+					return m, m.tick()
+				}
+			}
+		}
+	case tickMsg:
+		if msg.ID == m.id && !m.loading {
+			return m, loadCmd(m.c, m.id)
+		}
+	case tea.KeyMsg:
+		if m.cur.HandleKey(msg, km) {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, km.Refresh):
+			return m, m.Refresh()
+		case key.Matches(msg, km.New):
+			return m, func() tea.Msg { return NewMsg{} }
+		case key.Matches(msg, km.Enter):
+			if m.err == nil && len(m.list) > 0 {
+				id := m.list[m.cur.Pos].ID
+				return m, func() tea.Msg { return OpenMsg{ID: id} }
+			}
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	open := km.Enter
+	open.SetHelp("entrée", i18n.KeyOpen)
+	return []key.Binding{km.Up, km.Down, open, km.New, km.Refresh}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding {
+	km := m.c.KeyMap
+	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+}
+
+var columns = []common.Column{
+	{Title: i18n.HomeColYear, Width: 9},
+	{Title: i18n.HomeColComp, Width: 5},
+	{Title: i18n.HomeColVDI, Width: 12, Flex: 1},
+	{Title: i18n.HomeColMode, Width: 8},
+	{Title: i18n.HomeColState, Width: 11},
+	{Title: i18n.HomeColStud, Width: 5},
+	{Title: i18n.HomeColSent, Width: 7},
+	{Title: i18n.HomeColFail, Width: 6},
+	{Title: i18n.HomeColProg, Width: 7},
+	{Title: i18n.HomeColDate, Width: 16},
+}
+
+// View draws the list.
+func (m *Model) View() string {
+	s := m.c.Styles
+	if m.err != nil {
+		e := i18n.Explain(m.err)
+		return s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+	}
+	if m.loading && m.list == nil {
+		return s.Muted.Render(i18n.Loading)
+	}
+	if len(m.list) == 0 {
+		return i18n.HomeEmpty
+	}
+	widths := common.Layout(columns, m.width)
+	titles := make([]string, len(columns))
+	for i, c := range columns {
+		titles[i] = c.Title
+	}
+	var b strings.Builder
+	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HomeCount, len(m.list))) + "\n")
+	b.WriteString(s.Header.Render(common.Line(titles, widths)) + "\n")
+	start, end := m.cur.Visible()
+	for i := start; i < end; i++ {
+		c := m.list[i]
+		line := common.Line(cells(c), widths)
+		if i == m.cur.Pos {
+			line = s.Selected.Render(line)
+		} else if c.State == domain.CampaignFailed {
+			line = s.Bad.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func cells(c domain.Campaign) []string {
+	total, done, failed, excluded := 0, 0, 0, c.Counts[domain.EntryExcluded]
+	for st, n := range c.Counts {
+		total += n
+		if st.Done() {
+			done += n
+		}
+	}
+	failed = c.Counts[domain.EntryMailFailed]
+	prog := "—"
+	if todo := total - excluded; todo > 0 {
+		prog = i18n.Percent(float64(done+failed) / float64(todo))
+	}
+	vdi := c.VDI.Key()
+	if c.VDI.Label != "" {
+		vdi += " " + c.VDI.Label
+	}
+	mode := c.Mode.Label()
+	if c.TestMode {
+		mode += "*"
+	}
+	return []string{domain.AcademicYearLabel(c.Year), c.Component.Code, vdi, mode, c.State.Label(),
+		i18n.Int(total), i18n.Int(done), i18n.Int(failed), prog, i18n.Date(c.CreatedAt)}
+}

@@ -1,0 +1,302 @@
+// Package i18n holds every French string of the terminal UI, so the wording is
+// reviewed in one place. Screens never write a user-facing literal of their own.
+package i18n
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hypercerts/domain"
+)
+
+// Application and screens.
+const (
+	AppName        = "hypercerts"
+	AppTagline     = "attestations de réussite"
+	TestModeBanner = "MODE TEST : aucun courriel ne part vers un étudiant, tout va à %s"
+
+	ScreenHome     = "Campagnes"
+	ScreenWizard   = "Nouvelle campagne"
+	ScreenPreview  = "Aperçu"
+	ScreenLaunch   = "Lancement"
+	ScreenCampaign = "Campagne"
+
+	Loading     = "Chargement…"
+	ErrorTitle  = "Erreur"
+	WhatToDo    = "Que faire : "
+	RetryHint   = "r pour réessayer, Échap pour revenir."
+	StatusSaved = "Aperçu exporté : %d lignes dans %s"
+
+	QuitConfirm        = "Une campagne est en cours. Quitter ? Les envois en cours se terminent et la campagne reprendra au prochain démarrage de hypercerts. (o/n)"
+	QuitConfirmLoading = "Un chargement est en cours. Quitter quand même ? (o/n)"
+)
+
+// Help bar labels.
+const (
+	KeyUp        = "monter"
+	KeyDown      = "descendre"
+	KeyPageUp    = "page préc."
+	KeyPageDown  = "page suiv."
+	KeyTop       = "début"
+	KeyBottom    = "fin"
+	KeyOpen      = "ouvrir"
+	KeyChoose    = "choisir"
+	KeyBack      = "retour"
+	KeyQuit      = "quitter"
+	KeyHelp      = "aide"
+	KeyCloseHelp = "fermer l'aide"
+	KeyNew       = "nouvelle campagne"
+	KeyRefresh   = "actualiser"
+	KeyToggle    = "cocher"
+	KeyToggleAll = "tout cocher"
+	KeyFilter    = "filtre"
+	KeySearch    = "rechercher"
+	KeyDetail    = "détail"
+	KeyExport    = "export CSV"
+	KeyLaunch    = "lancer"
+	KeyRelaunch  = "relancer"
+	KeyTab       = "étudiants/journal"
+	KeyConfirm   = "confirmer"
+	KeyCancel    = "annuler"
+	KeyClear     = "effacer"
+)
+
+// Home.
+const (
+	HomeEmpty    = "Aucune campagne pour vos composantes. Appuyez sur n pour en créer une."
+	HomeCount    = "%d campagnes"
+	HomeColYear  = "Année"
+	HomeColComp  = "Comp."
+	HomeColVDI   = "VDI"
+	HomeColMode  = "Mode"
+	HomeColState = "État"
+	HomeColStud  = "Étud."
+	HomeColSent  = "Envoyés"
+	HomeColFail  = "Échecs"
+	HomeColProg  = "Avancée"
+	HomeColDate  = "Créée le"
+	HomeColEnd   = "Terminée le"
+)
+
+// Wizard.
+const (
+	WizYear      = "Année"
+	WizComponent = "Composante"
+	WizVDI       = "Diplôme (VDI)"
+	WizVETs      = "Étapes (VET)"
+
+	WizChooseYear      = "Choisissez l'année universitaire :"
+	WizChooseComponent = "Choisissez la composante :"
+	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
+	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
+	WizFilter          = "Filtre : "
+	WizNoMatch         = "Aucune VDI ne correspond à « %s »."
+	WizNoVDI           = "Aucune VDI n'est proposée pour cette composante cette année."
+	WizNoVET           = "Cette VDI n'a aucune étape diplômante cette année : choisissez-en une autre (Échap)."
+	WizNoYear          = "Aucune année n'est ouverte dans Apogée."
+	WizNeedOneVET      = "Cochez au moins une étape."
+	WizSelected        = "%d/%d étapes cochées — Entrée pour voir l'aperçu"
+	WizNoRights        = "Vous ne pouvez créer aucune campagne."
+	WizNoRightsWhy     = "Votre profil Apogée (%s) n'a la fonction TRAREF10 « attestations de réussite » du domaine RE (collecte et diffusion des résultats) sur aucune composante."
+	WizNoRightsWhat    = "Demandez à l'administrateur Apogée de votre établissement d'ajouter ce droit à votre type d'utilisateur pour les composantes que vous gérez, puis relancez hypercerts."
+)
+
+// Preview.
+const (
+	PrevLoading    = "Lecture Apogée : %d / %d étudiants"
+	PrevStarting   = "Vérification de la demande et liste des étudiants…"
+	PrevColName    = "Nom"
+	PrevColFirst   = "Prénoms"
+	PrevColCode    = "Code"
+	PrevColVerdict = "Verdict"
+	PrevColMention = "Mention"
+	PrevColECTS    = "ECTS"
+	PrevColBlock   = "Blocage"
+	PrevColAddr    = "Adresse"
+	PrevColTestTo  = "Envoi (test)"
+	PrevColReal    = "Destinataire réel"
+	PrevFilter     = "Filtre : %s"
+	PrevSearch     = "Recherche : "
+	PrevNoRow      = "Aucun étudiant ne correspond."
+	PrevShown      = "%d affichés"
+	PrevTotals     = "%d étudiants : %d reçus, %d non reçus, %d sans verdict, %d bloqués, %d en erreur — %d attestations à produire"
+	PrevNoEligible = "Aucun étudiant éligible : rien à lancer."
+	PrevStopped    = "Aperçu interrompu : %s"
+
+	DetIdentity = "%s — code %s, INE %s, né(e) le %s"
+	DetEmail    = "Courriel : %s"
+	DetVETs     = "Étapes : %s"
+	DetSession  = "Résultat décisif : session %s, résultat %s"
+	DetNoResult = "Aucun résultat d'admission"
+	DetDelivery = "Délivrance autorisée : %s"
+	DetBlocking = "Blocage : %s"
+	DetEligible = "Éligible : une attestation sera produite."
+	DetReason   = "Motif : %s"
+	DetError    = "Erreur Apogée : %s"
+)
+
+// Filter names of the preview.
+const (
+	FilterAll         = "tous"
+	FilterAdmitted    = "reçus"
+	FilterNotAdmitted = "non reçus"
+	FilterNoVerdict   = "sans verdict"
+	FilterBlocked     = "bloqués"
+	FilterEligible    = "éligibles"
+	FilterExcluded    = "non éligibles"
+)
+
+// Launch.
+const (
+	LaunchConfirmTitle = "Lancer la campagne ?"
+	LaunchWhat         = "%s (%s), %s, composante %s"
+	LaunchVETs         = "Étapes : %s"
+	LaunchMailCount    = "%d attestations seront générées puis envoyées par courriel, une par étudiant éligible (d'après l'aperçu)."
+	LaunchDigiCount    = "%d étudiants éligibles entreront dans le circuit Digiposte : demande d'ouverture de coffre, puis dépôt de l'attestation au cycle suivant."
+	LaunchExcluded     = "%d étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) et ne recevront rien."
+	LaunchTestTo       = "MODE TEST : les %d courriels iront tous à %s ; aucun étudiant ne recevra rien. Les vrais destinataires sont journalisés."
+	LaunchRealTo       = "Les courriels partiront vers les adresses des étudiants lues dans Apogée."
+	LaunchManagers     = "Les gestionnaires sont prévenus de la création ; vous recevrez le bilan à la fin."
+	LaunchAsk          = "Entrée ou o pour lancer, Échap ou n pour revenir à l'aperçu."
+	LaunchPreparing    = "Préparation : signature, libellé officiel et relecture Apogée de chaque étudiant…"
+	LaunchRunning      = "Campagne %s en cours"
+	LaunchFinished     = "Campagne %s terminée"
+	LaunchWaiting      = "Campagne %s enregistrée : elle avance au rythme des cycles Digiposte (démon)."
+	LaunchInterrupted  = "Campagne %s interrompue : elle reprendra au prochain démarrage."
+	LaunchProcessed    = "%d / %d traités"
+	LaunchThroughput   = "Débit : %s attestations/s"
+	LaunchETA          = "Temps restant : %s"
+	LaunchETAUnknown   = "Temps restant : estimation en cours"
+	LaunchCurrent      = "En cours : %s"
+	LaunchLastErrors   = "Dernières erreurs :"
+	LaunchLeave        = "Échap : quitter cet écran (la campagne continue) · Entrée : ouvrir la campagne"
+	LaunchMailDir      = "Courriels écrits dans : %s"
+)
+
+// Campaign.
+const (
+	CampTabEntries   = "Étudiants"
+	CampTabAudit     = "Journal"
+	CampHeader       = "%s — %s (%s), composante %s, par %s"
+	CampState        = "État : %s · créée le %s par %s"
+	CampFinished     = " · terminée le %s"
+	CampColState     = "État"
+	CampColAttempts  = "Essais"
+	CampColReason    = "Motif / erreur"
+	CampColAt        = "Date"
+	CampColUser      = "Par"
+	CampColAction    = "Action"
+	CampColDetail    = "Détail"
+	CampRelaunchAsk  = "Relancer %d étudiants dont l'attestation n'a pas été envoyée (R07) ? Les étudiants déjà servis et les exclus ne sont pas repris. (o/n)"
+	CampRelaunched   = "Relance demandée pour %d étudiants."
+	CampRelaunchNone = "Rien à relancer : toutes les attestations des étudiants éligibles ont été envoyées."
+	CampRunning      = "Campagne en cours : %d / %d traités"
+	CampFilter       = "Filtre : %s"
+	CampNoEntry      = "Aucun étudiant dans cet état."
+	CampNoAudit      = "Journal vide."
+	CampFailed       = "Échec : %s"
+
+	CampFilterAll     = "tous"
+	CampFilterDone    = "envoyés"
+	CampFilterFailed  = "en échec"
+	CampFilterExclude = "exclus"
+	CampFilterTodo    = "à envoyer"
+)
+
+// Int formats an integer the French way: 12 345.
+func Int(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Decimal formats a float with a decimal comma: 12,3.
+func Decimal(f float64) string {
+	return strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", ",", 1)
+}
+
+// Percent formats a ratio 0..1 as "42 %".
+func Percent(f float64) string { return fmt.Sprintf("%d %%", int(f*100+0.5)) }
+
+// Date formats a day and time: 03/07/2025 14:05; empty for a zero time.
+func Date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("02/01/2006 15:04")
+}
+
+// Day formats a day: 03/07/2025.
+func Day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("02/01/2006")
+}
+
+// Duration formats a duration roughly: "2 min 05 s", "1 h 03 min", "8 s".
+func Duration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d h %02d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %02d s", m, s)
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// YesNo is "oui" or "non".
+func YesNo(b bool) string {
+	if b {
+		return "oui"
+	}
+	return "non"
+}
+
+// Error is an error message with what to do about it, in the managers' words.
+type Error struct {
+	What string // what failed, as the engine said it
+	Hint string // what to do
+}
+
+// Explain turns an engine error into a message and advice.
+func Explain(err error) Error {
+	e := Error{What: err.Error()}
+	switch {
+	case errors.Is(err, domain.ErrForbidden):
+		e.Hint = "demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur cette composante."
+	case errors.Is(err, domain.ErrTransient):
+		e.Hint = "Apogée ou le serveur ne répond pas pour l'instant : réessayez dans quelques minutes (r)."
+	case errors.Is(err, domain.ErrInvalid):
+		e.Hint = "revenez en arrière (Échap) et corrigez le choix."
+	case errors.Is(err, domain.ErrNoSignature):
+		e.Hint = "faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
+	case errors.Is(err, domain.ErrShutdown):
+		e.Hint = "hypercerts s'arrête : relancez-le pour continuer."
+	case errors.Is(err, domain.ErrNotFound):
+		e.Hint = "l'élément n'existe plus : revenez à la liste (Échap) et actualisez (r)."
+	case strings.Contains(err.Error(), "aucune base"):
+		e.Hint = "la base de hypercerts (store.path) n'est pas configurée : faites compléter application.yaml, ou essayez hypercerts --demo."
+	case strings.Contains(err.Error(), "déjà utilisée"):
+		e.Hint = "le démon hypercerts tient la base : connectez-vous à lui par ssh (ssh -p 2222 serveur)."
+	default:
+		e.Hint = "réessayez (r) ; si l'erreur persiste, transmettez ce message à l'équipe technique."
+	}
+	return e
+}

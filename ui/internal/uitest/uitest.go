@@ -1,0 +1,180 @@
+// Package uitest opens the real engine on the embedded Apogée for the UI's tests:
+// the demo SQLite + SOAP simulator, a real bbolt store, the real PDF renderer and the
+// demo mailer writing .eml files, with a fixed clock so goldens stay stable.
+package uitest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"hypercerts/app"
+	"hypercerts/connectors/mail"
+	"hypercerts/domain"
+	"hypercerts/render"
+	"hypercerts/store"
+	"hypercerts/ui/common"
+)
+
+func init() { lipgloss.SetColorProfile(termenv.Ascii) }
+
+// Width and Height are the terminal size of every golden.
+const (
+	Width  = 100
+	Height = 30
+)
+
+// Now is the fixed time of the tests.
+var Now = time.Date(2025, 7, 3, 14, 5, 0, 0, time.UTC)
+
+// FixedClock always says Now.
+type FixedClock struct{}
+
+// Now is the fixed time.
+func (FixedClock) Now() time.Time { return Now }
+
+// Options shape the engine.
+type Options struct {
+	Students      int  // embedded Apogée size (default 40)
+	TestMode      bool // delivery.test_mode
+	TestRecipient string
+	User          *domain.User // default: the demo user
+}
+
+// Env is an opened engine and its UI context.
+type Env struct {
+	App     *app.App
+	Engine  *domain.Engine
+	Store   *store.Store
+	MailDir string
+	Common  *common.Common
+}
+
+// Open opens the engine on the embedded Apogée; everything is closed at the end of t.
+func Open(t testing.TB, o Options) *Env {
+	t.Helper()
+	if o.Students == 0 {
+		o.Students = 40
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, app.Options{Demo: true, DemoDir: filepath.Join(dir, "demo"), DemoStudents: o.Students})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "ui.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := a.Config
+	rend, err := render.New(render.Options{University: cfg.University.Name, City: cfg.University.City})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailDir := filepath.Join(dir, "mails")
+	var mopts []mail.EMLOption
+	settings := cfg.EngineSettings()
+	if o.TestMode {
+		settings.TestMode, settings.TestRecipient = true, o.TestRecipient
+		if settings.TestRecipient == "" {
+			settings.TestRecipient = "recette@univ-demo.fr"
+		}
+		mopts = append(mopts, mail.WithTestRecipient(settings.TestRecipient))
+	}
+	mailer, err := mail.NewEMLDir(mailDir, nil, nil, mopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.Backoff = 10 * time.Millisecond
+	eng := domain.NewEngine(domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: FixedClock{}}, settings)
+	user := a.User
+	if o.User != nil {
+		user = *o.User
+	}
+	c := common.New(ctx, common.Options{Engine: eng, User: user, Clock: FixedClock{}, MailDir: "/demo/mails", ExportDir: dir})
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = eng.Shutdown(sctx)
+		cancel()
+		st.Close()
+		a.Close()
+	})
+	return &Env{App: a, Engine: eng, Store: st, MailDir: mailDir, Common: c}
+}
+
+// NewTestModel starts m in a 100×30 terminal.
+func NewTestModel(t testing.TB, m tea.Model, size ...int) *teatest.TestModel {
+	w, h := Width, Height
+	if len(size) == 2 {
+		w, h = size[0], size[1]
+	}
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+}
+
+// WaitForText waits until the output shows every text (it consumes the output
+// stream: do not mix with FinalOutput).
+func WaitForText(t testing.TB, tm *teatest.TestModel, texts ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, s := range texts {
+			if !bytes.Contains(b, []byte(s)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// Drain reads what the output holds so far (so a later WaitForText sees only new output).
+func Drain(tm *teatest.TestModel) {
+	_, _ = io.Copy(io.Discard, tm.Output())
+}
+
+// Final quits and returns the final view.
+func Final(t testing.TB, tm *teatest.TestModel) string {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second))
+	return m.View()
+}
+
+// Golden compares view with testdata/<test name>.golden (go test -update rewrites it).
+func Golden(t *testing.T, view string) {
+	t.Helper()
+	golden.RequireEqual(t, []byte(view))
+}
+
+// Key is a key press.
+func Key(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}

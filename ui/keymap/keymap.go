@@ -1,0 +1,65 @@
+// Package keymap holds the key bindings of the terminal UI (arrows and vim keys).
+package keymap
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"hypercerts/ui/i18n"
+)
+
+// KeyMap is every binding; screens pick theirs for the help bar.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Enter, Back, Quit, ForceQuit, Help      key.Binding
+	New, Refresh, Toggle, ToggleAll         key.Binding
+	Filter, Search, Detail, Export          key.Binding
+	Launch, Relaunch, Tab                   key.Binding
+	Yes, No, Clear                          key.Binding
+}
+
+// DefaultKeyMap is the keymap of hypercerts.
+func DefaultKeyMap() KeyMap {
+	b := func(desc string, help string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:        b(i18n.KeyUp, "↑/k", "up", "k"),
+		Down:      b(i18n.KeyDown, "↓/j", "down", "j"),
+		PageUp:    b(i18n.KeyPageUp, "pgup", "pgup", "ctrl+b"),
+		PageDown:  b(i18n.KeyPageDown, "pgdn", "pgdown", "ctrl+f"),
+		Top:       b(i18n.KeyTop, "g/début", "home", "g"),
+		Bottom:    b(i18n.KeyBottom, "G/fin", "end", "G"),
+		Enter:     b(i18n.KeyChoose, "entrée", "enter"),
+		Back:      b(i18n.KeyBack, "échap", "esc"),
+		Quit:      b(i18n.KeyQuit, "q", "q"),
+		ForceQuit: b(i18n.KeyQuit, "ctrl+c", "ctrl+c"),
+		Help:      b(i18n.KeyHelp, "?", "?"),
+		New:       b(i18n.KeyNew, "n", "n"),
+		Refresh:   b(i18n.KeyRefresh, "r", "r"),
+		Toggle:    b(i18n.KeyToggle, "espace", " ", "space"),
+		ToggleAll: b(i18n.KeyToggleAll, "a", "a"),
+		Filter:    b(i18n.KeyFilter, "f", "f"),
+		Search:    b(i18n.KeySearch, "/", "/"),
+		Detail:    b(i18n.KeyDetail, "d", "d"),
+		Export:    b(i18n.KeyExport, "e", "e"),
+		Launch:    b(i18n.KeyLaunch, "l", "l"),
+		Relaunch:  b(i18n.KeyRelaunch, "R", "R"),
+		Tab:       b(i18n.KeyTab, "tab", "tab", "shift+tab"),
+		Yes:       b(i18n.KeyConfirm, "o/entrée", "o", "y", "enter"),
+		No:        b(i18n.KeyCancel, "n/échap", "n", "esc"),
+		Clear:     b(i18n.KeyClear, "ctrl+u", "ctrl+u"),
+	}
+}
+
+// Navigation is the list movement bindings.
+func (k KeyMap) Navigation() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// ShortHelp is the global part of the help bar.
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Quit} }
+
+// FullHelp is the global part of the full help.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{k.Navigation(), {k.Enter, k.Back, k.Help, k.Quit, k.ForceQuit}}
+}

@@ -1,0 +1,359 @@
+// Package launch is the Lancement screen: a confirmation that says exactly what will
+// happen, then the campaign's live progress. Leaving the screen does not stop the
+// campaign: it is the engine's, and this screen only watches it.
+package launch
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+// Plan is what the preview said: the request and its counts.
+type Plan struct {
+	Request  domain.PreviewRequest
+	Students int
+	Eligible int
+}
+
+// OpenCampaignMsg asks the root to open the campaign screen.
+type OpenCampaignMsg struct{ ID string }
+
+// LaunchedMsg: the engine recorded the campaign (or refused it).
+type LaunchedMsg struct {
+	ID       int64
+	Campaign domain.Campaign
+	Err      error
+}
+
+// WatchingMsg: the progress stream of the campaign.
+type WatchingMsg struct {
+	ID   int64
+	Ch   <-chan domain.Progress
+	Stop func()
+}
+
+// ProgressMsg is one progress snapshot; Closed when the stream ended.
+type ProgressMsg struct {
+	ID       int64
+	Progress domain.Progress
+	Closed   bool
+}
+
+type state int
+
+const (
+	stateConfirm state = iota
+	statePreparing
+	stateFollowing
+	stateDone
+	stateError
+)
+
+// Model is the launch screen.
+type Model struct {
+	c     *common.Common
+	id    int64
+	plan  Plan
+	state state
+	camp  domain.Campaign
+	prog  domain.Progress
+	err   error
+	spin  spinner.Model
+	bar   progress.Model
+	ch    <-chan domain.Progress
+	stop  func()
+	width int
+	hgt   int
+}
+
+// New makes the confirmation of plan.
+func New(c *common.Common, plan Plan) *Model {
+	return &Model{c: c, id: c.NextID(), plan: plan, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+		bar: progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage())}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenLaunch }
+
+// Busy: the launch is being prepared (the engine reads Apogée again).
+func (m *Model) Busy() bool { return m.state == statePreparing }
+
+// Close stops watching; the campaign goes on.
+func (m *Model) Close() {
+	if m.stop != nil {
+		m.stop()
+		m.stop = nil
+	}
+}
+
+// Init waits for the confirmation.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.hgt = w, h
+	m.bar.Width = max(min(w-2, 70), 10)
+}
+
+func (m *Model) launchCmd() tea.Cmd {
+	c, id, req := m.c, m.id, m.plan.Request
+	return func() tea.Msg {
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{})
+		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
+	}
+}
+
+func watchCmd(c *common.Common, id int64, campID string) tea.Cmd {
+	return func() tea.Msg {
+		ch, stop := c.Engine.Watch(campID)
+		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
+	}
+}
+
+func waitCmd(id int64, ch <-chan domain.Progress) tea.Cmd {
+	return func() tea.Msg {
+		p, ok := <-ch
+		if !ok {
+			return ProgressMsg{ID: id, Closed: true}
+		}
+		// Take the freshest snapshot ready, drop the older ones.
+		for {
+			select {
+			case q, ok := <-ch:
+				if !ok {
+					return ProgressMsg{ID: id, Progress: p, Closed: true}
+				}
+				p = q
+			default:
+				return ProgressMsg{ID: id, Progress: p}
+			}
+		}
+	}
+}
+
+// Update handles the confirmation and the progress.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km := m.c.KeyMap
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if m.state == statePreparing {
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+	case LaunchedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		m.camp = msg.Campaign
+		if msg.Err != nil {
+			m.state, m.err = stateError, msg.Err
+			return m, nil
+		}
+		m.state = stateFollowing
+		return m, watchCmd(m.c, m.id, m.camp.ID)
+	case WatchingMsg:
+		if msg.ID != m.id {
+			msg.Stop()
+			return m, nil
+		}
+		m.ch, m.stop = msg.Ch, msg.Stop
+		return m, waitCmd(m.id, m.ch)
+	case ProgressMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Progress.CampaignID != "" {
+			m.prog = msg.Progress
+		}
+		if msg.Closed || m.prog.Done {
+			m.state = stateDone
+			return m, nil
+		}
+		return m, waitCmd(m.id, m.ch)
+	case tea.KeyMsg:
+		switch m.state {
+		case stateConfirm:
+			switch {
+			case key.Matches(msg, km.Yes):
+				m.state = statePreparing
+				return m, tea.Batch(m.spin.Tick, m.launchCmd())
+			case key.Matches(msg, km.No):
+				return m, common.Back
+			}
+		case statePreparing:
+			return m, nil
+		case stateError:
+			if key.Matches(msg, km.Back) {
+				if m.camp.ID != "" {
+					return m, func() tea.Msg { return common.HomeMsg{} }
+				}
+				return m, common.Back
+			}
+		default:
+			switch {
+			case key.Matches(msg, km.Back):
+				return m, func() tea.Msg { return common.HomeMsg{} }
+			case key.Matches(msg, km.Enter):
+				id := m.camp.ID
+				return m, func() tea.Msg { return OpenCampaignMsg{ID: id} }
+			}
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	switch m.state {
+	case stateConfirm:
+		return []key.Binding{km.Yes, km.No}
+	case statePreparing:
+		return nil
+	case stateError:
+		return []key.Binding{km.Back}
+	}
+	open := km.Enter
+	open.SetHelp("entrée", i18n.KeyOpen)
+	return []key.Binding{open, km.Back}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// View draws the confirmation or the progress.
+func (m *Model) View() string {
+	switch m.state {
+	case stateConfirm:
+		return m.confirmView()
+	case statePreparing:
+		return m.what() + "\n\n" + m.spin.View() + " " + i18n.LaunchPreparing
+	case stateError:
+		s := m.c.Styles
+		e := i18n.Explain(m.err)
+		return m.what() + "\n\n" + s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+	}
+	return m.progressView()
+}
+
+func (m *Model) what() string {
+	r := m.plan.Request
+	label := r.VDI.Label
+	if label == "" {
+		label = r.VDI.Key()
+	}
+	return m.c.Styles.Strong.Render(fmt.Sprintf(i18n.LaunchWhat, label, r.VDI.Key(), domain.AcademicYearLabel(r.Year), r.Component))
+}
+
+func (m *Model) confirmView() string {
+	s := m.c.Styles
+	r := m.plan.Request
+	var vets []string
+	for _, v := range r.VETs {
+		vets = append(vets, v.Key())
+	}
+	mode := m.c.Engine.Settings().Mode
+	lines := []string{s.Title.Render(i18n.LaunchConfirmTitle), "", m.what(), fmt.Sprintf(i18n.LaunchVETs, strings.Join(vets, ", ")), ""}
+	if mode == domain.ModeDigiposte {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchDigiCount, m.plan.Eligible))
+	} else {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchMailCount, m.plan.Eligible))
+	}
+	lines = append(lines, fmt.Sprintf(i18n.LaunchExcluded, m.plan.Students-m.plan.Eligible))
+	if m.c.TestMode {
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, m.plan.Eligible, m.c.TestRecipient)))
+	} else if mode != domain.ModeDigiposte {
+		lines = append(lines, i18n.LaunchRealTo)
+	}
+	lines = append(lines, i18n.LaunchManagers, "", s.Strong.Render(i18n.LaunchAsk))
+	width := max(min(m.width-2, 96), 20)
+	return s.Dialog.Width(width).Render(strings.Join(lines, "\n"))
+}
+
+// stateOrder is the order counts are shown in.
+var stateOrder = []domain.EntryState{domain.EntryEligible, domain.EntryRendered, domain.EntrySending,
+	domain.EntryMailed, domain.EntryMailFailed, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
+	domain.EntryVaultNotified, domain.EntryDeposited, domain.EntryVaultRefused, domain.EntryCancelled,
+	domain.EntryExcluded, domain.EntryDiscovered}
+
+// Counts formats counts per state in a fixed order.
+func Counts(counts map[domain.EntryState]int) string {
+	var parts []string
+	seen := map[domain.EntryState]bool{}
+	for _, st := range stateOrder {
+		seen[st] = true
+		if n := counts[st]; n > 0 {
+			parts = append(parts, st.Label()+" "+i18n.Int(n))
+		}
+	}
+	var rest []string
+	for st, n := range counts {
+		if !seen[st] && n > 0 {
+			rest = append(rest, st.Label()+" "+i18n.Int(n))
+		}
+	}
+	sort.Strings(rest)
+	return strings.Join(append(parts, rest...), " · ")
+}
+
+func (m *Model) progressView() string {
+	s := m.c.Styles
+	p := m.prog
+	id := m.camp.ID
+	var title string
+	switch {
+	case m.camp.State == domain.CampaignWaiting || p.State == domain.CampaignWaiting:
+		title = fmt.Sprintf(i18n.LaunchWaiting, id)
+	case p.Interrupted:
+		title = fmt.Sprintf(i18n.LaunchInterrupted, id)
+	case m.state == stateDone:
+		title = fmt.Sprintf(i18n.LaunchFinished, id)
+	default:
+		title = fmt.Sprintf(i18n.LaunchRunning, id)
+	}
+	lines := []string{m.what(), "", s.Title.Render(title), ""}
+	pct := 0.0
+	if p.ToDo > 0 {
+		pct = float64(p.Processed) / float64(p.ToDo)
+	} else if m.state == stateDone {
+		pct = 1
+	}
+	lines = append(lines, m.bar.ViewAs(pct)+" "+i18n.Percent(pct),
+		fmt.Sprintf(i18n.LaunchProcessed, p.Processed, p.ToDo), Counts(p.Counts))
+	if m.state != stateDone {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchThroughput, i18n.Decimal(p.Throughput)))
+		if eta := p.ETA(); eta > 0 {
+			lines = append(lines, fmt.Sprintf(i18n.LaunchETA, i18n.Duration(eta)))
+		} else {
+			lines = append(lines, i18n.LaunchETAUnknown)
+		}
+		if p.Current != "" {
+			lines = append(lines, fmt.Sprintf(i18n.LaunchCurrent, p.Current))
+		}
+	}
+	if p.Err != "" {
+		lines = append(lines, s.Error.Render(p.Err))
+	}
+	if len(p.LastErrors) > 0 {
+		lines = append(lines, "", s.Bad.Render(i18n.LaunchLastErrors))
+		for _, e := range p.LastErrors {
+			lines = append(lines, "  "+common.Cut(e, m.width-2))
+		}
+	}
+	if m.c.MailDir != "" && m.camp.Mode != domain.ModeDigiposte {
+		lines = append(lines, "", fmt.Sprintf(i18n.LaunchMailDir, m.c.MailDir))
+	}
+	lines = append(lines, "", s.Muted.Render(i18n.LaunchLeave))
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,390 @@
+// Package preview is the Aperçu screen: the students of the chosen VDI as the engine
+// streams them in, with their verdict, blockings and address; filters, search, a
+// detail pane, totals and a CSV export. Only the visible rows are drawn.
+package preview
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+// LaunchMsg asks the root to open the launch confirmation for this preview.
+type LaunchMsg struct {
+	Request domain.PreviewRequest // VDI and VETs resolved, with their labels
+	Totals  Totals
+}
+
+// StartedMsg: the engine accepted the request and streams events.
+type StartedMsg struct {
+	ID     int64
+	Events <-chan domain.PreviewEvent
+	Err    error
+}
+
+// EventsMsg carries the events read since the last one (a batch keeps the UI fluid
+// with thousands of rows).
+type EventsMsg struct {
+	ID     int64
+	Events []domain.PreviewEvent
+	Closed bool
+}
+
+// Filter is one of the row filters.
+type Filter int
+
+const (
+	FilterAll Filter = iota
+	FilterAdmitted
+	FilterNotAdmitted
+	FilterNoVerdict
+	FilterBlocked
+	FilterEligible
+	FilterExcluded
+	filterCount
+)
+
+// Label in French.
+func (f Filter) Label() string {
+	return [...]string{i18n.FilterAll, i18n.FilterAdmitted, i18n.FilterNotAdmitted, i18n.FilterNoVerdict,
+		i18n.FilterBlocked, i18n.FilterEligible, i18n.FilterExcluded}[f]
+}
+
+func (f Filter) keep(r *domain.Row) bool {
+	switch f {
+	case FilterAdmitted:
+		return r.Verdict == domain.Admitted
+	case FilterNotAdmitted:
+		return r.Verdict == domain.NotAdmitted
+	case FilterNoVerdict:
+		return r.Verdict == domain.NoVerdict
+	case FilterBlocked:
+		return len(r.Blockings) > 0
+	case FilterEligible:
+		return r.Eligible
+	case FilterExcluded:
+		return !r.Eligible
+	}
+	return true
+}
+
+const batchMax = 512
+
+// Model is the preview.
+type Model struct {
+	c      *common.Common
+	id     int64
+	req    domain.PreviewRequest
+	ctx    context.Context
+	cancel context.CancelFunc
+	spin   spinner.Model
+
+	loading bool
+	started bool
+	events  <-chan domain.PreviewEvent
+	total   int
+	rows    []domain.Row
+	keys    []string // folded "name first names code" of each row, for search
+	view    []int    // indices of rows shown
+	totals  Totals
+	err     error // fatal: the request was refused
+	stopErr error // the stream stopped early
+
+	filter    Filter
+	search    string
+	searching bool
+	detail    bool
+	cur       common.Cursor
+	width     int
+	height    int
+}
+
+// New makes the preview of req; Init starts the stream.
+func New(c *common.Common, req domain.PreviewRequest) *Model {
+	ctx, cancel := context.WithCancel(c.Ctx)
+	return &Model{c: c, id: c.NextID(), req: req, ctx: ctx, cancel: cancel, loading: true,
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+}
+
+// NewWithRows makes a finished preview over rows (benchmarks, tests).
+func NewWithRows(c *common.Common, req domain.PreviewRequest, rows []domain.Row) *Model {
+	m := New(c, req)
+	m.loading, m.started = false, true
+	m.total = len(rows)
+	m.addRows(rows)
+	m.finish()
+	return m
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenPreview }
+
+// Busy: still loading.
+func (m *Model) Busy() bool { return m.loading }
+
+// Capturing: typing a search.
+func (m *Model) Capturing() bool { return m.searching }
+
+// Close stops the stream when the screen is left.
+func (m *Model) Close() { m.cancel() }
+
+// Rows is the number of rows read.
+func (m *Model) Rows() int { return len(m.rows) }
+
+// Init starts the preview.
+func (m *Model) Init() tea.Cmd {
+	c, id, ctx, req := m.c, m.id, m.ctx, m.req
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		events, err := c.Engine.Preview(ctx, c.User, req)
+		return StartedMsg{ID: id, Events: events, Err: err}
+	})
+}
+
+// waitCmd reads the next events: it blocks for one, then takes what is ready.
+func waitCmd(id int64, ch <-chan domain.PreviewEvent) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return EventsMsg{ID: id, Closed: true}
+		}
+		evs := []domain.PreviewEvent{ev}
+		for len(evs) < batchMax {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					return EventsMsg{ID: id, Events: evs, Closed: true}
+				}
+				evs = append(evs, ev)
+			default:
+				return EventsMsg{ID: id, Events: evs}
+			}
+		}
+		return EventsMsg{ID: id, Events: evs}
+	}
+}
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.resize()
+}
+
+func (m *Model) resize() {
+	rows := m.height - 4
+	if m.detail {
+		rows -= detailHeight + 1
+	}
+	m.cur.SetHeight(rows)
+}
+
+const detailHeight = 7
+
+func (m *Model) addRows(rows []domain.Row) {
+	for _, r := range rows {
+		m.rows = append(m.rows, r)
+		m.keys = append(m.keys, common.Fold(r.Student.LastName+" "+r.Student.FirstNames()+" "+r.Student.Code))
+		m.totals.add(r)
+		if m.match(len(m.rows) - 1) {
+			m.view = append(m.view, len(m.rows)-1)
+		}
+	}
+	m.cur.SetLen(len(m.view))
+}
+
+func (m *Model) match(i int) bool {
+	if !m.filter.keep(&m.rows[i]) {
+		return false
+	}
+	return m.search == "" || strings.Contains(m.keys[i], common.Fold(m.search))
+}
+
+func (m *Model) refilter() {
+	m.view = m.view[:0]
+	for i := range m.rows {
+		if m.match(i) {
+			m.view = append(m.view, i)
+		}
+	}
+	m.cur.SetLen(len(m.view))
+}
+
+// finish sorts the rows by name once everything is in.
+func (m *Model) finish() {
+	m.loading = false
+	domain.SortRows(m.rows)
+	m.keys = m.keys[:0]
+	for _, r := range m.rows {
+		m.keys = append(m.keys, common.Fold(r.Student.LastName+" "+r.Student.FirstNames()+" "+r.Student.Code))
+	}
+	m.refilter()
+}
+
+// Update handles the stream and the keys.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if m.loading {
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+	case StartedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			m.loading, m.err = false, msg.Err
+			return m, nil
+		}
+		m.started, m.events = true, msg.Events
+		return m, waitCmd(m.id, m.events)
+	case EventsMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		var rows []domain.Row
+		for _, ev := range msg.Events {
+			switch {
+			case ev.Row != nil:
+				rows = append(rows, *ev.Row)
+			case ev.Done:
+				if ev.Err != nil && m.ctx.Err() == nil {
+					m.stopErr = ev.Err
+				}
+			default:
+				m.total, m.req.VDI, m.req.VETs = ev.Total, ev.VDI, ev.VETs
+			}
+		}
+		m.addRows(rows)
+		if msg.Closed {
+			m.finish()
+			return m, nil
+		}
+		return m, waitCmd(m.id, m.events) // re-armed until the stream closes
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	km := m.c.KeyMap
+	if m.searching {
+		switch msg.Type {
+		case tea.KeyEnter:
+			m.searching = false
+		case tea.KeyEsc:
+			m.searching, m.search = false, ""
+			m.refilter()
+		case tea.KeyBackspace:
+			if r := []rune(m.search); len(r) > 0 {
+				m.search = string(r[:len(r)-1])
+				m.refilter()
+			}
+		case tea.KeyCtrlU:
+			m.search = ""
+			m.refilter()
+		case tea.KeyRunes, tea.KeySpace:
+			m.search += string(msg.Runes)
+			if msg.Type == tea.KeySpace {
+				m.search += " "
+			}
+			m.refilter()
+		case tea.KeyUp, tea.KeyDown, tea.KeyPgUp, tea.KeyPgDown:
+			m.cur.HandleKey(msg, km)
+		}
+		return nil
+	}
+	if key.Matches(msg, km.Back) {
+		if m.search != "" {
+			m.search = ""
+			m.refilter()
+			return nil
+		}
+		return common.Back
+	}
+	if m.err != nil {
+		if key.Matches(msg, km.Refresh) {
+			m.err, m.loading = nil, true
+			m.id = m.c.NextID()
+			return m.Init()
+		}
+		return nil
+	}
+	if m.cur.HandleKey(msg, km) {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, km.Filter):
+		m.filter = (m.filter + 1) % filterCount
+		m.refilter()
+	case key.Matches(msg, km.Search):
+		m.searching = true
+	case key.Matches(msg, km.Detail), key.Matches(msg, km.Enter):
+		m.detail = !m.detail
+		m.resize()
+	case key.Matches(msg, km.Export):
+		return m.exportCmd()
+	case key.Matches(msg, km.Launch):
+		if m.loading {
+			return nil
+		}
+		if m.totals.Eligible == 0 {
+			return common.StatusCmd(i18n.PrevNoEligible)
+		}
+		req, t := m.req, m.totals
+		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t} }
+	}
+	return nil
+}
+
+func (m *Model) exportCmd() tea.Cmd {
+	rows := make([]domain.Row, len(m.view))
+	for i, k := range m.view {
+		rows[i] = m.rows[k]
+	}
+	name := fmt.Sprintf("apercu-%s-%s-%s.csv", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
+	path := filepath.Join(m.c.ExportDir, name)
+	return func() tea.Msg {
+		f, err := os.Create(path)
+		if err == nil {
+			err = WriteCSV(f, rows)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return common.ErrorMsg{Err: fmt.Errorf("export CSV impossible : %w", err)}
+		}
+		abs, _ := filepath.Abs(path)
+		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, len(rows), abs)}
+	}
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	if m.searching {
+		enter, esc := km.Enter, km.Back
+		enter.SetHelp("entrée", i18n.KeyConfirm)
+		esc.SetHelp("échap", i18n.KeyClear)
+		return []key.Binding{enter, esc}
+	}
+	return []key.Binding{km.Up, km.Down, km.Filter, km.Search, km.Detail, km.Export, km.Launch, km.Back}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding {
+	km := m.c.KeyMap
+	return [][]key.Binding{km.Navigation(), {km.Filter, km.Search, km.Clear, km.Detail, km.Export}, {km.Launch, km.Refresh, km.Back}}
+}

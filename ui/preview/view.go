@@ -1,0 +1,192 @@
+package preview
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+func (m *Model) columns() []common.Column {
+	cols := []common.Column{
+		{Title: "", Width: 1},
+		{Title: i18n.PrevColName, Width: 8, Flex: 3},
+		{Title: i18n.PrevColFirst, Width: 8, Flex: 3},
+		{Title: i18n.PrevColCode, Width: 8},
+		{Title: i18n.PrevColVerdict, Width: 14},
+		{Title: i18n.PrevColMention, Width: 9, Flex: 1},
+		{Title: i18n.PrevColECTS, Width: 4},
+		{Title: i18n.PrevColBlock, Width: 7, Flex: 2},
+	}
+	if m.c.TestMode {
+		return append(cols, common.Column{Title: i18n.PrevColTestTo, Width: 8, Flex: 2},
+			common.Column{Title: i18n.PrevColReal, Width: 10, Flex: 3})
+	}
+	return append(cols, common.Column{Title: i18n.PrevColAddr, Width: 10, Flex: 4})
+}
+
+func (m *Model) cells(r *domain.Row) []string {
+	mark := " "
+	if r.Eligible {
+		mark = "✓"
+	}
+	block := ""
+	switch {
+	case r.Err != "":
+		block = "erreur Apogée"
+	case len(r.Blockings) > 0:
+		block = r.Blockings[0].Label
+		if block == "" {
+			block = r.Blockings[0].String()
+		}
+		if n := len(r.Blockings); n > 1 {
+			block += fmt.Sprintf(" (+%d)", n-1)
+		}
+	}
+	cells := []string{mark, r.Student.LastName, r.Student.FirstNames(), r.Student.Code, r.Verdict.Label(),
+		r.Mention.Label, r.ECTS, block, r.Recipient}
+	if m.c.TestMode {
+		cells = append(cells, r.RealRecipient)
+	}
+	return cells
+}
+
+// View draws the table, the detail pane and the totals. Only the visible rows are
+// formatted, whatever the number of rows.
+func (m *Model) View() string {
+	s := m.c.Styles
+	var b strings.Builder
+	b.WriteString(m.infoLine() + "\n")
+	if m.err != nil {
+		e := i18n.Explain(m.err)
+		b.WriteString("\n" + s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint)
+		return b.String()
+	}
+	cols := m.columns()
+	widths := common.Layout(cols, m.width)
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.Title
+	}
+	b.WriteString(s.Header.Render(common.Line(titles, widths)) + "\n")
+	start, end := m.cur.Visible()
+	drawn := 0
+	for i := start; i < end; i++ {
+		r := &m.rows[m.view[i]]
+		line := common.Line(m.cells(r), widths)
+		switch {
+		case i == m.cur.Pos:
+			line = s.Selected.Render(line)
+		case r.Err != "":
+			line = s.Bad.Render(line)
+		case !r.Eligible:
+			line = s.Muted.Render(line)
+		}
+		b.WriteString(line + "\n")
+		drawn++
+	}
+	if len(m.view) == 0 && !m.loading {
+		b.WriteString(s.Muted.Render(i18n.PrevNoRow) + "\n")
+		drawn++
+	}
+	for ; drawn < m.cur.Height; drawn++ {
+		b.WriteString("\n")
+	}
+	if m.detail {
+		b.WriteString(s.Pane.Render(m.detailView()) + "\n")
+	}
+	b.WriteString(common.Cut(m.totalsLine(), m.width) + "\n")
+	b.WriteString(m.footer())
+	return b.String()
+}
+
+func (m *Model) infoLine() string {
+	s := m.c.Styles
+	what := m.req.VDI.Key()
+	if m.req.VDI.Label != "" {
+		what += " " + m.req.VDI.Label
+	}
+	what += " · " + domain.AcademicYearLabel(m.req.Year) + " · " + m.req.Component
+	var right string
+	switch {
+	case m.loading && !m.started:
+		right = m.spin.View() + " " + i18n.PrevStarting
+	case m.loading:
+		right = m.spin.View() + " " + fmt.Sprintf(i18n.PrevLoading, len(m.rows), m.total)
+	case m.stopErr != nil:
+		right = s.Error.Render(fmt.Sprintf(i18n.PrevStopped, m.stopErr))
+	}
+	if right == "" {
+		return s.Strong.Render(common.Cut(what, m.width))
+	}
+	return s.Strong.Render(common.Cut(what, max(m.width-ansi.StringWidth(right)-3, 10))) + " · " + right
+}
+
+func (m *Model) totalsLine() string {
+	t := m.totals
+	return fmt.Sprintf(i18n.PrevTotals, t.Students, t.Admitted, t.NotAdmitted, t.NoVerdict, t.Blocked, t.Errors, t.Eligible)
+}
+
+func (m *Model) footer() string {
+	s := m.c.Styles
+	parts := []string{fmt.Sprintf(i18n.PrevFilter, m.filter.Label()), fmt.Sprintf(i18n.PrevShown, len(m.view))}
+	search := i18n.PrevSearch + s.Input.Render(m.search)
+	if m.searching {
+		search += "█"
+	}
+	if m.searching || m.search != "" {
+		parts = append(parts, search)
+	}
+	return s.Muted.Render(strings.Join(parts, " · "))
+}
+
+func (m *Model) detailView() string {
+	var lines []string
+	if len(m.view) == 0 {
+		return strings.Repeat("\n", detailHeight-1)
+	}
+	r := &m.rows[m.view[m.cur.Pos]]
+	st := r.Student
+	lines = append(lines, fmt.Sprintf(i18n.DetIdentity, st.FullName(), st.Code, orDash(st.INE), i18n.Day(st.BirthDate)))
+	email := orDash(st.Email)
+	if r.RealRecipient != "" {
+		email = r.RealRecipient + " → " + r.Recipient
+	}
+	lines = append(lines, fmt.Sprintf(i18n.DetEmail, email)+" · "+fmt.Sprintf(i18n.DetVETs, strings.Join(r.VETs, ", ")))
+	if r.Session >= 0 {
+		lines = append(lines, fmt.Sprintf(i18n.DetSession, fmt.Sprint(r.Session), orDash(r.Result))+
+			" · "+fmt.Sprintf(i18n.DetDelivery, i18n.YesNo(r.Delivery)))
+	} else {
+		lines = append(lines, i18n.DetNoResult)
+	}
+	if r.Err != "" {
+		lines = append(lines, fmt.Sprintf(i18n.DetError, r.Err))
+	}
+	if r.Eligible {
+		lines = append(lines, i18n.DetEligible)
+	}
+	for _, reason := range r.Reasons {
+		lines = append(lines, fmt.Sprintf(i18n.DetReason, reason))
+	}
+	if len(lines) > detailHeight {
+		lines = lines[:detailHeight]
+	}
+	for i := range lines {
+		lines[i] = common.Cut(lines[i], m.width)
+	}
+	for len(lines) < detailHeight {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

@@ -1,0 +1,241 @@
+// Package ui is the managers' terminal UI (Bubble Tea): the campaign list, the
+// new-campaign wizard, the preview, the launch and its live progress, and one
+// campaign's students and audit log. It holds no business rule: every decision is the
+// engine's (hypercerts/domain), the UI only calls it and shows what it says.
+//
+// The root model owns a stack of screens: the window size goes to every screen, keys
+// only to the one on top; asynchronous results carry the id of the screen that asked,
+// so a screen left meanwhile never receives another's results.
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/ui/campaign"
+	"hypercerts/ui/common"
+	"hypercerts/ui/home"
+	"hypercerts/ui/i18n"
+	"hypercerts/ui/launch"
+	"hypercerts/ui/preview"
+	"hypercerts/ui/wizard"
+)
+
+// Model is the root model.
+type Model struct {
+	c        *common.Common
+	stack    []common.Component
+	help     help.Model
+	showHelp bool
+	status   string
+	statusEr bool
+	quitAsk  string // the question asked before quitting with work in flight
+}
+
+// New makes the root model over c.
+func New(c *common.Common) *Model {
+	h := help.New()
+	s := c.Styles
+	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = s.HelpKey, s.HelpDesc, s.Help
+	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator = s.HelpKey, s.HelpDesc, s.Help
+	h.Styles.Ellipsis = s.Help
+	m := &Model{c: c, help: h}
+	m.stack = []common.Component{home.New(c)}
+	return m
+}
+
+// Init loads the campaign list.
+func (m *Model) Init() tea.Cmd { return m.top().Init() }
+
+// Top is the screen on top (tests).
+func (m *Model) Top() common.Component { return m.top() }
+
+func (m *Model) top() common.Component { return m.stack[len(m.stack)-1] }
+
+func (m *Model) bodyHeight() int {
+	h := m.c.Height - 4 // header + blank, status line, help bar
+	if m.c.TestMode {
+		h--
+	}
+	return max(h, 3)
+}
+
+func (m *Model) push(s common.Component) tea.Cmd {
+	s.SetSize(m.c.Width, m.bodyHeight())
+	m.stack = append(m.stack, s)
+	return s.Init()
+}
+
+func (m *Model) pop() tea.Cmd {
+	if len(m.stack) == 1 {
+		return nil
+	}
+	if cl, ok := m.top().(common.Closer); ok {
+		cl.Close()
+	}
+	m.stack = m.stack[:len(m.stack)-1]
+	if r, ok := m.top().(common.Refresher); ok {
+		return r.Refresh()
+	}
+	return nil
+}
+
+func (m *Model) home() tea.Cmd {
+	for len(m.stack) > 2 {
+		m.pop()
+	}
+	return m.pop()
+}
+
+// busy says what to ask before quitting, or "" when nothing is in flight.
+func (m *Model) busy() string {
+	if m.c.Engine != nil && len(m.c.Engine.Running()) > 0 {
+		return i18n.QuitConfirm
+	}
+	for _, s := range m.stack {
+		if b, ok := s.(common.Busy); ok && b.Busy() {
+			return i18n.QuitConfirmLoading
+		}
+	}
+	return ""
+}
+
+func (m *Model) quit() tea.Cmd {
+	if ask := m.busy(); ask != "" {
+		m.quitAsk = ask
+		return nil
+	}
+	return m.quitNow()
+}
+
+func (m *Model) quitNow() tea.Cmd {
+	for _, s := range m.stack {
+		if cl, ok := s.(common.Closer); ok {
+			cl.Close()
+		}
+	}
+	return tea.Quit
+}
+
+// Update routes messages: keys to the screen on top, everything else to every screen.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km := m.c.KeyMap
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		for _, s := range m.stack {
+			s.SetSize(msg.Width, m.bodyHeight())
+		}
+		return m, nil
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			return m.Update(tea.KeyMsg{Type: tea.KeyUp})
+		case tea.MouseButtonWheelDown:
+			return m.Update(tea.KeyMsg{Type: tea.KeyDown})
+		}
+		return m, nil
+	case tea.KeyMsg:
+		m.status, m.statusEr = "", false
+		if m.quitAsk != "" {
+			m.quitAsk = ""
+			if key.Matches(msg, km.Yes) || msg.String() == "ctrl+c" {
+				return m, m.quitNow()
+			}
+			return m, nil
+		}
+		capturing := false
+		if c, ok := m.top().(common.Capturer); ok {
+			capturing = c.Capturing()
+		}
+		switch {
+		case key.Matches(msg, km.ForceQuit), !capturing && key.Matches(msg, km.Quit):
+			return m, m.quit()
+		case !capturing && key.Matches(msg, km.Help):
+			m.showHelp = !m.showHelp
+			return m, nil
+		case m.showHelp && key.Matches(msg, km.Back):
+			m.showHelp = false
+			return m, nil
+		}
+		_, cmd := m.top().Update(msg)
+		return m, cmd
+	case common.BackMsg:
+		return m, m.pop()
+	case common.HomeMsg:
+		return m, m.home()
+	case common.StatusMsg:
+		m.status, m.statusEr = msg.Text, msg.Err
+		return m, nil
+	case common.ErrorMsg:
+		e := i18n.Explain(msg.Err)
+		m.status, m.statusEr = e.What+" — "+e.Hint, true
+		return m, nil
+	case home.NewMsg:
+		return m, m.push(wizard.New(m.c))
+	case home.OpenMsg:
+		return m, m.push(campaign.New(m.c, msg.ID))
+	case wizard.DoneMsg:
+		return m, m.push(preview.New(m.c, msg.Request))
+	case preview.LaunchMsg:
+		t := msg.Totals
+		return m, m.push(launch.New(m.c, launch.Plan{Request: msg.Request, Students: t.Students, Eligible: t.Eligible}))
+	case launch.OpenCampaignMsg:
+		cmd := m.home()
+		return m, tea.Batch(cmd, m.push(campaign.New(m.c, msg.ID)))
+	}
+	var cmds []tea.Cmd
+	for _, s := range m.stack {
+		_, cmd := s.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// View draws the header, the test-mode banner, the screen, the status line and the
+// help bar, in exactly the terminal's height.
+func (m *Model) View() string {
+	s := m.c.Styles
+	w := m.c.Width
+	var b strings.Builder
+	var titles []string
+	for _, sc := range m.stack {
+		titles = append(titles, sc.Title())
+	}
+	left := s.Title.Render(i18n.AppName) + s.Muted.Render(" · "+i18n.AppTagline+" · ") + strings.Join(titles, s.Muted.Render(" › "))
+	right := s.Muted.Render(m.c.User.Name + " (" + m.c.User.Code + ")")
+	gap := w - widthOf(left) - widthOf(right)
+	if gap < 1 {
+		right, gap = "", 0
+	}
+	b.WriteString(left + strings.Repeat(" ", gap) + right + "\n")
+	if m.c.TestMode {
+		b.WriteString(s.Banner.Render(common.Fit(" "+sprintf(i18n.TestModeBanner, m.c.TestRecipient), w)) + "\n")
+	}
+	b.WriteString("\n")
+	h := m.bodyHeight()
+	var body string
+	if m.showHelp {
+		groups := append(m.top().FullHelp(), km(m).FullHelp()...)
+		body = m.help.FullHelpView(groups)
+	} else {
+		body = m.top().View()
+	}
+	b.WriteString(clampLines(body, w, h) + "\n")
+	switch {
+	case m.quitAsk != "":
+		b.WriteString(s.StatusErr.Render(common.Cut(m.quitAsk, w)))
+	case m.status != "" && m.statusEr:
+		b.WriteString(s.StatusErr.Render(common.Cut(m.status, w)))
+	case m.status != "":
+		b.WriteString(s.Status.Render(common.Cut(m.status, w)))
+	}
+	b.WriteString("\n")
+	bindings := append(m.top().ShortHelp(), km(m).ShortHelp()...)
+	b.WriteString(m.help.ShortHelpView(bindings))
+	return b.String()
+}

@@ -1,0 +1,516 @@
+// Package wizard is the new-campaign wizard: year → component → VDI → VETs, with a
+// breadcrumb. Esc goes back one step and keeps every choice already made.
+package wizard
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+// Step is a step of the wizard.
+type Step int
+
+const (
+	StepYear Step = iota
+	StepComponent
+	StepVDI
+	StepVETs
+)
+
+// DoneMsg: the user chose everything; the root opens the preview.
+type DoneMsg struct{ Request domain.PreviewRequest }
+
+// ComponentsMsg carries the user's components (R02).
+type ComponentsMsg struct {
+	ID         int64
+	Components []domain.Component
+	Err        error
+}
+
+// YearsMsg carries the open years.
+type YearsMsg struct {
+	ID    int64
+	Years []domain.Year
+	Err   error
+}
+
+// VDIsMsg carries the VDIs of a year and component; Key says for which.
+type VDIsMsg struct {
+	ID   int64
+	Key  string
+	VDIs []domain.VDI
+	Err  error
+}
+
+// VETsMsg carries the graduating VETs of a VDI; Key says for which.
+type VETsMsg struct {
+	ID   int64
+	Key  string
+	VETs []domain.VET
+	Err  error
+}
+
+// Model is the wizard.
+type Model struct {
+	c       *common.Common
+	id      int64
+	step    Step
+	spin    spinner.Model
+	pending int // requests in flight
+	err     error
+	width   int
+	height  int
+
+	comps     []domain.Component
+	compsDone bool
+	years     []domain.Year
+	yearCur   common.Cursor
+	compCur   common.Cursor
+
+	vdiKey   string // year|component the VDIs are for
+	vdis     []domain.VDI
+	filter   string
+	matches  []int
+	vdiCur   common.Cursor
+	vdiReady bool
+
+	vetKey   string // year|component|vdi the VETs are for
+	vets     []domain.VET
+	selected []bool
+	vetCur   common.Cursor
+	vetReady bool
+	note     string
+}
+
+// New makes the wizard.
+func New(c *common.Common) *Model {
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	return &Model{c: c, id: c.NextID(), spin: sp, pending: 2}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenWizard }
+
+// Step is the current step.
+func (m *Model) Step() Step { return m.step }
+
+// Init loads the components and the years.
+func (m *Model) Init() tea.Cmd {
+	c, id := m.c, m.id
+	return tea.Batch(m.spin.Tick,
+		func() tea.Msg {
+			list, err := c.Engine.Components(c.Ctx, c.User)
+			return ComponentsMsg{ID: id, Components: list, Err: err}
+		},
+		func() tea.Msg {
+			list, err := c.Engine.Years(c.Ctx, c.User)
+			return YearsMsg{ID: id, Years: list, Err: err}
+		})
+}
+
+// Busy: requests in flight.
+func (m *Model) Busy() bool { return m.pending > 0 }
+
+// Capturing: the VDI step takes letters for its filter.
+func (m *Model) Capturing() bool { return m.step == StepVDI }
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	lines := h - 4
+	m.yearCur.SetHeight(lines)
+	m.compCur.SetHeight(lines)
+	m.vdiCur.SetHeight(lines - 1)
+	m.vetCur.SetHeight(lines - 1)
+}
+
+func (m *Model) year() domain.Year           { return m.years[m.yearCur.Pos] }
+func (m *Model) component() domain.Component { return m.comps[m.compCur.Pos] }
+func (m *Model) vdi() domain.VDI             { return m.vdis[m.matches[m.vdiCur.Pos]] }
+
+func (m *Model) loadVDIs() tea.Cmd {
+	year, comp := m.year().Code, m.component().Code
+	k := year + "|" + comp
+	if k == m.vdiKey && m.vdiReady {
+		return nil
+	}
+	m.vdiKey, m.vdiReady, m.vdis, m.matches = k, false, nil, nil
+	m.pending++
+	c, id := m.c, m.id
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		list, err := c.Engine.VDIs(c.Ctx, c.User, year, comp)
+		return VDIsMsg{ID: id, Key: k, VDIs: list, Err: err}
+	})
+}
+
+func (m *Model) loadVETs() tea.Cmd {
+	year, comp, vdi := m.year().Code, m.component().Code, m.vdi()
+	k := year + "|" + comp + "|" + vdi.Key()
+	if k == m.vetKey && m.vetReady {
+		return nil
+	}
+	m.vetKey, m.vetReady, m.vets, m.selected = k, false, nil, nil
+	m.pending++
+	c, id := m.c, m.id
+	return tea.Batch(m.spin.Tick, func() tea.Msg {
+		list, err := c.Engine.VETs(c.Ctx, c.User, year, comp, vdi)
+		return VETsMsg{ID: id, Key: k, VETs: list, Err: err}
+	})
+}
+
+func (m *Model) refilter() {
+	m.matches = m.matches[:0]
+	f := fold(m.filter)
+	for i, v := range m.vdis {
+		if f == "" || strings.Contains(fold(v.Key()+" "+v.Label), f) {
+			m.matches = append(m.matches, i)
+		}
+	}
+	m.vdiCur.SetLen(len(m.matches))
+}
+
+// Update handles keys and results.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if m.pending > 0 {
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+	case ComponentsMsg:
+		if msg.ID == m.id {
+			m.pending--
+			m.comps, m.compsDone = msg.Components, true
+			m.compCur.SetLen(len(m.comps))
+			if msg.Err != nil && !m.noRights() {
+				m.err = msg.Err
+			}
+		}
+	case YearsMsg:
+		if msg.ID == m.id {
+			m.pending--
+			m.years = msg.Years
+			m.yearCur.SetLen(len(m.years))
+			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
+				m.err = msg.Err
+			}
+		}
+	case VDIsMsg:
+		if msg.ID == m.id && msg.Key == m.vdiKey {
+			m.pending--
+			m.err, m.vdis, m.vdiReady = msg.Err, msg.VDIs, msg.Err == nil
+			m.refilter()
+		}
+	case VETsMsg:
+		if msg.ID == m.id && msg.Key == m.vetKey {
+			m.pending--
+			m.err, m.vets, m.vetReady = msg.Err, msg.VETs, msg.Err == nil
+			m.selected = make([]bool, len(m.vets))
+			for i := range m.selected {
+				m.selected[i] = true
+			}
+			m.vetCur.SetLen(len(m.vets))
+		}
+	case tea.KeyMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+func errorsIsForbidden(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "TRAREF10")
+}
+
+func (m *Model) noRights() bool { return m.compsDone && len(m.comps) == 0 }
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	km := m.c.KeyMap
+	m.note = ""
+	if key.Matches(msg, km.Back) {
+		m.err = nil
+		if m.step == StepYear || m.noRights() {
+			return common.Back
+		}
+		m.step--
+		return nil
+	}
+	if m.noRights() || m.pending > 0 && m.stepLoading() {
+		return nil
+	}
+	if m.err != nil {
+		if key.Matches(msg, km.Refresh) && m.step != StepVDI {
+			m.err = nil
+			switch m.step {
+			case StepYear, StepComponent:
+				m.pending = 2
+				return m.Init()
+			case StepVETs:
+				m.vetReady = false
+				return m.loadVETs()
+			}
+		}
+		if m.step != StepVDI {
+			return nil
+		}
+	}
+	switch m.step {
+	case StepYear:
+		if m.yearCur.HandleKey(msg, km) || len(m.years) == 0 {
+			return nil
+		}
+		if key.Matches(msg, km.Enter) {
+			m.step = StepComponent
+		}
+	case StepComponent:
+		if m.compCur.HandleKey(msg, km) {
+			return nil
+		}
+		if key.Matches(msg, km.Enter) {
+			m.step = StepVDI
+			return m.loadVDIs()
+		}
+	case StepVDI:
+		return m.vdiKeys(msg)
+	case StepVETs:
+		if m.vetCur.HandleKey(msg, km) || len(m.vets) == 0 {
+			return nil
+		}
+		switch {
+		case key.Matches(msg, km.Toggle):
+			m.selected[m.vetCur.Pos] = !m.selected[m.vetCur.Pos]
+		case key.Matches(msg, km.ToggleAll):
+			all := m.countSelected() < len(m.vets)
+			for i := range m.selected {
+				m.selected[i] = all
+			}
+		case key.Matches(msg, km.Enter):
+			if m.countSelected() == 0 {
+				m.note = i18n.WizNeedOneVET
+				return nil
+			}
+			req := m.Request()
+			return func() tea.Msg { return DoneMsg{Request: req} }
+		}
+	}
+	return nil
+}
+
+// stepLoading: the current step waits for its list.
+func (m *Model) stepLoading() bool {
+	switch m.step {
+	case StepYear, StepComponent:
+		return !m.compsDone || m.years == nil && m.err == nil
+	case StepVDI:
+		return !m.vdiReady && m.err == nil
+	case StepVETs:
+		return !m.vetReady && m.err == nil
+	}
+	return false
+}
+
+func (m *Model) vdiKeys(msg tea.KeyMsg) tea.Cmd {
+	km := m.c.KeyMap
+	switch msg.Type {
+	case tea.KeyUp, tea.KeyDown, tea.KeyPgUp, tea.KeyPgDown, tea.KeyHome, tea.KeyEnd:
+		m.vdiCur.HandleKey(msg, km)
+		return nil
+	case tea.KeyBackspace:
+		if r := []rune(m.filter); len(r) > 0 {
+			m.filter = string(r[:len(r)-1])
+			m.refilter()
+		}
+		return nil
+	case tea.KeyCtrlU:
+		m.filter = ""
+		m.refilter()
+		return nil
+	case tea.KeyRunes, tea.KeySpace:
+		m.filter += string(msg.Runes)
+		if msg.Type == tea.KeySpace {
+			m.filter += " "
+		}
+		m.refilter()
+		return nil
+	case tea.KeyEnter:
+		if len(m.matches) == 0 || m.err != nil {
+			return nil
+		}
+		m.step = StepVETs
+		return m.loadVETs()
+	}
+	if m.err != nil && key.Matches(msg, km.Refresh) {
+		m.err, m.vdiReady = nil, false
+		return m.loadVDIs()
+	}
+	return nil
+}
+
+func (m *Model) countSelected() int {
+	n := 0
+	for _, s := range m.selected {
+		if s {
+			n++
+		}
+	}
+	return n
+}
+
+// Request is what the wizard has chosen so far (complete at the last step).
+func (m *Model) Request() domain.PreviewRequest {
+	req := domain.PreviewRequest{Year: m.year().Code, Component: m.component().Code, VDI: m.vdi()}
+	for i, v := range m.vets {
+		if m.selected[i] {
+			req.VETs = append(req.VETs, v)
+		}
+	}
+	return req
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	up, down := km.Up, km.Down
+	if m.step == StepVDI {
+		up.SetHelp("↑", i18n.KeyUp)
+		down.SetHelp("↓", i18n.KeyDown)
+		clear := km.Clear
+		return []key.Binding{up, down, km.Enter, km.Back, clear}
+	}
+	if m.step == StepVETs {
+		return []key.Binding{up, down, km.Toggle, km.ToggleAll, km.Enter, km.Back}
+	}
+	return []key.Binding{up, down, km.Enter, km.Back}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding {
+	km := m.c.KeyMap
+	return [][]key.Binding{km.Navigation(), m.ShortHelp()}
+}
+
+// View draws the breadcrumb and the current step.
+func (m *Model) View() string {
+	s := m.c.Styles
+	if m.noRights() {
+		return s.Error.Render(i18n.WizNoRights) + "\n\n" +
+			fmt.Sprintf(i18n.WizNoRightsWhy, m.c.User.Code) + "\n\n" + i18n.WhatToDo + i18n.WizNoRightsWhat
+	}
+	var b strings.Builder
+	b.WriteString(m.breadcrumb() + "\n\n")
+	if m.err != nil {
+		e := i18n.Explain(m.err)
+		b.WriteString(s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint)
+		return b.String()
+	}
+	if m.stepLoading() {
+		b.WriteString(m.spin.View() + " " + i18n.Loading)
+		return b.String()
+	}
+	switch m.step {
+	case StepYear:
+		b.WriteString(i18n.WizChooseYear + "\n")
+		if len(m.years) == 0 {
+			b.WriteString(i18n.WizNoYear)
+		}
+		b.WriteString(m.list(&m.yearCur, func(i int) string {
+			return domain.AcademicYearLabel(m.years[i].Code)
+		}))
+	case StepComponent:
+		b.WriteString(i18n.WizChooseComponent + "\n")
+		b.WriteString(m.list(&m.compCur, func(i int) string {
+			return m.comps[i].Code + "  " + m.comps[i].Label
+		}))
+	case StepVDI:
+		b.WriteString(i18n.WizChooseVDI + "\n")
+		b.WriteString(i18n.WizFilter + s.Input.Render(m.filter) + "█\n")
+		switch {
+		case len(m.vdis) == 0:
+			b.WriteString(i18n.WizNoVDI)
+		case len(m.matches) == 0:
+			b.WriteString(fmt.Sprintf(i18n.WizNoMatch, m.filter))
+		}
+		b.WriteString(m.list(&m.vdiCur, func(i int) string {
+			v := m.vdis[m.matches[i]]
+			return common.Fit(v.Key(), 12) + " " + v.Label
+		}))
+	case StepVETs:
+		b.WriteString(i18n.WizChooseVETs + "\n")
+		if len(m.vets) == 0 {
+			b.WriteString(i18n.WizNoVET)
+			return b.String()
+		}
+		b.WriteString(m.list(&m.vetCur, func(i int) string {
+			box := "[ ]"
+			if m.selected[i] {
+				box = "[x]"
+			}
+			return box + " " + common.Fit(m.vets[i].Key(), 12) + " " + m.vets[i].Label
+		}))
+		b.WriteString("\n")
+		if m.note != "" {
+			b.WriteString(s.Warn.Render(m.note))
+		} else {
+			b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.WizSelected, m.countSelected(), len(m.vets))))
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *Model) list(cur *common.Cursor, label func(i int) string) string {
+	s := m.c.Styles
+	var b strings.Builder
+	start, end := cur.Visible()
+	for i := start; i < end; i++ {
+		line := common.Fit("  "+label(i), m.width)
+		if i == cur.Pos {
+			line = s.Selected.Render(common.Fit("> "+label(i), m.width))
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func (m *Model) breadcrumb() string {
+	s := m.c.Styles
+	type crumb struct {
+		name, value string
+	}
+	crumbs := []crumb{{i18n.WizYear, ""}, {i18n.WizComponent, ""}, {i18n.WizVDI, ""}, {i18n.WizVETs, ""}}
+	if len(m.years) > 0 && m.step > StepYear {
+		crumbs[0].value = domain.AcademicYearLabel(m.year().Code)
+	}
+	if len(m.comps) > 0 && m.step > StepComponent {
+		crumbs[1].value = m.component().Code
+	}
+	if m.step > StepVDI && len(m.matches) > 0 {
+		crumbs[2].value = m.vdi().Key()
+	}
+	var parts []string
+	for i, c := range crumbs {
+		text := c.name
+		if c.value != "" {
+			text += " : " + c.value
+		}
+		switch {
+		case Step(i) == m.step:
+			parts = append(parts, s.CrumbHere.Render(text))
+		case Step(i) < m.step:
+			parts = append(parts, s.CrumbDone.Render(text))
+		default:
+			parts = append(parts, s.Crumb.Render(text))
+		}
+	}
+	return strings.Join(parts, s.Crumb.Render(" › "))
+}
+
+// fold lowercases and strips French accents, for searching.
+func fold(s string) string { return common.Fold(s) }
