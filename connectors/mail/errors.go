@@ -1,0 +1,81 @@
+package mail
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"hypercerts/domain"
+)
+
+// classify turns what the SMTP conversation returned into a *domain.ExternalError:
+//   - a 4xx reply, a network error, a timeout, an unexpected close → ErrTransient;
+//   - a 5xx reply → ErrPermanent, with the server's reply ("550 5.1.1 …") in Msg;
+//   - a refused server certificate, a server without STARTTLS or without the
+//     configured AUTH mechanism → ErrPermanent: retrying will not help, the
+//     configuration must change.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *domain.ExternalError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	e := &domain.ExternalError{System: "SMTP", Op: op, Kind: domain.ErrTransient, Err: err}
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		e.Msg = fmt.Sprintf("%03d %s", tp.Code, strings.ReplaceAll(tp.Msg, "\n", " "))
+		if tp.Code >= 500 {
+			e.Kind = domain.ErrPermanent
+		}
+		return e
+	}
+	var (
+		certErr  *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		alertErr tls.AlertError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &invalid):
+		e.Kind = domain.ErrPermanent
+		e.Msg = "certificat TLS du serveur refusé (" + err.Error() + ") : vérifiez le nom du serveur et ses autorités de certification"
+	case errors.As(err, &alertErr):
+		e.Kind = domain.ErrPermanent
+		e.Msg = "négociation TLS refusée par le serveur (" + err.Error() + ")"
+	case strings.Contains(err.Error(), "does not support STARTTLS"):
+		e.Kind = domain.ErrPermanent
+		e.Msg = "le serveur ne propose pas STARTTLS : choisissez security: tls (port 465) ou none pour un relais local"
+	case isAuthSupportError(err):
+		e.Kind = domain.ErrPermanent
+		e.Msg = "le serveur ne propose pas ce mécanisme d'authentification (" + err.Error() + ")"
+	}
+	return e
+}
+
+func isAuthSupportError(err error) bool {
+	for _, target := range []error{gomail.ErrPlainAuthNotSupported, gomail.ErrLoginAuthNotSupported,
+		gomail.ErrCramMD5AuthNotSupported} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "server does not support SMTP AUTH") ||
+		strings.Contains(err.Error(), "unencrypted connection")
+}
+
+// replyCode is the SMTP reply code inside err, 0 when err is not a server reply.
+func replyCode(err error) int {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return tp.Code
+	}
+	return 0
+}

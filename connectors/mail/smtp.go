@@ -1,0 +1,337 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	netmail "net/mail"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+
+	"hypercerts/domain"
+)
+
+// idleMax: a connection unused for longer is closed rather than reused (servers
+// usually drop idle sessions after a few minutes).
+const idleMax = 60 * time.Second
+
+// SMTP sends the mails of R17 through an SMTP server with go-mail. It keeps up to
+// MaxConns connections open and reuses them from one mail to the next, reconnects
+// when the server dropped one, and is safe for concurrent use: each Send holds one
+// connection for its whole transaction.
+type SMTP struct {
+	cfg    SMTPConfig
+	comp   *composer
+	client *gomail.Client // dial settings (host, TLS, HELO, auth); connections are ours
+	log    *slog.Logger
+	tls    *tls.Config
+	from   string // envelope sender, "<addr>"
+
+	slots chan struct{} // one token per send in flight (≤ MaxConns)
+	idle  chan *conn    // connections ready for the next mail
+}
+
+type conn struct {
+	c        *smtp.Client
+	raw      net.Conn // the TCP connection under it, closed on context cancellation
+	sent     int
+	lastUsed time.Time
+}
+
+var _ domain.Mailer = (*SMTP)(nil)
+
+// NewSMTP checks cfg and prepares the mailer; it does not connect (see Check).
+// tpl nil means the embedded templates; log nil discards.
+func NewSMTP(cfg SMTPConfig, tpl *Templates, log *slog.Logger) (*SMTP, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	comp, err := newComposer(tpl, cfg.From, cfg.ReplyTo, cfg.TestRecipient, log, "SMTP")
+	if err != nil {
+		return nil, err
+	}
+	s := &SMTP{
+		cfg:   cfg,
+		comp:  comp,
+		log:   comp.log,
+		tls:   &tls.Config{ServerName: cfg.Host, RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12},
+		from:  (&netmail.Address{Address: comp.from.Address}).String(),
+		slots: make(chan struct{}, cfg.MaxConns),
+		idle:  make(chan *conn, cfg.MaxConns),
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.Timeout),
+		gomail.WithTLSConfig(s.tls),
+		gomail.WithDialContextFunc(s.dialContext),
+	}
+	switch cfg.Security {
+	case SecurityStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default: // tls: our dialer does the handshake; none: nothing to do
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, gomail.WithHELO(cfg.HELO))
+	}
+	if cfg.Username != "" {
+		mech := gomail.SMTPAuthType(cfg.AuthMechanism)
+		if cfg.Security == SecurityNone {
+			// A local relay without TLS: the password crosses in clear, as configured.
+			switch mech {
+			case gomail.SMTPAuthPlain:
+				mech = gomail.SMTPAuthPlainNoEnc
+			case gomail.SMTPAuthLogin:
+				mech = gomail.SMTPAuthLoginNoEnc
+			}
+			comp.log.Warn("SMTP : authentification sans chiffrement (security: none)", "host", cfg.Host)
+		}
+		opts = append(opts, gomail.WithSMTPAuth(mech), gomail.WithUsername(cfg.Username),
+			gomail.WithPassword(cfg.Password))
+	}
+	if s.client, err = gomail.NewClient(cfg.Host, opts...); err != nil {
+		return nil, fmt.Errorf("configuration SMTP : %w", err)
+	}
+	return s, nil
+}
+
+// Send renders m, then delivers it in one SMTP transaction (MAIL, RCPT, DATA) on a
+// pooled connection. Errors are *domain.ExternalError (see classify). A mail whose
+// To is not the test address in test mode is refused before any connection.
+func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
+	msg, id, err := s.comp.compose(m)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return classify("attente d'une connexion", ctx.Err())
+	}
+	defer func() { <-s.slots }()
+
+	rcpt := (&netmail.Address{Address: mustAddr(m.To)}).String()
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return classify("connexion", err)
+		}
+		cn, reused, err := s.get(ctx)
+		if err != nil {
+			return classify("connexion", err)
+		}
+		stage, err := s.transact(ctx, cn, msg, rcpt)
+		if err == nil {
+			s.put(cn)
+			s.log.Debug("courriel envoyé", "message_id", id, "kind", string(m.Kind),
+				"campaign", m.CampaignID, "student", m.StudentCode)
+			return nil
+		}
+		code := replyCode(err)
+		// A reused connection the server has dropped fails at MAIL FROM, before the
+		// server accepted anything: open a new one and try once more.
+		if stage == "MAIL FROM" && reused && attempt == 0 && (code == 0 || code == 421) && ctx.Err() == nil {
+			s.discard(cn)
+			s.log.Debug("SMTP : connexion fermée par le serveur, reconnexion", "error", err)
+			continue
+		}
+		if code != 0 && code != 421 && s.reset(cn) == nil {
+			s.put(cn) // the server answered: the session is still good
+		} else {
+			s.discard(cn)
+		}
+		if ctx.Err() != nil {
+			err = errors.Join(ctx.Err(), err)
+		}
+		return classify(stage, err)
+	}
+}
+
+// transact runs one mail transaction; stage names the command that failed.
+func (s *SMTP) transact(ctx context.Context, cn *conn, msg *gomail.Msg, rcpt string) (stage string, err error) {
+	stop := context.AfterFunc(ctx, func() { _ = cn.raw.Close() })
+	defer stop()
+	c := cn.c
+	if err := c.UpdateDeadline(s.cfg.Timeout); err != nil {
+		return "MAIL FROM", err
+	}
+	if err := c.Mail(s.from); err != nil {
+		return "MAIL FROM", err
+	}
+	if err := c.Rcpt(rcpt); err != nil {
+		return "RCPT TO", err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return "DATA", err
+	}
+	if err := c.UpdateDeadline(s.cfg.Timeout); err != nil {
+		return "DATA", err
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		_ = w.Close()
+		return "DATA", err
+	}
+	if err := w.Close(); err != nil {
+		return "DATA", err
+	}
+	return "", nil
+}
+
+// get takes an idle connection, or opens one.
+func (s *SMTP) get(ctx context.Context) (*conn, bool, error) {
+	for {
+		select {
+		case cn := <-s.idle:
+			if time.Since(cn.lastUsed) > idleMax {
+				s.discard(cn)
+				continue
+			}
+			return cn, true, nil
+		default:
+			cn, err := s.dial(ctx)
+			return cn, false, err
+		}
+	}
+}
+
+// put gives a connection back, or closes it after MaxPerConn mails.
+func (s *SMTP) put(cn *conn) {
+	cn.sent++
+	cn.lastUsed = time.Now()
+	if cn.sent >= s.cfg.MaxPerConn {
+		s.quit(cn)
+		return
+	}
+	select {
+	case s.idle <- cn:
+	default: // cannot happen: at most MaxConns connections exist
+		s.quit(cn)
+	}
+}
+
+func (s *SMTP) reset(cn *conn) error {
+	if err := cn.c.UpdateDeadline(s.cfg.Timeout); err != nil {
+		return err
+	}
+	return cn.c.Reset()
+}
+
+func (s *SMTP) quit(cn *conn) {
+	_ = cn.c.UpdateDeadline(s.cfg.Timeout)
+	if err := cn.c.Quit(); err != nil {
+		_ = cn.raw.Close()
+	}
+}
+
+func (s *SMTP) discard(cn *conn) {
+	_ = cn.raw.Close()
+	_ = cn.c.Close()
+}
+
+type slotKey struct{}
+
+type connSlot struct{ raw net.Conn }
+
+// dial opens a connection: TCP (and TLS for security: tls) by dialContext, then
+// go-mail does EHLO, STARTTLS and AUTH. go-mail does not close the connection when
+// one of those fails, so dialContext records it and we do.
+func (s *SMTP) dial(ctx context.Context) (*conn, error) {
+	slot := &connSlot{}
+	c, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, slotKey{}, slot))
+	if err != nil {
+		if slot.raw != nil {
+			_ = slot.raw.Close()
+		}
+		return nil, err
+	}
+	return &conn{c: c, raw: slot.raw, lastUsed: time.Now()}, nil
+}
+
+func (s *SMTP) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: s.cfg.Timeout}
+	raw, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if slot, ok := ctx.Value(slotKey{}).(*connSlot); ok {
+		slot.raw = raw
+	}
+	if s.cfg.Security != SecurityTLS {
+		return raw, nil
+	}
+	tc := tls.Client(raw, s.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// Check connects, says EHLO, does STARTTLS and AUTH as configured, then QUIT:
+// nothing is sent. For `hypercerts doctor`.
+func (s *SMTP) Check(ctx context.Context) error {
+	cn, err := s.dial(ctx)
+	if err != nil {
+		return classify("vérification de la connexion", err)
+	}
+	s.quit(cn)
+	return nil
+}
+
+// Close ends the idle connections (QUIT). The SMTP stays usable: a later Send opens
+// new ones.
+func (s *SMTP) Close() error {
+	for {
+		select {
+		case cn := <-s.idle:
+			s.quit(cn)
+		default:
+			return nil
+		}
+	}
+}
+
+// Config gives the configuration in use, defaults applied (password included: do
+// not log it; SMTPConfig's LogValue hides it).
+func (s *SMTP) Config() SMTPConfig { return s.cfg }
+
+func mustAddr(s string) string {
+	a, err := parseAddr(s)
+	if err != nil {
+		return s
+	}
+	return a.Address
+}
+
+// LogValue hides the password when a configuration is logged with slog.
+func (c SMTPConfig) LogValue() slog.Value {
+	pw := ""
+	if c.Password != "" {
+		pw = "***"
+	}
+	return slog.GroupValue(
+		slog.String("host", c.Host), slog.Int("port", c.Port),
+		slog.String("security", string(c.Security)), slog.String("username", c.Username),
+		slog.String("password", pw), slog.String("from", c.From),
+		slog.String("test_recipient", c.TestRecipient),
+	)
+}
+
+// String hides the password when a configuration is printed with fmt.
+func (c SMTPConfig) String() string {
+	pw := ""
+	if c.Password != "" {
+		pw = "***"
+	}
+	return fmt.Sprintf("SMTP{host=%s port=%d security=%s user=%s password=%s from=%s}",
+		c.Host, c.Port, c.Security, c.Username, pw, c.From)
+}
+
+// GoString hides the password for %#v as well.
+func (c SMTPConfig) GoString() string { return c.String() }
