@@ -23,12 +23,12 @@ const (
 
 // Defaults applied by NewSMTP to zero fields.
 const (
-	DefaultTimeout     = 30 * time.Second
-	DefaultMaxConns    = 4
-	DefaultMaxPerConn  = 100
-	DefaultAuthMech    = "PLAIN"
-	defaultAttachName  = "attestation-reussite.pdf"
-	defaultDemoFrom    = "Scolarité (démonstration) <scolarite@demo.hypercerts.invalid>"
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxConns   = 4
+	DefaultMaxPerConn = 100
+	DefaultAuthMech   = "PLAIN"
+	defaultAttachName = "attestation-reussite.pdf"
+	defaultDemoFrom   = "Scolarité (démonstration) <scolarite@demo.hypercerts.invalid>"
 )
 
 // SMTPConfig is everything NewSMTP needs. The password is given by the caller (read

@@ -36,6 +36,7 @@ const (
 type serverOpts struct {
 	security mail.Security // "" = starttls
 	noAuth   bool          // accept mail without AUTH
+	discard  bool          // count messages but do not keep them (benchmarks)
 	// hooks: a non-nil error is the server's reply
 	onMail func(from string) error
 	onRcpt func(to string) error
@@ -62,6 +63,7 @@ type testServer struct {
 	auths []string // usernames that authenticated
 
 	mailCmds atomic.Int64
+	received atomic.Int64 // messages discarded (opts.discard)
 }
 
 func startServer(t testing.TB, opts serverOpts) *testServer {
@@ -209,6 +211,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	if s.ts.opts.discard {
+		_, err := io.Copy(io.Discard, r)
+		s.ts.received.Add(1)
+		return err
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
