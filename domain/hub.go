@@ -83,7 +83,10 @@ type HubCase struct {
 	PartnerAttributes string
 	Applicant         HubApplicant
 	Attachments       []HubAttachment
-	Created           time.Time
+	// Events of the case, oldest first (both sides): the sync reads them to find out
+	// whether a status change or a deposit it may have sent before a crash reached the hub.
+	Events  []HubEvent
+	Created time.Time
 }
 
 // HubApplicant is the person who filed the request.

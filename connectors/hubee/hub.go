@@ -104,6 +104,9 @@ func (h *Hub) Case(ctx context.Context, process, caseID string) (domain.HubCase,
 	if c.Applicant != nil {
 		out.Applicant = domain.HubApplicant{FirstName: c.Applicant.FirstName, LastName: c.Applicant.LastName, Email: deref(c.Applicant.Email)}
 	}
+	for _, e := range c.Events {
+		out.Events = append(out.Events, h.event(c.ID, e, process))
+	}
 	return out, nil
 }
 
