@@ -3,6 +3,7 @@ package cas
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The failures of a sign-in, told apart with errors.Is (R01: a wrong password, a CAS
@@ -33,7 +34,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "CAS : " + e.Kind.Error()
+	s := e.Kind.Error()
+	if !strings.Contains(s, "CAS") {
+		s = "CAS : " + s
+	}
 	switch {
 	case e.Code != "" && e.Detail != "":
 		s += fmt.Sprintf(" (%s : %s)", e.Code, e.Detail)
@@ -62,13 +66,13 @@ func (e *Error) Hint() string { return Hint(e.Kind) }
 func Hint(err error) string {
 	switch {
 	case errors.Is(err, ErrBadCredentials):
-		return "Vérifiez votre identifiant et votre mot de passe (ceux de l'ENT de l'université), puis réessayez."
+		return "vérifiez votre identifiant et votre mot de passe (ceux de l'ENT de l'université), puis réessayez."
 	case errors.Is(err, ErrLocked):
-		return "Votre compte est verrouillé : attendez la fin du verrouillage ou contactez le support informatique de l'université."
+		return "votre compte est verrouillé : attendez la fin du verrouillage ou contactez le support informatique de l'université."
 	case errors.Is(err, ErrUnreachable):
-		return "Réessayez dans quelques minutes ; si le problème persiste, prévenez l'administrateur d'hypercerts (paramètres cas.url et cas.ca_file)."
+		return "réessayez dans quelques minutes ; si le problème persiste, prévenez l'administrateur d'hypercerts (paramètres cas.url et cas.ca_file)."
 	case errors.Is(err, ErrValidation):
-		return "L'administrateur d'hypercerts doit vérifier que le service (cas.service) est autorisé dans le CAS de l'université."
+		return "l'administrateur d'hypercerts doit vérifier que le service (cas.service) est autorisé dans le CAS de l'université."
 	}
 	return ""
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
+	"hypercerts/ui/styles"
 )
 
 // LoginFunc checks a user name and password and returns the Apogée user (CAS login
@@ -89,28 +91,10 @@ type attemptMsg struct {
 	err  error
 }
 
-type styles struct {
-	title, subtitle, label, focused, err, hint, info, ok, help lipgloss.Style
-}
-
-func newStyles(r *lipgloss.Renderer) styles {
-	return styles{
-		title:    r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#1F3A93", Dark: "#8AB4F8"}),
-		subtitle: r.NewStyle().Faint(true),
-		label:    r.NewStyle(),
-		focused:  r.NewStyle().Bold(true),
-		err:      r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#B00020", Dark: "#FF6B6B"}),
-		hint:     r.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "#5F5F5F", Dark: "#B0B0B0"}),
-		info:     r.NewStyle().Italic(true),
-		ok:       r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#1B7F3B", Dark: "#7EE787"}),
-		help:     r.NewStyle().Faint(true),
-	}
-}
-
 // Model is the login screen.
 type Model struct {
 	opts     Options
-	st       styles
+	st       *styles.Styles
 	user     textinput.Model
 	password textinput.Model
 	spin     spinner.Model
@@ -137,7 +121,7 @@ func New(o Options) Model {
 		o.MaxTries = DefaultMaxTries
 	}
 	r := o.Renderer
-	st := newStyles(r)
+	st := styles.DefaultStyles(r)
 	input := func() textinput.Model {
 		ti := textinput.New()
 		ti.Prompt = ": "
@@ -328,13 +312,13 @@ func (m Model) View() string {
 		return st
 	}
 	var b strings.Builder
-	b.WriteString(s.title.Render(textTitle) + "\n")
-	b.WriteString(s.subtitle.Render(textSubtitle) + "\n\n")
+	b.WriteString(s.Title.Render(i18n.AppName+" — "+i18n.AppTagline) + "\n")
+	b.WriteString(s.Muted.Render(textSubtitle) + "\n\n")
 	label := func(text string, focused bool) string {
 		if focused {
-			return s.focused.Render(text)
+			return s.Strong.Render(text)
 		}
-		return s.label.Render(text)
+		return s.Row.Render(text)
 	}
 	b.WriteString(label(textUserLabel, m.focus == 0) + m.user.View() + "\n")
 	b.WriteString(label(textPasswordLabel, m.focus == 1) + m.password.View() + "\n\n")
@@ -345,30 +329,42 @@ func (m Model) View() string {
 		if name == "" {
 			name = m.result.User.Code
 		}
-		b.WriteString(s.ok.Render(fmt.Sprintf(textWelcome, name)) + "\n")
+		b.WriteString(s.Ok.Render(fmt.Sprintf(textWelcome, name)) + "\n")
 		return b.String()
 	case m.checking:
-		b.WriteString(m.spin.View() + " " + s.info.Render(textChecking) + "\n")
+		b.WriteString(m.spin.View() + " " + s.Status.Render(textChecking) + "\n")
 	case m.result.Err != nil:
-		b.WriteString(wrap(s.err).Render("✗ "+m.result.Err.Error()) + "\n")
-		var h interface{ Hint() string }
-		if errors.As(m.result.Err, &h) && h.Hint() != "" {
-			b.WriteString(wrap(s.hint).Render(h.Hint()) + "\n")
+		b.WriteString(wrap(s.Error).Render("✗ "+m.result.Err.Error()) + "\n")
+		if h := hint(m.result.Err); h != "" {
+			b.WriteString(wrap(s.Muted).Render(i18n.WhatToDo+h) + "\n")
 		}
 		if m.result.Outcome == Pending {
-			b.WriteString(s.hint.Render(fmt.Sprintf(textTriesLeft, m.opts.MaxTries-m.result.Tries)) + "\n")
+			b.WriteString(s.Muted.Render(fmt.Sprintf(textTriesLeft, m.opts.MaxTries-m.result.Tries)) + "\n")
 		}
 	case m.notice != "":
-		b.WriteString(s.info.Render(m.notice) + "\n")
+		b.WriteString(s.Status.Render(m.notice) + "\n")
 	}
 	switch m.result.Outcome {
 	case TooManyFailures:
-		b.WriteString("\n" + wrap(s.err).Render(fmt.Sprintf(textTooMany, m.result.Tries)) + "\n")
+		b.WriteString("\n" + wrap(s.Error).Render(fmt.Sprintf(textTooMany, m.result.Tries)) + "\n")
 		return b.String()
 	case Cancelled:
-		b.WriteString("\n" + s.info.Render(textCancelled) + "\n")
+		b.WriteString("\n" + s.Status.Render(textCancelled) + "\n")
 		return b.String()
 	}
-	b.WriteString("\n" + s.help.Render(textHelp) + "\n")
+	b.WriteString("\n" + s.Help.Render(textHelp) + "\n")
 	return b.String()
+}
+
+// hint is what to do about a failed login: the error's own Hint (connectors/cas errors
+// have one), or ours for a user without rights.
+func hint(err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		return h.Hint()
+	}
+	if errors.Is(err, domain.ErrForbidden) {
+		return textForbiddenHint
+	}
+	return textOtherHint
 }

@@ -2,7 +2,6 @@ package login
 
 // Every French string of the login screen, so that wording is reviewed in one place.
 const (
-	textTitle         = "hypercerts — attestations de réussite"
 	textSubtitle      = "Connectez-vous avec votre compte de l'université (CAS)."
 	textUserLabel     = "Identifiant  "
 	textPasswordLabel = "Mot de passe "
@@ -16,6 +15,8 @@ const (
 	textWelcome       = "Connecté : %s."
 	textHelp          = "Entrée : valider · Tab : champ suivant · Échap : quitter"
 	textTimeout       = "le CAS n'a pas répondu à temps"
-	textTimeoutHint   = "Réessayez dans quelques minutes ; si le problème persiste, prévenez l'administrateur d'hypercerts."
+	textTimeoutHint   = "réessayez dans quelques minutes ; si le problème persiste, prévenez l'administrateur d'hypercerts."
+	textForbiddenHint = "votre compte est reconnu mais n'a aucun droit dans hypercerts : demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur votre composante."
+	textOtherHint     = "réessayez ; si l'erreur persiste, transmettez ce message à l'équipe technique."
 	textNoLogin       = "connexion impossible : aucune fonction de connexion n'est configurée"
 )
