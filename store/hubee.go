@@ -1,0 +1,114 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"hypercerts/domain"
+)
+
+// HubEE cases (domain.HubStore), under the root bucket:
+//
+//	v1
+//	├── hubee_cases                 <case id> → JSON domain.HubEECase
+//	└── hubee_files
+//	    └── <case id>               <file key> → bytes (attachments received, PDF answered)
+//
+// The buckets are created on first write; a base that never saw HubEE has none.
+var (
+	bucketHubEECases = []byte("hubee_cases")
+	bucketHubEEFiles = []byte("hubee_files")
+)
+
+var _ domain.HubStore = (*Store)(nil)
+
+// HubEECase reads a case's record; domain.ErrNotFound if absent.
+func (s *Store) HubEECase(caseID string) (domain.HubEECase, error) {
+	var c domain.HubEECase
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := getBucket(tx, bucketHubEECases)
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(caseID))
+		}
+		if v == nil {
+			return notFound("dossier HubEE", caseID)
+		}
+		return getJSON(v, &c)
+	})
+	return c, err
+}
+
+// PutHubEECase writes (creates or replaces) a case's record.
+func (s *Store) PutHubEECase(c domain.HubEECase) error {
+	if c.CaseID == "" {
+		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := createBucketIfNotExists(tx, bucketHubEECases)
+		if err != nil {
+			return err
+		}
+		return putJSON(b, []byte(c.CaseID), c)
+	})
+}
+
+// HubEECases lists every case, newest first (by first reception, then id).
+func (s *Store) HubEECases() ([]domain.HubEECase, error) {
+	var out []domain.HubEECase
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := getBucket(tx, bucketHubEECases)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var c domain.HubEECase
+			if err := getJSON(v, &c); err != nil {
+				return fmt.Errorf("dossier HubEE %s : %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Received.Equal(out[j].Received) {
+			return out[i].Received.After(out[j].Received)
+		}
+		return out[i].CaseID < out[j].CaseID
+	})
+	return out, err
+}
+
+// PutHubEEFile keeps a file of a case under a key.
+func (s *Store) PutHubEEFile(caseID, key string, data []byte) error {
+	if caseID == "" || key == "" {
+		return fmt.Errorf("%w : fichier HubEE sans dossier ou sans nom", domain.ErrInvalid)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := createBucketIfNotExists(tx, bucketHubEEFiles, []byte(caseID))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), append([]byte{}, data...))
+	})
+}
+
+// HubEEFile reads a file of a case; domain.ErrNotFound if absent.
+func (s *Store) HubEEFile(caseID, key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := getBucket(tx, bucketHubEEFiles, []byte(caseID))
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(key))
+		}
+		if v == nil {
+			return notFound("fichier HubEE", caseID+"/"+key)
+		}
+		out = append([]byte{}, v...)
+		return nil
+	})
+	return out, err
+}
