@@ -118,8 +118,10 @@ func (e *Engine) DigiposteCycle(ctx context.Context) (DigiposteReport, error) {
 	}
 	steps := []func(context.Context) error{c.sync, c.adhesions, c.vaultMails, c.deposit}
 	for i, step := range steps {
-		if ctx.Err() != nil {
-			c.fail(fmt.Errorf("cycle interrompu : %w", ctx.Err()))
+		if ctx.Err() != nil || Stopped(ctx) {
+			if i > 0 {
+				c.fail(errors.New("cycle interrompu par l'arrêt du programme : repris au prochain cycle"))
+			}
 			break
 		}
 		if err := step(ctx); err != nil {
@@ -745,4 +747,27 @@ func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
 		}
 	}()
 	return e.renderer.Render(w, a)
+}
+
+type stopKey struct{}
+
+// WithStop attaches a soft stop to ctx: a long job (the Digiposte cycle, the HubEE sync)
+// checks Stopped between its steps and returns after the step in flight, while ctx
+// itself stays alive so that step can finish and be recorded.
+func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// Stopped reports whether the soft stop attached by WithStop has been given.
+func Stopped(ctx context.Context) bool {
+	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	if stop == nil {
+		return false
+	}
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"hypercerts/app"
+	"hypercerts/config"
+	"hypercerts/daemon"
+	"hypercerts/store"
+)
+
+func init() {
+	register(command{name: "daemon", summary: "mode serveur (--daemon) : tâches planifiées, interface servie en SSH", run: runDaemon})
+}
+
+// daemonJobs lets other parts of the CLI add daemon jobs by name (the HubEE sync, the
+// purge) from their own file, in an init: daemonJobs[daemon.JobHubEESync] = func(a) {…}.
+var daemonJobs = map[string]func(a *app.App) daemon.JobFunc{}
+
+// sessionModel makes the model of each SSH session; nil: daemon.Placeholder until the
+// TUI (package ui) is plugged in here.
+var sessionModel func(a *app.App) daemon.ModelFactory
+
+// demoSimulatorEvery is how often the demo's Digiposte simulator plays Digiposte.
+const demoSimulatorEvery = 30 * time.Second
+
+func runDaemon(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "daemon", "hypercerts --daemon [--demo | --config FICHIER] [--schedule TÂCHE=CRON ...] [--ssh-listen ADRESSE]")
+	o := addAppFlags(fs)
+	fs.Bool("daemon", true, "mode serveur (implicite pour cette commande)")
+	var schedules multiFlag
+	fs.Var(&schedules, "schedule", "remplace une planification, ex. digiposte_cycle='@every 2m' (répétable)")
+	sshListen := fs.String("ssh-listen", "", "remplace daemon.ssh.listen (\"off\" : pas de serveur SSH)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, env)
+	overrides := map[string]string{}
+	for _, s := range schedules {
+		name, spec, ok := strings.Cut(s, "=")
+		if _, known := cfg.Daemon.Schedules.Jobs()[name]; !ok || !known {
+			return fmt.Errorf("--schedule %q : attendu TÂCHE=CRON avec TÂCHE parmi resume_campaigns, digiposte_cycle, hubee_sync, purge", s)
+		}
+		overrides[name] = spec
+	}
+
+	opts := o.options(env, false)
+	opts.Log = log
+	a, err := app.Open(ctx, opts)
+	if err != nil {
+		if errors.Is(err, store.ErrInUse) {
+			return errors.New("un démon tourne déjà sur cette base ; " + daemon.InUseMessage(cfg))
+		}
+		return err
+	}
+	defer a.Close() // after Run: the store is flushed and closed last
+	cfg = a.Config
+
+	jobs := map[string]daemon.JobFunc{}
+	for name, mk := range daemonJobs {
+		jobs[name] = mk(a)
+	}
+	scheds := cfg.Daemon.Schedules.Jobs()
+	for name, spec := range overrides {
+		scheds[name] = spec
+	}
+	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,
+		AuthorizedKeys: cfg.Daemon.SSH.AuthorizedKeys, IdleTimeout: cfg.Daemon.SSH.IdleTimeout}
+	switch *sshListen {
+	case "":
+	case "off":
+		sshOpts.Listen = ""
+	default:
+		sshOpts.Listen = *sshListen
+	}
+	if sessionModel != nil {
+		sshOpts.Model = sessionModel(a)
+	}
+	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
+		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Log: log})
+	if err != nil {
+		return err
+	}
+	if a.DigiposteSim != nil { // demo: Digiposte is played on the local folder
+		simCtx, stopSim := context.WithCancel(context.Background())
+		defer stopSim()
+		go a.DigiposteSim.Run(simCtx, demoSimulatorEvery)
+		log.Info("démo : simulateur Digiposte actif", "dossier", cfg.Digiposte.LocalDir, "pas", demoSimulatorEvery.String())
+	}
+	return d.Run(ctx) // SIGTERM/SIGINT end ctx: clean stop, exit 0
+}
+
+// loadConfig reads the configuration the app flags name (the demo's, or the file).
+func loadConfig(o *appFlags) (*config.Config, error) {
+	if *o.demo {
+		dir := *o.demoDir
+		if dir == "" {
+			dir = app.DefaultDemoDir
+		}
+		return config.Demo(dir), nil
+	}
+	return config.Load(*o.config)
+}
+
+// newLogger is log/slog as the configuration says (log.level, log.format), on stderr.
+func newLogger(c config.Log, env Env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(env.Stderr, ho))
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, ho))
+}
