@@ -500,3 +500,27 @@ func TestSMTP_ConfigErrors(t *testing.T) {
 		t.Errorf("mot de passe journalisé : %s", buf.String())
 	}
 }
+
+func TestSMTP_CancelDuringTransactionReturnsAtOnce(t *testing.T) {
+	release := make(chan struct{})
+	ts := startServer(t, serverOpts{onData: func([]byte) error {
+		select { // a server stuck after the data
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		return nil
+	}})
+	t.Cleanup(func() { close(release) })
+	s := newSMTP(t, ts.config(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.Send(ctx, attestationMail("1", "a@etu.univ-test.fr", []byte("%PDF")))
+	externalError(t, err)
+	if !errors.Is(err, domain.ErrTransient) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("erreur %v : temporaire (délai dépassé) attendue", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Send a rendu la main au bout de %v", d)
+	}
+}
