@@ -124,7 +124,6 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		db = s.DB()
-		a.User = domain.User{Code: sim.DemoUser, Name: "Gestionnaire de démonstration", Email: "gestionnaire@univ-demo.fr"}
 	} else {
 		dsn, err := cfg.ApogeeDSN()
 		if err != nil {
@@ -157,14 +156,21 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		return nil, err
 	}
 	var signerKey string
-	if cfg.Apogee.Signer.KeyEnv != "" {
+	if a.Sim != nil && (cfg.Apogee.Signer.KeyEnv == "" || o.Getenv(cfg.Apogee.Signer.KeyEnv) == "") {
+		signerKey = sim.SignatureKey // the embedded Apogée's demo key
+	} else if cfg.Apogee.Signer.KeyEnv != "" {
 		k, err := cfg.SignerKey()
 		if err != nil {
 			return nil, err
 		}
 		signerKey = k.Reveal()
-	} else if a.Sim != nil {
-		signerKey = sim.SignatureKey
+	}
+	// Without CAS sign-in (demo, scripts), the configured demo user acts.
+	if code := cfg.CAS.DemoUser; code != "" {
+		a.User = domain.User{Code: code}
+		if u, err := queries.User(ctx, code); err == nil {
+			a.User = u
+		}
 	}
 	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
 		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey}, nil

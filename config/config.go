@@ -425,7 +425,7 @@ func (p *HubEEProcess) defaults() {
 }
 
 // DemoUser is the Apogée user the demo signs in as, without CAS.
-const DemoUser = "DEMO"
+const DemoUser = "gestionnaire" // the embedded Apogée's manager (connectors/apogee/sim.DemoUser)
 
 // Demo is the whole product on one machine: the embedded Apogée (SQLite dialect), the
 // store, the .eml mails and the Digiposte folder all under dir, test mode off, the demo
