@@ -52,6 +52,9 @@ type DigiposteReport struct {
 	AdhesionRetried bool   // the batch was one that had failed before
 	Requested       int    // entries moved to adhesion_requested
 	AlreadyOpen     int    // eligible entries whose vault was already known open
+	// AlreadyRequested: eligible entries of students already requested for another
+	// campaign (no second request: the same statuses will move them).
+	AlreadyRequested int
 
 	VaultMails      int // vault mails sent (R17c)
 	VaultMailFailed int
@@ -68,7 +71,7 @@ type DigiposteReport struct {
 // Empty reports whether the cycle had nothing to do.
 func (r DigiposteReport) Empty() bool {
 	return r.Returns == 0 && r.AdhesionBatch == "" && r.VaultMails == 0 && r.VaultMailFailed == 0 &&
-		r.DepositBatch == "" && r.Finished == 0 && r.Cancelled == 0 && r.AlreadyOpen == 0
+		r.DepositBatch == "" && r.Finished == 0 && r.Cancelled == 0 && r.AlreadyOpen == 0 && r.AlreadyRequested == 0
 }
 
 // AuditDigiposte is the audit action of the cycle's steps.
@@ -289,6 +292,16 @@ func (c *dpCycle) vaultOpen(code string) (open, notified bool) {
 	return open, notified
 }
 
+// requested gives the batch of a student's adhesion request waiting for its status.
+func (c *dpCycle) requested(code string) string {
+	for _, r := range c.student(code) {
+		if r.en().State == EntryAdhesionRequested {
+			return r.en().MessageID
+		}
+	}
+	return ""
+}
+
 // sync reads the returns, stores the statuses, then acknowledges (R20, R21).
 func (c *dpCycle) sync(ctx context.Context) error {
 	e := c.e
@@ -408,6 +421,13 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 				}
 				c.set(r, to, "")
 				c.rep.AlreadyOpen++
+				return
+			}
+			if batch := c.requested(code); batch != "" {
+				r.en().MessageID = batch
+				c.set(r, EntryAdhesionRequested, "")
+				r.dc.auditf("%s : adhésion déjà demandée (lot %s)", code, batch)
+				c.rep.AlreadyRequested++
 				return
 			}
 			refs = append(refs, r)

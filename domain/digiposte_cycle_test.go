@@ -285,13 +285,16 @@ func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
 	if got := env.codesIn(t, c2.ID, domain.EntryEligible); len(got) != 5 {
 		t.Errorf("second campaign during the retry: eligible %v", got)
 	}
-	// The retried batch again, once dropped: no second file for it.
+	// The second campaign's students are already requested: no second request.
 	r3 := env.cycle(t)
-	if r3.AdhesionBatch == batch || r3.AlreadyOpen != 0 {
+	if r3.AdhesionBatch != "" || r3.AlreadyRequested != 5 {
 		t.Fatalf("cycle 3: %+v", r3)
 	}
+	if got := env.codesIn(t, c2.ID, domain.EntryAdhesionRequested); len(got) != 5 {
+		t.Errorf("second campaign: requested %v", got)
+	}
 	got := env.files(t, "adhesions")
-	if len(got) != 2 || !strings.Contains(strings.Join(got, " "), batch) {
+	if len(got) != 1 || !strings.Contains(got[0], batch) {
 		t.Errorf("adhesion drops: %v", got)
 	}
 
