@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"hypercerts/app"
+	"hypercerts/domain"
+)
+
+func init() {
+	register(command{name: "hubee", summary: "HubEE (service instructeur) : sync (relève et répond), list (dossiers reçus)", run: runHubEE})
+}
+
+func runHubEE(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stderr, "Usage : hypercerts hubee sync|list [--demo | --config FICHIER]  (--help après la sous-commande)")
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "sync":
+		return hubeeSync(ctx, env, args)
+	case "list":
+		return hubeeList(ctx, env, args)
+	}
+	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : sync ou list\n", sub)
+	return errUsage
+}
+
+// hubeeSync runs one SI cycle, prints its report and the cases it touched.
+func hubeeSync(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "hubee sync", "hypercerts hubee sync [--demo | --config FICHIER]")
+	o := addAppFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := a.Engine.HubEESync(ctx)
+	WriteHubEEReport(env.Stdout, rep)
+	if err != nil {
+		return err
+	}
+	cases, lerr := a.Engine.HubEECases(ctx, a.User)
+	if lerr == nil && len(cases) > 0 {
+		fmt.Fprintln(env.Stdout)
+		return WriteHubEECases(env.Stdout, cases)
+	}
+	return nil
+}
+
+// hubeeList prints the recorded cases, newest first.
+func hubeeList(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "hubee list", "hypercerts hubee list [--demo | --config FICHIER]")
+	o := addAppFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cases, err := a.Engine.HubEECases(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	if len(cases) == 0 {
+		fmt.Fprintln(env.Stdout, "Aucun dossier HubEE reçu.")
+		return nil
+	}
+	return WriteHubEECases(env.Stdout, cases)
+}
+
+// WriteHubEEReport prints a sync report in French.
+func WriteHubEEReport(w io.Writer, r domain.HubEEReport) {
+	fmt.Fprintf(w, "HubEE : %d notification(s) traitée(s), %d nouveau(x) dossier(s), %d événement(s)\n", r.Notifications, r.NewCases, r.NewEvents)
+	fmt.Fprintf(w, "  attestations déposées : %d   refus : %d   à traiter : %d   erreurs d'intégration : %d   reportés : %d\n",
+		r.Delivered, r.Refused, r.ToHandle, r.IntegrationErrors, r.Deferred)
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  ! %s\n", e)
+	}
+}
+
+// WriteHubEECases prints the cases as a table.
+func WriteHubEECases(w io.Writer, cases []domain.HubEECase) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REÇU LE\tDÉMARCHE\tN° TÉLÉDOSSIER\tDEMANDEUR\tÉTUDIANT\tSTATUT\tÉTAPE\tRÉSULTAT\tMOTIF")
+	for _, c := range cases {
+		student := c.StudentCode
+		if c.StudentName != "" {
+			student += " " + c.StudentName
+		}
+		reason := c.Reason
+		if c.LastError != "" && c.Step != domain.HubStepFinished {
+			reason = "en attente : " + c.LastError
+		}
+		if n := len(c.Events); n > 0 {
+			reason += fmt.Sprintf(" [%d message(s) de l'usager]", n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Received.Local().Format("02/01/2006 15:04"), c.Process,
+			hubeeDash(c.ExternalID), hubeeDash(strings.TrimSpace(c.Applicant.FirstName+" "+c.Applicant.LastName)), hubeeDash(student),
+			hubeeDash(string(c.Status)), c.Step.Label(), c.Outcome.Label(), hubeeTruncate(reason, 90))
+	}
+	return tw.Flush()
+}
+
+func hubeeDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func hubeeTruncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
