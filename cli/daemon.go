@@ -5,13 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	bm "github.com/charmbracelet/wish/bubbletea"
 
 	"hypercerts/app"
 	"hypercerts/config"
 	"hypercerts/daemon"
+	"hypercerts/domain"
 	"hypercerts/store"
+	"hypercerts/ui"
+	"hypercerts/ui/common"
 )
 
 func init() {
@@ -22,9 +30,14 @@ func init() {
 // purge) from their own file, in an init: daemonJobs[daemon.JobHubEESync] = func(a) {…}.
 var daemonJobs = map[string]func(a *app.App) daemon.JobFunc{}
 
-// sessionModel makes the model of each SSH session; nil: daemon.Placeholder until the
-// TUI (package ui) is plugged in here.
-var sessionModel func(a *app.App) daemon.ModelFactory
+// sessionModel makes the model of each SSH session: the managers' TUI over the
+// daemon's engine, styled with the session's renderer.
+var sessionModel = func(a *app.App) daemon.ModelFactory {
+	return func(s ssh.Session, user domain.User) tea.Model {
+		c := common.New(s.Context(), common.Options{Engine: a.Engine, User: user, Renderer: bm.MakeRenderer(s), MailDir: a.MailDir})
+		return ui.New(c)
+	}
+}
 
 // demoSimulatorEvery is how often the demo's Digiposte simulator plays Digiposte.
 const demoSimulatorEvery = 30 * time.Second
@@ -36,6 +49,8 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 	var schedules multiFlag
 	fs.Var(&schedules, "schedule", "remplace une planification, ex. digiposte_cycle='@every 2m' (répétable)")
 	sshListen := fs.String("ssh-listen", "", "remplace daemon.ssh.listen (\"off\" : pas de serveur SSH)")
+	var sshKeys multiFlag
+	fs.Var(&sshKeys, "ssh-authorized-key", "ajoute une clé publique SSH d'un utilisateur Apogée : CODE=FICHIER.pub (répétable ; utile en démo)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,6 +96,25 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 		sshOpts.Listen = ""
 	default:
 		sshOpts.Listen = *sshListen
+	}
+	for _, kv := range sshKeys {
+		code, file, ok := strings.Cut(kv, "=")
+		b, err := os.ReadFile(file)
+		if !ok || code == "" || err != nil {
+			return fmt.Errorf("--ssh-authorized-key %q : attendu CODE=FICHIER.pub lisible (%v)", kv, err)
+		}
+		keys := map[string][]string{}
+		for k, v := range sshOpts.AuthorizedKeys {
+			keys[k] = v
+		}
+		keys[code] = append(keys[code], strings.TrimSpace(string(b)))
+		sshOpts.AuthorizedKeys = keys
+	}
+	sshOpts.User = func(code string) domain.User { // the demo user signs in with its name
+		if a.User.Code != "" && strings.EqualFold(a.User.Code, code) {
+			return a.User
+		}
+		return domain.User{Code: code}
 	}
 	if sessionModel != nil {
 		sshOpts.Model = sessionModel(a)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	gossh "golang.org/x/crypto/ssh"
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
@@ -65,8 +68,14 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	id := m[1]
 
 	// The daemon, with a cycle every second.
+	signer, pub := userKey(t)
+	pubFile := filepath.Join(dir, "gestionnaire.pub")
+	if err := os.WriteFile(pubFile, []byte(pub+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var logs syncBuffer
-	d := exec.Command(bin, append([]string{"--daemon", "--schedule", "digiposte_cycle=@every 1s", "--ssh-listen", "127.0.0.1:0"}, demo...)...)
+	d := exec.Command(bin, append([]string{"--daemon", "--schedule", "digiposte_cycle=@every 1s", "--ssh-listen", "127.0.0.1:0",
+		"--ssh-authorized-key", "gestionnaire=" + pubFile}, demo...)...)
 	d.Stdout, d.Stderr = &logs, &logs
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
@@ -106,6 +115,11 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	}
 	if h := job(status, daemon.JobResumeCampaigns); h.Runs < 1 {
 		t.Errorf("resume_campaigns did not run at start: %+v", h)
+	}
+
+	// The managers' UI over SSH, served by the daemon: its first screen.
+	if screen := sshScreen(t, status.SSH, "gestionnaire", signer, "Campagnes"); !strings.Contains(screen, "hypercerts") {
+		t.Errorf("UI over SSH: %q", screen)
 	}
 
 	// A second daemon on the same store refuses to start, and says how to connect.
@@ -186,4 +200,45 @@ func job(s daemon.Status, name string) daemon.Health {
 		}
 	}
 	return daemon.Health{}
+}
+
+// sshScreen opens a session with a PTY on the daemon's SSH server, answers the
+// renderer's terminal queries, and waits for text on the screen.
+func sshScreen(t *testing.T, addr, user string, signer gossh.Signer, want string) string {
+	t.Helper()
+	cfg := &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
+	client, err := gossh.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 30, 110, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	screen := &syncBuffer{}
+	go io.Copy(screen, stdout)
+	answered := false
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(screen.String(), want) {
+		if !answered && strings.Contains(screen.String(), "\x1b[c") {
+			stdin.Write([]byte("\x1b]11;rgb:0000/0000/0000\x07\x1b[?62;22c"))
+			answered = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the SSH screen: %q", want, screen.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return screen.String()
 }
