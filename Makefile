@@ -18,5 +18,12 @@ bench:
 generate:
 	$(GO) generate ./...
 
+# Static linux/amd64 binary with its version, commit and date (`hypercerts version`).
+# VERSION defaults to `git describe`; override: make build VERSION=v1.2.0
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 build:
-	CGO_ENABLED=0 $(GO) build -o hypercerts .
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath \
+		-ldflags "-s -w -X hypercerts/version.Version=$(VERSION) -X hypercerts/version.Commit=$(COMMIT) -X hypercerts/version.Date=$(DATE)" \
+		-o hypercerts .
