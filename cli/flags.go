@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"database/sql"
 	"flag"
 	"log/slog"
 
@@ -29,3 +30,5 @@ func (f *appFlags) options(env Env, noStore bool) app.Options {
 	return app.Options{ConfigPath: *f.config, Demo: *f.demo, DemoDir: *f.demoDir, DemoStudents: *f.students,
 		NoStore: noStore, Getenv: env.Getenv, Log: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 }
+
+func sqlNamed(name string, v any) sql.NamedArg { return sql.Named(name, v) }

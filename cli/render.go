@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"hypercerts/app"
+	"hypercerts/domain"
+)
+
+func init() {
+	register(command{name: "render", summary: "produire l'attestation PDF d'un étudiant (vérification)", run: runRender})
+}
+
+func runRender(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "render", "hypercerts render [--demo | --config FICHIER] --student CODE [--year 2024 --vdi LMATH/201] --out FICHIER.pdf")
+	o := addAppFlags(fs)
+	student := fs.String("student", "", "code étudiant (cod_etu)")
+	year := fs.String("year", "", "année universitaire (en démo : celle de l'inscription de l'étudiant)")
+	vdiFlag := fs.String("vdi", "", "VDI CODE_DIPLOME/VERSION (en démo : celle de l'inscription de l'étudiant)")
+	out := fs.String("out", "", "fichier PDF à écrire")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *student == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--student et --out sont obligatoires")
+	}
+	a, err := app.Open(ctx, o.options(env, true))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if (*year == "" || *vdiFlag == "") && a.Sim != nil {
+		y, v, err := demoRegistration(ctx, a, *student)
+		if err != nil {
+			return err
+		}
+		if *year == "" {
+			*year = y
+		}
+		if *vdiFlag == "" {
+			*vdiFlag = v
+		}
+	}
+	if *year == "" || *vdiFlag == "" {
+		return fmt.Errorf("--year et --vdi sont obligatoires hors démonstration")
+	}
+	vdi, err := domain.ParseVDI(*vdiFlag)
+	if err != nil {
+		return err
+	}
+	var pdf bytes.Buffer
+	row, err := a.Engine.StudentAttestation(ctx, *year, vdi, *student, &pdf)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, pdf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("écriture de %s : %w", *out, err)
+	}
+	fmt.Fprintf(env.Stdout, "attestation de %s (%s, %s %s) écrite dans %s (%d octets)\n", row.Student.FullName(), row.Student.Code,
+		vdi.Key(), domain.AcademicYearLabel(*year), *out, pdf.Len())
+	return nil
+}
+
+// demoRegistration finds, in the embedded Apogée, the latest registration of a student.
+func demoRegistration(ctx context.Context, a *app.App, code string) (year, vdi string, err error) {
+	err = a.Sim.DB().QueryRowContext(ctx, `SELECT i.COD_ANU, i.COD_DIP || '/' || i.COD_VRS_VDI
+		FROM INS_ADM_ETP i JOIN INDIVIDU n ON n.COD_IND = i.COD_IND
+		WHERE n.COD_ETU = :etu ORDER BY i.COD_ANU DESC LIMIT 1`, sqlNamed("etu", code)).Scan(&year, &vdi)
+	if err != nil {
+		return "", "", fmt.Errorf("étudiant %s introuvable dans l'Apogée de démonstration", code)
+	}
+	return year, vdi, nil
+}
