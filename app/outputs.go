@@ -36,6 +36,9 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 	if deps.Vault, err = a.openVault(ctx); err != nil {
 		return err
 	}
+	if deps.Hub, err = a.openHub(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 

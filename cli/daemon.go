@@ -82,7 +82,9 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 
 	jobs := map[string]daemon.JobFunc{}
 	for name, mk := range daemonJobs {
-		jobs[name] = mk(a)
+		if job := mk(a); job != nil {
+			jobs[name] = job
+		}
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
 	for name, spec := range overrides {

@@ -531,8 +531,7 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
 
 	var pdf bytes.Buffer
-	a := Attestation{Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
-		Mention: en.Mention, ECTS: en.ECTS, Signature: r.sig, IssuedAt: e.clock.Now()}
+	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
 	if err := e.render(&pdf, a); err != nil {
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
 	}

@@ -1,0 +1,22 @@
+package cli
+
+import (
+	"context"
+
+	"hypercerts/app"
+	"hypercerts/daemon"
+)
+
+// The HubEE sync runs in the daemon when démarches are configured.
+func init() {
+	daemonJobs[daemon.JobHubEESync] = func(a *app.App) daemon.JobFunc {
+		if len(a.Config.HubEE.Processes) == 0 {
+			return nil
+		}
+		return func(ctx context.Context) (daemon.Result, error) {
+			rep, err := a.Engine.HubEESync(ctx)
+			return daemon.Result{"notifications": rep.Notifications, "déposées": rep.Delivered, "refusées": rep.Refused,
+				"à traiter": rep.ToHandle, "erreurs d'intégration": rep.IntegrationErrors, "reportées": rep.Deferred}, err
+		}
+	}
+}
