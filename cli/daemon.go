@@ -112,11 +112,21 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 		keys[code] = append(keys[code], strings.TrimSpace(string(b)))
 		sshOpts.AuthorizedKeys = keys
 	}
-	sshOpts.User = func(code string) domain.User { // the demo user signs in with its name
+	sshOpts.User = func(code string) domain.User { // a key's owner acts as that Apogée user
 		if a.User.Code != "" && strings.EqualFold(a.User.Code, code) {
 			return a.User
 		}
+		if u, err := a.Apogee.DB.User(ctx, code); err == nil {
+			return u
+		}
 		return domain.User{Code: code}
+	}
+	if cfg.Daemon.SSH.PasswordAuth { // R01 over SSH: password checked against CAS
+		login, err := a.LoginFunc()
+		if err != nil {
+			return err
+		}
+		sshOpts.Password = login
 	}
 	if sessionModel != nil {
 		sshOpts.Model = sessionModel(a)

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -43,6 +45,50 @@ type SSHOptions struct {
 	Model ModelFactory
 	// User completes the user signed in (name, e-mail) from its code; optional.
 	User func(code string) domain.User
+	// Password checks an SSH password (or keyboard-interactive answer) against CAS
+	// (app.LoginFunc); nil: keys only (daemon.ssh.password_auth false).
+	Password func(ctx context.Context, user, password string) (domain.User, error)
+	// MaxFailures per source address within FailureWindow before refusing outright
+	// (default 5 per 10 minutes).
+	MaxFailures   int
+	FailureWindow time.Duration
+}
+
+type signedInKey struct{}
+
+// limiter counts failed logins per source address (R01: rate-limited per address).
+type limiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string][]time.Time
+}
+
+func (l *limiter) blocked(addr string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recent := l.fails[addr][:0]
+	for _, t := range l.fails[addr] {
+		if now.Sub(t) < l.window {
+			recent = append(recent, t)
+		}
+	}
+	l.fails[addr] = recent
+	return len(recent) >= l.max
+}
+
+func (l *limiter) fail(addr string, now time.Time) {
+	l.mu.Lock()
+	l.fails[addr] = append(l.fails[addr], now)
+	l.mu.Unlock()
+}
+
+func hostOf(a net.Addr) string {
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return h
 }
 
 type userKey struct{}
@@ -103,7 +149,9 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 	handler := func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
 		code, _ := s.Context().Value(userKey{}).(string)
 		user := domain.User{Code: code}
-		if o.User != nil {
+		if u, ok := s.Context().Value(signedInKey{}).(domain.User); ok {
+			user = u
+		} else if o.User != nil {
 			user = o.User(code)
 		}
 		return model(s, user), []tea.ProgramOption{tea.WithAltScreen()}
@@ -127,6 +175,40 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 			activeterm.Middleware(),
 			logging.MiddlewareWithLogger(logger),
 		)),
+	}
+	if o.Password != nil {
+		lim := &limiter{max: o.MaxFailures, window: o.FailureWindow, fails: map[string][]time.Time{}}
+		if lim.max <= 0 {
+			lim.max = 5
+		}
+		if lim.window <= 0 {
+			lim.window = 10 * time.Minute
+		}
+		check := func(ctx ssh.Context, password string) bool {
+			addr := hostOf(ctx.RemoteAddr())
+			if lim.blocked(addr, time.Now()) {
+				log.Warn("connexion SSH refusée : trop d'échecs depuis cette adresse", "utilisateur", ctx.User(), "adresse", addr)
+				return false
+			}
+			u, err := o.Password(ctx, ctx.User(), password)
+			if err != nil {
+				lim.fail(addr, time.Now())
+				log.Warn("connexion SSH refusée", "utilisateur", ctx.User(), "adresse", addr, "erreur", err)
+				return false
+			}
+			ctx.SetValue(userKey{}, u.Code)
+			ctx.SetValue(signedInKey{}, u)
+			return true
+		}
+		opts = append(opts,
+			wish.WithPasswordAuth(check),
+			wish.WithKeyboardInteractiveAuth(func(ctx ssh.Context, ch gossh.KeyboardInteractiveChallenge) bool {
+				answers, err := ch(ctx.User(), "Connexion CAS de l'université", []string{"Mot de passe : "}, []bool{false})
+				if err != nil || len(answers) != 1 {
+					return false
+				}
+				return check(ctx, answers[0])
+			}))
 	}
 	if o.IdleTimeout > 0 {
 		opts = append(opts, wish.WithIdleTimeout(o.IdleTimeout))
