@@ -1,0 +1,348 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hypercerts/app"
+	"hypercerts/config"
+	"hypercerts/control"
+	"hypercerts/daemon"
+	"hypercerts/store"
+)
+
+func init() {
+	register(command{name: "backup", summary: "copie cohérente de la base, même pendant que le démon tourne", run: runBackup})
+	register(command{name: "restore", summary: "remet une sauvegarde en place (démon arrêté)", run: runRestore})
+	register(command{name: "purge", summary: "efface les données personnelles des campagnes terminées depuis N jours", run: runPurge})
+	daemonJobs[daemon.JobPurge] = purgeJob
+}
+
+const backupSynopsis = `hypercerts backup [--demo | --config FICHIER] FICHIER
+
+Écrit dans FICHIER une copie cohérente de la base (store.path) : une seule transaction
+de lecture bbolt, les écritures continuent. Si le démon tourne, la copie passe par son
+socket de contrôle (store.path + ".sock", mode 0600 : lancez la commande sous
+l'utilisateur du démon) ; sinon la base est ouverte directement. La copie est écrite à
+côté puis renommée, et vérifiée (elle s'ouvre, schéma connu) avant d'être annoncée.
+
+Exemples :
+  sudo -u hypercerts hypercerts backup --config /etc/hypercerts/application.yaml \
+      /var/backups/hypercerts/hypercerts-$(date +%F).db
+  hypercerts backup --demo sauvegarde.db`
+
+const restoreSynopsis = `hypercerts restore [--demo | --config FICHIER] FICHIER
+
+Remet en place la sauvegarde FICHIER comme base (store.path). Refuse tant que le démon
+(ou une interface locale) tient la base : arrêtez-le d'abord. FICHIER est vérifié
+avant (une base hypercerts lisible, d'un schéma que cette version connaît) ; la base
+remplacée est gardée à côté (store.path + ".avant-restauration-DATE").
+
+Exemple :
+  sudo systemctl stop hypercerts
+  sudo -u hypercerts hypercerts restore --config /etc/hypercerts/application.yaml \
+      /var/backups/hypercerts/hypercerts-2026-11-22.db
+  sudo systemctl start hypercerts`
+
+const purgeSynopsis = `hypercerts purge [--demo | --config FICHIER] [--days N]
+
+Efface les données personnelles (identité, adresse, verdict, état d'envoi de chaque
+étudiant) des campagnes terminées ou échouées depuis plus de N jours (défaut :
+daemon.retention_days). La campagne garde ses décomptes et son journal, qui note la
+purge. Le démon le fait seul selon daemon.schedules.purge ; cette commande sert quand
+il est arrêté.
+
+Exemple :
+  hypercerts purge --config /etc/hypercerts/application.yaml --days 365`
+
+// parseFile parses flags placed before or after the one FILE argument.
+func parseFile(fs *flag.FlagSet, args []string) (string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", err
+			}
+			return "", errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(fs.Output(), "un seul FICHIER attendu, %d donnés\n\n", len(files))
+		fs.Usage()
+		return "", errUsage
+	}
+	return files[0], nil
+}
+
+func runBackup(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "backup", backupSynopsis)
+	o := addAppFlags(fs)
+	file, err := parseFile(fs, args)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	how, info, err := Backup(ctx, cfg, file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "sauvegarde écrite : %s (%s, %d campagnes, schéma %d, %s)\n", file, humanBytes(info.Size), info.Campaigns, info.Schema, how)
+	return nil
+}
+
+// Backup writes a consistent copy of cfg's store to file: through the daemon's control
+// socket when one answers, from the file itself otherwise. It says which, and describes
+// the copy (checked before it is renamed into place).
+func Backup(ctx context.Context, cfg *config.Config, file string) (how string, info control.FileInfo, err error) {
+	storePath := cfg.Store.Path
+	if same(file, storePath) {
+		return "", info, fmt.Errorf("%s est la base elle-même : choisissez un autre fichier", file)
+	}
+	tmp := file + ".partiel"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", info, fmt.Errorf("sauvegarde : %w", err)
+	}
+	defer os.Remove(tmp) // after the rename: nothing left
+	how, err = backupTo(ctx, cfg, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", info, err
+	}
+	if info, err = control.Inspect(tmp); err != nil {
+		return "", info, fmt.Errorf("la copie ne s'ouvre pas comme une base : %w", err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		return "", info, fmt.Errorf("sauvegarde : %w", err)
+	}
+	syncDir(filepath.Dir(file))
+	return how, info, nil
+}
+
+func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (string, error) {
+	storePath := cfg.Store.Path
+	sock := control.SocketPath(storePath)
+	_, err := control.Backup(ctx, sock, w)
+	if err == nil {
+		return "copie faite par le démon", nil
+	}
+	if !errors.Is(err, control.ErrNoDaemon) {
+		return "", fmt.Errorf("sauvegarde par le démon : %w", err)
+	}
+	if _, err := os.Stat(storePath); err != nil {
+		return "", fmt.Errorf("aucune base à sauvegarder (store.path = %s) : %w", storePath, err)
+	}
+	st, err := store.Open(storePath, cfg.Store.OpenTimeout)
+	if err != nil {
+		if errors.Is(err, store.ErrInUse) {
+			return "", fmt.Errorf("la base %s est tenue par un processus qui ne répond pas sur %s "+
+				"(une interface hypercerts ouverte, ou un démon d'une version sans socket de contrôle) : "+
+				"fermez-la, ou arrêtez le démon, puis relancez la sauvegarde", storePath, sock)
+		}
+		return "", err
+	}
+	defer st.Close()
+	if _, err := st.WriteTo(w); err != nil {
+		return "", fmt.Errorf("sauvegarde de %s : %w", storePath, err)
+	}
+	return "copie directe, aucun démon en marche", nil
+}
+
+func runRestore(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "restore", restoreSynopsis)
+	o := addAppFlags(fs)
+	file, err := parseFile(fs, args)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return err
+	}
+	kept, info, err := Restore(ctx, cfg, file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "base restaurée : %s ← %s (%d campagnes, %s)\n", cfg.Store.Path, file, info.Campaigns, humanBytes(info.Size))
+	if kept != "" {
+		fmt.Fprintf(env.Stdout, "l'ancienne base est gardée dans %s\n", kept)
+	}
+	return nil
+}
+
+// ErrStoreInUse: restore refused, the store is held (daemon or TUI).
+var ErrStoreInUse = errors.New("base en cours d'utilisation : restauration refusée")
+
+// Restore puts the backup file in place of cfg's store, keeping the replaced base
+// beside it (its name is returned). It refuses while a daemon or a TUI holds the store,
+// and when file is not a hypercerts base this version reads.
+func Restore(ctx context.Context, cfg *config.Config, file string) (kept string, info control.FileInfo, err error) {
+	storePath := cfg.Store.Path
+	if same(file, storePath) {
+		return "", info, fmt.Errorf("%s est la base elle-même", file)
+	}
+	if info, err = control.Inspect(file); err != nil {
+		return "", info, fmt.Errorf("%s ne peut pas être restauré : %w", file, err)
+	}
+	sock := control.SocketPath(storePath)
+	if control.Running(ctx, sock) {
+		return "", info, fmt.Errorf("%w : le démon tourne sur %s ; arrêtez-le (sudo systemctl stop hypercerts), restaurez, puis relancez-le", ErrStoreInUse, storePath)
+	}
+	if _, err := os.Stat(storePath); err == nil {
+		// Hold the lock while the file is swapped: nobody opens the old base meanwhile.
+		st, err := store.Open(storePath, cfg.Store.OpenTimeout)
+		if err != nil {
+			if errors.Is(err, store.ErrInUse) {
+				return "", info, fmt.Errorf("%w : %s est ouverte par un autre processus hypercerts (démon ou interface) ; fermez-le puis relancez", ErrStoreInUse, storePath)
+			}
+			// A damaged base is what one restores over: keep it as it is.
+			st = nil
+		}
+		kept = storePath + ".avant-restauration-" + time.Now().Format("20060102-150405")
+		if st != nil {
+			err = writeFile(kept, func(w io.Writer) error { _, err := st.WriteTo(w); return err })
+			defer st.Close()
+		} else {
+			err = copyFile(kept, storePath)
+		}
+		if err != nil {
+			return "", info, fmt.Errorf("copie de la base actuelle avant restauration : %w", err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(storePath), 0o700); err != nil {
+		return "", info, err
+	}
+	if err := copyFile(storePath, file); err != nil {
+		return kept, info, fmt.Errorf("restauration : %w", err)
+	}
+	return kept, info, nil
+}
+
+// copyFile writes src to dst through a temporary file renamed into place (mode 0600).
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return writeFile(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
+}
+
+func writeFile(dst string, fill func(io.Writer) error) error {
+	tmp := dst + ".partiel"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	err = fill(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(dst))
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+func same(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	if aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(aa)
+	sb, err2 := os.Stat(bb)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f Gio", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f Mio", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f Kio", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d o", n)
+}
+
+func runPurge(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "purge", purgeSynopsis)
+	o := addAppFlags(fs)
+	days := fs.Int("days", -1, "durée de conservation en jours (défaut : daemon.retention_days)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n := a.Config.Daemon.RetentionDays
+	if *days >= 0 {
+		n = *days
+	}
+	if n <= 0 {
+		fmt.Fprintln(env.Stdout, "conservation illimitée (daemon.retention_days = 0) : rien à purger")
+		return nil
+	}
+	rep, err := a.Engine.Purge(ctx, time.Duration(n)*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "purge (conservation %d jours) : %d campagnes purgées, %d étudiants effacés ; %d déjà purgées, %d trop récentes\n",
+		n, len(rep.Campaigns), rep.Entries, rep.Already, rep.Kept)
+	for _, id := range rep.Campaigns {
+		fmt.Fprintf(env.Stdout, "  %s\n", id)
+	}
+	return nil
+}
+
+// purgeJob is the daemon's "purge" job: Engine.Purge with daemon.retention_days.
+func purgeJob(a *app.App) daemon.JobFunc {
+	return func(ctx context.Context) (daemon.Result, error) {
+		days := a.Config.Daemon.RetentionDays
+		if days <= 0 {
+			return daemon.Result{"conservation": "illimitée"}, nil
+		}
+		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
+		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already}, err
+	}
+}
