@@ -53,7 +53,7 @@ func runRender(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	var pdf bytes.Buffer
-	row, err := a.Engine.StudentAttestation(ctx, *year, vdi, *student, &pdf)
+	row, err := a.Engine.StudentAttestationAs(ctx, a.User, *year, vdi, *student, &pdf)
 	if err != nil {
 		return err
 	}

@@ -40,3 +40,24 @@ func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, s
 		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: e.clock.Now()}
 	return row, e.renderer.Render(w, a)
 }
+
+// StudentAttestationAs is StudentAttestation for a signed-in user: the VDI must be
+// offered in one of the user's components (R02).
+func (e *Engine) StudentAttestationAs(ctx context.Context, user User, year string, vdi VDI, studentCode string, w io.Writer) (Row, error) {
+	comps, err := e.requireAnyRight(ctx, user)
+	if err != nil {
+		return Row{}, err
+	}
+	for _, c := range comps {
+		vdis, err := e.VDIs(ctx, user, year, c.Code)
+		if err != nil {
+			return Row{}, err
+		}
+		for _, v := range vdis {
+			if v.Dip == vdi.Dip && v.Version == vdi.Version {
+				return e.StudentAttestation(ctx, year, vdi, studentCode, w)
+			}
+		}
+	}
+	return Row{}, Forbidden(user, "la VDI "+vdi.Key())
+}
