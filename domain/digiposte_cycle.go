@@ -31,7 +31,7 @@ import (
 //  5. campaigns whose eligible students are all final (deposited, refused, cancelled)
 //     are finished (R17b mail to the launcher).
 //
-// Batch ids are stored in Entry.MessageID ("A…" for adhesions, "D…" for deposits):
+// Batch ids are stored in Entry.Batch ("A…" for adhesions, "D…" for deposits):
 // an entry still eligible (or open / notified) with a batch id belongs to a drop not yet
 // confirmed. Batch ids are derived from the day and the students, so the same content
 // gives the same remote name.
@@ -80,7 +80,7 @@ const AuditDigiposte = "digiposte"
 // ErrCycleRunning: a Digiposte cycle of this engine is already running.
 var ErrCycleRunning = errors.New("un cycle Digiposte est déjà en cours")
 
-// Batch prefixes stored in Entry.MessageID.
+// Batch prefixes stored in Entry.Batch.
 const (
 	batchAdhesion = "A"
 	batchDeposit  = "D"
@@ -296,7 +296,7 @@ func (c *dpCycle) vaultOpen(code string) (open, notified bool) {
 func (c *dpCycle) requested(code string) string {
 	for _, r := range c.student(code) {
 		if r.en().State == EntryAdhesionRequested {
-			return r.en().MessageID
+			return r.en().Batch
 		}
 	}
 	return ""
@@ -397,14 +397,14 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 	if pending != "" {
 		c.rep.AdhesionRetried = true
 		c.each(true, func(r entryRef) {
-			if en := r.en(); en.State == EntryEligible && en.MessageID == pending {
+			if en := r.en(); en.State == EntryEligible && en.Batch == pending {
 				refs = append(refs, r)
 			}
 		})
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
-			if en.State != EntryEligible || en.MessageID != "" {
+			if en.State != EntryEligible || en.Batch != "" {
 				return
 			}
 			code := en.Student.Code
@@ -424,7 +424,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 				return
 			}
 			if batch := c.requested(code); batch != "" {
-				r.en().MessageID = batch
+				r.en().Batch = batch
 				c.set(r, EntryAdhesionRequested, "")
 				r.dc.auditf("%s : adhésion déjà demandée (lot %s)", code, batch)
 				c.rep.AlreadyRequested++
@@ -435,7 +435,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 		if len(refs) > 0 {
 			batch = batchID(batchAdhesion, e.clock.Now(), refs)
 			for _, r := range refs {
-				r.en().MessageID = batch
+				r.en().Batch = batch
 				r.dc.dirty[r.i] = true
 			}
 			for dc, n := range countPerCampaign(refs) {
@@ -560,14 +560,14 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 	if pending != "" {
 		c.rep.DepositRetried = true
 		c.each(true, func(r entryRef) {
-			if en := r.en(); depositable(en.State) && en.MessageID == pending {
+			if en := r.en(); depositable(en.State) && en.Batch == pending {
 				refs = append(refs, r)
 			}
 		})
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
-			if !depositable(en.State) || strings.HasPrefix(en.MessageID, batchDeposit) {
+			if !depositable(en.State) || strings.HasPrefix(en.Batch, batchDeposit) {
 				return
 			}
 			if en.State == EntryVaultOpen && c.mailRetry[en.Student.Code] {
@@ -583,7 +583,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 		}
 		batch = batchID(batchDeposit, e.clock.Now(), refs)
 		for _, r := range refs {
-			r.en().MessageID = batch
+			r.en().Batch = batch
 			r.dc.dirty[r.i] = true
 		}
 		for dc, n := range countPerCampaign(refs) {
@@ -623,12 +623,12 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 		var re *depositRenderError
 		if errors.As(err, &re) { // that student leaves the batch (nothing was dropped)
 			en := re.ref.en()
-			en.MessageID, en.LastError = "", "génération de l'attestation impossible : "+re.err.Error()
+			en.Batch, en.LastError = "", "génération de l'attestation impossible : "+re.err.Error()
 			en.Attempts++
 			re.ref.dc.dirty[re.ref.i] = true
 		}
 		for _, r := range refs {
-			if en := r.en(); en.MessageID == batch {
+			if en := r.en(); en.Batch == batch {
 				en.LastError = "dépôt " + batch + " : " + err.Error()
 				en.Attempts++
 				r.dc.dirty[r.i] = true
@@ -720,8 +720,8 @@ func (c *dpCycle) pendingBatch(prefix string, waiting func(EntryState) bool) str
 	var oldest string
 	c.each(true, func(r entryRef) {
 		en := r.en()
-		if waiting(en.State) && strings.HasPrefix(en.MessageID, prefix) && (oldest == "" || en.MessageID < oldest) {
-			oldest = en.MessageID
+		if waiting(en.State) && strings.HasPrefix(en.Batch, prefix) && (oldest == "" || en.Batch < oldest) {
+			oldest = en.Batch
 		}
 	})
 	return oldest

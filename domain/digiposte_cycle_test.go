@@ -123,8 +123,8 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 		t.Fatalf("adhesion requested: %v, want %v", got, runDigiposteEligible)
 	}
 	for _, en := range env.states(t, c.ID) {
-		if en.State == domain.EntryAdhesionRequested && en.MessageID != r1.AdhesionBatch {
-			t.Errorf("%s: batch %q, want %q", en.Student.Code, en.MessageID, r1.AdhesionBatch)
+		if en.State == domain.EntryAdhesionRequested && en.Batch != r1.AdhesionBatch {
+			t.Errorf("%s: batch %q, want %q", en.Student.Code, en.Batch, r1.AdhesionBatch)
 		}
 	}
 	if got := env.files(t, "adhesions"); len(got) != 1 || !strings.Contains(got[0], r1.AdhesionBatch) {
@@ -270,8 +270,8 @@ func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
 	}
 	batch := r1.AdhesionBatch
 	for code, en := range env.states(t, c.ID) { // batch recorded before the call
-		if en.Eligible && (en.State != domain.EntryEligible || en.MessageID != batch || en.LastError == "") {
-			t.Errorf("%s after a failed drop: %s batch %q error %q", code, en.State, en.MessageID, en.LastError)
+		if en.Eligible && (en.State != domain.EntryEligible || en.Batch != batch || en.LastError == "") {
+			t.Errorf("%s after a failed drop: %s batch %q error %q", code, en.State, en.Batch, en.LastError)
 		}
 	}
 	// A second campaign launched meanwhile waits for the next drop.
