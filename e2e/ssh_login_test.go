@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"hypercerts/daemon"
+)
+
+// lockedBuffer collects a process's output safely across goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+const casPassword = "Motdepasse-Tres-Secret-42"
+
+// TestR01_SSHPasswordLoginThroughCASNeverLogsThePassword runs the built daemon with SSH
+// password login checked against the (simulated) CAS: the right password opens the UI,
+// a wrong one is refused and logged with its source address, and no log line of the
+// whole run holds the password.
+func TestR01_SSHPasswordLoginThroughCASNeverLogsThePassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	users := filepath.Join(dir, "cas-users.yaml")
+	if err := os.WriteFile(users, []byte("users:\n  - id: gestionnaire\n    password: "+casPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `university:
+  name: "Université de Démonstration"
+  city: "Besançon"
+apogee:
+  embedded: true
+  db:
+    dialect: sqlite
+  signer:
+    code: PRES
+mail:
+  eml_dir: ` + filepath.Join(dir, "mails") + `
+  from: "Scolarité <scolarite@univ-demo.fr>"
+store:
+  path: ` + filepath.Join(dir, "hypercerts.db") + `
+cas:
+  simulator_users_file: ` + users + `
+daemon:
+  ssh:
+    password_auth: true
+    host_key: ` + filepath.Join(dir, "host_key") + `
+log:
+  level: debug
+`
+	cfgPath := filepath.Join(dir, "application.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	d := exec.Command(bin, "--daemon", "--config", cfgPath, "--demo-students", "60", "--ssh-listen", "127.0.0.1:0")
+	d.Stdout, d.Stderr = &logs, &logs
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.Wait() }()
+	t.Cleanup(func() {
+		if d.ProcessState == nil {
+			_ = d.Process.Kill()
+			<-exited
+		}
+	})
+	var addr string
+	for deadline := time.Now().Add(60 * time.Second); addr == ""; {
+		if s, err := daemon.ReadHealthFile(daemon.HealthFilePath(filepath.Join(dir, "hypercerts.db"))); err == nil && s.SSH != "" {
+			addr = s.SSH
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("daemon exited early: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon's SSH server did not start:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Wrong password: refused, over both password and keyboard-interactive.
+	for _, auth := range []gossh.AuthMethod{gossh.Password("mauvais"), gossh.KeyboardInteractive(
+		func(string, string, []string, []bool) ([]string, error) { return []string{"mauvais"}, nil })} {
+		c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gestionnaire", Auth: []gossh.AuthMethod{auth},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+		if err == nil {
+			c.Close()
+			t.Fatal("a wrong password opened an SSH session")
+		}
+	}
+
+	// Right password: the managers' UI.
+	screen := sshPasswordScreen(t, addr, "gestionnaire", casPassword, "Campagnes")
+	if strings.Contains(screen, casPassword) {
+		t.Fatal("the password is echoed on the screen")
+	}
+
+	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("daemon exit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the daemon did not stop on SIGTERM")
+	}
+	out := logs.String()
+	if strings.Contains(out, casPassword) {
+		t.Fatalf("the password appears in the daemon's logs:\n%s", out)
+	}
+	if !strings.Contains(out, "127.0.0.1") || !strings.Contains(out, "refus") {
+		t.Errorf("the failed login is not logged with its source address:\n%s", out)
+	}
+}
+
+// sshPasswordScreen opens a PTY session with a password, answers the renderer's
+// terminal queries, and waits for text on the screen.
+func sshPasswordScreen(t *testing.T, addr, user, password, want string) string {
+	t.Helper()
+	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.Password(password)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("SSH login with the right password: %v", err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 30, 110, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, _ := sess.StdinPipe()
+	stdout, _ := sess.StdoutPipe()
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	var screen lockedBuffer
+	go io.Copy(&screen, stdout)
+	answered := false
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(screen.String(), want); {
+		if !answered && strings.Contains(screen.String(), "\x1b[c") {
+			stdin.Write([]byte("\x1b]11;rgb:0000/0000/0000\x07\x1b[?62;22c"))
+			answered = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the SSH screen: %q", want, screen.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return screen.String()
+}
