@@ -141,6 +141,11 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	if err != nil {
 		return nil, err
 	}
+	// Every query (site overrides included) must parse and return its columns before
+	// anything runs: a broken file is named now, not in the middle of a campaign.
+	if err := queries.Check(ctx); err != nil {
+		return nil, err
+	}
 	svc := cfg.Apogee.WS.Services
 	ws, err := apogee.NewWS(apogee.WSConfig{
 		BaseURL: baseURL,
