@@ -101,12 +101,16 @@ type Campaign struct {
 	TestMode      bool
 	TestRecipient string
 	CreatedBy     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	FinishedAt    time.Time
-	State         CampaignState
-	Error         string // why it failed, when State is CampaignFailed
-	Counts        map[EntryState]int
+	// LaunchedBy and NotifyEmail: who last launched or relaunched the campaign, and the
+	// address of their "campaign finished" mail (R17b), kept for a resume after a restart.
+	LaunchedBy  string
+	NotifyEmail string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	FinishedAt  time.Time
+	State       CampaignState
+	Error       string // why it failed, when State is CampaignFailed
+	Counts      map[EntryState]int
 }
 
 // EntryState is a student's state within a campaign (DESIGN.md, per-student state).

@@ -39,10 +39,6 @@ const (
 	AuditMail      = "courriel"
 )
 
-// notifyMarker ends the launch and relaunch audit details: the address of the "campaign
-// finished" mail (R17b), read back by Resume after a restart.
-const notifyMarker = " ; fin notifiée à "
-
 // systemUser is the audit user of what the engine does on its own (Resume).
 const systemUser = "hypercerts"
 
@@ -86,7 +82,8 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	}
 	now := e.clock.Now()
 	camp := Campaign{Year: req.Year, Component: comp, VDI: vdi, VETs: vets, Mode: mode,
-		TestMode: testMode, CreatedBy: user.Code, CreatedAt: now, UpdatedAt: now, State: CampaignRunning}
+		TestMode: testMode, CreatedBy: user.Code, LaunchedBy: user.Code, NotifyEmail: user.Email,
+		CreatedAt: now, UpdatedAt: now, State: CampaignRunning}
 	if testMode {
 		camp.TestRecipient = testRecipient
 	}
@@ -125,7 +122,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if testMode {
 		detail += ", mode test vers " + testRecipient
 	}
-	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditLaunch, Detail: detail + notifyMarker + user.Email}); err != nil {
+	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditLaunch, Detail: detail}); err != nil {
 		return e.markFailed(camp, user.Code, fmt.Errorf("journal de la campagne : %w", err))
 	}
 	e.log.Info("campagne créée", "campagne", camp.ID, "utilisateur", user.Code, "étudiants", len(entries), "éligibles", eligible, "mode_test", testMode)
@@ -192,10 +189,11 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		return err
 	}
 	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch,
-		Detail: fmt.Sprintf("%d étudiants à envoyer", todo) + notifyMarker + user.Email}); err != nil {
+		Detail: fmt.Sprintf("%d étudiants à envoyer", todo)}); err != nil {
 		return err
 	}
 	camp.State, camp.Error, camp.UpdatedAt, camp.FinishedAt = CampaignRunning, "", now, time.Time{}
+	camp.LaunchedBy, camp.NotifyEmail = user.Code, user.Email
 	if err := e.store.UpdateCampaign(camp); err != nil {
 		return err
 	}
@@ -248,7 +246,6 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
 			continue
 		}
-		audit, _ := e.store.Audit(camp.ID)
 		sending := 0
 		for _, en := range entries {
 			if en.State == EntrySending {
@@ -258,7 +255,7 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume,
 			Detail: fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)})
 		e.log.Info("campagne reprise", "campagne", camp.ID, "envois_interrompus", sending)
-		user, notify := launcher(camp, audit)
+		user, notify := launcher(camp)
 		if err := e.startRun(camp, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
 			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
 			continue
@@ -416,18 +413,12 @@ func resumable(s EntryState) bool {
 // relaunchable: not delivered and not excluded (R07).
 func relaunchable(s EntryState) bool { return resumable(s) || s == EntryMailFailed }
 
-// launcher finds who last launched or relaunched the campaign, and their address.
-func launcher(c Campaign, audit []AuditRecord) (user, notify string) {
-	user = c.CreatedBy
-	for _, r := range audit {
-		if r.Action != AuditLaunch && r.Action != AuditRelaunch {
-			continue
-		}
-		if i := strings.LastIndex(r.Detail, notifyMarker); i >= 0 {
-			user, notify = r.User, r.Detail[i+len(notifyMarker):]
-		}
+// launcher is who last launched or relaunched the campaign, and their address (R17b).
+func launcher(c Campaign) (user, notify string) {
+	if c.LaunchedBy == "" {
+		return c.CreatedBy, c.NotifyEmail
 	}
-	return user, notify
+	return c.LaunchedBy, c.NotifyEmail
 }
 
 func (e *Engine) shuttingDown() bool {

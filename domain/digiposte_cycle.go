@@ -695,8 +695,7 @@ func (c *dpCycle) finish(ctx context.Context) {
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditFinish, Detail: summary})
 		e.log.Info("campagne Digiposte terminée", "campagne", camp.ID, "déposées", camp.Counts[EntryDeposited],
 			"refusés", camp.Counts[EntryVaultRefused], "résiliés", camp.Counts[EntryCancelled])
-		audit, _ := e.store.Audit(camp.ID)
-		if _, notify := launcher(camp, audit); notify != "" && e.mailer != nil { // R17b
+		if _, notify := launcher(camp); notify != "" && e.mailer != nil { // R17b
 			m := Mail{Kind: MailCampaignFinished, CampaignID: camp.ID, To: notify,
 				Data: MailData{University: e.settings.University, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
 					Campaign: camp, Counts: camp.Counts, TestMode: camp.TestMode}}
