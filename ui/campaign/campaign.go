@@ -321,8 +321,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 func (m *Model) View() string {
 	s := m.c.Styles
 	if m.err != nil {
-		e := i18n.Explain(m.err)
-		return s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+		return m.c.ErrorView(m.err, m.width)
 	}
 	if m.loading && m.camp.ID == "" {
 		return s.Muted.Render(i18n.Loading)
@@ -386,13 +385,13 @@ var entryCols = []common.Column{
 
 func (m *Model) entriesView() string {
 	s := m.c.Styles
-	widths := common.Layout(entryCols, m.width)
+	widths := common.Layout(entryCols, m.width-common.GutterWidth)
 	titles := make([]string, len(entryCols))
 	for i, c := range entryCols {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Header.Render(common.Line(titles, widths)))
+	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
 	if len(m.view) == 0 {
 		b.WriteString("\n" + s.Muted.Render(i18n.CampNoEntry))
 	}
@@ -407,7 +406,7 @@ func (m *Model) entriesView() string {
 		if e.Attempts > 0 {
 			attempts = i18n.Int(e.Attempts)
 		}
-		line := common.Line([]string{e.Student.LastName, e.Student.FirstNames(), e.Student.Code, e.State.Label(), attempts, reason}, widths)
+		line := common.Gutter(i == m.cur.Pos) + common.Line([]string{e.Student.LastName, e.Student.FirstNames(), e.Student.Code, e.State.Label(), attempts, reason}, widths)
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
@@ -430,20 +429,20 @@ var auditCols = []common.Column{
 
 func (m *Model) auditView() string {
 	s := m.c.Styles
-	widths := common.Layout(auditCols, m.width)
+	widths := common.Layout(auditCols, m.width-common.GutterWidth)
 	titles := make([]string, len(auditCols))
 	for i, c := range auditCols {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Header.Render(common.Line(titles, widths)))
+	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
 	if len(m.audit) == 0 {
 		b.WriteString("\n" + s.Muted.Render(i18n.CampNoAudit))
 	}
 	start, end := m.auditCur.Visible()
 	for i := start; i < end; i++ {
 		r := m.audit[i]
-		line := common.Line([]string{i18n.Date(r.At), r.User, r.Action, r.Detail}, widths)
+		line := common.Gutter(i == m.auditCur.Pos) + common.Line([]string{i18n.Date(r.At), r.User, r.Action, r.Detail}, widths)
 		if i == m.auditCur.Pos {
 			line = s.Selected.Render(line)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
 	"hypercerts/ui/keymap"
 	"hypercerts/ui/styles"
 )
@@ -136,3 +137,9 @@ type ErrorMsg struct{ Err error }
 
 // ErrorCmd reports a non-fatal error.
 func ErrorCmd(err error) tea.Cmd { return func() tea.Msg { return ErrorMsg{Err: err} } }
+
+// ErrorView shows a fatal error in place: what failed, then what to do, wrapped.
+func (c *Common) ErrorView(err error, width int) string {
+	e := i18n.Explain(err)
+	return c.Styles.Error.Render(Wrap(i18n.ErrorTitle+" : "+e.What, width)) + "\n" + Wrap(i18n.WhatToDo+e.Hint, width)
+}

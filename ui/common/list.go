@@ -174,3 +174,23 @@ var folder = strings.NewReplacer(
 
 // Fold lowercases s and strips French accents, so "eleonore" finds "Éléonore".
 func Fold(s string) string { return folder.Replace(strings.ToLower(s)) }
+
+// Wrap breaks s at spaces so no line is wider than width cells.
+func Wrap(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, width, "")
+}
+
+// Gutter is the cursor mark before a row: the selected row must show without colours
+// (NO_COLOR, a monochrome terminal), so it is a character, not only a reverse video.
+func Gutter(selected bool) string {
+	if selected {
+		return "› "
+	}
+	return "  "
+}
+
+// GutterWidth is the width of Gutter.
+const GutterWidth = 2

@@ -153,8 +153,7 @@ var columns = []common.Column{
 func (m *Model) View() string {
 	s := m.c.Styles
 	if m.err != nil {
-		e := i18n.Explain(m.err)
-		return s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+		return m.c.ErrorView(m.err, m.width)
 	}
 	if m.loading && m.list == nil {
 		return s.Muted.Render(i18n.Loading)
@@ -162,18 +161,18 @@ func (m *Model) View() string {
 	if len(m.list) == 0 {
 		return i18n.HomeEmpty
 	}
-	widths := common.Layout(columns, m.width)
+	widths := common.Layout(columns, m.width-common.GutterWidth)
 	titles := make([]string, len(columns))
 	for i, c := range columns {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
 	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HomeCount, len(m.list))) + "\n")
-	b.WriteString(s.Header.Render(common.Line(titles, widths)) + "\n")
+	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
 	start, end := m.cur.Visible()
 	for i := start; i < end; i++ {
 		c := m.list[i]
-		line := common.Line(cells(c), widths)
+		line := common.Gutter(i == m.cur.Pos) + common.Line(cells(c), widths)
 		if i == m.cur.Pos {
 			line = s.Selected.Render(line)
 		} else if c.State == domain.CampaignFailed {

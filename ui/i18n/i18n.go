@@ -107,6 +107,7 @@ const (
 // Preview.
 const (
 	PrevLoading    = "Lecture Apogée : %d / %d étudiants"
+	PrevDone       = "%d étudiants lus"
 	PrevStarting   = "Vérification de la demande et liste des étudiants…"
 	PrevColName    = "Nom"
 	PrevColFirst   = "Prénoms"
@@ -122,7 +123,7 @@ const (
 	PrevSearch     = "Recherche : "
 	PrevNoRow      = "Aucun étudiant ne correspond."
 	PrevShown      = "%d affichés"
-	PrevTotals     = "%d étudiants : %d reçus, %d non reçus, %d sans verdict, %d bloqués, %d en erreur — %d attestations à produire"
+	PrevTotals     = "%d attestations à produire · %d étudiants : %d reçus · %d non reçus · %d sans verdict · %d bloqués · %d erreurs"
 	PrevNoEligible = "Aucun étudiant éligible : rien à lancer."
 	PrevStopped    = "Aperçu interrompu : %s"
 

@@ -240,9 +240,7 @@ func (m *Model) View() string {
 	case statePreparing:
 		return m.what() + "\n\n" + m.spin.View() + " " + i18n.LaunchPreparing
 	case stateError:
-		s := m.c.Styles
-		e := i18n.Explain(m.err)
-		return m.what() + "\n\n" + s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint
+		return m.what() + "\n\n" + m.c.ErrorView(m.err, m.width)
 	}
 	return m.progressView()
 }

@@ -24,7 +24,7 @@ func (m *Model) columns() []common.Column {
 	}
 	if m.c.TestMode {
 		return append(cols, common.Column{Title: i18n.PrevColTestTo, Width: 8, Flex: 2},
-			common.Column{Title: i18n.PrevColReal, Width: 10, Flex: 3})
+			common.Column{Title: i18n.PrevColReal, Width: 17, Flex: 3})
 	}
 	return append(cols, common.Column{Title: i18n.PrevColAddr, Width: 10, Flex: 4})
 }
@@ -62,22 +62,21 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.infoLine() + "\n")
 	if m.err != nil {
-		e := i18n.Explain(m.err)
-		b.WriteString("\n" + s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint)
+		b.WriteString("\n" + m.c.ErrorView(m.err, m.width))
 		return b.String()
 	}
 	cols := m.columns()
-	widths := common.Layout(cols, m.width)
+	widths := common.Layout(cols, m.width-common.GutterWidth)
 	titles := make([]string, len(cols))
 	for i, c := range cols {
 		titles[i] = c.Title
 	}
-	b.WriteString(s.Header.Render(common.Line(titles, widths)) + "\n")
+	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
 	start, end := m.cur.Visible()
 	drawn := 0
 	for i := start; i < end; i++ {
 		r := &m.rows[m.view[i]]
-		line := common.Line(m.cells(r), widths)
+		line := common.Gutter(i == m.cur.Pos) + common.Line(m.cells(r), widths)
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
@@ -119,16 +118,15 @@ func (m *Model) infoLine() string {
 		right = m.spin.View() + " " + fmt.Sprintf(i18n.PrevLoading, len(m.rows), m.total)
 	case m.stopErr != nil:
 		right = s.Error.Render(fmt.Sprintf(i18n.PrevStopped, m.stopErr))
-	}
-	if right == "" {
-		return s.Strong.Render(common.Cut(what, m.width))
+	default:
+		right = s.Ok.Render(fmt.Sprintf(i18n.PrevDone, len(m.rows)))
 	}
 	return s.Strong.Render(common.Cut(what, max(m.width-ansi.StringWidth(right)-3, 10))) + " · " + right
 }
 
 func (m *Model) totalsLine() string {
 	t := m.totals
-	return fmt.Sprintf(i18n.PrevTotals, t.Students, t.Admitted, t.NotAdmitted, t.NoVerdict, t.Blocked, t.Errors, t.Eligible)
+	return fmt.Sprintf(i18n.PrevTotals, t.Eligible, t.Students, t.Admitted, t.NotAdmitted, t.NoVerdict, t.Blocked, t.Errors)
 }
 
 func (m *Model) footer() string {

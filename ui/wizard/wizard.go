@@ -402,13 +402,13 @@ func (m *Model) View() string {
 	s := m.c.Styles
 	if m.noRights() {
 		return s.Error.Render(i18n.WizNoRights) + "\n\n" +
-			fmt.Sprintf(i18n.WizNoRightsWhy, m.c.User.Code) + "\n\n" + i18n.WhatToDo + i18n.WizNoRightsWhat
+			common.Wrap(fmt.Sprintf(i18n.WizNoRightsWhy, m.c.User.Code), m.width) + "\n\n" +
+			common.Wrap(i18n.WhatToDo+i18n.WizNoRightsWhat, m.width)
 	}
 	var b strings.Builder
 	b.WriteString(m.breadcrumb() + "\n\n")
 	if m.err != nil {
-		e := i18n.Explain(m.err)
-		b.WriteString(s.Error.Render(i18n.ErrorTitle+" : "+e.What) + "\n" + i18n.WhatToDo + e.Hint)
+		b.WriteString(m.c.ErrorView(m.err, m.width))
 		return b.String()
 	}
 	if m.stepLoading() {

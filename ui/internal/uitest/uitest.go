@@ -178,3 +178,70 @@ func Key(s string) tea.KeyMsg {
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
+
+// Harness shows one screen alone, full size: screen tests drive it like the root does
+// (size to SetSize, every message to Update).
+type Harness struct{ Screen common.Component }
+
+// Init starts the screen.
+func (h Harness) Init() tea.Cmd { return h.Screen.Init() }
+
+// Update sizes and forwards.
+func (h Harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ws, ok := msg.(tea.WindowSizeMsg); ok {
+		h.Screen.SetSize(ws.Width, ws.Height)
+		return h, nil
+	}
+	_, cmd := h.Screen.Update(msg)
+	return h, cmd
+}
+
+// View is the screen's.
+func (h Harness) View() string { return h.Screen.View() }
+
+// LMATH is the request used across the tests: Licence Mathématiques 2024, SCI.
+var LMATH = domain.PreviewRequest{Year: "2024", Component: "SCI", VDI: domain.VDI{Dip: "LMATH", Version: "201"}}
+
+// Type types s one character at a time (teatest's Type splits UTF-8 into bytes).
+func Type(tm *teatest.TestModel, s string) {
+	for _, r := range s {
+		tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+// Downs is n presses of ↓.
+func Downs(tm *teatest.TestModel, n int) {
+	for range n {
+		tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+	}
+}
+
+// YearIndex is the position of year in the wizard's list (newest first).
+func (e *Env) YearIndex(t testing.TB, year string) int {
+	years, err := e.Engine.Years(e.Common.Ctx, e.Common.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, y := range years {
+		if y.Code == year {
+			return i
+		}
+	}
+	t.Fatalf("year %s not open", year)
+	return 0
+}
+
+// ComponentIndex is the position of a component in the wizard's list.
+func (e *Env) ComponentIndex(t testing.TB, code string) int {
+	comps, err := e.Engine.Components(e.Common.Ctx, e.Common.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range comps {
+		if c.Code == code {
+			return i
+		}
+	}
+	t.Fatalf("component %s not the user's", code)
+	return 0
+}

@@ -1,0 +1,65 @@
+package wizard_test
+
+import (
+	"testing"
+
+	"hypercerts/domain"
+	"hypercerts/ui/internal/uitest"
+	"hypercerts/ui/wizard"
+)
+
+func TestWizardToVETs(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	w := wizard.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+	uitest.WaitForText(t, tm, "Choisissez l'ann", "2024-2025")
+	uitest.Downs(tm, env.YearIndex(t, "2024"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Choisissez la composante", "SCI")
+	uitest.Downs(tm, env.ComponentIndex(t, "SCI"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "tapez pour filtrer")
+	uitest.Type(tm, "mathé")
+	uitest.WaitForText(t, tm, "LMATH/201")
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "cochées")
+	view := uitest.Final(t, tm)
+	uitest.Golden(t, view)
+	req := w.Request()
+	if req.Year != "2024" || req.Component != "SCI" || req.VDI.Key() != "LMATH/201" || len(req.VETs) == 0 {
+		t.Fatalf("request = %+v", req)
+	}
+}
+
+// Esc goes back one step and keeps what was chosen and typed.
+func TestWizardEscKeepsChoices(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	w := wizard.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+	uitest.WaitForText(t, tm, "2024-2025")
+	uitest.Downs(tm, env.YearIndex(t, "2024"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Choisissez la composante")
+	uitest.Downs(tm, env.ComponentIndex(t, "SCI"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "tapez pour filtrer")
+	uitest.Type(tm, "info")
+	uitest.WaitForText(t, tm, "LINFO")
+	tm.Send(uitest.Key("esc")) // back to components
+	uitest.WaitForText(t, tm, "Choisissez la composante")
+	tm.Send(uitest.Key("enter")) // forward again: the filter is still there
+	uitest.WaitForText(t, tm, "Filtre : info")
+	view := uitest.Final(t, tm)
+	uitest.Golden(t, view)
+	if w.Step() != wizard.StepVDI {
+		t.Fatalf("step = %v", w.Step())
+	}
+}
+
+// A user without TRAREF10 sees why and nothing else (R02).
+func TestWizardNoRights(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{User: &domain.User{Code: "INCONNU", Name: "Sans droit"}})
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: wizard.New(env.Common)})
+	uitest.WaitForText(t, tm, "TRAREF10")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
