@@ -1,0 +1,466 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"hypercerts/config"
+	"hypercerts/connectors/digiposte"
+	"hypercerts/connectors/mail"
+	"hypercerts/domain"
+)
+
+// probes are the cheap operation called on each Apogée service: a request for a code
+// that does not exist. A business fault ("nullretrieve") is an answer: the service is up.
+var probes = []struct {
+	service, op, body string
+	cfg               func(config.Services) config.Service
+}{
+	{"OffreFormationMetier", "recupererSE_v3", "<_seCritere><codDip>DOCTOR</codDip><codVrsVdi>0</codVrsVdi></_seCritere>",
+		func(s config.Services) config.Service { return s.OffreFormation }},
+	{"EtudiantMetier", "recupererIdentifiantsEtudiant", "<_codEtu>0</_codEtu><_codInd></_codInd><_numINE></_numINE><_numBoursier></_numBoursier><_codEtuLu></_codEtuLu><_codUti></_codUti><_codTypeOpi></_codTypeOpi><_nom></_nom><_prenom></_prenom><_dateNaiss></_dateNaiss><_temoinRecupAnnu></_temoinRecupAnnu>",
+		func(s config.Services) config.Service { return s.Etudiant }},
+	{"PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", "<_codEtu>0</_codEtu><_sourceExtension>APOGEE</_sourceExtension><_codAnu>0</_codAnu><_codDip></_codDip><_codVrsVdi></_codVrsVdi><_codEtp></_codEtp><_codVrsVet></_codVrsVet>",
+		func(s config.Services) config.Service { return s.Pedagogique }},
+	{"ReferentielMetier", "recupererSignataire", "<_codSig>DOCTOR</_codSig><_temEnSveSig></_temEnSveSig>",
+		func(s config.Services) config.Service { return s.Referentiel }},
+}
+
+// checkWS calls each service once and compares the namespace of its answer (response
+// element or fault detail) with the configured one.
+func checkWS(ctx context.Context, cfg *config.Config, baseURL string) Result {
+	res := Result{Name: "Apogée : web services"}
+	if baseURL == "" {
+		res.Status, res.Detail, res.Fix = Fail, "apogee.ws.base_url vide", "renseignez apogee.ws.base_url"
+		return res
+	}
+	ws := cfg.Apogee.WS
+	ws.BaseURL = baseURL
+	hc := &http.Client{Timeout: ws.Timeout}
+	var ok, bad []string
+	var fixes []string
+	for _, p := range probes {
+		sc := p.cfg(ws.Services)
+		url := ws.URL(sc)
+		got, err := soapProbe(ctx, hc, url, sc.Namespace, p.op, p.body)
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s (%s) : %v", p.service, url, err))
+			fixes = append(fixes, "vérifiez apogee.ws.base_url et le chemin du service (apogee.ws.services.*.path)")
+		case got != sc.Namespace:
+			bad = append(bad, fmt.Sprintf("%s : l'espace de noms répondu est %q, la configuration dit %q", p.service, got, sc.Namespace))
+			fixes = append(fixes, "mettez apogee.ws.services.*.namespace à la valeur répondue (elle change entre versions d'Apogée)")
+		default:
+			ok = append(ok, p.service)
+		}
+	}
+	if len(bad) > 0 {
+		res.Status, res.Detail = Fail, strings.Join(bad, "\n")
+		if len(ok) > 0 {
+			res.Detail += "\nrépondent : " + strings.Join(ok, ", ")
+		}
+		res.Fix = strings.Join(uniq(fixes), " ; ")
+		return res
+	}
+	res.Status, res.Detail = OK, fmt.Sprintf("%d services répondent, espaces de noms conformes (%s)", len(ok), strings.Join(ok, ", "))
+	return res
+}
+
+func uniq(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// soapProbe posts op in namespace ns and returns the namespace of the answer's body
+// element (or, for a fault, of its detail element).
+func soapProbe(ctx context.Context, hc *http.Client, url, ns, op, body string) (string, error) {
+	env := `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>` +
+		`<ns1:` + op + ` xmlns:ns1="` + ns + `">` + body + `</ns1:` + op + `></soapenv:Body></soapenv:Envelope>`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(env))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `""`)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("injoignable : %v", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	ct := resp.Header.Get("Content-Type")
+	if !strings.Contains(ct, "xml") {
+		return "", fmt.Errorf("HTTP %d, pas une réponse SOAP (%s)", resp.StatusCode, ct)
+	}
+	// First element in Body; for a Fault, the first element inside detail.
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var stack []string
+	inFault, inDetail := false, false
+	faultString := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if faultString != "" {
+				return "", fmt.Errorf("fault SOAP : %s", faultString)
+			}
+			return "", fmt.Errorf("HTTP %d, réponse SOAP illisible", resp.StatusCode)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			parent := ""
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			stack = append(stack, t.Name.Local)
+			switch {
+			case parent == "Body" && t.Name.Local == "Fault":
+				inFault = true
+			case parent == "Body":
+				return t.Name.Space, nil
+			case inFault && t.Name.Local == "detail":
+				inDetail = true
+			case inFault && t.Name.Local == "faultstring":
+				var s string
+				if dec.DecodeElement(&s, &t) == nil {
+					faultString = s
+				}
+				stack = stack[:len(stack)-1]
+			case inDetail && parent == "detail":
+				if strings.Contains(faultString, "No such operation") {
+					return "", fmt.Errorf("opération %s inconnue du service (fault : %s) : chemin ou espace de noms faux", op, faultString)
+				}
+				return t.Name.Space, nil
+			}
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+}
+
+// checkMail: connects, EHLO, STARTTLS and AUTH as configured, QUIT (nothing sent); or
+// the .eml folder is writable.
+func checkMail(ctx context.Context, cfg *config.Config) Result {
+	res := Result{Name: "courriel (SMTP)"}
+	if cfg.Mail.EMLDir != "" {
+		res.Name = "courriel (dossier .eml)"
+		if err := os.MkdirAll(cfg.Mail.EMLDir, 0o700); err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez mail.eml_dir"
+			return res
+		}
+		if err := probeDir(cfg.Mail.EMLDir); err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "le dossier mail.eml_dir doit être inscriptible"
+			return res
+		}
+		res.Status, res.Detail = OK, "courriels écrits comme fichiers .eml dans "+cfg.Mail.EMLDir+" (rien n'est envoyé)"
+		return res
+	}
+	tpl, err := mail.LoadTemplates(cfg.Mail.TemplatesDir)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez les modèles de mail.templates_dir"
+		return res
+	}
+	password := ""
+	if cfg.Mail.SMTP.PasswordEnv != "" {
+		p, err := cfg.SMTPPassword()
+		if err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "voir la ligne « secrets »"
+			return res
+		}
+		password = p.Reveal()
+	}
+	s := cfg.Mail.SMTP
+	smtp, err := mail.NewSMTP(mail.SMTPConfig{Host: s.Host, Port: s.Port, Security: mail.Security(s.Security), Username: s.Username,
+		Password: password, Timeout: s.Timeout, HELO: s.HELO, From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, MaxConns: 1}, tpl, nil)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section mail.smtp"
+		return res
+	}
+	defer smtp.Close()
+	addr := net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+	if err := smtp.Check(ctx); err != nil {
+		res.Status, res.Detail = Fail, addr+" : "+err.Error()
+		res.Fix = "vérifiez mail.smtp.host/port/security, le compte (mail.smtp.username, mail.smtp.password_env) et que le relais accepte ce serveur"
+		return res
+	}
+	how := []string{"connexion"}
+	switch s.Security {
+	case config.SecurityStartTLS:
+		how = append(how, "STARTTLS")
+	case config.SecurityTLS:
+		how = append(how, "TLS")
+	}
+	if s.Username != "" {
+		how = append(how, "authentification de "+s.Username)
+	}
+	res.Status, res.Detail = OK, fmt.Sprintf("%s : %s ; aucun courriel envoyé", addr, strings.Join(how, ", "))
+	return res
+}
+
+// checkDigiposte: connects, host key known, folders present and writable (a probe
+// file is written then removed in each); or the local folder in the demo.
+func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
+	res := Result{Name: "Digiposte (SFTP)"}
+	d := cfg.Digiposte
+	dirs := []string{d.Remote.AdhesionDir, d.Remote.DepositDir, d.Remote.ReturnDir}
+	if d.LocalDir != "" {
+		res.Name = "Digiposte (dossier local)"
+		for _, sub := range dirs {
+			dir := path.Join(d.LocalDir, sub)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez digiposte.local_dir"
+				return res
+			}
+			if err := probeDir(dir); err != nil {
+				res.Status, res.Detail, res.Fix = Fail, err.Error(), "le dossier doit être inscriptible par l'utilisateur du service"
+				return res
+			}
+		}
+		res.Status, res.Detail = OK, "dossiers de "+d.LocalDir+" inscriptibles"
+		return res
+	}
+	if strings.TrimSpace(d.SFTP.Host) == "" {
+		res.Status, res.Detail = Skip, "non configuré (digiposte.sftp.host vide)"
+		if cfg.Delivery.Mode == string(domain.ModeDigiposte) {
+			res.Status, res.Fix = Fail, "delivery.mode vaut digiposte : renseignez digiposte.sftp"
+		}
+		return res
+	}
+	password, _ := cfg.SFTPPassword()
+	passphrase, _ := cfg.SFTPKeyPassphrase()
+	port := d.SFTP.Port
+	if port == 0 {
+		port = 22
+	}
+	addr := net.JoinHostPort(d.SFTP.Host, strconv.Itoa(port))
+	f := digiposte.DefaultFormat()
+	for dst, v := range map[*string]string{&f.AdhesionDir: d.Remote.AdhesionDir, &f.DepositDir: d.Remote.DepositDir,
+		&f.ReturnDir: d.Remote.ReturnDir, &f.ArchiveDir: d.Remote.ArchiveDir} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	dc := digiposte.Config{Addr: addr, User: d.SFTP.User, KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase.Reveal(),
+		Password: password.Reveal(), KnownHostsFile: d.SFTP.KnownHosts, InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey,
+		DialTimeout: d.SFTP.Timeout, Format: f, RemoteDir: sftpRemoteDir}
+	c, err := digiposte.New(dc)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section digiposte.sftp"
+		return res
+	}
+	if err := c.Check(ctx); err != nil {
+		res.Status, res.Detail = Fail, addr+" : "+err.Error()
+		res.Fix = "suivez l'indication ci-dessus (digiposte.sftp.* et digiposte.remote.*)"
+		return res
+	}
+	if err := probeSFTP(ctx, dc, dirs); err != nil {
+		res.Status, res.Detail = Fail, addr+" : "+err.Error()
+		res.Fix = "demandez à Digiposte les droits d'écriture sur ce dossier pour " + d.SFTP.User
+		return res
+	}
+	hk := "clé d'hôte connue (" + d.SFTP.KnownHosts + ")"
+	if d.SFTP.InsecureIgnoreHostKey {
+		res.Status, res.Fix = Warn, "digiposte.sftp.insecure_ignore_host_key est vrai : renseignez digiposte.sftp.known_hosts en production"
+		hk = "clé d'hôte NON vérifiée"
+	} else {
+		res.Status = OK
+	}
+	res.Detail = fmt.Sprintf("%s : connexion, %s, dossiers %s inscriptibles (fichiers d'essai retirés)", addr, hk, strings.Join(dirs, ", "))
+	return res
+}
+
+// sftpRemoteDir is the base folder on the SFTP server: the login folder, as the app
+// uses it (tests point it at a temporary folder).
+var sftpRemoteDir = ""
+
+// probeSFTP writes and removes a probe file in each folder.
+func probeSFTP(ctx context.Context, c digiposte.Config, dirs []string) error {
+	var auth []ssh.AuthMethod
+	if c.KeyFile != "" {
+		pem, err := os.ReadFile(c.KeyFile)
+		if err != nil {
+			return err
+		}
+		var signer ssh.Signer
+		if c.KeyPassphrase != "" {
+			signer, err = ssh.ParsePrivateKeyWithPassphrase(pem, []byte(c.KeyPassphrase))
+		} else {
+			signer, err = ssh.ParsePrivateKey(pem)
+		}
+		if err != nil {
+			return err
+		}
+		auth = append(auth, ssh.PublicKeys(signer))
+	}
+	if c.Password != "" {
+		auth = append(auth, ssh.Password(c.Password))
+	}
+	hostKey := ssh.InsecureIgnoreHostKey()
+	if !c.InsecureIgnoreHostKey {
+		cb, err := knownhosts.New(c.KnownHostsFile)
+		if err != nil {
+			return err
+		}
+		hostKey = cb
+	}
+	timeout := c.DialTimeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	sc, chans, reqs, err := ssh.NewClientConn(conn, c.Addr, &ssh.ClientConfig{User: c.User, Auth: auth, HostKeyCallback: hostKey, Timeout: timeout})
+	if err != nil {
+		return err
+	}
+	client := ssh.NewClient(sc, chans, reqs)
+	defer client.Close()
+	fs, err := sftp.NewClient(client)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	name := ".hypercerts-doctor-" + hex.EncodeToString(rnd[:])
+	for _, dir := range dirs {
+		p := path.Join(c.RemoteDir, dir, name)
+		f, err := fs.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			return fmt.Errorf("dossier %s non inscriptible : %v", dir, err)
+		}
+		_, werr := f.Write([]byte("hypercerts doctor\n"))
+		f.Close()
+		if rerr := fs.Remove(p); rerr != nil {
+			return fmt.Errorf("fichier d'essai %s impossible à retirer : %v (retirez-le à la main)", p, rerr)
+		}
+		if werr != nil {
+			return fmt.Errorf("dossier %s : écriture refusée : %v", dir, werr)
+		}
+	}
+	return nil
+}
+
+// checkHubEE asks a token for each configured démarche.
+func checkHubEE(ctx context.Context, cfg *config.Config, timeout time.Duration) []Result {
+	h := cfg.HubEE
+	if len(h.Processes) == 0 {
+		return []Result{{Name: "HubEE", Status: Skip, Detail: "aucune démarche configurée (hubee.processes)"}}
+	}
+	if h.Environment == config.HubEESim {
+		return []Result{{Name: "HubEE", Status: OK, Detail: "simulateur HubEE (démo) : aucun appel réel"}}
+	}
+	tokenURL, _ := h.HubEEURLs()
+	hc := &http.Client{Timeout: timeout}
+	var out []Result
+	for i, p := range h.Processes {
+		res := Result{Name: "HubEE : " + p.Code}
+		secret, err := cfg.HubEEClientSecret(p.Code)
+		if err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "voir la ligne « secrets »"
+			out = append(out, res)
+			continue
+		}
+		cc := clientcredentials.Config{ClientID: p.ClientID, ClientSecret: secret.Reveal(), TokenURL: tokenURL,
+			Scopes: []string{"SI"}, AuthStyle: oauth2.AuthStyleInHeader}
+		tctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, hc), timeout)
+		tok, err := cc.Token(tctx)
+		cancel()
+		if err != nil {
+			res.Status, res.Detail = Fail, fmt.Sprintf("jeton refusé par %s : %v", tokenURL, err)
+			res.Fix = fmt.Sprintf("vérifiez hubee.processes[%d].client_id et le secret (%s), et hubee.environment", i, p.ClientSecretEnv)
+		} else {
+			res.Status = OK
+			res.Detail = "jeton obtenu de " + tokenURL
+			if !tok.Expiry.IsZero() {
+				res.Detail += fmt.Sprintf(" (valable %s)", time.Until(tok.Expiry).Round(time.Minute))
+			}
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// checkCAS: the CAS login page answers.
+func checkCAS(ctx context.Context, cfg *config.Config) Result {
+	res := Result{Name: "CAS"}
+	c := cfg.CAS
+	if c.URL == "" {
+		res.Status, res.Detail = Skip, "non configuré"
+		if c.DemoUser != "" {
+			res.Detail += " : utilisateur de démonstration " + c.DemoUser + " sans connexion"
+		}
+		return res
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.ca_file"
+			return res
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	hc := &http.Client{Transport: tr, Timeout: c.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A validation of a ticket that does not exist: every CAS answers it with an
+	// authenticationFailure, without side effect.
+	u := strings.TrimRight(c.URL, "/") + "/serviceValidate?ticket=ST-hypercerts-doctor&service=" + url.QueryEscape(c.Service)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.url"
+		return res
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		res.Status, res.Detail = Fail, "injoignable : "+err.Error()
+		res.Fix = "vérifiez cas.url, le DNS et le pare-feu ; pour un certificat interne, cas.ca_file"
+		return res
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "serviceResponse") {
+		res.Status, res.Detail = Fail, fmt.Sprintf("%s/serviceValidate répond HTTP %d sans réponse CAS", strings.TrimRight(c.URL, "/"), resp.StatusCode)
+		res.Fix = "vérifiez cas.url (l'adresse de base du CAS, ex. https://cas.univ.fr/cas) et l'état du serveur CAS"
+		return res
+	}
+	res.Status, res.Detail = OK, fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu)", c.URL)
+	return res
+}
