@@ -151,3 +151,37 @@ func TestNilMetricsRecordNothingAndListenDefaultsToLoopback(t *testing.T) {
 		t.Error("IsLoopback")
 	}
 }
+
+type fakeMailer struct{ err error }
+
+func (f fakeMailer) Send(context.Context, domain.Mail) error { return f.err }
+
+type fakeVault struct{}
+
+func (fakeVault) RequestAdhesions(context.Context, string, []domain.VaultStudent) error { return nil }
+func (fakeVault) Returns(context.Context) ([]domain.VaultReturn, error) {
+	return nil, fmt.Errorf("%w: down", domain.ErrTransient)
+}
+func (fakeVault) Acknowledge(context.Context, []string) error             { return nil }
+func (fakeVault) Deposit(context.Context, string, []domain.Deposit) error { return nil }
+
+func TestPortDecorators(t *testing.T) {
+	m := metrics.New()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	ml := metrics.Mailer(m, fakeMailer{err: fmt.Errorf("%w: 550", domain.ErrPermanent)})
+	if err := ml.Send(context.Background(), domain.Mail{Kind: domain.MailAttestation}); !errors.Is(err, domain.ErrPermanent) {
+		t.Fatal("error not passed through")
+	}
+	v := metrics.Vault(m, fakeVault{})
+	v.Deposit(context.Background(), "b", nil)
+	v.Returns(context.Background())
+	_, body := scrape(t, srv.URL, "/metrics")
+	has(t, body,
+		`hypercerts_external_errors_total{kind="permanent",op="attestation",system="smtp"} 1`,
+		`hypercerts_external_calls_total{op="deposit",system="sftp"} 1`,
+		`hypercerts_external_errors_total{kind="transient",op="returns",system="sftp"} 1`)
+	if metrics.Mailer(nil, fakeMailer{}) == nil || metrics.Vault(m, nil) != nil {
+		t.Error("nil handling")
+	}
+}
