@@ -235,7 +235,11 @@ func (m *Model) View() string {
 		b.WriteString(s.Status.Render(common.Cut(m.status, w)))
 	}
 	b.WriteString("\n")
-	bindings := append(m.top().ShortHelp(), km(m).ShortHelp()...)
-	b.WriteString(m.help.ShortHelpView(bindings))
+	global := km(m).ShortHelp()
+	if m.showHelp {
+		global[0].SetHelp("?/échap", i18n.KeyCloseHelp)
+	}
+	bindings := append(global, m.top().ShortHelp()...)
+	b.WriteString(common.Cut(m.help.ShortHelpView(bindings), w))
 	return b.String()
 }

@@ -218,6 +218,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.camp, m.entries, m.audit = msg.Campaign, msg.Entries, msg.Audit
+		if !msg.Running { // the entries are fresher than the stored counts
+			counts := map[domain.EntryState]int{}
+			for _, e := range m.entries {
+				counts[e.State]++
+			}
+			m.camp.Counts = counts
+		}
 		m.refilter()
 		m.auditCur.SetLen(len(m.audit))
 		if msg.Running && m.stop == nil {

@@ -1,0 +1,95 @@
+package campaign_test
+
+import (
+	"context"
+	"testing"
+
+	"hypercerts/domain"
+	"hypercerts/ui/campaign"
+	"hypercerts/ui/internal/uitest"
+)
+
+func launched(t *testing.T, env *uitest.Env) domain.Campaign {
+	t.Helper()
+	ctx := context.Background()
+	c, err := env.Engine.Launch(ctx, env.Common.User, uitest.LMATH, domain.LaunchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = env.Engine.Wait(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCampaignEntriesAndAudit(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	m := campaign.New(env.Common, c.ID)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "Étudiants (22)", "envoyé 10")
+	tm.Send(uitest.Key("f"))
+	tm.Send(uitest.Key("f"))
+	tm.Send(uitest.Key("f")) // exclus: the reasons are shown
+	uitest.WaitForText(t, tm, "Filtre : exclus")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+func TestCampaignAuditTab(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
+	uitest.WaitForText(t, tm, "Journal (")
+	tm.Send(uitest.Key("tab"))
+	uitest.WaitForText(t, tm, "lancement")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// Everything was sent: R07 has nothing to relaunch, and no confirmation is asked.
+func TestCampaignRelaunchNothingToDo(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	m := campaign.New(env.Common, c.ID)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "Étudiants (22)")
+	tm.Send(uitest.Key("R"))
+	view := uitest.Final(t, tm)
+	if got := m.ShortHelp(); len(got) == 2 {
+		t.Fatalf("a confirmation is asked with nothing to relaunch:\n%s", view)
+	}
+}
+
+// A failed send is relaunched after confirmation (R07): the entry is sent again.
+func TestCampaignRelaunchFailed(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	entries, err := env.Store.Entries(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed domain.Entry
+	for _, e := range entries {
+		if e.State == domain.EntryMailed {
+			failed = e
+			break
+		}
+	}
+	failed.State, failed.LastError, failed.Retryable = domain.EntryMailFailed, "SMTP 451 : réessayez plus tard", true
+	if err := env.Store.PutEntries(c.ID, []domain.Entry{failed}); err != nil {
+		t.Fatal(err)
+	}
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
+	uitest.WaitForText(t, tm, "échec d'envoi 1")
+	tm.Send(uitest.Key("R"))
+	uitest.WaitForText(t, tm, "Relancer 1 étudiants")
+	tm.Send(uitest.Key("o"))
+	uitest.WaitForText(t, tm, "Journal (4)", "envoyé 10")
+	uitest.Final(t, tm)
+	got, err := env.Engine.Wait(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Counts[domain.EntryMailed] != 10 || got.Counts[domain.EntryMailFailed] != 0 {
+		t.Fatalf("counts after relaunch: %v", got.Counts)
+	}
+}

@@ -1,0 +1,43 @@
+package home_test
+
+import (
+	"context"
+	"testing"
+
+	"hypercerts/domain"
+	"hypercerts/ui/home"
+	"hypercerts/ui/internal/uitest"
+)
+
+func TestHomeEmpty(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+func TestHomeListsCampaigns(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	ctx := context.Background()
+	for _, vdi := range []string{"LMATH/201", "LINFO/201"} {
+		v, _ := domain.ParseVDI(vdi)
+		c, err := env.Engine.Launch(ctx, env.Common.User, domain.PreviewRequest{Year: "2024", Component: "SCI", VDI: v}, domain.LaunchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Engine.Wait(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
+	uitest.WaitForText(t, tm, "2 campagnes")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// Without a right, the list says what to do.
+func TestHomeNoRights(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{User: &domain.User{Code: "INCONNU"}})
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
+	uitest.WaitForText(t, tm, "TRAREF10")
+	uitest.Golden(t, uitest.Final(t, tm))
+}

@@ -1,0 +1,149 @@
+package ui_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"hypercerts/ui"
+	"hypercerts/ui/internal/uitest"
+)
+
+type stage int
+
+const (
+	atHome stage = iota
+	atWizard
+	atPreview
+	atConfirm
+	atProgress
+	atCampaign
+)
+
+// journey drives the root model from the campaign list to stop, on the embedded
+// Apogée: n, year 2024, SCI, "lmath", every VET, the preview, l, o, Entrée.
+func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
+	t.Helper()
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	if stop == atHome {
+		return
+	}
+	tm.Send(uitest.Key("n"))
+	uitest.WaitForText(t, tm, "2024-2025")
+	uitest.Downs(tm, env.YearIndex(t, "2024"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Choisissez la composante")
+	uitest.Downs(tm, env.ComponentIndex(t, "SCI"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "tapez pour filtrer")
+	uitest.Type(tm, "lmath")
+	uitest.WaitForText(t, tm, "LMATH/201")
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "cochées")
+	if stop == atWizard {
+		return
+	}
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "étudiants lus")
+	if stop == atPreview {
+		return
+	}
+	tm.Send(uitest.Key("l"))
+	uitest.WaitForText(t, tm, "Entrée ou o pour lancer")
+	if stop == atConfirm {
+		return
+	}
+	tm.Send(uitest.Key("o"))
+	uitest.WaitForText(t, tm, "terminée")
+	if stop == atProgress {
+		return
+	}
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Étudiants (22)")
+}
+
+func run(t *testing.T, o uitest.Options, stop stage, size ...int) (*uitest.Env, string) {
+	env := uitest.Open(t, o)
+	tm := uitest.NewTestModel(t, ui.New(env.Common), size...)
+	journey(t, env, tm, stop)
+	return env, uitest.Final(t, tm)
+}
+
+func TestJourney(t *testing.T) {
+	env, view := run(t, uitest.Options{}, atCampaign)
+	uitest.Golden(t, view)
+	files, _ := os.ReadDir(env.MailDir)
+	if len(files) < 10 {
+		t.Fatalf("%d mails written", len(files))
+	}
+}
+
+func TestScreenHomeTestMode(t *testing.T) {
+	_, view := run(t, uitest.Options{TestMode: true}, atHome)
+	if !strings.Contains(view, "MODE TEST") {
+		t.Fatal("no test-mode banner")
+	}
+	uitest.Golden(t, view)
+}
+
+func TestScreenWizard(t *testing.T) {
+	_, view := run(t, uitest.Options{}, atWizard)
+	uitest.Golden(t, view)
+}
+
+func TestScreenPreviewTestMode(t *testing.T) {
+	_, view := run(t, uitest.Options{TestMode: true}, atPreview)
+	uitest.Golden(t, view)
+}
+
+func TestScreenLaunchConfirm(t *testing.T) {
+	_, view := run(t, uitest.Options{TestMode: true}, atConfirm)
+	uitest.Golden(t, view)
+}
+
+func TestScreenProgressFinished(t *testing.T) {
+	_, view := run(t, uitest.Options{}, atProgress)
+	uitest.Golden(t, view)
+}
+
+// 80×24 still fits: no line wider than the terminal, exactly 24 lines.
+func TestScreenPreviewSmall(t *testing.T) {
+	_, view := run(t, uitest.Options{TestMode: true}, atPreview, 80, 24)
+	lines := strings.Split(view, "\n")
+	if len(lines) != 24 {
+		t.Errorf("%d lines", len(lines))
+	}
+	for i, l := range lines {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("line %d: %d wide", i, n)
+		}
+	}
+	uitest.Golden(t, view)
+}
+
+// ? shows the full help; q with nothing in flight quits.
+func TestHelpAndQuit(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	tm := uitest.NewTestModel(t, ui.New(env.Common))
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	tm.Send(uitest.Key("?"))
+	uitest.WaitForText(t, tm, "fermer l")
+	tm.Send(uitest.Key("q"))
+	tm.WaitFinished(t)
+	uitest.Golden(t, tm.FinalModel(t).View())
+}
+
+// Esc in the preview goes back to the wizard's last step with the choices kept.
+func TestBackFromPreviewKeepsWizard(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	tm := uitest.NewTestModel(t, ui.New(env.Common))
+	journey(t, env, tm, atPreview)
+	tm.Send(uitest.Key("esc"))
+	uitest.WaitForText(t, tm, "cochées")
+	m := uitest.Final(t, tm)
+	if !strings.Contains(m, "Diplôme (VDI) : LMATH/201") {
+		t.Fatalf("wizard lost its choices:\n%s", m)
+	}
+}
