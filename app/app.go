@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 
 	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
@@ -18,6 +19,7 @@ import (
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
+	"hypercerts/metrics"
 	"hypercerts/store"
 )
 
@@ -32,6 +34,8 @@ type Options struct {
 	NoStore bool
 	Log     *slog.Logger
 	Getenv  func(string) string
+	// Metrics, when set, counts and times the calls to the outside (daemon).
+	Metrics *metrics.Metrics
 }
 
 // App is an opened hypercerts.
@@ -51,6 +55,7 @@ type App struct {
 	DigiposteSim *digiposte.Simulator
 	Log          *slog.Logger
 
+	metrics *metrics.Metrics // nil unless the daemon serves metrics
 	closers []func() error
 }
 
@@ -83,7 +88,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{Config: cfg, Log: o.Log}
+	a := &App{Config: cfg, Log: o.Log, metrics: o.Metrics}
 	if err := a.open(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -147,9 +152,12 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		return nil, err
 	}
 	svc := cfg.Apogee.WS.Services
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16 // the preview keeps apogee.concurrency calls in flight
 	ws, err := apogee.NewWS(apogee.WSConfig{
-		BaseURL: baseURL,
-		Timeout: cfg.Apogee.WS.Timeout,
+		HTTPClient: &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
+		BaseURL:    baseURL,
+		Timeout:    cfg.Apogee.WS.Timeout,
 		Services: map[string]apogee.ServiceConfig{
 			"OffreFormationMetier": {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
 			"EtudiantMetier":       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},

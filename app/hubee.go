@@ -13,6 +13,7 @@ import (
 	"hypercerts/connectors/hubee"
 	hubeesim "hypercerts/connectors/hubee/sim"
 	"hypercerts/domain"
+	"hypercerts/metrics"
 )
 
 // The demo's HubEE organisations: the university as SI, a service-public-like OSL.
@@ -70,7 +71,7 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 	}
 	c, err := hubee.New(hubee.Config{BaseURL: apiURL, TokenURL: tokenURL, Scope: hubee.ScopeSI, Credentials: creds,
 		EditorName: h.EditorName, ApplicationName: h.ApplicationName, SoftwareVersion: h.SoftwareVersion,
-		HTTPClient: &http.Client{Timeout: timeout}})
+		HTTPClient: &http.Client{Timeout: timeout, Transport: a.metrics.RoundTripper(metrics.HubEE, nil)}})
 	if err != nil {
 		return nil, err
 	}

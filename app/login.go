@@ -7,6 +7,7 @@ import (
 	"hypercerts/connectors/cas"
 	cassim "hypercerts/connectors/cas/sim"
 	"hypercerts/domain"
+	"hypercerts/metrics"
 )
 
 // LoginFunc gives the sign-in of R01: CAS login → user mapping → Apogée user. It is nil
@@ -37,7 +38,9 @@ func (a *App) LoginFunc() (func(ctx context.Context, user, password string) (dom
 		return nil, err
 	}
 	return func(ctx context.Context, user, password string) (domain.User, error) {
+		done := a.metrics.Start(metrics.CAS, "login")
 		id, err := client.Login(ctx, user, password)
+		done(err)
 		if err != nil {
 			return domain.User{}, err
 		}

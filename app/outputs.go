@@ -9,6 +9,7 @@ import (
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
+	"hypercerts/metrics"
 	"hypercerts/render"
 	"hypercerts/store"
 )
@@ -33,9 +34,11 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 	if deps.Mailer, err = a.openMailer(); err != nil {
 		return err
 	}
+	deps.Mailer = metrics.Mailer(a.metrics, deps.Mailer)
 	if deps.Vault, err = a.openVault(ctx); err != nil {
 		return err
 	}
+	deps.Vault = metrics.Vault(a.metrics, deps.Vault)
 	if deps.Hub, err = a.openHub(ctx); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -15,8 +14,11 @@ import (
 
 	"hypercerts/app"
 	"hypercerts/config"
+	"hypercerts/control"
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/logging"
+	"hypercerts/metrics"
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
@@ -58,7 +60,7 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, env)
+	log := logging.New(cfg.Log, env.Stderr, env.Getenv) // journald-friendly under systemd
 	overrides := map[string]string{}
 	for _, s := range schedules {
 		name, spec, ok := strings.Cut(s, "=")
@@ -68,8 +70,13 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 		overrides[name] = spec
 	}
 
+	var m *metrics.Metrics // Prometheus metrics, when daemon.metrics.listen is set
+	if cfg.Daemon.Metrics.Listen != "" {
+		m = metrics.New()
+	}
 	opts := o.options(env, false)
 	opts.Log = log
+	opts.Metrics = m
 	a, err := app.Open(ctx, opts)
 	if err != nil {
 		if errors.Is(err, store.ErrInUse) {
@@ -80,11 +87,33 @@ func runDaemon(ctx context.Context, env Env, args []string) error {
 	defer a.Close() // after Run: the store is flushed and closed last
 	cfg = a.Config
 
-	jobs := map[string]daemon.JobFunc{}
+	// Backups while the daemon runs go through a local socket next to the store.
+	ctl, err := control.Listen(control.SocketPath(a.Store.Path()))
+	if err != nil {
+		return err
+	}
+	go control.ServeListener(ctx, ctl, a.Store)
+
+	jobs := map[string]daemon.JobFunc{
+		daemon.JobResumeCampaigns: daemon.ResumeJob(a.Engine),
+		daemon.JobDigiposteCycle:  daemon.DigiposteJob(a.Engine),
+	}
 	for name, mk := range daemonJobs {
 		if job := mk(a); job != nil {
 			jobs[name] = job
 		}
+	}
+	if m != nil {
+		m.WatchCampaigns(a.Store)
+		mln, err := metrics.Listen(cfg.Daemon.Metrics.Listen)
+		if err != nil {
+			return err
+		}
+		go m.Serve(ctx, mln)
+		log.Info("métriques servies", "adresse", mln.Addr().String())
+	}
+	for name, fn := range jobs {
+		jobs[name] = metrics.Job(m, name, fn)
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
 	for name, spec := range overrides {
@@ -158,14 +187,3 @@ func loadConfig(o *appFlags) (*config.Config, error) {
 }
 
 // newLogger is log/slog as the configuration says (log.level, log.format), on stderr.
-func newLogger(c config.Log, env Env) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
-		level = slog.LevelInfo
-	}
-	ho := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(env.Stderr, ho))
-	}
-	return slog.New(slog.NewTextHandler(env.Stderr, ho))
-}

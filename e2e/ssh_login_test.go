@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +76,13 @@ daemon:
 log:
   level: debug
 `
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for the metrics
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	cfg = strings.Replace(cfg, "log:\n", "  metrics:\n    listen: "+metricsAddr+"\nlog:\n", 1)
 	cfgPath := filepath.Join(dir, "application.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -123,6 +132,17 @@ log:
 	screen := sshPasswordScreen(t, addr, "gestionnaire", casPassword, "Campagnes")
 	if strings.Contains(screen, casPassword) {
 		t.Fatal("the password is echoed on the screen")
+	}
+
+	// The metrics count the CAS logins (two refused, one accepted).
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `hypercerts_external_calls_total{op="login",system="cas"} 3`) {
+		t.Errorf("metrics do not count the CAS logins:\n%s", body)
 	}
 
 	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
