@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,8 +13,11 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"hypercerts/app"
+	"hypercerts/daemon"
+	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
+	loginui "hypercerts/ui/login"
 )
 
 func init() {
@@ -46,6 +50,11 @@ func runUI(ctx context.Context, env Env, args []string) error {
 	opts.Log = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := app.Open(ctx, opts)
 	if err != nil {
+		if errors.Is(err, store.ErrInUse) { // the daemon owns the store: use its SSH UI
+			if cfg, cerr := loadConfig(o); cerr == nil {
+				return errors.New(daemon.InUseMessage(cfg))
+			}
+		}
 		return err
 	}
 	defer a.Close()
@@ -61,6 +70,32 @@ func runUI(ctx context.Context, env Env, args []string) error {
 	out := env.Stdout
 	if out == nil {
 		out = os.Stdout
+	}
+	login, err := a.LoginFunc()
+	if err != nil {
+		return err
+	}
+	if login != nil { // R01: sign in through CAS before anything else
+		lopts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(out)}
+		if env.Stdin != nil {
+			lopts = append(lopts, tea.WithInput(env.Stdin))
+		}
+		fm, err := tea.NewProgram(loginui.New(loginui.Options{Login: login, Renderer: lipgloss.NewRenderer(out),
+			Context: ctx, User: os.Getenv("USER"), QuitOnSuccess: true}), lopts...).Run()
+		if err != nil {
+			return err
+		}
+		switch r := fm.(loginui.Model).Result(); r.Outcome {
+		case loginui.Succeeded:
+			a.User = r.User
+		case loginui.TooManyFailures:
+			return fmt.Errorf("connexion refusée après %d tentatives : %w", r.Tries, r.Err)
+		default:
+			return nil
+		}
+	}
+	if a.Sim != nil { // demo without a daemon: play its scheduled jobs in this process
+		go runDemoJobs(ctx, a, opts.Log)
 	}
 	mailDir := ""
 	if a.Config != nil {
@@ -80,4 +115,37 @@ func runUI(ctx context.Context, env Env, args []string) error {
 		return nil // Ctrl-C / SIGTERM from outside
 	}
 	return err
+}
+
+// demoEvery is how often the demo plays the daemon's Digiposte cycle and Digiposte itself,
+// so that a Digiposte campaign can be watched end to end in a few minutes (R22, test pace).
+const demoEvery = 20 * time.Second
+
+// runDemoJobs runs, in the demo UI's process, what the daemon would: the HubEE sync once
+// (the simulated hub has requests waiting), then Digiposte's side and our cycle in turn.
+func runDemoJobs(ctx context.Context, a *app.App, log *slog.Logger) {
+	if len(a.Config.HubEE.Processes) > 0 {
+		if rep, err := a.Engine.HubEESync(ctx); err != nil {
+			log.Warn("démo : synchronisation HubEE", "erreur", err)
+		} else {
+			log.Info("démo : synchronisation HubEE", "déposées", rep.Delivered, "refusées", rep.Refused)
+		}
+	}
+	t := time.NewTicker(demoEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if a.DigiposteSim != nil {
+			if _, err := a.DigiposteSim.Step(); err != nil {
+				log.Warn("démo : simulateur Digiposte", "erreur", err)
+			}
+		}
+		if _, err := a.Engine.DigiposteCycle(ctx); err != nil {
+			log.Warn("démo : cycle Digiposte", "erreur", err)
+		}
+	}
 }
