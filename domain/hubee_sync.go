@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"time"
 )
 
 // HubEE as service instructeur (SI): HubEESync collects the notifications of every
@@ -376,33 +375,16 @@ func (e *Engine) hubDownload(ctx context.Context, dl func(*bytes.Buffer) (int64,
 // new attempt after a failure (or when resuming a step an earlier run may have done),
 // check asks the hub whether the action already took place.
 func (e *Engine) hubOnce(ctx context.Context, checkFirst bool, check func() (bool, error), act func() error) error {
-	wait := e.settings.Backoff
-	for attempt := 1; ; attempt++ {
-		err := func() error {
-			if checkFirst {
-				done, err := check()
-				if err != nil {
-					return err
-				}
-				if done {
-					return nil
-				}
+	return e.retry(ctx, func() error {
+		if checkFirst {
+			done, err := check()
+			if err != nil || done {
+				return err
 			}
-			return act()
-		}()
-		if err == nil || !IsTransient(err) || attempt >= e.settings.MaxAttempts {
-			return err
 		}
-		checkFirst = true
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait *= 2
-	}
+		checkFirst = true // the action may have reached the hub before failing
+		return act()
+	})
 }
 
 // hubSetStatus sets rec.Pending on the hub (with its STATUS_UPDATE event) unless the
