@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/internal/sshtest"
 	"hypercerts/store"
 )
 
@@ -118,7 +118,7 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	}
 
 	// The managers' UI over SSH, served by the daemon: its first screen.
-	if screen := sshScreen(t, status.SSH, "gestionnaire", signer, "Campagnes"); !strings.Contains(screen, "hypercerts") {
+	if screen := sshtest.Screen(t, status.SSH, "gestionnaire", gossh.PublicKeys(signer), "Campagnes"); !strings.Contains(screen, "hypercerts") {
 		t.Errorf("UI over SSH: %q", screen)
 	}
 
@@ -200,45 +200,4 @@ func job(s daemon.Status, name string) daemon.Health {
 		}
 	}
 	return daemon.Health{}
-}
-
-// sshScreen opens a session with a PTY on the daemon's SSH server, answers the
-// renderer's terminal queries, and waits for text on the screen.
-func sshScreen(t *testing.T, addr, user string, signer gossh.Signer, want string) string {
-	t.Helper()
-	cfg := &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
-	client, err := gossh.Dial("tcp", addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := sess.RequestPty("xterm-256color", 30, 110, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := sess.StdinPipe()
-	stdout, _ := sess.StdoutPipe()
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	screen := &syncBuffer{}
-	go io.Copy(screen, stdout)
-	answered := false
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(screen.String(), want) {
-		if !answered && strings.Contains(screen.String(), "\x1b[c") {
-			stdin.Write([]byte("\x1b]11;rgb:0000/0000/0000\x07\x1b[?62;22c"))
-			answered = true
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q on the SSH screen: %q", want, screen.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return screen.String()
 }

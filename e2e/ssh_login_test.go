@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,25 +15,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"hypercerts/daemon"
+	"hypercerts/internal/sshtest"
 )
-
-// lockedBuffer collects a process's output safely across goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 const casPassword = "Motdepasse-Tres-Secret-42"
 
@@ -87,7 +68,7 @@ log:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs sshtest.Buffer
 	d := exec.Command(bin, "--daemon", "--config", cfgPath, "--demo-students", "60", "--ssh-listen", "127.0.0.1:0")
 	d.Stdout, d.Stderr = &logs, &logs
 	if err := d.Start(); err != nil {
@@ -129,7 +110,7 @@ log:
 	}
 
 	// Right password: the managers' UI.
-	screen := sshPasswordScreen(t, addr, "gestionnaire", casPassword, "Campagnes")
+	screen := sshtest.Screen(t, addr, "gestionnaire", gossh.Password(casPassword), "Campagnes")
 	if strings.Contains(screen, casPassword) {
 		t.Fatal("the password is echoed on the screen")
 	}
@@ -163,43 +144,4 @@ log:
 	if !strings.Contains(out, "127.0.0.1") || !strings.Contains(out, "refus") {
 		t.Errorf("the failed login is not logged with its source address:\n%s", out)
 	}
-}
-
-// sshPasswordScreen opens a PTY session with a password, answers the renderer's
-// terminal queries, and waits for text on the screen.
-func sshPasswordScreen(t *testing.T, addr, user, password, want string) string {
-	t.Helper()
-	client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.Password(password)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatalf("SSH login with the right password: %v", err)
-	}
-	defer client.Close()
-	sess, err := client.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := sess.RequestPty("xterm-256color", 30, 110, gossh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	stdin, _ := sess.StdinPipe()
-	stdout, _ := sess.StdoutPipe()
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	var screen lockedBuffer
-	go io.Copy(&screen, stdout)
-	answered := false
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(screen.String(), want); {
-		if !answered && strings.Contains(screen.String(), "\x1b[c") {
-			stdin.Write([]byte("\x1b]11;rgb:0000/0000/0000\x07\x1b[?62;22c"))
-			answered = true
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q on the SSH screen: %q", want, screen.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return screen.String()
 }
