@@ -1,0 +1,82 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"hypercerts/connectors/apogee/sim"
+	"hypercerts/domain"
+)
+
+func openDemo(t *testing.T) *App {
+	t.Helper()
+	a, err := Open(context.Background(), Options{Demo: true, DemoDir: t.TempDir(), DemoStudents: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func admittedRequest(t *testing.T, a *App) domain.PreviewRequest {
+	t.Helper()
+	c, err := a.Sim.CaseCampaign("admitted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.PreviewRequest{Year: c.Year, Component: c.Component, VDI: c.VDI}
+}
+
+// TestPreview_TransientFaultsRetriedBusinessFaultsNot: HTTP 503 from Apogée is retried
+// with back-off and the preview comes out whole; a SOAP business fault is not retried
+// and shows on the student's row with Apogée's message.
+func TestPreview_TransientFaultsRetriedBusinessFaultsNot(t *testing.T) {
+	ctx := context.Background()
+	a := openDemo(t)
+	user := domain.User{Code: sim.DemoUser}
+	req := admittedRequest(t, a)
+
+	const op = "recupererIdentifiantsEtudiant"
+	a.Sim.SetFault(op, sim.Fault{Times: 3, HTTPStatus: 503})
+	rows, err := a.Engine.PreviewAll(ctx, user, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Err != "" {
+			t.Fatalf("a transient fault reached the row of %s: %s", r.Student.Code, r.Err)
+		}
+	}
+	if got, want := a.Sim.Calls(op), len(rows)+3; got != want {
+		t.Fatalf("%s called %d times, want %d (one per student plus the 3 failed attempts)", op, got, want)
+	}
+
+	a.Sim.SetFault(op, sim.Fault{SOAPFault: "technical.parameter.noncoherent.codEtu"})
+	before := a.Sim.Calls(op)
+	rows, err = a.Engine.PreviewAll(ctx, user, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Sim.Calls(op) - before; got != len(rows) {
+		t.Fatalf("business faults were retried: %d calls for %d students", got, len(rows))
+	}
+	for _, r := range rows {
+		if r.Eligible || !strings.Contains(r.Err, "technical.parameter.noncoherent.codEtu") {
+			t.Fatalf("row of %s: eligible=%v err=%q", r.Student.Code, r.Eligible, r.Err)
+		}
+	}
+}
+
+// TestPreview_ApogeeUnreachableSaysSo: with Apogée's web services down, the preview
+// fails with a message naming Apogée and the operation, after the retries.
+func TestPreview_ApogeeUnreachableSaysSo(t *testing.T) {
+	a := openDemo(t)
+	req := admittedRequest(t, a)
+	a.Sim.SetFault("recupererSE_v3", sim.Fault{HTTPStatus: 503})
+	_, err := a.Engine.PreviewAll(context.Background(), domain.User{Code: sim.DemoUser}, req)
+	if err == nil || !strings.Contains(err.Error(), "Apogée") || !strings.Contains(err.Error(), "recupererSE_v3") ||
+		!domain.IsTransient(err) {
+		t.Fatalf("got %v", err)
+	}
+}
