@@ -18,6 +18,7 @@ import (
 	"hypercerts/ui/campaign"
 	"hypercerts/ui/common"
 	"hypercerts/ui/home"
+	"hypercerts/ui/hubee"
 	"hypercerts/ui/i18n"
 	"hypercerts/ui/launch"
 	"hypercerts/ui/preview"
@@ -177,6 +178,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case home.NewMsg:
 		return m, m.push(wizard.New(m.c))
+	case home.HubEEMsg:
+		return m, m.push(hubee.New(m.c))
 	case home.OpenMsg:
 		return m, m.push(campaign.New(m.c, msg.ID))
 	case wizard.DoneMsg:

@@ -20,6 +20,9 @@ type OpenMsg struct{ ID string }
 // NewMsg asks the root to start the new-campaign wizard.
 type NewMsg struct{}
 
+// HubEEMsg asks the root to open the HubEE screen.
+type HubEEMsg struct{}
+
 // LoadedMsg carries the campaigns.
 type LoadedMsg struct {
 	ID        int64
@@ -112,6 +115,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.Refresh()
 		case key.Matches(msg, km.New):
 			return m, func() tea.Msg { return NewMsg{} }
+		case key.Matches(msg, km.HubEE):
+			return m, func() tea.Msg { return HubEEMsg{} }
 		case key.Matches(msg, km.Enter):
 			if m.err == nil && len(m.list) > 0 {
 				id := m.list[m.cur.Pos].ID
@@ -127,7 +132,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	open := km.Enter
 	open.SetHelp("entrée", i18n.KeyOpen)
-	return []key.Binding{km.Up, km.Down, open, km.New, km.Refresh}
+	return []key.Binding{km.Up, km.Down, open, km.New, km.HubEE, km.Refresh}
 }
 
 // FullHelp is the full help.

@@ -23,6 +23,7 @@ const (
 	ScreenPreview  = "Aperçu"
 	ScreenLaunch   = "Lancement"
 	ScreenCampaign = "Campagne"
+	ScreenHubEE    = "Télédossiers HubEE"
 
 	Loading     = "Chargement…"
 	ErrorTitle  = "Erreur"
@@ -62,6 +63,8 @@ const (
 	KeyConfirm   = "confirmer"
 	KeyCancel    = "annuler"
 	KeyClear     = "effacer"
+	KeyHubEE     = "télédossiers HubEE"
+	KeyMode      = "courriel/Digiposte"
 )
 
 // Home.
@@ -156,7 +159,12 @@ const (
 	LaunchWhat         = "%s (%s), %s, composante %s"
 	LaunchVETs         = "Étapes : %s"
 	LaunchMailCount    = "%d attestations seront générées puis envoyées par courriel, une par étudiant éligible (d'après l'aperçu)."
-	LaunchDigiCount    = "%d étudiants éligibles entreront dans le circuit Digiposte : demande d'ouverture de coffre, puis dépôt de l'attestation au cycle suivant."
+	LaunchDigiCount    = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %d demandes d'adhésion (ouverture de coffre) seront déposées, une par étudiant éligible dont le coffre n'est pas déjà ouvert."
+	LaunchDigiNext     = "Ensuite, cycle après cycle : chaque étudiant dont le coffre s'ouvre est prévenu par courriel, puis son attestation est déposée dans son coffre ; un coffre refusé ou résilié ne reçoit rien."
+	LaunchDigiTestTo   = "MODE TEST : les courriels « coffre ouvert » iront tous à %s. Les vrais destinataires sont journalisés."
+	LaunchMode         = "Mode de diffusion : %s   (m pour changer)"
+	LaunchModeOnly     = "Mode de diffusion : %s"
+	LaunchDigiWaiting  = "Les demandes d'adhésion partiront au prochain cycle Digiposte du démon : suivez les états depuis l'écran de la campagne (Entrée)."
 	LaunchExcluded     = "%d étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) et ne recevront rien."
 	LaunchTestTo       = "MODE TEST : les %d courriels iront tous à %s ; aucun étudiant ne recevra rien. Les vrais destinataires sont journalisés."
 	LaunchRealTo       = "Les courriels partiront vers les adresses des étudiants lues dans Apogée."
@@ -205,7 +213,80 @@ const (
 	CampFilterFailed  = "en échec"
 	CampFilterExclude = "exclus"
 	CampFilterTodo    = "à envoyer"
+
+	CampDigiFilterDone   = "déposés"
+	CampDigiFilterFailed = "refusés ou résiliés"
+	CampDigiFilterTodo   = "en cours"
+
+	CampDigiToRequest = "à demander"
+	CampDigiCycle     = "Circuit Digiposte, mené par le cycle planifié du démon : demande d'adhésion → coffre ouvert (ou refusé) → courriel à l'étudiant → dépôt de l'attestation. Un coffre résilié ne reçoit plus rien."
+	CampDigiRelaunch  = "Pas de relance pour une campagne Digiposte : le cycle Digiposte du démon reprend de lui-même les étudiants en attente et les dépôts échoués."
 )
+
+// HubEE.
+const (
+	HubCount        = "%d télédossiers reçus"
+	HubColReceived  = "Reçu le"
+	HubColProcess   = "Démarche"
+	HubColFolder    = "N° dossier"
+	HubColApplicant = "Demandeur"
+	HubColStudent   = "Étudiant"
+	HubColStatus    = "Statut HubEE"
+	HubColStep      = "Étape"
+	HubColOutcome   = "Issue"
+	HubColReason    = "Motif"
+
+	HubEmptyTitle = "Aucun télédossier HubEE reçu pour l'instant."
+	HubEmptyWhat  = "HubEE (Hub d'Échange de l'État) achemine les télédossiers que les usagers déposent en ligne, par exemple une demande d'attestation de réussite, jusqu'au service qui les instruit. hypercerts y est inscrit comme service instructeur."
+	HubEmptySync  = "Le démon hypercerts relève HubEE à intervalles réguliers (tâche hubee_sync) : il accuse réception de chaque dossier, répond aux demandes d'attestation par l'attestation elle-même ou par un refus motivé, et liste ici les autres démarches pour qu'une personne les traite."
+	HubEmptyHint  = "Appuyez sur r pour actualiser."
+
+	HubNotConfigured     = "HubEE n'est pas configuré sur ce serveur."
+	HubNotConfiguredWhat = "Faites compléter la section hubee de application.yaml (environnement, démarches et leurs identifiants) ; le démon relèvera alors les télédossiers et ils s'afficheront ici."
+
+	HubDetFolder    = "Dossier %s · démarche %s (%s)"
+	HubDetApplicant = "Demandeur : %s · identifiant HubEE : %s"
+	HubDetStudent   = "Étudiant : %s · année %s · VDI %s"
+	HubDetStatus    = "Statut HubEE : %s · étape : %s · issue : %s"
+	HubDetPending   = "Statut en cours d'envoi : %s"
+	HubDetReason    = "Motif : %s"
+	HubDetAnswer    = "Réponse envoyée : %s"
+	HubDetFiles     = "Pièces reçues : %s"
+	HubDetDeposit   = "Attestation déposée : %s (%s octets)"
+	HubDetError     = "Dernière erreur : %s (%d essais) — reprise au prochain relevé"
+	HubDetDates     = "Reçu le %s · mis à jour le %s"
+	HubDetNone      = "—"
+
+	HubRoleAttestation = "demande d'attestation"
+	HubRoleOther       = "à traiter par une personne"
+)
+
+// HubStatus is a HubEE status in the managers' words.
+func HubStatus(s domain.HubStatus) string {
+	switch s {
+	case domain.HubNotified:
+		return "notifié"
+	case domain.HubSent:
+		return "transmis"
+	case domain.HubSIReceived:
+		return "reçu"
+	case domain.HubSIIntgError:
+		return "erreur d'intégration"
+	case domain.HubInProgress:
+		return "en instruction"
+	case domain.HubAddAwaiting:
+		return "complément attendu"
+	case domain.HubRefused:
+		return "refusé"
+	case domain.HubDone:
+		return "traité"
+	case domain.HubClosed:
+		return "clos"
+	case "":
+		return "—"
+	}
+	return string(s)
+}
 
 // Int formats an integer the French way: 12 345.
 func Int(n int) string {

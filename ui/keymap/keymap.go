@@ -15,6 +15,7 @@ type KeyMap struct {
 	Filter, Search, Detail, Export          key.Binding
 	Launch, Relaunch, Tab                   key.Binding
 	Yes, No, Clear                          key.Binding
+	HubEE, Mode                             key.Binding
 }
 
 // DefaultKeyMap is the keymap of hypercerts.
@@ -48,6 +49,8 @@ func DefaultKeyMap() KeyMap {
 		Yes:       b(i18n.KeyConfirm, "o/entrée", "o", "y", "enter"),
 		No:        b(i18n.KeyCancel, "n/échap", "n", "esc"),
 		Clear:     b(i18n.KeyClear, "ctrl+u", "ctrl+u"),
+		HubEE:     b(i18n.KeyHubEE, "h", "h"),
+		Mode:      b(i18n.KeyMode, "m", "m"),
 	}
 }
 

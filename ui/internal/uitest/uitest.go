@@ -18,6 +18,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"hypercerts/app"
+	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
 	"hypercerts/render"
@@ -48,6 +49,14 @@ type Options struct {
 	TestMode      bool // delivery.test_mode
 	TestRecipient string
 	User          *domain.User // default: the demo user
+	// Outside wires the demo's Digiposte folder (played by Env.DigiposteSim) and the
+	// HubEE simulator (which has filed two attestation requests) into the engine.
+	Outside bool
+	// Mode is delivery.mode (default: mail).
+	Mode domain.Mode
+	// HoldMail, when set, makes every send wait until it is closed (a campaign that
+	// stays running).
+	HoldMail chan struct{}
 }
 
 // Env is an opened engine and its UI context.
@@ -57,6 +66,23 @@ type Env struct {
 	Store   *store.Store
 	MailDir string
 	Common  *common.Common
+	// DigiposteSim plays Digiposte on the demo's folder (Options.Outside).
+	DigiposteSim *digiposte.Simulator
+}
+
+// heldMailer waits for hold to close before each send.
+type heldMailer struct {
+	domain.Mailer
+	hold chan struct{}
+}
+
+func (h heldMailer) Send(ctx context.Context, m domain.Mail) error {
+	select {
+	case <-h.hold:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.Mailer.Send(ctx, m)
 }
 
 // Open opens the engine on the embedded Apogée; everything is closed at the end of t.
@@ -95,7 +121,18 @@ func Open(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	settings.Backoff = 10 * time.Millisecond
-	eng := domain.NewEngine(domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: FixedClock{}}, settings)
+	if o.Mode != "" {
+		settings.Mode = o.Mode
+	}
+	deps := domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: FixedClock{}}
+	if o.HoldMail != nil {
+		deps.Mailer = heldMailer{Mailer: mailer, hold: o.HoldMail}
+	}
+	if o.Outside {
+		ad := a.Engine.Deps()
+		deps.Vault, deps.Hub = ad.Vault, ad.Hub
+	}
+	eng := domain.NewEngine(deps, settings)
 	user := a.User
 	if o.User != nil {
 		user = *o.User
@@ -109,7 +146,7 @@ func Open(t testing.TB, o Options) *Env {
 		st.Close()
 		a.Close()
 	})
-	return &Env{App: a, Engine: eng, Store: st, MailDir: mailDir, Common: c}
+	return &Env{App: a, Engine: eng, Store: st, MailDir: mailDir, Common: c, DigiposteSim: a.DigiposteSim}
 }
 
 // NewTestModel starts m in a 100×30 terminal.

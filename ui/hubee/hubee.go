@@ -1,0 +1,325 @@
+// Package hubee is the « Télédossiers HubEE » screen: the cases the HubEE sync
+// received (newest first), their HubEE status, how far the sync went and their
+// outcome, with a detail pane. The daemon's hubee_sync job fills the list; this screen
+// only reads it (Engine.HubEECases).
+package hubee
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
+	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
+)
+
+// LoadedMsg carries the recorded cases.
+type LoadedMsg struct {
+	ID    int64
+	Cases []domain.HubEECase
+	Err   error
+}
+
+// errNotConfigured: no hub is wired (shown in place with what to do).
+var errNotConfigured = errors.New(i18n.HubNotConfigured)
+
+// Model is the HubEE screen.
+type Model struct {
+	c       *common.Common
+	id      int64
+	loading bool
+	err     error
+	cases   []domain.HubEECase
+	cur     common.Cursor
+	detail  bool
+	width   int
+	height  int
+}
+
+// New makes the screen.
+func New(c *common.Common) *Model {
+	return &Model{c: c, id: c.NextID(), loading: true, detail: true}
+}
+
+// Title names the screen.
+func (m *Model) Title() string { return i18n.ScreenHubEE }
+
+// Busy: loading.
+func (m *Model) Busy() bool { return m.loading }
+
+// Init loads the cases.
+func (m *Model) Init() tea.Cmd { return m.load() }
+
+// Refresh reloads (when the screen comes back on top).
+func (m *Model) Refresh() tea.Cmd { return m.load() }
+
+func (m *Model) load() tea.Cmd {
+	m.loading = true
+	c, id := m.c, m.id
+	return func() tea.Msg {
+		list, err := c.Engine.HubEECases(c.Ctx, c.User)
+		if err == nil && len(list) == 0 && !c.Engine.HubEEConfigured() {
+			err = errNotConfigured
+		}
+		return LoadedMsg{ID: id, Cases: list, Err: err}
+	}
+}
+
+// sortCases puts the newest first; cases received at the same instant by student,
+// then by HubEE id, so the order never depends on the store.
+func sortCases(list []domain.HubEECase) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if !a.Received.Equal(b.Received) {
+			return a.Received.After(b.Received)
+		}
+		if a.StudentCode != b.StudentCode {
+			return a.StudentCode < b.StudentCode
+		}
+		return a.CaseID < b.CaseID
+	})
+}
+
+const detailHeight = 8
+
+// SetSize gives the room.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.resize()
+}
+
+func (m *Model) resize() {
+	rows := m.height - 2 // count line, header
+	if m.detail {
+		rows -= detailHeight + 1
+	}
+	m.cur.SetHeight(rows)
+}
+
+// Update handles results and keys.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	km := m.c.KeyMap
+	switch msg := msg.(type) {
+	case LoadedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		m.loading, m.err = false, msg.Err
+		if msg.Err == nil {
+			sortCases(msg.Cases)
+			m.cases = msg.Cases
+			m.cur.SetLen(len(m.cases))
+		}
+	case tea.KeyMsg:
+		if key.Matches(msg, km.Back) {
+			return m, common.Back
+		}
+		if key.Matches(msg, km.Refresh) {
+			return m, m.load()
+		}
+		if m.cur.HandleKey(msg, km) {
+			return m, nil
+		}
+		if key.Matches(msg, km.Detail) || key.Matches(msg, km.Enter) {
+			m.detail = !m.detail
+			m.resize()
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp is the help bar.
+func (m *Model) ShortHelp() []key.Binding {
+	km := m.c.KeyMap
+	return []key.Binding{km.Up, km.Down, km.Detail, km.Refresh, km.Back}
+}
+
+// FullHelp is the full help.
+func (m *Model) FullHelp() [][]key.Binding {
+	km := m.c.KeyMap
+	return [][]key.Binding{km.Navigation(), {km.Detail, km.Refresh, km.Back}}
+}
+
+// Column sets by width: every column from 130 cells; below, the démarche and the
+// step (then the HubEE status, at 80) go to the detail pane, so that the folder
+// number, the student, the outcome and the reason stay readable.
+var (
+	wideColumns = []common.Column{
+		{Title: i18n.HubColReceived, Width: 16},
+		{Title: i18n.HubColProcess, Width: 10, Flex: 1},
+		{Title: i18n.HubColFolder, Width: 16},
+		{Title: i18n.HubColApplicant, Width: 10, Flex: 2},
+		{Title: i18n.HubColStudent, Width: 8},
+		{Title: i18n.HubColStatus, Width: 12},
+		{Title: i18n.HubColStep, Width: 14},
+		{Title: i18n.HubColOutcome, Width: 20},
+		{Title: i18n.HubColReason, Width: 8, Flex: 3},
+	}
+	mediumColumns = []common.Column{
+		{Title: i18n.HubColReceived, Width: 10},
+		{Title: i18n.HubColFolder, Width: 16},
+		{Title: i18n.HubColApplicant, Width: 10, Flex: 2},
+		{Title: i18n.HubColStudent, Width: 8},
+		{Title: i18n.HubColStatus, Width: 12},
+		{Title: i18n.HubColOutcome, Width: 20},
+		{Title: i18n.HubColReason, Width: 8, Flex: 3},
+	}
+	narrowColumns = []common.Column{
+		{Title: i18n.HubColReceived, Width: 10},
+		{Title: i18n.HubColFolder, Width: 16},
+		{Title: i18n.HubColApplicant, Width: 8, Flex: 2},
+		{Title: i18n.HubColStudent, Width: 8},
+		{Title: i18n.HubColOutcome, Width: 20},
+		{Title: i18n.HubColReason, Width: 6, Flex: 3},
+	}
+)
+
+func (m *Model) columns() []common.Column {
+	switch {
+	case m.width >= 130:
+		return wideColumns
+	case m.width >= 100:
+		return mediumColumns
+	}
+	return narrowColumns
+}
+
+func applicant(a domain.HubApplicant) string {
+	return strings.TrimSpace(a.LastName + " " + a.FirstName)
+}
+
+func (m *Model) cells(k *domain.HubEECase) []string {
+	reason := k.Reason
+	if reason == "" {
+		reason = k.LastError
+	}
+	switch {
+	case m.width >= 130:
+		return []string{i18n.Date(k.Received), k.Process, k.ExternalID, applicant(k.Applicant), k.StudentCode,
+			i18n.HubStatus(k.Status), k.Step.Label(), k.Outcome.Label(), reason}
+	case m.width >= 100:
+		return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
+			i18n.HubStatus(k.Status), k.Outcome.Label(), reason}
+	}
+	return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
+		k.Outcome.Label(), reason}
+}
+
+// View draws the list and the detail pane, or the empty state, or the error in place.
+func (m *Model) View() string {
+	s := m.c.Styles
+	if m.err != nil {
+		if errors.Is(m.err, errNotConfigured) {
+			return s.Error.Render(common.Wrap(i18n.ErrorTitle+" : "+i18n.HubNotConfigured, m.width)) + "\n" +
+				common.Wrap(i18n.WhatToDo+i18n.HubNotConfiguredWhat, m.width)
+		}
+		return m.c.ErrorView(m.err, m.width)
+	}
+	if m.loading && m.cases == nil {
+		return s.Muted.Render(i18n.Loading)
+	}
+	if len(m.cases) == 0 {
+		return strings.Join([]string{s.Strong.Render(i18n.HubEmptyTitle), "",
+			common.Wrap(i18n.HubEmptyWhat, m.width), "", common.Wrap(i18n.HubEmptySync, m.width), "",
+			s.Muted.Render(i18n.HubEmptyHint)}, "\n")
+	}
+	cols := m.columns()
+	widths := common.Layout(cols, m.width-common.GutterWidth)
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.Title
+	}
+	var b strings.Builder
+	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HubCount, len(m.cases))) + "\n")
+	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
+	start, end := m.cur.Visible()
+	drawn := 0
+	for i := start; i < end; i++ {
+		k := &m.cases[i]
+		line := common.Gutter(i == m.cur.Pos) + common.Line(m.cells(k), widths)
+		switch {
+		case i == m.cur.Pos:
+			line = s.Selected.Render(line)
+		case k.Outcome == domain.HubOutcomeIntegrationError || k.LastError != "":
+			line = s.Bad.Render(line)
+		case k.Outcome == domain.HubOutcomeToHandle:
+			line = s.Warn.Render(line)
+		}
+		b.WriteString("\n" + line)
+		drawn++
+	}
+	if m.detail {
+		for ; drawn < m.cur.Height; drawn++ {
+			b.WriteString("\n")
+		}
+		b.WriteString("\n" + s.Pane.Render(m.detailView()))
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return i18n.HubDetNone
+	}
+	return s
+}
+
+func (m *Model) detailView() string {
+	k := &m.cases[m.cur.Pos]
+	role := i18n.HubRoleOther
+	if k.Role == domain.HubEEAttestationRequest {
+		role = i18n.HubRoleAttestation
+	}
+	app := applicant(k.Applicant)
+	if k.Applicant.Email != "" {
+		app += " <" + k.Applicant.Email + ">"
+	}
+	student := k.StudentCode
+	if k.StudentName != "" {
+		student = k.StudentName + " (" + k.StudentCode + ")"
+	}
+	lines := []string{
+		fmt.Sprintf(i18n.HubDetFolder, orDash(k.ExternalID), orDash(k.Process), role),
+		fmt.Sprintf(i18n.HubDetApplicant, orDash(app), k.CaseID),
+		fmt.Sprintf(i18n.HubDetStudent, orDash(student), orDash(domain.AcademicYearLabel(k.Year)), orDash(k.VDI)),
+		fmt.Sprintf(i18n.HubDetStatus, i18n.HubStatus(k.Status)+" ("+orDash(string(k.Status))+")", k.Step.Label(), k.Outcome.Label()),
+	}
+	if k.Pending != "" {
+		lines = append(lines, fmt.Sprintf(i18n.HubDetPending, i18n.HubStatus(k.Pending)))
+	}
+	if k.Reason != "" {
+		lines = append(lines, fmt.Sprintf(i18n.HubDetReason, k.Reason))
+	}
+	if k.Answer != "" && k.Answer != k.Reason {
+		lines = append(lines, fmt.Sprintf(i18n.HubDetAnswer, k.Answer))
+	}
+	if k.Deposit.FileName != "" {
+		lines = append(lines, fmt.Sprintf(i18n.HubDetDeposit, k.Deposit.FileName, i18n.Int(int(k.Deposit.Size))))
+	}
+	if len(k.Files) > 0 {
+		var names []string
+		for _, f := range k.Files {
+			names = append(names, f.FileName)
+		}
+		lines = append(lines, fmt.Sprintf(i18n.HubDetFiles, strings.Join(names, ", ")))
+	}
+	if k.LastError != "" {
+		lines = append(lines, fmt.Sprintf(i18n.HubDetError, k.LastError, k.Attempts))
+	}
+	lines = append(lines, fmt.Sprintf(i18n.HubDetDates, i18n.Date(k.Received), i18n.Date(k.Updated)))
+	if len(lines) > detailHeight {
+		lines = append(lines[:detailHeight-1], lines[len(lines)-1])
+	}
+	for len(lines) < detailHeight {
+		lines = append(lines, "")
+	}
+	for i := range lines {
+		lines[i] = common.Fit(lines[i], m.width)
+	}
+	return strings.Join(lines, "\n")
+}

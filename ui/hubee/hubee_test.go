@@ -1,0 +1,103 @@
+package hubee_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hypercerts/ui/hubee"
+	"hypercerts/ui/internal/uitest"
+)
+
+// The simulator's folder numbers and case ids are random: the goldens hold them with
+// their digits masked (same width, so the layout is kept).
+var (
+	random = regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-01|identifiant HubEE : [0-9a-f-]+`)
+	hex    = regexp.MustCompile(`[0-9A-Fa-f]`)
+)
+
+func stable(view string) string {
+	return random.ReplaceAllStringFunc(view, func(s string) string {
+		head := ""
+		if i := strings.Index(s, ": "); i >= 0 {
+			head, s = s[:i+2], s[i+2:]
+		}
+		id := strings.TrimSuffix(s, "-01")
+		return head + hex.ReplaceAllString(id, "#") + s[len(id):]
+	})
+}
+
+func synced(t *testing.T) *uitest.Env {
+	t.Helper()
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	rep, err := env.Engine.HubEESync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NewCases != 2 {
+		t.Fatalf("sync: %+v", rep)
+	}
+	return env
+}
+
+// The two requests filed by the simulated OSL: one answered with the attestation,
+// one refused with its reason; the detail pane of the first.
+func TestHubEECases(t *testing.T) {
+	env := synced(t)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
+	uitest.WaitForText(t, tm, "2 télédossiers reçus", "attestation déposée", "refusée")
+	view := uitest.Final(t, tm)
+	if !strings.Contains(view, "Attestation déposée : ") {
+		t.Fatalf("no deposit in the detail pane:\n%s", view)
+	}
+	uitest.Golden(t, stable(view))
+}
+
+// ↓ moves the detail pane to the refused case; d hides it.
+func TestHubEEDetailRefused(t *testing.T) {
+	env := synced(t)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
+	uitest.WaitForText(t, tm, "2 télédossiers reçus")
+	tm.Send(uitest.Key("down"))
+	uitest.WaitForText(t, tm, "Motif : ")
+	uitest.Golden(t, stable(uitest.Final(t, tm)))
+}
+
+// Nothing received yet: what HubEE is and that the daemon syncs it.
+func TestHubEEEmpty(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
+	uitest.WaitForText(t, tm, "Aucun télédossier")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// No hub wired: the error in place, with what to do.
+func TestHubEENotConfigured(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
+	uitest.WaitForText(t, tm, "pas configuré")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// 80×24: the step and the HubEE status go to the detail pane.
+func TestHubEESmall(t *testing.T) {
+	env := synced(t)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)}, 80, 24)
+	uitest.WaitForText(t, tm, "2 télédossiers reçus")
+	view := uitest.Final(t, tm)
+	for i, l := range strings.Split(view, "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("line %d: %d wide", i, n)
+		}
+	}
+	uitest.Golden(t, stable(view))
+}
+
+// 140 columns: every column, the démarche and the step included.
+func TestHubEEWide(t *testing.T) {
+	env := synced(t)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)}, 140, 24)
+	uitest.WaitForText(t, tm, "2 télédossiers reçus")
+	uitest.Golden(t, stable(uitest.Final(t, tm)))
+}
