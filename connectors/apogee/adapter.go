@@ -16,7 +16,15 @@ type Adapter struct {
 	SignerKey    string // R16: decrypts the signature blob; never logged
 }
 
-var _ domain.Apogee = (*Adapter)(nil)
+var (
+	_ domain.Apogee             = (*Adapter)(nil)
+	_ domain.HubEEStudentFinder = (*Adapter)(nil)
+)
+
+// StudentByINE lets HubEE requests that carry only the INE be answered.
+func (a *Adapter) StudentByINE(ctx context.Context, ine string) (string, error) {
+	return a.DB.StudentByINE(ctx, ine)
+}
 
 func (a *Adapter) OpenYears(ctx context.Context) ([]domain.Year, error) { return a.DB.OpenYears(ctx) }
 

@@ -48,6 +48,7 @@ type querySpec struct {
 var querySpecs = []querySpec{
 	{"years", []string{"COD_ANU"}},
 	{"user", []string{"COD_UTI", "LIB_CMT_UTI", "ADR_MAIL_UTI"}},
+	{"student_by_ine", []string{"COD_ETU"}},
 	{"components", []string{"COD_CMP", "LIB_CMP"}},
 	{"vdis", []string{"COD_DIP", "COD_VRS_VDI", "LIB_WEB_VDI"}},
 	{"vets", []string{"TEM_DIP_VET", "LIB_WEB_VET"}},
@@ -325,6 +326,33 @@ func (d *DB) User(ctx context.Context, userCode string) (domain.User, error) {
 		return domain.User{}, d.wrap(op, q, err)
 	}
 	return domain.User{Code: code, Name: name.String, Email: mail.String}, nil
+}
+
+// StudentByINE finds the student number of an INE (11 characters: 10 + key).
+func (d *DB) StudentByINE(ctx context.Context, ine string) (string, error) {
+	const op = "StudentByINE"
+	ine = strings.ToUpper(strings.TrimSpace(ine))
+	if len([]rune(ine)) != 11 {
+		return "", &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
+			Msg: fmt.Sprintf("INE %q : 11 caractères attendus (10 + la clé)", ine)}
+	}
+	rows, q, err := d.run(ctx, op, "student_by_ine", map[string]any{"nne": ine[:10], "cle": ine[10:]})
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return "", d.wrap(op, q, err)
+		}
+		return "", &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
+			Msg: fmt.Sprintf("aucun étudiant d'INE %s dans INDIVIDU", ine)}
+	}
+	var code sql.NullString
+	if err := rows.Scan(&code); err != nil {
+		return "", d.wrap(op, q, err)
+	}
+	return code.String, nil
 }
 
 // Components lists the components where the user holds TRAREF10 in domain RE (R02).

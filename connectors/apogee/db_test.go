@@ -389,3 +389,29 @@ func TestErrors_CancelledContext(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
+
+func TestStudentByINE_FindsTheStudentNumber(t *testing.T) {
+	ctx := context.Background()
+	s, err := sim.Open(sim.Options{Students: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db, err := OpenDB(s.DB(), DialectSQLite, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code, ine string
+	if err := s.DB().QueryRowContext(ctx, `SELECT COD_ETU, COD_NNE_IND || COD_CLE_NNE_IND FROM INDIVIDU WHERE COD_ETU IS NOT NULL LIMIT 1`).Scan(&code, &ine); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.StudentByINE(ctx, strings.ToLower(ine))
+	if err != nil || got != code {
+		t.Fatalf("StudentByINE(%s) = %q, %v; want %s", ine, got, err, code)
+	}
+	for _, bad := range []string{"0000000000X", "123"} {
+		if _, err := db.StudentByINE(ctx, bad); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("StudentByINE(%s): got %v, want not found", bad, err)
+		}
+	}
+}
