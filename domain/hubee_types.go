@@ -92,6 +92,8 @@ func (c configuredHub) HubEESettings() HubEESettings { return c.s }
 // it with a type assertion on Deps.Store (store.Store implements it, in a hubee_cases
 // bucket). Every write is durable when the call returns.
 type HubStore interface {
+	// PurgeHubEECase replaces the case's record by c and removes its files, at once.
+	PurgeHubEECase(c HubEECase) error
 	HubEECase(caseID string) (HubEECase, error) // ErrNotFound if absent
 	PutHubEECase(c HubEECase) error
 	HubEECases() ([]HubEECase, error) // newest first
@@ -201,6 +203,8 @@ type HubEECase struct {
 	// LastError is the last failure that left the case for the next run.
 	LastError string
 	Attempts  int
+	// PurgedAt is when the retention purge removed its personal data and files.
+	PurgedAt time.Time
 }
 
 // HubEEFile is a file received with a case or an event.

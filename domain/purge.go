@@ -25,6 +25,8 @@ type PurgeReport struct {
 	Entries   int      // student entries removed
 	Kept      int      // ended campaigns not old enough yet
 	Already   int      // campaigns purged by an earlier run
+	// HubEECases: finished HubEE cases whose applicant, student and files were removed.
+	HubEECases int
 }
 
 // Purge removes the personal data of the campaigns that ended (finished or failed) more
@@ -97,5 +99,42 @@ func (e *Engine) Purge(ctx context.Context, olderThan time.Duration) (PurgeRepor
 		rep.Campaigns = append(rep.Campaigns, c.ID)
 		rep.Entries += n
 	}
-	return rep, nil
+	n, err := e.purgeHubEECases(ctx, limit, now)
+	rep.HubEECases = n
+	return rep, err
+}
+
+// purgeHubEECases removes the personal data of the HubEE cases finished before limit:
+// the applicant, the student, the identity attributes and every stored file (the
+// request's attachments, the PDF answered). What HubEE was told, when, and the outcome
+// stay for the record.
+func (e *Engine) purgeHubEECases(ctx context.Context, limit, now time.Time) (int, error) {
+	hs, ok := e.store.(HubStore)
+	if !ok {
+		return 0, nil
+	}
+	cases, err := hs.HubEECases()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range cases {
+		if c.Step != HubStepFinished || !c.PurgedAt.IsZero() || c.Updated.After(limit) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		c.Applicant, c.PartnerAttributes, c.StudentCode, c.StudentName = HubApplicant{}, "", "", ""
+		c.Files, c.Deposit.Key, c.PurgedAt = nil, "", now
+		for i := range c.Events {
+			c.Events[i].Message = ""
+		}
+		if err := hs.PurgeHubEECase(c); err != nil {
+			return n, fmt.Errorf("purge du dossier HubEE %s : %w", c.ExternalID, err)
+		}
+		e.log.Info("purge : dossier HubEE anonymisé", "dossier", c.ExternalID, "résultat", c.Outcome)
+		n++
+	}
+	return n, nil
 }

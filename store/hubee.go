@@ -55,6 +55,26 @@ func (s *Store) PutHubEECase(c domain.HubEECase) error {
 	})
 }
 
+// PurgeHubEECase writes the purged record of a case and removes its files, in one
+// transaction (retention, domain.Engine.Purge).
+func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
+	if c.CaseID == "" {
+		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if files := getBucket(tx, bucketHubEEFiles); files != nil && files.Bucket([]byte(c.CaseID)) != nil {
+			if err := files.DeleteBucket([]byte(c.CaseID)); err != nil {
+				return err
+			}
+		}
+		b, err := createBucketIfNotExists(tx, bucketHubEECases)
+		if err != nil {
+			return err
+		}
+		return putJSON(b, []byte(c.CaseID), c)
+	})
+}
+
 // HubEECases lists every case, newest first (by first reception, then id).
 func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 	var out []domain.HubEECase
