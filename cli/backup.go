@@ -327,8 +327,8 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "purge (conservation %d jours) : %d campagnes purgées, %d étudiants effacés ; %d déjà purgées, %d trop récentes\n",
-		n, len(rep.Campaigns), rep.Entries, rep.Already, rep.Kept)
+	fmt.Fprintf(env.Stdout, "purge (conservation %d jours) : %d campagnes purgées, %d étudiants effacés ; %d déjà purgées, %d trop récentes ; %d dossiers HubEE anonymisés\n",
+		n, len(rep.Campaigns), rep.Entries, rep.Already, rep.Kept, rep.HubEECases)
 	for _, id := range rep.Campaigns {
 		fmt.Fprintf(env.Stdout, "  %s\n", id)
 	}
@@ -343,6 +343,6 @@ func purgeJob(a *app.App) daemon.JobFunc {
 			return daemon.Result{"conservation": "illimitée"}, nil
 		}
 		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
-		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already}, err
+		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases}, err
 	}
 }
