@@ -687,11 +687,17 @@ func (e *Engine) mailManagers(ctx context.Context, c Campaign) {
 	}
 }
 
-// sendManagerMail sends a mail to a manager; a failure is logged and audited, and
-// stops nothing.
+// sendManagerMail sends a mail to a manager (R17a, R17b); a failure is logged and
+// audited, and stops nothing. In a test-mode campaign it goes to the test address like
+// every other mail (R18), the manager kept as the real recipient: the mailer's own
+// test-mode guard refuses any other address.
 func (e *Engine) sendManagerMail(ctx context.Context, id string, m Mail) {
 	if e.mailer == nil {
 		return
+	}
+	if c := m.Data.Campaign; c.TestMode && c.TestRecipient != "" {
+		m.To, m.RealTo = Recipient(m.To, true, c.TestRecipient)
+		m.Data.TestMode, m.Data.RealTo = true, m.RealTo
 	}
 	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
 	if err != nil {

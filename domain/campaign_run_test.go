@@ -297,6 +297,35 @@ func TestR18_TestModeMailsNobodyButTheTestAddress(t *testing.T) {
 	}
 }
 
+// In test mode the managers' mails (R17a, R17b) go to the test address too: the
+// mailer's test-mode guard refuses every other address, so sent as they were they
+// never arrived anywhere.
+func TestR18_TestModeManagerMailsGoToTheTestAddress(t *testing.T) {
+	const testAddr = "recette@univ.example.fr"
+	env := newRunEnv(t, runClass(), nil)
+	env.launchAndWait(t, domain.LaunchOptions{TestMode: true, TestRecipient: testAddr})
+	created := env.mailer.mails(domain.MailCampaignCreated)
+	if len(created) != 2 {
+		t.Fatalf("R17a mails: %+v", created)
+	}
+	real := map[string]bool{}
+	for _, m := range created {
+		real[m.RealTo] = true
+	}
+	finished := env.mailer.mails(domain.MailCampaignFinished)
+	if len(finished) != 1 || finished[0].RealTo != runGest.Email {
+		t.Fatalf("R17b mails: %+v", finished)
+	}
+	for _, m := range append(created, finished...) {
+		if m.To != testAddr || !m.Data.TestMode || m.Data.RealTo != m.RealTo {
+			t.Errorf("%s mail to %q (real %q, data %v %q) in test mode", m.Kind, m.To, m.RealTo, m.Data.TestMode, m.Data.RealTo)
+		}
+	}
+	if !real["scol@univ.example.fr"] || !real["direction@univ.example.fr"] {
+		t.Errorf("real recipients of R17a: %v", real)
+	}
+}
+
 func TestR18_TestModeWithoutTestAddressIsRefused(t *testing.T) {
 	env := newRunEnv(t, runClass(), nil)
 	_, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{TestMode: true})
