@@ -41,6 +41,9 @@ func TestPreviewCommand_CSVForLibreOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(csvPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("CSV of students' personal data: mode %v, %v; want 0600", fi.Mode(), err)
+	}
 	if !bytes.HasPrefix(b, []byte("\uFEFFNom;Prénoms;Code étudiant;")) {
 		t.Fatalf("CSV must start with a BOM and a ';' header: %q", b[:min(len(b), 60)])
 	}
@@ -135,6 +138,9 @@ func TestRenderCommand_WritesTheAttestation(t *testing.T) {
 	b, err := os.ReadFile(pdf)
 	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
 		t.Fatalf("no PDF written: %v", err)
+	}
+	if fi, err := os.Stat(pdf); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("attestation PDF: mode %v, %v; want 0600", fi.Mode(), err)
 	}
 	if !strings.Contains(out, "Élodie LEFÈVRE") {
 		t.Fatalf("output: %s", out)

@@ -59,9 +59,10 @@ func runPreview(ctx context.Context, env Env, args []string) error {
 	if *csvPath == "" {
 		return WritePreviewTable(env.Stdout, rows)
 	}
-	f, err := os.Create(*csvPath)
+	// Students' names, codes and addresses: readable by the user only.
+	f, err := os.OpenFile(*csvPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("impossible de créer le CSV : %w", err)
+		return fmt.Errorf("impossible de créer le CSV %s : %w ; vérifiez le dossier et ses droits ou choisissez un autre --csv", *csvPath, err)
 	}
 	if err := WritePreviewCSV(f, rows); err != nil {
 		f.Close()

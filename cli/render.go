@@ -57,7 +57,7 @@ func runRender(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pdf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(*out, pdf.Bytes(), 0o600); err != nil { // a student's personal data
 		return fmt.Errorf("écriture de %s : %w", *out, err)
 	}
 	fmt.Fprintf(env.Stdout, "attestation de %s (%s, %s %s) écrite dans %s (%d octets)\n", row.Student.FullName(), row.Student.Code,
