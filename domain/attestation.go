@@ -38,7 +38,7 @@ func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, s
 	}
 	a := Attestation{Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
 		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: e.clock.Now()}
-	return row, e.renderer.Render(w, a)
+	return row, e.renderTo(w, a)
 }
 
 // StudentAttestationAs is StudentAttestation for a signed-in user: the VDI must be

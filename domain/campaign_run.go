@@ -523,7 +523,7 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 
 	var pdf bytes.Buffer
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
-	if err := e.render(&pdf, a); err != nil {
+	if err := e.renderTo(&pdf, a); err != nil {
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
 	}
 	// "rendered" is shown, not stored: no outside action happens before "sending" is.
@@ -556,16 +556,6 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 		return e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
 	}
 	return e.setState(r, en, EntrySending, EntryMailed, "", false)
-}
-
-// render runs the renderer; a panic on one student's data fails that student only.
-func (e *Engine) render(w *bytes.Buffer, a Attestation) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("erreur interne du générateur PDF : %v", r)
-		}
-	}()
-	return e.renderer.Render(w, a)
 }
 
 // setState stores the entry in its new state, then accounts for it in the progress.

@@ -758,7 +758,8 @@ func DepositFileName(camp Campaign, studentCode string) string {
 	return "attestation-reussite-" + camp.ID + "-" + studentCode + ".pdf"
 }
 
-// renderTo runs the renderer into w; a panic on one student's data is an error.
+// renderTo runs the renderer into w; a panic on one student's data is an error for
+// that student only (campaign runs, Digiposte deposits, single attestations).
 func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
