@@ -9,7 +9,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -86,8 +85,6 @@ const (
 	batchDeposit  = "D"
 )
 
-var cycleLocks sync.Map // *Engine → *sync.Mutex: one cycle at a time per engine
-
 // DigiposteCycle runs one Digiposte cycle (see above). A failed step is recorded in the
 // report and in the entries (LastError) and retried at the next cycle; the error
 // returned joins them. Nothing is lost when ctx ends: each step is stored before the
@@ -97,11 +94,10 @@ func (e *Engine) DigiposteCycle(ctx context.Context) (DigiposteReport, error) {
 	if e.store == nil {
 		return rep, errNoStore
 	}
-	mu, _ := cycleLocks.LoadOrStore(e, &sync.Mutex{})
-	if !mu.(*sync.Mutex).TryLock() {
+	if !e.cycleMu.TryLock() {
 		return rep, ErrCycleRunning
 	}
-	defer mu.(*sync.Mutex).Unlock()
+	defer e.cycleMu.Unlock()
 
 	c := &dpCycle{e: e, rep: &rep}
 	if err := c.load(); err != nil {

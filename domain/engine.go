@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -49,6 +50,8 @@ type Engine struct {
 	log          *slog.Logger
 	settings     Settings
 	campaignRuns *campaignRuns // campaigns being worked through
+	cycleMu      sync.Mutex    // one Digiposte cycle at a time
+	hubSyncMu    sync.Mutex    // one HubEE sync at a time
 }
 
 // NewEngine wires an engine. Missing settings get their defaults.

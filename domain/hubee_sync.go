@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 )
 
 // HubEE as service instructeur (SI): HubEESync collects the notifications of every
@@ -27,8 +26,6 @@ import (
 // case is just deleted.
 
 // hubSyncMu serialises sync runs in a process (the daemon's job and a "sync now").
-var hubSyncMu sync.Mutex
-
 // hubMaxBatches bounds the notification batches read per démarche and run.
 const hubMaxBatches = 1000
 
@@ -47,8 +44,8 @@ func (e *Engine) HubEESync(ctx context.Context) (HubEEReport, error) {
 	if !ok {
 		return rep, fmt.Errorf("%w : HubEE : aucune base pour garder les dossiers (ouvrez hypercerts avec sa base)", ErrInvalid)
 	}
-	hubSyncMu.Lock()
-	defer hubSyncMu.Unlock()
+	e.hubSyncMu.Lock()
+	defer e.hubSyncMu.Unlock()
 	procs := e.hub.Processes()
 	sort.Strings(procs)
 	var errs []error
