@@ -562,6 +562,29 @@ func TestCronValidation(t *testing.T) {
 	}
 }
 
+// A malformed DSN is named by its key and variable, never shown: it holds the password
+// (net/url's parse error, which go-ora returns as is, quotes the whole DSN).
+func TestApogeeDSN_MalformedIsNamedNotShown(t *testing.T) {
+	c := mustParse(t, minimal)
+	c.Apogee.DB.DSNEnv = "HC_TEST_APOGEE_DSN"
+	for _, bad := range []string{"oracle://apo:p%zzword@db:1521/APO", "oracle://apo:password@db:15x21/APO", "apo/password@db:1521/APO"} {
+		t.Setenv("HC_TEST_APOGEE_DSN", bad)
+		_, err := c.ApogeeDSN()
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "word") || !strings.Contains(msg, "apogee.db.dsn_env") ||
+			!strings.Contains(msg, "HC_TEST_APOGEE_DSN") {
+			t.Errorf("%q: %v", bad, msg)
+		}
+	}
+	t.Setenv("HC_TEST_APOGEE_DSN", "oracle://apo:p%40ss@db:1521/APO")
+	if dsn, err := c.ApogeeDSN(); err != nil || dsn.Reveal() != "oracle://apo:p%40ss@db:1521/APO" {
+		t.Fatal(err)
+	}
+}
+
 func TestSecretsFromEnvironment(t *testing.T) {
 	const pw = "s3cr3t-Sm7p!"
 	doc := strings.Replace(minimal, "    host: smtp.univ.test\n",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -116,8 +117,22 @@ func (c *Config) optional(key, envName string) (Secret, error) {
 }
 
 // ApogeeDSN is the go-ora DSN (oracle://user:pass@host:1521/service) from apogee.db.dsn_env.
+// A DSN that is not such a URL is refused here with a message that never shows it: it
+// holds the password, and the error go-ora would give on the first query (net/url's)
+// quotes it whole, up to the logs.
 func (c *Config) ApogeeDSN() (Secret, error) {
-	return c.optional("apogee.db.dsn_env", c.Apogee.DB.DSNEnv)
+	const key = "apogee.db.dsn_env"
+	dsn, err := c.optional(key, c.Apogee.DB.DSNEnv)
+	if err != nil || !dsn.IsSet() {
+		return dsn, err
+	}
+	if u, err := url.Parse(dsn.Reveal()); err != nil || u.Host == "" {
+		return Secret{}, Problem{Key: key, Line: c.Line(key), Message: fmt.Sprintf(
+			"le DSN de la variable %s est illisible (il n'est pas affiché : il contient le mot de passe) ; "+
+				"attendu oracle://utilisateur:motdepasse@hôte:1521/service, les caractères spéciaux du mot de passe "+
+				"encodés (%%40 pour @, %%25 pour %%, %%2F pour /, %%3A pour :)", c.Apogee.DB.DSNEnv)}
+	}
+	return dsn, nil
 }
 
 // SignerKey is the key that decrypts the signature blob, from apogee.signer.key_env.

@@ -213,7 +213,10 @@ func (r *run) apogee(ctx context.Context) {
 		db = s.DB()
 	} else {
 		dsn, err := cfg.ApogeeDSN()
-		if err != nil || !dsn.IsSet() {
+		var missing *config.SecretError
+		if err != nil && !errors.As(err, &missing) { // malformed: the message says why, never the DSN
+			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: err.Error(), Fix: "corrigez le DSN dans le fichier d'environnement du service"})
+		} else if err != nil || !dsn.IsSet() {
 			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: "pas de DSN (apogee.db.dsn_env)", Fix: "voir la ligne « secrets »"})
 		} else if db, err = sql.Open("oracle", dsn.Reveal()); err != nil {
 			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: err.Error(), Fix: "vérifiez le DSN : oracle://utilisateur:motdepasse@hôte:1521/service"})
