@@ -79,6 +79,7 @@ type Daemon struct {
 	ssh    *ssh.Server
 	sshErr chan error
 
+	stopMu   sync.Mutex    // a run joins running only while stop is open; stop closed once
 	stop     chan struct{} // closed at shutdown: soft stop for the jobs
 	hardCtx  context.Context
 	hardStop context.CancelFunc
@@ -246,19 +247,24 @@ func (d *Daemon) RunJob(name string) bool {
 		d.log.Warn("tâche inconnue", "tâche", name)
 		return false
 	}
+	// Checked and counted under stopMu: a run that passed the check is one Shutdown
+	// waits for, never one that starts on a store being closed.
+	d.stopMu.Lock()
 	select {
 	case <-d.stop:
+		d.stopMu.Unlock()
 		return false
 	default:
 	}
+	d.running.Add(1)
+	d.stopMu.Unlock()
+	defer d.running.Done()
 	if !j.busy.TryLock() { // never two runs of one job at once
 		d.log.Warn("tâche encore en cours : cette exécution est sautée", "tâche", name)
 		d.health.skipped(name)
 		return false
 	}
 	defer j.busy.Unlock()
-	d.running.Add(1)
-	defer d.running.Done()
 
 	start := d.o.Now()
 	d.health.begin(name, start)
@@ -304,12 +310,15 @@ func runSafely(ctx context.Context, fn JobFunc) (res Result, err error) {
 // is cancelled (nothing is lost: each step is stored before the next). The store is
 // closed by the caller afterwards.
 func (d *Daemon) Shutdown() error {
+	d.stopMu.Lock()
 	select {
 	case <-d.stop:
+		d.stopMu.Unlock()
 		return nil
 	default:
 	}
 	close(d.stop)
+	d.stopMu.Unlock()
 	d.log.Info("arrêt demandé : fin des étapes en cours")
 	d.cronMu.Lock()
 	if d.cron != nil {
