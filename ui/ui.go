@@ -143,10 +143,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		m.status, m.statusEr = "", false
 		if m.quitAsk != "" {
-			m.quitAsk = ""
 			if key.Matches(msg, km.Yes) || msg.String() == "ctrl+c" {
-				return m, m.quitNow()
+				return m, m.quitNow() // the question stays on the last frame
 			}
+			m.quitAsk = ""
 			return m, nil
 		}
 		capturing := false

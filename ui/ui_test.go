@@ -1,12 +1,15 @@
 package ui_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"hypercerts/domain"
 	"hypercerts/ui"
 	"hypercerts/ui/internal/uitest"
 )
@@ -145,5 +148,58 @@ func TestBackFromPreviewKeepsWizard(t *testing.T) {
 	m := uitest.Final(t, tm)
 	if !strings.Contains(m, "Diplôme (VDI) : LMATH/201") {
 		t.Fatalf("wizard lost its choices:\n%s", m)
+	}
+}
+
+// q while a campaign runs asks first; n keeps the UI, o quits (the campaign goes on in
+// the engine and resumes at the next start).
+func TestQuitWhileCampaignRuns(t *testing.T) {
+	hold := make(chan struct{})
+	env := uitest.Open(t, uitest.Options{HoldMail: hold})
+	t.Cleanup(func() { close(hold) }) // before the engine's shutdown (cleanups run last first)
+	c, err := env.Engine.Launch(context.Background(), env.Common.User, uitest.LMATH, domain.LaunchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := uitest.NewTestModel(t, ui.New(env.Common))
+	uitest.WaitForText(t, tm, "en cours")
+	tm.Send(uitest.Key("q"))
+	uitest.WaitForText(t, tm, "Quitter ? (o/n) Une campagne est en cours")
+	tm.Send(uitest.Key("n")) // the question goes; the help in and out proves the UI is still there
+	tm.Send(uitest.Key("?"))
+	uitest.WaitForText(t, tm, "fermer l")
+	uitest.Drain(tm)
+	tm.Send(uitest.Key("?"))
+	uitest.WaitForText(t, tm, "Créée le")
+	tm.Send(uitest.Key("q"))
+	uitest.WaitForText(t, tm, "Quitter ? (o/n)")
+	tm.Send(uitest.Key("o"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	final := tm.FinalModel(t).View()
+	if !strings.Contains(final, "Une campagne est en cours") {
+		t.Fatalf("no question in the final view:\n%s", final)
+	}
+	if running := env.Engine.Running(); len(running) != 1 || running[0] != c.ID {
+		t.Fatalf("campaign stopped by quitting the UI: running %v", running)
+	}
+	uitest.Golden(t, final)
+}
+
+// h on the home screen opens the HubEE screen (after a sync, the two demo requests);
+// Esc comes back.
+func TestHubEEFromHome(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	if _, err := env.Engine.HubEESync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tm := uitest.NewTestModel(t, ui.New(env.Common))
+	uitest.WaitForText(t, tm, "h HubEE")
+	tm.Send(uitest.Key("h"))
+	uitest.WaitForText(t, tm, "Télédossiers HubEE", "2 télédossiers reçus", "attestation déposée")
+	tm.Send(uitest.Key("esc"))
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	view := uitest.Final(t, tm)
+	if strings.Contains(view, "Télédossiers") {
+		t.Fatalf("still on the HubEE screen:\n%s", view)
 	}
 }

@@ -64,11 +64,27 @@ const (
 	filterCount
 )
 
-func (f filter) label() string {
+func (f filter) label(mode domain.Mode) string {
+	if mode == domain.ModeDigiposte {
+		return [...]string{i18n.CampFilterAll, i18n.CampDigiFilterDone, i18n.CampDigiFilterFailed, i18n.CampFilterExclude, i18n.CampDigiFilterTodo}[f]
+	}
 	return [...]string{i18n.CampFilterAll, i18n.CampFilterDone, i18n.CampFilterFailed, i18n.CampFilterExclude, i18n.CampFilterTodo}[f]
 }
 
-func (f filter) keep(e *domain.Entry) bool {
+func (f filter) keep(e *domain.Entry, mode domain.Mode) bool {
+	if mode == domain.ModeDigiposte {
+		switch f {
+		case filterDone:
+			return e.State == domain.EntryDeposited
+		case filterFailed:
+			return e.State == domain.EntryVaultRefused || e.State == domain.EntryCancelled
+		case filterExcluded:
+			return e.State == domain.EntryExcluded
+		case filterTodo:
+			return digiposteInFlight(e.State)
+		}
+		return true
+	}
 	switch f {
 	case filterDone:
 		return e.State.Done()
@@ -81,6 +97,41 @@ func (f filter) keep(e *domain.Entry) bool {
 	}
 	return true
 }
+
+// digiposteInFlight: a student still on the way through the Digiposte cycle.
+func digiposteInFlight(s domain.EntryState) bool {
+	switch s {
+	case domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen, domain.EntryVaultNotified:
+		return true
+	}
+	return false
+}
+
+// digiposteSteps are the states of the cycle, in order, shown with their counts.
+var digiposteSteps = []domain.EntryState{domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
+	domain.EntryVaultNotified, domain.EntryDeposited}
+
+// DigiposteCounts is the cycle with its counts: "à demander 0 → adhésion demandée 3 →
+// coffre ouvert 1 → étudiant prévenu 2 → déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
+func DigiposteCounts(counts map[domain.EntryState]int) string {
+	var steps []string
+	for _, st := range digiposteSteps {
+		label := st.Label()
+		if st == domain.EntryEligible {
+			label = i18n.CampDigiToRequest
+		}
+		steps = append(steps, unbreakable(label+" "+i18n.Int(counts[st])))
+	}
+	out := strings.Join(steps, " → ")
+	for _, st := range []domain.EntryState{domain.EntryVaultRefused, domain.EntryCancelled, domain.EntryExcluded} {
+		out += " · " + unbreakable(st.Label()+" "+i18n.Int(counts[st]))
+	}
+	return out
+}
+
+// unbreakable joins the words of s with no-break spaces, so a wrapped line never
+// separates a state from its count.
+func unbreakable(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
 
 // Model is the campaign screen.
 type Model struct {
@@ -181,14 +232,32 @@ func waitCmd(id int64, ch <-chan domain.Progress) tea.Cmd {
 // SetSize gives the room.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.cur.SetHeight(h - 6)
-	m.auditCur.SetHeight(h - 6)
+	m.resize()
+}
+
+// headLines is the number of lines above the list: the header, the state, the counts,
+// the Digiposte explanation, the tabs and the column titles.
+func (m *Model) headLines() int {
+	n := 5
+	if m.camp.Mode == domain.ModeDigiposte {
+		n += strings.Count(m.digiposteCounts(), "\n") + strings.Count(m.digiposteHelp(), "\n") + 1
+	}
+	return n
+}
+
+func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
+
+func (m *Model) digiposteCounts() string { return common.Wrap(DigiposteCounts(m.camp.Counts), m.width) }
+
+func (m *Model) resize() {
+	m.cur.SetHeight(m.height - m.headLines())
+	m.auditCur.SetHeight(m.height - m.headLines())
 }
 
 func (m *Model) refilter() {
 	m.view = m.view[:0]
 	for i := range m.entries {
-		if m.filter.keep(&m.entries[i]) {
+		if m.filter.keep(&m.entries[i], m.camp.Mode) {
 			m.view = append(m.view, i)
 		}
 	}
@@ -225,6 +294,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.camp.Counts = counts
 		}
+		m.resize()
 		m.refilter()
 		m.auditCur.SetLen(len(m.audit))
 		if msg.Running && m.stop == nil {
@@ -296,6 +366,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, km.Refresh):
 			return m, m.load()
 		case key.Matches(msg, km.Relaunch):
+			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
+				return m, common.StatusCmd(i18n.CampDigiRelaunch)
+			}
 			if m.running {
 				return m, nil
 			}
@@ -315,13 +388,16 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.ask > 0 {
 		return []key.Binding{km.Yes, km.No}
 	}
+	if m.camp.Mode == domain.ModeDigiposte {
+		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
+	}
 	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
 }
 
 // FullHelp is the full help.
 func (m *Model) FullHelp() [][]key.Binding {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), {km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}}
+	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
 }
 
 // View draws the header, the tabs and the current tab.
@@ -357,8 +433,13 @@ func (m *Model) View() string {
 		lines = append(lines, s.Status.Render(fmt.Sprintf(i18n.CampRunning, m.prog.Processed, m.prog.ToDo)+" · "+launch.Counts(c.Counts)))
 	case c.State == domain.CampaignFailed:
 		lines = append(lines, s.Error.Render(common.Cut(fmt.Sprintf(i18n.CampFailed, c.Error), m.width)))
+	case c.Mode == domain.ModeDigiposte:
+		lines = append(lines, m.digiposteCounts())
 	default:
 		lines = append(lines, common.Cut(launch.Counts(c.Counts), m.width))
+	}
+	if c.Mode == domain.ModeDigiposte {
+		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
@@ -370,7 +451,7 @@ func (m *Model) View() string {
 	}
 	tabLine := strings.Join(tabs, " ")
 	if m.tab == tabEntries {
-		tabLine += s.Muted.Render("  " + fmt.Sprintf(i18n.CampFilter, m.filter.label()))
+		tabLine += s.Muted.Render("  " + fmt.Sprintf(i18n.CampFilter, m.filter.label(m.camp.Mode)))
 	}
 	lines = append(lines, tabLine)
 	if m.tab == tabEntries {
@@ -385,7 +466,7 @@ var entryCols = []common.Column{
 	{Title: i18n.PrevColName, Width: 8, Flex: 2},
 	{Title: i18n.PrevColFirst, Width: 8, Flex: 2},
 	{Title: i18n.PrevColCode, Width: 8},
-	{Title: i18n.CampColState, Width: 14},
+	{Title: i18n.CampColState, Width: 17},
 	{Title: i18n.CampColAttempts, Width: 6},
 	{Title: i18n.CampColReason, Width: 16, Flex: 5},
 }
@@ -417,9 +498,9 @@ func (m *Model) entriesView() string {
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
-		case e.State == domain.EntryMailFailed:
+		case e.State == domain.EntryMailFailed, e.State == domain.EntryVaultRefused:
 			line = s.Bad.Render(line)
-		case e.State == domain.EntryExcluded:
+		case e.State == domain.EntryExcluded, e.State == domain.EntryCancelled:
 			line = s.Muted.Render(line)
 		}
 		b.WriteString("\n" + line)

@@ -93,3 +93,73 @@ func TestCampaignRelaunchFailed(t *testing.T) {
 		t.Fatalf("counts after relaunch: %v", got.Counts)
 	}
 }
+
+// digiposte launches LMATH in Digiposte mode on the demo's Digiposte folder, then runs
+// cycles of the engine, each followed by a step of the simulator (which opens the
+// vaults asked for, refuses every 7th and cancels every 5th opened at its next step).
+func digiposte(t *testing.T, env *uitest.Env, cycles int) domain.Campaign {
+	t.Helper()
+	ctx := context.Background()
+	c, err := env.Engine.Launch(ctx, env.Common.User, uitest.LMATH, domain.LaunchOptions{Mode: domain.ModeDigiposte})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != domain.CampaignWaiting {
+		t.Fatalf("state %s", c.State)
+	}
+	for range cycles {
+		if _, err := env.Engine.DigiposteCycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.DigiposteSim.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// After the first cycle, every eligible student has an adhesion request; the screen
+// explains the cycle and offers no relaunch.
+func TestCampaignDigiposteRequested(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	c := digiposte(t, env, 0)
+	if _, err := env.Engine.DigiposteCycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := campaign.New(env.Common, c.ID)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "adhésion\u00a0demandée\u00a010", "Circuit Digiposte") // no-break spaces
+	tm.Send(uitest.Key("R"))
+	view := uitest.Final(t, tm)
+	for _, b := range m.ShortHelp() {
+		if b.Help().Key == "R" {
+			t.Fatalf("relaunch offered for a Digiposte campaign:\n%s", view)
+		}
+	}
+	uitest.Golden(t, view)
+}
+
+// Three cycles: vaults opened, students told, attestations deposited, one vault
+// refused and one cancelled (résilié); the filter « refusés ou résiliés » shows them.
+func TestCampaignDigiposteCycle(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	c := digiposte(t, env, 3)
+	got, err := env.Engine.Entries(context.Background(), env.Common.User, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[domain.EntryState]int{}
+	for _, e := range got {
+		counts[e.State]++
+	}
+	if counts[domain.EntryDeposited] == 0 || counts[domain.EntryVaultRefused] == 0 {
+		t.Fatalf("states after three cycles: %v", counts)
+	}
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
+	uitest.WaitForText(t, tm, "déposé", "coffre refusé")
+	uitest.Drain(tm)
+	tm.Send(uitest.Key("f"))
+	tm.Send(uitest.Key("f"))
+	uitest.WaitForText(t, tm, "Filtre : refusés ou résiliés")
+	uitest.Golden(t, uitest.Final(t, tm))
+}

@@ -132,26 +132,60 @@ func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	open := km.Enter
 	open.SetHelp("entrée", i18n.KeyOpen)
-	return []key.Binding{km.Up, km.Down, open, km.New, km.HubEE, km.Refresh}
+	// No ↑/↓ here (they are in the full help): the bar keeps room for h at 80 columns.
+	return []key.Binding{open, km.New, km.HubEE, km.Refresh}
 }
 
 // FullHelp is the full help.
 func (m *Model) FullHelp() [][]key.Binding {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+	return [][]key.Binding{km.Navigation(), m.ShortHelp()}
 }
 
+// columns of the list; below 100 cells the component, the failures and the progress
+// are left out (the campaign screen has them) so the VDI and the state stay readable.
 var columns = []common.Column{
 	{Title: i18n.HomeColYear, Width: 9},
 	{Title: i18n.HomeColComp, Width: 5},
-	{Title: i18n.HomeColVDI, Width: 12, Flex: 1},
-	{Title: i18n.HomeColMode, Width: 8},
-	{Title: i18n.HomeColState, Width: 11},
+	{Title: i18n.HomeColVDI, Width: 10, Flex: 1},
+	{Title: i18n.HomeColMode, Width: 9},
+	{Title: i18n.HomeColState, Width: 20},
 	{Title: i18n.HomeColStud, Width: 5},
 	{Title: i18n.HomeColSent, Width: 7},
 	{Title: i18n.HomeColFail, Width: 6},
 	{Title: i18n.HomeColProg, Width: 7},
-	{Title: i18n.HomeColDate, Width: 16},
+	{Title: i18n.HomeColDate, Width: 10},
+}
+
+// narrowHidden are the columns left out below 100 cells.
+var narrowHidden = map[int]bool{1: true, 7: true, 8: true}
+
+func (m *Model) narrow() bool { return m.width < 100 }
+
+func (m *Model) pick(cells []string) []string {
+	if !m.narrow() {
+		return cells
+	}
+	var out []string
+	for i, c := range cells {
+		if !narrowHidden[i] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (m *Model) cols() []common.Column {
+	if !m.narrow() {
+		return columns
+	}
+	var out []common.Column
+	for i, c := range columns {
+		if !narrowHidden[i] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // View draws the list.
@@ -166,18 +200,23 @@ func (m *Model) View() string {
 	if len(m.list) == 0 {
 		return i18n.HomeEmpty
 	}
-	widths := common.Layout(columns, m.width-common.GutterWidth)
-	titles := make([]string, len(columns))
-	for i, c := range columns {
+	cols := m.cols()
+	widths := common.Layout(cols, m.width-common.GutterWidth)
+	titles := make([]string, len(cols))
+	for i, c := range cols {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HomeCount, len(m.list))) + "\n")
+	count := fmt.Sprintf(i18n.HomeCount, len(m.list))
+	if len(m.list) == 1 {
+		count = i18n.HomeCountOne
+	}
+	b.WriteString(s.Muted.Render(count) + "\n")
 	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
 	start, end := m.cur.Visible()
 	for i := start; i < end; i++ {
 		c := m.list[i]
-		line := common.Gutter(i == m.cur.Pos) + common.Line(cells(c), widths)
+		line := common.Gutter(i == m.cur.Pos) + common.Line(m.pick(cells(c)), widths)
 		if i == m.cur.Pos {
 			line = s.Selected.Render(line)
 		} else if c.State == domain.CampaignFailed {
@@ -196,7 +235,7 @@ func cells(c domain.Campaign) []string {
 			done += n
 		}
 	}
-	failed = c.Counts[domain.EntryMailFailed]
+	failed = c.Counts[domain.EntryMailFailed] + c.Counts[domain.EntryVaultRefused] + c.Counts[domain.EntryCancelled]
 	prog := "—"
 	if todo := total - excluded; todo > 0 {
 		prog = i18n.Percent(float64(done+failed) / float64(todo))
@@ -210,5 +249,5 @@ func cells(c domain.Campaign) []string {
 		mode += "*"
 	}
 	return []string{domain.AcademicYearLabel(c.Year), c.Component.Code, vdi, mode, c.State.Label(),
-		i18n.Int(total), i18n.Int(done), i18n.Int(failed), prog, i18n.Date(c.CreatedAt)}
+		i18n.Int(total), i18n.Int(done), i18n.Int(failed), prog, i18n.Day(c.CreatedAt)}
 }

@@ -2,6 +2,7 @@ package home_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"hypercerts/domain"
@@ -40,4 +41,34 @@ func TestHomeNoRights(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
 	uitest.WaitForText(t, tm, "TRAREF10")
 	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// A Digiposte campaign shows its mode and its state, « en attente Digiposte », beside a
+// mail campaign; at 80 columns too.
+func TestHomeDigiposteCampaign(t *testing.T) {
+	for _, size := range [][]int{{uitest.Width, uitest.Height}, {80, 24}} {
+		env := uitest.Open(t, uitest.Options{Outside: true})
+		ctx := context.Background()
+		c, err := env.Engine.Launch(ctx, env.Common.User, uitest.LMATH, domain.LaunchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Engine.Wait(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := domain.ParseVDI("LINFO/201")
+		if _, err := env.Engine.Launch(ctx, env.Common.User, domain.PreviewRequest{Year: "2024", Component: "SCI", VDI: v},
+			domain.LaunchOptions{Mode: domain.ModeDigiposte}); err != nil {
+			t.Fatal(err)
+		}
+		tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)}, size...)
+		uitest.WaitForText(t, tm, "en attente Digiposte")
+		view := uitest.Final(t, tm)
+		if size[0] == 80 {
+			uitest.Golden(t, view) // the 100-column view is TestHomeListsCampaigns's layout
+		}
+		if !strings.Contains(view, "Digiposte ") {
+			t.Fatalf("mode not shown:\n%s", view)
+		}
+	}
 }

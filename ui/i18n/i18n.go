@@ -31,8 +31,8 @@ const (
 	RetryHint   = "r pour réessayer, Échap pour revenir."
 	StatusSaved = "Aperçu exporté : %d lignes dans %s"
 
-	QuitConfirm        = "Une campagne est en cours. Quitter ? Les envois en cours se terminent et la campagne reprendra au prochain démarrage de hypercerts. (o/n)"
-	QuitConfirmLoading = "Un chargement est en cours. Quitter quand même ? (o/n)"
+	QuitConfirm        = "Quitter ? (o/n) Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
+	QuitConfirmLoading = "Quitter ? (o/n) Un chargement est en cours et sera abandonné."
 )
 
 // Help bar labels.
@@ -63,7 +63,7 @@ const (
 	KeyConfirm   = "confirmer"
 	KeyCancel    = "annuler"
 	KeyClear     = "effacer"
-	KeyHubEE     = "télédossiers HubEE"
+	KeyHubEE     = "HubEE"
 	KeyMode      = "courriel/Digiposte"
 )
 
@@ -71,6 +71,7 @@ const (
 const (
 	HomeEmpty    = "Aucune campagne pour vos composantes. Appuyez sur n pour en créer une."
 	HomeCount    = "%d campagnes"
+	HomeCountOne = "1 campagne"
 	HomeColYear  = "Année"
 	HomeColComp  = "Comp."
 	HomeColVDI   = "VDI"
@@ -129,6 +130,7 @@ const (
 	PrevTotals     = "%d attestations à produire · %d étudiants : %d reçus · %d non reçus · %d sans verdict · %d bloqués · %d erreurs"
 	PrevNoEligible = "Aucun étudiant éligible : rien à lancer."
 	PrevStopped    = "Aperçu interrompu : %s"
+	PrevNarrowHint = "adresses : d (détail)"
 
 	DetIdentity = "%s — code %s, INE %s, né(e) le %s"
 	DetEmail    = "Courriel : %s"

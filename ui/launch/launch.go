@@ -18,11 +18,13 @@ import (
 	"hypercerts/ui/i18n"
 )
 
-// Plan is what the preview said: the request and its counts.
+// Plan is what the preview said: the request and its counts. Mode is the delivery
+// mode asked for (empty: the engine's, Settings().Mode).
 type Plan struct {
 	Request  domain.PreviewRequest
 	Students int
 	Eligible int
+	Mode     domain.Mode
 }
 
 // OpenCampaignMsg asks the root to open the campaign screen.
@@ -72,14 +74,38 @@ type Model struct {
 	bar   progress.Model
 	ch    <-chan domain.Progress
 	stop  func()
+	modes []domain.Mode // the modes the engine can launch in
 	width int
 	hgt   int
 }
 
 // New makes the confirmation of plan.
 func New(c *common.Common, plan Plan) *Model {
-	return &Model{c: c, id: c.NextID(), plan: plan, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+	m := &Model{c: c, id: c.NextID(), plan: plan, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		bar: progress.New(progress.WithSolidFill("2"), progress.WithoutPercentage())}
+	m.modes = c.Engine.DeliveryModes()
+	if m.plan.Mode == "" {
+		m.plan.Mode = c.Engine.Settings().Mode
+	}
+	return m
+}
+
+// Mode is the delivery mode the campaign will be launched in.
+func (m *Model) Mode() domain.Mode { return m.plan.Mode }
+
+// canToggle: both modes are possible, the manager chooses.
+func (m *Model) canToggle() bool { return len(m.modes) > 1 }
+
+func (m *Model) toggleMode() {
+	for i, md := range m.modes {
+		if md == m.plan.Mode {
+			m.plan.Mode = m.modes[(i+1)%len(m.modes)]
+			return
+		}
+	}
+	if len(m.modes) > 0 {
+		m.plan.Mode = m.modes[0]
+	}
 }
 
 // Title names the screen.
@@ -106,9 +132,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) launchCmd() tea.Cmd {
-	c, id, req := m.c, m.id, m.plan.Request
+	c, id, req, mode := m.c, m.id, m.plan.Request, m.plan.Mode
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -188,6 +214,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			case key.Matches(msg, km.Yes):
 				m.state = statePreparing
 				return m, tea.Batch(m.spin.Tick, m.launchCmd())
+			case key.Matches(msg, km.Mode) && m.canToggle():
+				m.toggleMode()
 			case key.Matches(msg, km.No):
 				return m, common.Back
 			}
@@ -218,6 +246,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	switch m.state {
 	case stateConfirm:
+		if m.canToggle() {
+			return []key.Binding{km.Yes, km.Mode, km.No}
+		}
 		return []key.Binding{km.Yes, km.No}
 	case statePreparing:
 		return nil
@@ -261,22 +292,44 @@ func (m *Model) confirmView() string {
 	for _, v := range r.VETs {
 		vets = append(vets, v.Key())
 	}
-	mode := m.c.Engine.Settings().Mode
-	lines := []string{s.Title.Render(i18n.LaunchConfirmTitle), "", m.what(), fmt.Sprintf(i18n.LaunchVETs, strings.Join(vets, ", ")), ""}
+	mode := m.plan.Mode
+	lines := []string{s.Title.Render(i18n.LaunchConfirmTitle), "", m.what(), fmt.Sprintf(i18n.LaunchVETs, strings.Join(vets, ", "))}
+	if m.canToggle() {
+		lines = append(lines, s.Strong.Render(fmt.Sprintf(i18n.LaunchMode, m.modeChoice())))
+	} else {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchModeOnly, mode.Label()))
+	}
+	lines = append(lines, "")
 	if mode == domain.ModeDigiposte {
-		lines = append(lines, fmt.Sprintf(i18n.LaunchDigiCount, m.plan.Eligible))
+		lines = append(lines, fmt.Sprintf(i18n.LaunchDigiCount, m.plan.Eligible), i18n.LaunchDigiNext)
 	} else {
 		lines = append(lines, fmt.Sprintf(i18n.LaunchMailCount, m.plan.Eligible))
 	}
 	lines = append(lines, fmt.Sprintf(i18n.LaunchExcluded, m.plan.Students-m.plan.Eligible))
-	if m.c.TestMode {
+	switch {
+	case m.c.TestMode && mode == domain.ModeDigiposte:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.c.TestRecipient)))
+	case m.c.TestMode:
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, m.plan.Eligible, m.c.TestRecipient)))
-	} else if mode != domain.ModeDigiposte {
+	case mode != domain.ModeDigiposte:
 		lines = append(lines, i18n.LaunchRealTo)
 	}
 	lines = append(lines, i18n.LaunchManagers, "", s.Strong.Render(i18n.LaunchAsk))
 	width := max(min(m.width-2, 96), 20)
 	return s.Dialog.Width(width).Render(strings.Join(lines, "\n"))
+}
+
+// modeChoice shows the modes, the chosen one in brackets: "[courriel] / Digiposte".
+func (m *Model) modeChoice() string {
+	var parts []string
+	for _, md := range m.modes {
+		if md == m.plan.Mode {
+			parts = append(parts, "["+md.Label()+"]")
+		} else {
+			parts = append(parts, md.Label())
+		}
+	}
+	return strings.Join(parts, " / ")
 }
 
 // stateOrder is the order counts are shown in.
@@ -321,6 +374,12 @@ func (m *Model) progressView() string {
 		title = fmt.Sprintf(i18n.LaunchRunning, id)
 	}
 	lines := []string{m.what(), "", s.Title.Render(title), ""}
+	if m.camp.Mode == domain.ModeDigiposte && m.state == stateDone && !p.Interrupted {
+		// No progress bar: nothing leaves now, the daemon's cycle does the rest.
+		lines = append(lines, Counts(p.Counts), "", common.Wrap(i18n.LaunchDigiWaiting, m.width),
+			"", s.Muted.Render(i18n.LaunchLeave))
+		return strings.Join(lines, "\n")
+	}
 	pct := 0.0
 	if p.ToDo > 0 {
 		pct = float64(p.Processed) / float64(p.ToDo)

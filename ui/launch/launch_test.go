@@ -1,8 +1,11 @@
 package launch_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
+
+	"hypercerts/domain"
 
 	"hypercerts/ui/internal/uitest"
 	"hypercerts/ui/launch"
@@ -49,5 +52,45 @@ func TestLaunchRunsToTheEnd(t *testing.T) {
 	// one attestation per eligible student, plus the managers' mails (R17a, R17b)
 	if len(files) < p.Eligible {
 		t.Fatalf("%d mails for %d eligible students", len(files), p.Eligible)
+	}
+}
+
+// Both modes are possible: m toggles courriel / Digiposte, the text follows, and the
+// campaign is launched in the mode chosen (waiting for the Digiposte cycle).
+func TestLaunchModeToggle(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true})
+	m := launch.New(env.Common, plan(t, env))
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "[courriel] / Digiposte", "envoyées par courriel")
+	tm.Send(uitest.Key("m"))
+	uitest.WaitForText(t, tm, "courriel / [Digiposte]", "10 demandes d'adhésion")
+	if m.Mode() != domain.ModeDigiposte {
+		t.Fatalf("mode %s", m.Mode())
+	}
+	tm.Send(uitest.Key("m"))
+	uitest.WaitForText(t, tm, "[courriel] / Digiposte")
+	tm.Send(uitest.Key("m"))
+	uitest.WaitForText(t, tm, "courriel / [Digiposte]")
+	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// Confirmed in Digiposte mode: nothing is sent, the campaign waits for the cycle.
+func TestLaunchDigiposte(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Outside: true, Mode: domain.ModeDigiposte})
+	p := plan(t, env) // in Digiposte mode a student without an address is eligible too
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
+	uitest.WaitForText(t, tm, "[Digiposte] / courriel", fmt.Sprintf("%d demandes d'adhésion", p.Eligible))
+	tm.Send(uitest.Key("o"))
+	uitest.WaitForText(t, tm, "enregistrée")
+	uitest.Golden(t, uitest.Final(t, tm))
+	list, err := env.Engine.Campaigns(env.Common.Ctx, env.Common.User)
+	if err != nil || len(list) != 1 {
+		t.Fatal(list, err)
+	}
+	if c := list[0]; c.Mode != domain.ModeDigiposte || c.State != domain.CampaignWaiting {
+		t.Fatalf("campaign %s in mode %s", c.State, c.Mode)
+	}
+	if files, _ := os.ReadDir(env.MailDir); len(files) > 2 { // the managers' mail (R17a) only
+		t.Fatalf("%d mails before any cycle", len(files))
 	}
 }

@@ -22,12 +22,19 @@ func (m *Model) columns() []common.Column {
 		{Title: i18n.PrevColECTS, Width: 4},
 		{Title: i18n.PrevColBlock, Width: 7, Flex: 2},
 	}
+	if m.narrow() { // the addresses go to the detail pane (d)
+		return cols
+	}
 	if m.c.TestMode {
 		return append(cols, common.Column{Title: i18n.PrevColTestTo, Width: 8, Flex: 2},
 			common.Column{Title: i18n.PrevColReal, Width: 17, Flex: 3})
 	}
 	return append(cols, common.Column{Title: i18n.PrevColAddr, Width: 10, Flex: 4})
 }
+
+// narrow: below 100 cells the address columns are left out, so that names, verdicts
+// and mentions stay readable; the detail pane shows the addresses.
+func (m *Model) narrow() bool { return m.width < 100 }
 
 func (m *Model) cells(r *domain.Row) []string {
 	mark := " "
@@ -48,7 +55,11 @@ func (m *Model) cells(r *domain.Row) []string {
 		}
 	}
 	cells := []string{mark, r.Student.LastName, r.Student.FirstNames(), r.Student.Code, r.Verdict.Label(),
-		r.Mention.Label, r.ECTS, block, r.Recipient}
+		r.Mention.Label, r.ECTS, block}
+	if m.narrow() {
+		return cells
+	}
+	cells = append(cells, r.Recipient)
 	if m.c.TestMode {
 		cells = append(cells, r.RealRecipient)
 	}
@@ -138,6 +149,9 @@ func (m *Model) footer() string {
 	}
 	if m.searching || m.search != "" {
 		parts = append(parts, search)
+	}
+	if m.narrow() && !m.detail {
+		parts = append(parts, i18n.PrevNarrowHint)
 	}
 	return s.Muted.Render(strings.Join(parts, " · "))
 }

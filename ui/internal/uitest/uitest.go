@@ -54,8 +54,8 @@ type Options struct {
 	Outside bool
 	// Mode is delivery.mode (default: mail).
 	Mode domain.Mode
-	// HoldMail, when set, makes every send wait until it is closed (a campaign that
-	// stays running).
+	// HoldMail, when set, makes every student's mail wait until it is closed (a
+	// campaign that stays running).
 	HoldMail chan struct{}
 }
 
@@ -70,13 +70,17 @@ type Env struct {
 	DigiposteSim *digiposte.Simulator
 }
 
-// heldMailer waits for hold to close before each send.
+// heldMailer waits for hold to close before each student's mail (the managers' mails
+// go at once).
 type heldMailer struct {
 	domain.Mailer
 	hold chan struct{}
 }
 
 func (h heldMailer) Send(ctx context.Context, m domain.Mail) error {
+	if m.StudentCode == "" {
+		return h.Mailer.Send(ctx, m)
+	}
 	select {
 	case <-h.hold:
 	case <-ctx.Done():
