@@ -80,3 +80,39 @@ func TestPreview_ApogeeUnreachableSaysSo(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestLaunch_EligibilityFollowsTheChosenMode: a student without an e-mail address can
+// be served by Digiposte but not by mail, whatever the configured default mode.
+func TestLaunch_EligibilityFollowsTheChosenMode(t *testing.T) {
+	ctx := context.Background()
+	a := openDemo(t)
+	user := domain.User{Code: sim.DemoUser}
+	req := admittedRequest(t, a)
+	noEmail := a.Sim.Cases()["no_email"]
+	stateOf := func(mode domain.Mode) domain.EntryState {
+		c, err := a.Engine.Launch(ctx, user, req, domain.LaunchOptions{Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Engine.Wait(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := a.Engine.Entries(ctx, user, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Student.Code == noEmail {
+				return e.State
+			}
+		}
+		t.Fatalf("student %s not in the campaign", noEmail)
+		return ""
+	}
+	if got := stateOf(domain.ModeDigiposte); got != domain.EntryEligible {
+		t.Errorf("Digiposte campaign: student without e-mail is %s, want eligible", got)
+	}
+	if got := stateOf(domain.ModeMail); got != domain.EntryExcluded {
+		t.Errorf("mail campaign: student without e-mail is %s, want excluded", got)
+	}
+}

@@ -11,19 +11,13 @@ import (
 // the row in every case; a student who is not eligible gets an ErrInvalid error naming
 // the reasons, and nothing is written. Used by `hypercerts render` and HubEE requests.
 func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, studentCode string, w io.Writer) (Row, error) {
-	row := e.assess(ctx, year, vdi, studentInVETs{StudentRef: StudentRef{Code: studentCode}})
+	// Digiposte: the e-mail address is not needed to print an attestation.
+	row := e.assess(ctx, year, vdi, ModeDigiposte, studentInVETs{StudentRef: StudentRef{Code: studentCode}})
 	if row.Err != "" {
 		return row, fmt.Errorf("étudiant %s : %s", studentCode, row.Err)
 	}
-	if row.Verdict != Admitted || !row.Eligible {
-		reasons := append([]string(nil), row.Reasons...)
-		// The e-mail is not needed to print an attestation.
-		if len(reasons) == 1 && reasons[0] == ReasonNoEmail {
-			reasons = nil
-		}
-		if len(reasons) > 0 {
-			return row, Invalid("pas d'attestation pour l'étudiant %s (%s) : %v", studentCode, row.Student.FullName(), reasons)
-		}
+	if !row.Eligible {
+		return row, Invalid("pas d'attestation pour l'étudiant %s (%s) : %v", studentCode, row.Student.FullName(), row.Reasons)
 	}
 	if e.renderer == nil {
 		return row, fmt.Errorf("aucun moteur de rendu configuré")

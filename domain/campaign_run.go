@@ -54,7 +54,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if e.store == nil {
 		return Campaign{}, errNoStore
 	}
-	mode := e.settings.Mode
+	mode := e.modeOf(req)
 	if opts.Mode != "" {
 		mode = opts.Mode
 	}
@@ -101,7 +101,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	}
 	camp.DiplomaLabel = label
 
-	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets})
+	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets, Mode: mode})
 	if err != nil {
 		return Campaign{}, err // nothing recorded, nothing sent
 	}

@@ -14,6 +14,9 @@ type PreviewRequest struct {
 	Component string
 	VDI       VDI
 	VETs      []VET // empty: every graduating VET of the VDI
+	// Mode is how the attestations would be delivered (empty: Settings.Mode): in mail
+	// mode a student without an e-mail address cannot be served.
+	Mode Mode
 }
 
 // PreviewEvent is one step of a streamed preview: first the Total (with the resolved
@@ -57,7 +60,7 @@ func (e *Engine) Preview(ctx context.Context, user User, req PreviewRequest) (<-
 		}
 		rows := make(chan Row)
 		go func() {
-			e.assessAll(ctx, req.Year, vdi, refs, rows)
+			e.assessAll(ctx, req.Year, vdi, e.modeOf(req), refs, rows)
 			close(rows)
 		}()
 		for r := range rows {
@@ -165,7 +168,7 @@ func (e *Engine) listStudents(ctx context.Context, year string, vdi VDI, vets []
 }
 
 // assessAll assesses every student with Settings.Concurrency workers.
-func (e *Engine) assessAll(ctx context.Context, year string, vdi VDI, refs []studentInVETs, out chan<- Row) {
+func (e *Engine) assessAll(ctx context.Context, year string, vdi VDI, mode Mode, refs []studentInVETs, out chan<- Row) {
 	jobs := make(chan studentInVETs)
 	var wg sync.WaitGroup
 	for range min(e.settings.Concurrency, max(len(refs), 1)) {
@@ -173,7 +176,7 @@ func (e *Engine) assessAll(ctx context.Context, year string, vdi VDI, refs []stu
 		go func() {
 			defer wg.Done()
 			for ref := range jobs {
-				out <- e.assess(ctx, year, vdi, ref)
+				out <- e.assess(ctx, year, vdi, mode, ref)
 			}
 		}()
 	}
@@ -188,7 +191,7 @@ func (e *Engine) assessAll(ctx context.Context, year string, vdi VDI, refs []stu
 }
 
 // assess reads one student from Apogée and applies the rules (R08–R15, R18).
-func (e *Engine) assess(ctx context.Context, year string, vdi VDI, ref studentInVETs) Row {
+func (e *Engine) assess(ctx context.Context, year string, vdi VDI, mode Mode, ref studentInVETs) Row {
 	row := Row{Student: Student{Code: ref.Code, LastName: ref.LastName, FirstName1: ref.FirstName}, VETs: ref.vets, Session: -1}
 	fail := func(err error) Row {
 		row.Err = err.Error()
@@ -232,7 +235,7 @@ func (e *Engine) assess(ctx context.Context, year string, vdi VDI, ref studentIn
 			row.Mention, row.ECTS = a.Deciding.Mention, a.Deciding.ECTS
 		}
 	}
-	if e.settings.Mode == ModeMail && row.Student.Email == "" {
+	if mode == ModeMail && row.Student.Email == "" {
 		row.Eligible = false
 		row.Reasons = append(row.Reasons, ReasonNoEmail)
 	}
@@ -249,4 +252,12 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// modeOf is the delivery mode a request is assessed for.
+func (e *Engine) modeOf(req PreviewRequest) Mode {
+	if req.Mode != "" {
+		return req.Mode
+	}
+	return e.settings.Mode
 }
