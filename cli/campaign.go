@@ -90,7 +90,10 @@ func campaignRun(ctx context.Context, env Env, args []string) error {
 // follow prints the progress of a running campaign until it ends. Ctrl-C stops the
 // work cleanly: the campaign stays "en cours" and resumes at the next start.
 func follow(ctx context.Context, env Env, a *app.App, id string) error {
-	updates, stop := a.Engine.Watch(id)
+	updates, stop, err := a.Engine.Watch(ctx, a.User, id)
+	if err != nil {
+		return err
+	}
 	defer stop()
 	line := newProgressLine(env.Stderr)
 	for {

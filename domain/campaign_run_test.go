@@ -506,7 +506,7 @@ func TestShutdown_FinishesSendsInFlightAndLeavesCampaignForResume(t *testing.T) 
 	if _, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{}); !errors.Is(err, domain.ErrShutdown) {
 		t.Errorf("Launch after Shutdown: %v", err)
 	}
-	p, stop := env.engine.Watch(c.ID)
+	p, stop := watch(t, env.engine, c.ID)
 	defer stop()
 	if last := <-p; !last.Done || !last.Interrupted {
 		t.Errorf("Watch after shutdown: %+v", last)
@@ -565,9 +565,9 @@ func TestProgress_WatchersReachDoneWithTheRightCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, stopFast := env.engine.Watch(c.ID)
+	fast, stopFast := watch(t, env.engine, c.ID)
 	defer stopFast()
-	slow, stopSlow := env.engine.Watch(c.ID) // never read until the end
+	slow, stopSlow := watch(t, env.engine, c.ID) // never read until the end
 	defer stopSlow()
 	close(gate)
 
@@ -608,7 +608,7 @@ func TestProgress_WatchersReachDoneWithTheRightCounts(t *testing.T) {
 	check("slow watcher", slowLast)
 
 	// Watching a finished campaign gives its stored state at once.
-	after, stop := env.engine.Watch(c.ID)
+	after, stop := watch(t, env.engine, c.ID)
 	defer stop()
 	p := <-after
 	if !p.Done || p.Counts[domain.EntryMailed] != wantMailed || p.State != domain.CampaignFinished {
@@ -685,4 +685,14 @@ func TestLaunch_WorkGoesOnAfterTheCallerLeaves(t *testing.T) {
 	if done.State != domain.CampaignFinished || done.Counts[domain.EntryMailed] != 50 {
 		t.Errorf("after the caller left: %s %v", done.State, done.Counts)
 	}
+}
+
+// watch follows a campaign as the manager who may see it.
+func watch(t *testing.T, e *domain.Engine, id string) (<-chan domain.Progress, func()) {
+	t.Helper()
+	ch, stop, err := e.Watch(context.Background(), runGest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch, stop
 }

@@ -165,11 +165,25 @@ func (r *campaignRun) end(now time.Time, fn func(p *Progress)) {
 	close(r.done)
 }
 
-// Watch follows a campaign's progress. The channel receives a snapshot at once, then
-// one per change (a slow reader skips intermediate ones), and is closed after the
-// snapshot with Done. For a campaign not being worked through, the one snapshot is
-// the stored state, with Done. The returned func stops watching early.
-func (e *Engine) Watch(campaignID string) (<-chan Progress, func()) {
+// Watch follows a campaign's progress for a user who may see it (R02). The channel
+// receives a snapshot at once, then one per change (a slow reader skips intermediate
+// ones), and is closed after the snapshot with Done. For a campaign not being worked
+// through, the one snapshot is the stored state, with Done. The returned func stops
+// watching early. When the user may not see the campaign, the error says why and the
+// channel holds only a Done snapshot carrying it.
+func (e *Engine) Watch(ctx context.Context, user User, campaignID string) (<-chan Progress, func(), error) {
+	if _, err := e.campaignFor(ctx, user, campaignID); err != nil {
+		ch := make(chan Progress, 1)
+		ch <- Progress{CampaignID: campaignID, Done: true, Err: err.Error(), Counts: map[EntryState]int{}}
+		close(ch)
+		return ch, func() {}, err
+	}
+	ch, stop := e.watch(campaignID)
+	return ch, stop, nil
+}
+
+// watch is Watch without the rights check, for the engine's own use.
+func (e *Engine) watch(campaignID string) (<-chan Progress, func()) {
 	ch := make(chan Progress, 1)
 	rs := e.runs()
 	rs.mu.Lock()

@@ -204,7 +204,7 @@ func (m *Model) load() tea.Cmd {
 func (m *Model) watch() tea.Cmd {
 	c, id, campID := m.c, m.id, m.campID
 	return func() tea.Msg {
-		ch, stop := c.Engine.Watch(campID)
+		ch, stop, _ := c.Engine.Watch(c.Ctx, c.User, campID) // a refusal comes as the Done snapshot's Err
 		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
 	}
 }

@@ -141,7 +141,7 @@ func (m *Model) launchCmd() tea.Cmd {
 
 func watchCmd(c *common.Common, id int64, campID string) tea.Cmd {
 	return func() tea.Msg {
-		ch, stop := c.Engine.Watch(campID)
+		ch, stop, _ := c.Engine.Watch(c.Ctx, c.User, campID) // a refusal comes as the Done snapshot's Err
 		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
 	}
 }
