@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 
 	"hypercerts/app"
+	"hypercerts/export"
 	"hypercerts/domain"
 )
 
@@ -59,16 +59,7 @@ func runPreview(ctx context.Context, env Env, args []string) error {
 	if *csvPath == "" {
 		return WritePreviewTable(env.Stdout, rows)
 	}
-	// Students' names, codes and addresses: readable by the user only.
-	f, err := os.OpenFile(*csvPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("impossible de créer le CSV %s : %w ; vérifiez le dossier et ses droits ou choisissez un autre --csv", *csvPath, err)
-	}
-	if err := WritePreviewCSV(f, rows); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := export.WritePreviewCSVFile(*csvPath, rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%d étudiants écrits dans %s\n", len(rows), *csvPath)

@@ -6,7 +6,6 @@ package preview
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
+	"hypercerts/export"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
 )
@@ -22,7 +22,7 @@ import (
 // LaunchMsg asks the root to open the launch confirmation for this preview.
 type LaunchMsg struct {
 	Request domain.PreviewRequest // VDI and VETs resolved, with their labels
-	Totals  Totals
+	Totals  domain.PreviewTotals
 }
 
 // StartedMsg: the engine accepted the request and streams events.
@@ -96,7 +96,7 @@ type Model struct {
 	rows    []domain.Row
 	keys    []string // folded "name first names code" of each row, for search
 	view    []int    // indices of rows shown
-	totals  Totals
+	totals  domain.PreviewTotals
 	err     error // fatal: the request was refused
 	stopErr error // the stream stopped early
 
@@ -193,7 +193,7 @@ func (m *Model) addRows(rows []domain.Row) {
 	for _, r := range rows {
 		m.rows = append(m.rows, r)
 		m.keys = append(m.keys, common.Fold(r.Student.LastName+" "+r.Student.FirstNames()+" "+r.Student.Code))
-		m.totals.add(r)
+		m.totals.Add(r)
 		if m.match(len(m.rows) - 1) {
 			m.view = append(m.view, len(m.rows)-1)
 		}
@@ -356,14 +356,7 @@ func (m *Model) exportCmd() tea.Cmd {
 	name := fmt.Sprintf("apercu-%s-%s-%s.csv", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
 	path := filepath.Join(m.c.ExportDir, name)
 	return func() tea.Msg {
-		f, err := os.Create(path)
-		if err == nil {
-			err = WriteCSV(f, rows)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := export.WritePreviewCSVFile(path, rows); err != nil {
 			return common.ErrorMsg{Err: fmt.Errorf("export CSV impossible : %w", err)}
 		}
 		abs, _ := filepath.Abs(path)

@@ -1,0 +1,71 @@
+// Package export writes a preview as a file managers open in a spreadsheet. The CLI
+// (`preview --csv`) and the terminal UI (export key) write the same file.
+package export
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"hypercerts/domain"
+)
+
+// PreviewHeader are the columns of the preview, in French.
+var PreviewHeader = []string{"Nom", "Prénoms", "Code étudiant", "INE", "Verdict", "Session",
+	"Mention", "ECTS", "Blocages", "Éligible", "Motifs", "Adresse", "Destinataire réel"}
+
+// PreviewRecord is one row under PreviewHeader.
+func PreviewRecord(r domain.Row) []string {
+	session := ""
+	if r.Session >= 0 {
+		session = fmt.Sprint(r.Session)
+	}
+	var blockings []string
+	for _, b := range r.Blockings {
+		blockings = append(blockings, b.String())
+	}
+	eligible := "non"
+	if r.Eligible {
+		eligible = "oui"
+	}
+	return []string{r.Student.LastName, r.Student.FirstNames(), r.Student.Code, r.Student.INE,
+		r.Verdict.Label(), session, r.Mention.Label, r.ECTS, strings.Join(blockings, " ; "), eligible,
+		strings.Join(r.Reasons, " ; "), r.Recipient, r.RealRecipient}
+}
+
+// WritePreviewCSV writes rows for LibreOffice and Excel: UTF-8 with a byte-order mark
+// (so accents open cleanly), ';' separated, CRLF line ends.
+func WritePreviewCSV(w io.Writer, rows []domain.Row) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	cw.UseCRLF = true
+	if err := cw.Write(PreviewHeader); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := cw.Write(PreviewRecord(r)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WritePreviewCSVFile writes the CSV into path, readable by its owner only: it holds
+// students' names, codes and addresses.
+func WritePreviewCSVFile(path string, rows []domain.Row) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("impossible de créer le CSV %s : %w (choisissez un dossier où vous pouvez écrire)", path, err)
+	}
+	if err := WritePreviewCSV(f, rows); err != nil {
+		f.Close()
+		return fmt.Errorf("écriture du CSV %s : %w", path, err)
+	}
+	return f.Close()
+}
