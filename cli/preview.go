@@ -6,8 +6,8 @@ import (
 	"sort"
 
 	"hypercerts/app"
-	"hypercerts/export"
 	"hypercerts/domain"
+	"hypercerts/export"
 )
 
 func init() {
