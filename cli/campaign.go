@@ -42,7 +42,18 @@ func runCampaign(ctx context.Context, env Env, args []string) error {
 }
 
 func campaignRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "campaign run", "hypercerts campaign run [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet E/V ...] [--test-mode [--test-recipient ADRESSE]] [--mode mail|digiposte]")
+	fs := newFlags(env, "campaign run", `hypercerts campaign run [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet E/V ...] [--test-mode [--test-recipient ADRESSE]] [--mode mail|digiposte] [--detach]
+
+Crée la campagne (année, composante, VDI et ses VET diplômantes), relit chaque étudiant
+dans Apogée, puis génère et envoie les attestations des éligibles en affichant la
+progression. Chaque étape est enregistrée avant la suivante : Ctrl-C ou un arrêt
+n'envoie rien deux fois (reprise : hypercerts campaign resume). En mode Digiposte, la
+campagne attend le cycle du démon.
+
+Exemples :
+  hypercerts campaign run --demo --year 2024 --component SCI --vdi LMATH/201
+  hypercerts campaign run --config /etc/hypercerts/application.yaml --year 2024 \
+      --component SCI --vdi LMATH/201 --test-mode --test-recipient scolarite@univ.fr`)
 	o := addAppFlags(fs)
 	year := fs.String("year", "", "année universitaire (cod_anu, 2024 = 2024-2025)")
 	component := fs.String("component", "", "code de la composante")
@@ -162,7 +173,12 @@ func total(counts map[domain.EntryState]int) int {
 }
 
 func campaignList(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "campaign list", "hypercerts campaign list [--demo | --config FICHIER]")
+	fs := newFlags(env, "campaign list", `hypercerts campaign list [--demo | --config FICHIER]
+
+Liste les campagnes de vos composantes, les plus récentes d'abord.
+
+Exemple :
+  hypercerts campaign list --demo`)
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -194,7 +210,12 @@ func campaignList(ctx context.Context, env Env, args []string) error {
 }
 
 func campaignShow(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "campaign show", "hypercerts campaign show [--demo | --config FICHIER] ID")
+	fs := newFlags(env, "campaign show", `hypercerts campaign show [--demo | --config FICHIER] ID
+
+Montre une campagne : décomptes, état de chaque étudiant avec son motif, journal.
+
+Exemple :
+  hypercerts campaign show --demo 20261123-121700-LMATH-201`)
 	o := addAppFlags(fs)
 	id, err := parseWithID(fs, args)
 	if err != nil {
@@ -249,7 +270,13 @@ func campaignShow(ctx context.Context, env Env, args []string) error {
 }
 
 func campaignRelaunch(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "campaign relaunch", "hypercerts campaign relaunch [--demo | --config FICHIER] ID")
+	fs := newFlags(env, "campaign relaunch", `hypercerts campaign relaunch [--demo | --config FICHIER] ID
+
+Relance une campagne : seuls les étudiants dont l'attestation n'est pas partie sont
+repris (R07) ; les exclus restent exclus.
+
+Exemple :
+  hypercerts campaign relaunch --demo 20261123-121700-LMATH-201`)
 	o := addAppFlags(fs)
 	id, err := parseWithID(fs, args)
 	if err != nil {
@@ -267,7 +294,13 @@ func campaignRelaunch(ctx context.Context, env Env, args []string) error {
 }
 
 func campaignResume(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "campaign resume", "hypercerts campaign resume [--demo | --config FICHIER]")
+	fs := newFlags(env, "campaign resume", `hypercerts campaign resume [--demo | --config FICHIER]
+
+Reprend les campagnes interrompues (arrêt, coupure) ; les envois en cours au moment de
+l'arrêt sont refaits, les autres jamais. Le démon le fait seul à son démarrage.
+
+Exemple :
+  hypercerts campaign resume --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -150,3 +150,25 @@ func TestRenderCommand_WritesTheAttestation(t *testing.T) {
 		t.Fatalf("unknown student: exit %d, %s", code, errOut)
 	}
 }
+
+// TestEveryCommandHelpHasAnExample: `hypercerts COMMAND --help` explains the command
+// and shows at least one example.
+func TestEveryCommandHelpHasAnExample(t *testing.T) {
+	for name := range commands {
+		args := []string{name, "--help"}
+		if name == "campaign" || name == "hubee" {
+			continue // their sub-commands are checked below
+		}
+		_, errOut, code := runMain(t, args...)
+		if code != 0 || !strings.Contains(errOut, "Exemple") {
+			t.Errorf("%s --help: exit %d, no example:\n%s", name, code, errOut)
+		}
+	}
+	for _, args := range [][]string{{"campaign", "run"}, {"campaign", "list"}, {"campaign", "show"}, {"campaign", "relaunch"},
+		{"campaign", "resume"}, {"hubee", "sync"}, {"hubee", "list"}} {
+		_, errOut, code := runMain(t, append(args, "--help")...)
+		if code != 0 || !strings.Contains(errOut, "Exemple") {
+			t.Errorf("%v --help: exit %d, no example:\n%s", args, code, errOut)
+		}
+	}
+}

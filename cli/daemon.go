@@ -45,7 +45,16 @@ var sessionModel = func(a *app.App) daemon.ModelFactory {
 const demoSimulatorEvery = 30 * time.Second
 
 func runDaemon(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "daemon", "hypercerts --daemon [--demo | --config FICHIER] [--schedule TÂCHE=CRON ...] [--ssh-listen ADRESSE]")
+	fs := newFlags(env, "daemon", `hypercerts --daemon [--demo | --config FICHIER] [--schedule TÂCHE=CRON ...] [--ssh-listen ADRESSE] [--ssh-authorized-key CODE=FICHIER.pub ...]
+
+Mode serveur : reprend les campagnes interrompues, lance les tâches planifiées
+(daemon.schedules : resume_campaigns, digiposte_cycle, hubee_sync, purge), sert
+l'interface des gestionnaires en SSH et s'arrête proprement sur SIGTERM.
+
+Exemples :
+  hypercerts --daemon --config /etc/hypercerts/application.yaml
+  hypercerts --daemon --demo --ssh-authorized-key gestionnaire=$HOME/.ssh/id_ed25519.pub
+  hypercerts --daemon --demo --schedule 'digiposte_cycle=@every 1m'`)
 	o := addAppFlags(fs)
 	fs.Bool("daemon", true, "mode serveur (implicite pour cette commande)")
 	var schedules multiFlag

@@ -33,7 +33,14 @@ func runHubEE(ctx context.Context, env Env, args []string) error {
 
 // hubeeSync runs one SI cycle, prints its report and the cases it touched.
 func hubeeSync(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "hubee sync", "hypercerts hubee sync [--demo | --config FICHIER]")
+	fs := newFlags(env, "hubee sync", `hypercerts hubee sync [--demo | --config FICHIER]
+
+Relève les notifications HubEE des démarches configurées, accuse réception des dossiers
+et répond aux demandes d'attestation (dépôt du PDF ou refus motivé). Le démon le fait
+selon daemon.schedules.hubee_sync.
+
+Exemple :
+  hypercerts hubee sync --demo`)
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -58,7 +65,12 @@ func hubeeSync(ctx context.Context, env Env, args []string) error {
 
 // hubeeList prints the recorded cases, newest first.
 func hubeeList(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "hubee list", "hypercerts hubee list [--demo | --config FICHIER]")
+	fs := newFlags(env, "hubee list", `hypercerts hubee list [--demo | --config FICHIER]
+
+Liste les télédossiers HubEE reçus, leur statut et leur issue.
+
+Exemple :
+  hypercerts hubee list --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err

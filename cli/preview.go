@@ -15,7 +15,15 @@ func init() {
 }
 
 func runPreview(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "preview", "hypercerts preview [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet L3MATH/201 ...] [--csv FICHIER]")
+	fs := newFlags(env, "preview", `hypercerts preview [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet L3MATH/201 ...] [--csv FICHIER]
+
+Aperçu d'une campagne sans rien envoyer : chaque étudiant des VET diplômantes avec son
+verdict, sa mention, ses ECTS, ses blocages et l'adresse d'envoi ; totaux à la fin.
+--csv écrit un fichier pour LibreOffice ou Excel (UTF-8, séparateur ;).
+
+Exemples :
+  hypercerts preview --demo --year 2024 --component SCI --vdi LMATH/201
+  hypercerts preview --demo --year 2024 --component SCI --vdi LINFO/201 --vet L3INFN/201 --csv apercu.csv`)
 	o := addAppFlags(fs)
 	year := fs.String("year", "", "année universitaire (cod_anu, 2024 = 2024-2025)")
 	component := fs.String("component", "", "code de la composante (ex. SCI)")

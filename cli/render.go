@@ -15,7 +15,14 @@ func init() {
 }
 
 func runRender(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "render", "hypercerts render [--demo | --config FICHIER] --student CODE [--year 2024 --vdi LMATH/201] --out FICHIER.pdf")
+	fs := newFlags(env, "render", `hypercerts render [--demo | --config FICHIER] --student CODE [--year 2024 --vdi LMATH/201] --out FICHIER.pdf
+
+Produit l'attestation PDF d'un étudiant éligible, avec les mêmes règles qu'une campagne,
+sans rien envoyer : pour vérifier la mise en page, la signature et le libellé.
+
+Exemples :
+  hypercerts render --demo --student 21000007 --out attestation.pdf
+  hypercerts render --config application.yaml --student 21000007 --year 2024 --vdi LMATH/201 --out a.pdf`)
 	o := addAppFlags(fs)
 	student := fs.String("student", "", "code étudiant (cod_etu)")
 	year := fs.String("year", "", "année universitaire (en démo : celle de l'inscription de l'étudiant)")

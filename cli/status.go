@@ -19,7 +19,13 @@ func init() {
 // store (bbolt: one process), so the lines come from the health file it keeps beside
 // the store; otherwise from the store itself.
 func runStatus(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "status", "hypercerts status [--demo | --config FICHIER]")
+	fs := newFlags(env, "status", `hypercerts status [--demo | --config FICHIER]
+
+Santé des tâches du démon : dernière exécution, dernier succès, dernière erreur,
+même pendant que le démon tourne.
+
+Exemple :
+  hypercerts status --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -25,7 +25,15 @@ func init() {
 }
 
 func runUI(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "ui", "hypercerts [ui] [--demo | --config FICHIER] [--log FICHIER]")
+	fs := newFlags(env, "ui", `hypercerts [ui] [--demo | --config FICHIER] [--log FICHIER]
+
+L'interface en terminal des gestionnaires : campagnes, nouvelle campagne, aperçu,
+lancement, suivi, relance, télédossiers HubEE. Connexion par le CAS de l'université
+(sauf démonstration). Si le démon tient la base, utilisez l'interface qu'il sert en SSH.
+
+Exemples :
+  hypercerts --demo
+  hypercerts --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
 	logPath := fs.String("log", "", "journal de l'interface (défaut : hypercerts.log, dans le dossier de démonstration avec --demo)")
 	if err := parse(fs, args); err != nil {
