@@ -96,9 +96,25 @@ func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage : %s\n\nOptions :\n", synopsis)
-		fs.PrintDefaults()
+		printOptions(env.Stderr, fs)
 	}
 	return fs
+}
+
+// printOptions lists the flags in French (flag.PrintDefaults writes "default").
+func printOptions(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + frenchArg(name)
+		}
+		fmt.Fprintf(w, "%s\n      %s", line, usage)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " (défaut : %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -121,3 +137,18 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// frenchArg names a flag's argument in French.
+func frenchArg(name string) string {
+	switch name {
+	case "string":
+		return "TEXTE"
+	case "int", "uint", "int64", "uint64":
+		return "N"
+	case "duration":
+		return "DURÉE"
+	case "value":
+		return "VALEUR"
+	}
+	return strings.ToUpper(name)
+}
