@@ -171,7 +171,7 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 		switch {
 		case !en.Eligible:
 		case en.State == domain.EntryAdhesionRequested:
-			batches[en.MessageID] = true
+			batches[en.Batch] = true
 		default:
 			t.Errorf("%s left %s (%s)", en.Student.Code, en.State, en.LastError)
 		}

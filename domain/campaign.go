@@ -177,7 +177,6 @@ type Entry struct {
 	Attempts  int
 	LastError string
 	Retryable bool // for EntryMailFailed: a later relaunch may succeed
-	MessageID string
 	// Batch is the Digiposte drop (adhesion "A…" or deposit "D…") the entry is in,
 	// recorded before the drop so a failed one is retried under the same name.
 	Batch     string
