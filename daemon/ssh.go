@@ -73,14 +73,25 @@ func (l *limiter) blocked(addr string, now time.Time) bool {
 			recent = append(recent, t)
 		}
 	}
-	l.fails[addr] = recent
+	if len(recent) == 0 {
+		delete(l.fails, addr)
+	} else {
+		l.fails[addr] = recent
+	}
 	return len(recent) >= l.max
 }
 
+// fail records a failure and forgets every address whose failures are all older than
+// the window, so that the map stays as small as the recent failures.
 func (l *limiter) fail(addr string, now time.Time) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	for a, times := range l.fails {
+		if len(times) > 0 && now.Sub(times[len(times)-1]) >= l.window {
+			delete(l.fails, a)
+		}
+	}
 	l.fails[addr] = append(l.fails[addr], now)
-	l.mu.Unlock()
 }
 
 func hostOf(a net.Addr) string {
