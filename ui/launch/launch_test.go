@@ -81,7 +81,7 @@ func TestLaunchDigiposte(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
 	uitest.WaitForText(t, tm, "[Digiposte] / courriel", fmt.Sprintf("%d demandes d'adhésion", p.Eligible))
 	tm.Send(uitest.Key("o"))
-	uitest.WaitForText(t, tm, "enregistrée")
+	uitest.WaitForText(t, tm, "enregistrée", "partiront au prochain cycle") // the final frame, not the first
 	uitest.Golden(t, uitest.Final(t, tm))
 	list, err := env.Engine.Campaigns(env.Common.Ctx, env.Common.User)
 	if err != nil || len(list) != 1 {
