@@ -187,15 +187,17 @@ func (m *Model) load() tea.Cmd {
 	c, id, campID := m.c, m.id, m.campID
 	return func() tea.Msg {
 		msg := LoadedMsg{ID: id}
+		// Running is read first: a run that ends while the rest is read is then watched
+		// (and reloaded at its end) instead of leaving its last in-flight state on screen.
+		for _, r := range c.Engine.Running() {
+			msg.Running = msg.Running || r == campID
+		}
 		msg.Campaign, msg.Err = c.Engine.Campaign(c.Ctx, c.User, campID)
 		if msg.Err == nil {
 			msg.Entries, msg.Err = c.Engine.Entries(c.Ctx, c.User, campID)
 		}
 		if msg.Err == nil {
 			msg.Audit, msg.Err = c.Engine.Audit(c.Ctx, c.User, campID)
-		}
-		for _, r := range c.Engine.Running() {
-			msg.Running = msg.Running || r == campID
 		}
 		return msg
 	}
