@@ -32,20 +32,6 @@ type RelaunchedMsg struct {
 	Err error
 }
 
-// WatchingMsg and ProgressMsg follow a running campaign.
-type WatchingMsg struct {
-	ID   int64
-	Ch   <-chan domain.Progress
-	Stop func()
-}
-
-// ProgressMsg is one progress snapshot.
-type ProgressMsg struct {
-	ID       int64
-	Progress domain.Progress
-	Closed   bool
-}
-
 type tab int
 
 const (
@@ -203,33 +189,7 @@ func (m *Model) load() tea.Cmd {
 	}
 }
 
-func (m *Model) watch() tea.Cmd {
-	c, id, campID := m.c, m.id, m.campID
-	return func() tea.Msg {
-		ch, stop, _ := c.Engine.Watch(c.Ctx, c.User, campID) // a refusal comes as the Done snapshot's Err
-		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
-	}
-}
-
-func waitCmd(id int64, ch <-chan domain.Progress) tea.Cmd {
-	return func() tea.Msg {
-		p, ok := <-ch
-		if !ok {
-			return ProgressMsg{ID: id, Closed: true}
-		}
-		for {
-			select {
-			case q, ok := <-ch:
-				if !ok {
-					return ProgressMsg{ID: id, Progress: p, Closed: true}
-				}
-				p = q
-			default:
-				return ProgressMsg{ID: id, Progress: p}
-			}
-		}
-	}
-}
+func (m *Model) watch() tea.Cmd { return common.WatchCmd(m.c, m.id, m.campID) }
 
 // SetSize gives the room.
 func (m *Model) SetSize(w, h int) {
@@ -311,14 +271,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, common.ErrorCmd(msg.Err)
 		}
 		return m, m.load()
-	case WatchingMsg:
+	case common.WatchingMsg:
 		if msg.ID != m.id {
 			msg.Stop()
 			return m, nil
 		}
 		m.ch, m.stop = msg.Ch, msg.Stop
-		return m, waitCmd(m.id, m.ch)
-	case ProgressMsg:
+		return m, common.WaitProgressCmd(m.id, m.ch)
+	case common.ProgressMsg:
 		if msg.ID != m.id {
 			return m, nil
 		}
@@ -330,7 +290,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.running, m.stop, m.ch = false, nil, nil
 			return m, m.load()
 		}
-		return m, waitCmd(m.id, m.ch)
+		return m, common.WaitProgressCmd(m.id, m.ch)
 	case tea.KeyMsg:
 		if m.ask > 0 {
 			n := m.ask

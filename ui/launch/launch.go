@@ -37,20 +37,6 @@ type LaunchedMsg struct {
 	Err      error
 }
 
-// WatchingMsg: the progress stream of the campaign.
-type WatchingMsg struct {
-	ID   int64
-	Ch   <-chan domain.Progress
-	Stop func()
-}
-
-// ProgressMsg is one progress snapshot; Closed when the stream ended.
-type ProgressMsg struct {
-	ID       int64
-	Progress domain.Progress
-	Closed   bool
-}
-
 type state int
 
 const (
@@ -139,34 +125,6 @@ func (m *Model) launchCmd() tea.Cmd {
 	}
 }
 
-func watchCmd(c *common.Common, id int64, campID string) tea.Cmd {
-	return func() tea.Msg {
-		ch, stop, _ := c.Engine.Watch(c.Ctx, c.User, campID) // a refusal comes as the Done snapshot's Err
-		return WatchingMsg{ID: id, Ch: ch, Stop: stop}
-	}
-}
-
-func waitCmd(id int64, ch <-chan domain.Progress) tea.Cmd {
-	return func() tea.Msg {
-		p, ok := <-ch
-		if !ok {
-			return ProgressMsg{ID: id, Closed: true}
-		}
-		// Take the freshest snapshot ready, drop the older ones.
-		for {
-			select {
-			case q, ok := <-ch:
-				if !ok {
-					return ProgressMsg{ID: id, Progress: p, Closed: true}
-				}
-				p = q
-			default:
-				return ProgressMsg{ID: id, Progress: p}
-			}
-		}
-	}
-}
-
 // Update handles the confirmation and the progress.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
@@ -187,15 +145,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateFollowing
-		return m, watchCmd(m.c, m.id, m.camp.ID)
-	case WatchingMsg:
+		return m, common.WatchCmd(m.c, m.id, m.camp.ID)
+	case common.WatchingMsg:
 		if msg.ID != m.id {
 			msg.Stop()
 			return m, nil
 		}
 		m.ch, m.stop = msg.Ch, msg.Stop
-		return m, waitCmd(m.id, m.ch)
-	case ProgressMsg:
+		return m, common.WaitProgressCmd(m.id, m.ch)
+	case common.ProgressMsg:
 		if msg.ID != m.id {
 			return m, nil
 		}
@@ -206,7 +164,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.state = stateDone
 			return m, nil
 		}
-		return m, waitCmd(m.id, m.ch)
+		return m, common.WaitProgressCmd(m.id, m.ch)
 	case tea.KeyMsg:
 		switch m.state {
 		case stateConfirm:
