@@ -186,7 +186,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		}
 	}
 	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
-		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey}, nil
+		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey, QueryTimeout: cfg.Apogee.DB.QueryTimeout}, nil
 }
 
 // Close releases everything in reverse order of opening.
