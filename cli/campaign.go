@@ -20,25 +20,8 @@ func init() {
 }
 
 func runCampaign(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(env.Stderr, "Usage : hypercerts campaign run|list|show ID|relaunch ID|resume [options]  (--help après la sous-commande)")
-		return errUsage
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "run":
-		return campaignRun(ctx, env, args)
-	case "list":
-		return campaignList(ctx, env, args)
-	case "show":
-		return campaignShow(ctx, env, args)
-	case "relaunch":
-		return campaignRelaunch(ctx, env, args)
-	case "resume":
-		return campaignResume(ctx, env, args)
-	}
-	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : run, list, show, relaunch ou resume\n", sub)
-	return errUsage
+	return dispatch(ctx, env, args, "Usage : hypercerts campaign run|list|show ID|relaunch ID|resume [options]", []subcommand{
+		{"run", campaignRun}, {"list", campaignList}, {"show", campaignShow}, {"relaunch", campaignRelaunch}, {"resume", campaignResume}})
 }
 
 func campaignRun(ctx context.Context, env Env, args []string) error {

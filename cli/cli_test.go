@@ -172,3 +172,14 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 		}
 	}
 }
+
+func TestSubcommands_UnknownVerbNamesTheKnownOnes(t *testing.T) {
+	_, errOut, code := runMain(t, "campaign", "lancer")
+	if code == 0 || !strings.Contains(errOut, `sous-commande inconnue "lancer" : run, list, show, relaunch ou resume`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, errOut, code = runMain(t, "hubee")
+	if code == 0 || !strings.Contains(errOut, "hypercerts hubee sync|list") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

@@ -16,19 +16,8 @@ func init() {
 }
 
 func runHubEE(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(env.Stderr, "Usage : hypercerts hubee sync|list [--demo | --config FICHIER]  (--help après la sous-commande)")
-		return errUsage
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "sync":
-		return hubeeSync(ctx, env, args)
-	case "list":
-		return hubeeList(ctx, env, args)
-	}
-	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : sync ou list\n", sub)
-	return errUsage
+	return dispatch(ctx, env, args, "Usage : hypercerts hubee sync|list [--demo | --config FICHIER]", []subcommand{
+		{"sync", hubeeSync}, {"list", hubeeList}})
 }
 
 // hubeeSync runs one SI cycle, prints its report and the cases it touched.

@@ -152,3 +152,27 @@ func frenchArg(name string) string {
 	}
 	return strings.ToUpper(name)
 }
+
+// subcommand is one verb of a command with verbs (campaign run, hubee sync…).
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, env Env, args []string) error
+}
+
+// dispatch runs the verb named by args[0], or explains usage.
+func dispatch(ctx context.Context, env Env, args []string, usage string, subs []subcommand) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(env.Stderr, usage+"  (--help après la sous-commande)")
+		return errUsage
+	}
+	names := make([]string, len(subs))
+	for i, sc := range subs {
+		if sc.name == args[0] {
+			return sc.run(ctx, env, args[1:])
+		}
+		names[i] = sc.name
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " ou " + names[len(names)-1]
+	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : %s\n", args[0], list)
+	return errUsage
+}
