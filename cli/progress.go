@@ -5,16 +5,22 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
-// progressLine rewrites one status line on a terminal, and stays silent otherwise
-// (scripts and CI logs get no carriage returns).
+// progressLine rewrites one status line on a terminal. Elsewhere (scripts, cron, CI
+// logs) it writes a plain line at most every logEvery, without carriage returns.
 type progressLine struct {
-	w     io.Writer
-	tty   bool
-	last  int
-	total int
+	w      io.Writer
+	tty    bool
+	last   int
+	total  int
+	logged time.Time
+	now    func() time.Time
 }
+
+// logEvery is how often a long run reports its progress in a log.
+const logEvery = 15 * time.Second
 
 func newProgressLine(w io.Writer) *progressLine {
 	tty := false
@@ -23,11 +29,17 @@ func newProgressLine(w io.Writer) *progressLine {
 			tty = true
 		}
 	}
-	return &progressLine{w: w, tty: tty}
+	return &progressLine{w: w, tty: tty, now: time.Now}
 }
 
 func (p *progressLine) show(s string) {
 	if !p.tty {
+		if now := p.now(); now.Sub(p.logged) >= logEvery {
+			if !p.logged.IsZero() { // the first update is the start: nothing to tell yet
+				fmt.Fprintln(p.w, s)
+			}
+			p.logged = now
+		}
 		return
 	}
 	pad := max(p.last-len([]rune(s)), 0)
