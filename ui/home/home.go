@@ -41,6 +41,7 @@ type Model struct {
 	list    []domain.Campaign
 	err     error
 	cur     common.Cursor
+	ticking bool // a refresh tick is pending: one chain of ticks at a time
 	width   int
 	height  int
 }
@@ -97,14 +98,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.list = msg.Campaigns
 			m.cur.SetLen(len(m.list))
 			for _, c := range m.list {
-				if c.State == domain.CampaignRunning {
+				if c.State == domain.CampaignRunning && !m.ticking {
+					// A load while a tick is pending (r, coming back on top) must not
+					// start a second chain: the chains would add up, one load each.
+					m.ticking = true
 					return m, m.tick()
 				}
 			}
 		}
 	case tickMsg:
-		if msg.ID == m.id && !m.loading {
-			return m, loadCmd(m.c, m.id)
+		if msg.ID == m.id {
+			m.ticking = false
+			if !m.loading { // else the load in flight re-arms the tick
+				return m, loadCmd(m.c, m.id)
+			}
 		}
 	case tea.KeyMsg:
 		if m.cur.HandleKey(msg, km) {

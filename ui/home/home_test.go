@@ -72,3 +72,24 @@ func TestHomeDigiposteCampaign(t *testing.T) {
 		}
 	}
 }
+
+// While a campaign runs the list reloads every second; a reload asked meanwhile (r,
+// coming back on top) must not start a second chain of ticks (they added up, one
+// load per chain and per second).
+func TestHomeOneTickChain(t *testing.T) {
+	hold := make(chan struct{})
+	env := uitest.Open(t, uitest.Options{HoldMail: hold})
+	t.Cleanup(func() { close(hold) }) // before the engine's shutdown
+	if _, err := env.Engine.Launch(context.Background(), env.Common.User, uitest.LMATH, domain.LaunchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m := home.New(env.Common)
+	if _, tick := m.Update(m.Init()()); tick == nil {
+		t.Fatal("no refresh tick while a campaign runs")
+	}
+	for range 3 {
+		if _, cmd := m.Update(m.Refresh()()); cmd != nil {
+			t.Fatal("a reload while a tick is pending started another chain of ticks")
+		}
+	}
+}
