@@ -190,6 +190,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case launch.OpenCampaignMsg:
 		cmd := m.home()
 		return m, tea.Batch(cmd, m.push(campaign.New(m.c, msg.ID)))
+	case common.WatchingMsg:
+		// To its screen only; a screen left while the watch was starting never
+		// receives it, so the watch is stopped here.
+		for _, s := range m.stack {
+			if o, ok := s.(common.Owner); ok && o.Owns(msg.ID) {
+				_, cmd := s.Update(msg)
+				return m, cmd
+			}
+		}
+		if msg.Stop != nil {
+			msg.Stop()
+		}
+		return m, nil
 	}
 	var cmds []tea.Cmd
 	for _, s := range m.stack {

@@ -7,10 +7,14 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"hypercerts/domain"
 	"hypercerts/ui"
+	"hypercerts/ui/campaign"
+	"hypercerts/ui/common"
+	"hypercerts/ui/home"
 	"hypercerts/ui/internal/uitest"
 )
 
@@ -201,5 +205,71 @@ func TestHubEEFromHome(t *testing.T) {
 	view := uitest.Final(t, tm)
 	if strings.Contains(view, "Télédossiers") {
 		t.Fatalf("still on the HubEE screen:\n%s", view)
+	}
+}
+
+// msgs runs cmd and what its batches hold, and returns the messages.
+func msgs(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range b {
+			out = append(out, msgs(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+// A campaign screen left (Esc) while its watch was starting: the watch that arrives
+// afterwards is stopped, not left registered in the engine.
+func TestWatchOfALeftScreenIsStopped(t *testing.T) {
+	hold := make(chan struct{})
+	env := uitest.Open(t, uitest.Options{HoldMail: hold})
+	t.Cleanup(func() { close(hold) }) // before the engine's shutdown
+	c, err := env.Engine.Launch(context.Background(), env.Common.User, uitest.LMATH, domain.LaunchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ui.New(env.Common)
+	_, cmd := r.Update(home.OpenMsg{ID: c.ID})
+	var watch tea.Cmd
+	for _, msg := range msgs(cmd) {
+		if _, ok := msg.(campaign.LoadedMsg); ok {
+			_, watch = r.Update(msg)
+		}
+	}
+	if watch == nil {
+		t.Fatal("the campaign screen does not watch its running campaign")
+	}
+	_, back := r.Update(uitest.Key("esc"))
+	for _, msg := range msgs(back) {
+		r.Update(msg)
+	}
+	if _, ok := r.Top().(*home.Model); !ok {
+		t.Fatalf("Esc did not leave the campaign screen: %T on top", r.Top())
+	}
+	var w common.WatchingMsg
+	for _, msg := range msgs(watch) {
+		if m, ok := msg.(common.WatchingMsg); ok {
+			w = m
+			r.Update(m)
+		}
+	}
+	if w.Ch == nil {
+		t.Fatal("no watch started")
+	}
+	for {
+		select {
+		case _, ok := <-w.Ch:
+			if !ok {
+				return // stopped
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("the watch of the left screen was never stopped")
+		}
 	}
 }

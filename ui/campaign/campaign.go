@@ -154,6 +154,9 @@ func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
 // Busy: loading.
 func (m *Model) Busy() bool { return m.loading }
 
+// Owns: id is this screen's (its watch).
+func (m *Model) Owns(id int64) bool { return id == m.id }
+
 // Close stops watching.
 func (m *Model) Close() {
 	if m.stop != nil {

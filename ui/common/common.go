@@ -109,6 +109,10 @@ type Busy interface{ Busy() bool }
 // Closer is a screen with something to release when it is left (a stream, a watch).
 type Closer interface{ Close() }
 
+// Owner is a screen that asked for results by id (a campaign watch): the root hands
+// such a result to its owner only, and stops a watch whose screen was left meanwhile.
+type Owner interface{ Owns(id int64) bool }
+
 // Refresher is a screen that reloads when it comes back on top.
 type Refresher interface{ Refresh() tea.Cmd }
 

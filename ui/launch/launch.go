@@ -100,6 +100,9 @@ func (m *Model) Title() string { return i18n.ScreenLaunch }
 // Busy: the launch is being prepared (the engine reads Apogée again).
 func (m *Model) Busy() bool { return m.state == statePreparing }
 
+// Owns: id is this screen's (its watch).
+func (m *Model) Owns(id int64) bool { return id == m.id }
+
 // Close stops watching; the campaign goes on.
 func (m *Model) Close() {
 	if m.stop != nil {
