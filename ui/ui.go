@@ -121,6 +121,36 @@ func (m *Model) quitNow() tea.Cmd {
 	return tea.Quit
 }
 
+// navMsg is a navigation asked by a key on screen from: it is done only if from is
+// still on top, so a key pressed again before the first one took effect (Esc Esc on
+// the preview, n n on the list) does not also leave or open the screen underneath.
+type navMsg struct {
+	from common.Component
+	msg  tea.Msg
+}
+
+// fromScreen tags the navigation messages cmd gives with the screen that asked.
+func fromScreen(from common.Component, cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		switch msg := cmd().(type) {
+		case tea.BatchMsg:
+			out := make(tea.BatchMsg, len(msg))
+			for i, c := range msg {
+				out[i] = fromScreen(from, c)
+			}
+			return out
+		case common.BackMsg, common.HomeMsg, home.NewMsg, home.HubEEMsg, home.OpenMsg,
+			wizard.DoneMsg, preview.LaunchMsg, launch.OpenCampaignMsg:
+			return navMsg{from: from, msg: msg}
+		default:
+			return msg
+		}
+	}
+}
+
 // Update routes messages: keys to the screen on top, everything else to every screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
@@ -163,8 +193,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.showHelp = false
 			return m, nil
 		}
-		_, cmd := m.top().Update(msg)
-		return m, cmd
+		top := m.top()
+		_, cmd := top.Update(msg)
+		return m, fromScreen(top, cmd)
+	case navMsg:
+		if msg.from != m.top() {
+			return m, nil // asked by a screen that was left meanwhile (Esc Esc, n n)
+		}
+		return m.Update(msg.msg)
 	case common.BackMsg:
 		return m, m.pop()
 	case common.HomeMsg:

@@ -16,6 +16,8 @@ import (
 	"hypercerts/ui/common"
 	"hypercerts/ui/home"
 	"hypercerts/ui/internal/uitest"
+	"hypercerts/ui/preview"
+	"hypercerts/ui/wizard"
 )
 
 type stage int
@@ -271,5 +273,25 @@ func TestWatchOfALeftScreenIsStopped(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatal("the watch of the left screen was never stopped")
 		}
+	}
+}
+
+// Esc pressed twice on the preview before the first one took effect leaves the
+// preview only: the wizard underneath keeps its choices.
+func TestEscEscLeavesOneScreen(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	r := ui.New(env.Common)
+	r.Update(home.NewMsg{})
+	r.Update(wizard.DoneMsg{Request: uitest.LMATH})
+	if _, ok := r.Top().(*preview.Model); !ok {
+		t.Fatalf("%T on top, want the preview", r.Top())
+	}
+	_, first := r.Update(uitest.Key("esc"))
+	_, second := r.Update(uitest.Key("esc")) // the preview is still on top
+	for _, msg := range append(msgs(first), msgs(second)...) {
+		r.Update(msg)
+	}
+	if _, ok := r.Top().(*wizard.Model); !ok {
+		t.Fatalf("%T on top after Esc Esc on the preview, want the wizard", r.Top())
 	}
 }
