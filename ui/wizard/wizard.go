@@ -205,14 +205,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case VDIsMsg:
+		if msg.ID == m.id {
+			m.pending-- // every answer ends a request, even one for a choice since changed
+		}
 		if msg.ID == m.id && msg.Key == m.vdiKey {
-			m.pending--
 			m.err, m.vdis, m.vdiReady = msg.Err, msg.VDIs, msg.Err == nil
 			m.refilter()
 		}
 	case VETsMsg:
-		if msg.ID == m.id && msg.Key == m.vetKey {
+		if msg.ID == m.id {
 			m.pending--
+		}
+		if msg.ID == m.id && msg.Key == m.vetKey {
 			m.err, m.vets, m.vetReady = msg.Err, msg.VETs, msg.Err == nil
 			m.selected = make([]bool, len(m.vets))
 			for i := range m.selected {
@@ -251,7 +255,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			m.err = nil
 			switch m.step {
 			case StepYear, StepComponent:
-				m.pending = 2
+				m.pending += 2 // an answer still on its way also counts itself down
 				return m.Init()
 			case StepVETs:
 				m.vetReady = false

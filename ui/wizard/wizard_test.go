@@ -3,6 +3,9 @@ package wizard_test
 import (
 	"testing"
 
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"hypercerts/domain"
 	"hypercerts/ui/internal/uitest"
 	"hypercerts/ui/wizard"
@@ -62,4 +65,47 @@ func TestWizardNoRights(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: wizard.New(env.Common)})
 	uitest.WaitForText(t, tm, "TRAREF10")
 	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// run runs cmd (and its batches) and hands every message but the spinner's to m.
+func run(m *wizard.Model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			run(m, c)
+		}
+	case spinner.TickMsg:
+	default:
+		_, next := m.Update(msg)
+		run(m, next)
+	}
+}
+
+// A component left (Esc) before its VDIs came, another chosen: the first answer is
+// dropped but still ends its request, so the wizard is not left busy (q asked
+// « chargement en cours » forever, the spinner turned for nothing).
+func TestWizardNotBusyAfterAChangedChoice(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	w := wizard.New(env.Common)
+	w.SetSize(uitest.Width, uitest.Height)
+	run(w, w.Init())
+	_, _ = w.Update(uitest.Key("enter")) // year
+	_, first := w.Update(uitest.Key("enter"))
+	_, _ = w.Update(uitest.Key("esc"))
+	_, _ = w.Update(uitest.Key("down"))
+	_, second := w.Update(uitest.Key("enter"))
+	if first == nil || second == nil {
+		t.Fatal("the VDIs were not asked for twice")
+	}
+	run(w, first)
+	run(w, second)
+	if w.Busy() {
+		t.Fatal("the wizard stays busy after every answer came")
+	}
+	if w.Step() != wizard.StepVDI {
+		t.Fatalf("step %v, want the VDIs", w.Step())
+	}
 }
