@@ -129,7 +129,8 @@ const (
 	PrevShown      = "%d affichés"
 	PrevTotals     = "%d attestations à produire · %d étudiants : %d reçus · %d non reçus · %d sans verdict · %d bloqués · %d erreurs"
 	PrevNoEligible = "Aucun étudiant éligible : rien à lancer."
-	PrevStopped    = "Aperçu interrompu : %s"
+	PrevStopped    = "Aperçu interrompu (r pour le relancer) : %s"
+	PrevIncomplete = "Aperçu incomplet : relancez-le (r) avant de lancer la campagne."
 	PrevNarrowHint = "adresses : d (détail)"
 
 	DetIdentity = "%s — code %s, INE %s, né(e) le %s"

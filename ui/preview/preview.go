@@ -324,6 +324,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.cur.HandleKey(msg, km) {
 		return nil
 	}
+	if key.Matches(msg, km.Refresh) && !m.loading {
+		return m.restart()
+	}
 	switch {
 	case key.Matches(msg, km.Filter):
 		m.filter = (m.filter + 1) % filterCount
@@ -339,6 +342,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.loading {
 			return nil
 		}
+		if m.stopErr != nil { // the counts are partial: the confirmation would be wrong
+			return common.StatusCmd(i18n.PrevIncomplete)
+		}
 		if m.totals.Eligible == 0 {
 			return common.StatusCmd(i18n.PrevNoEligible)
 		}
@@ -346,6 +352,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t} }
 	}
 	return nil
+}
+
+// restart reads the students again (r), keeping the filter, the search and the pane:
+// after an interrupted stream, or to see Apogée's latest.
+func (m *Model) restart() tea.Cmd {
+	m.loading, m.started, m.stopErr = true, false, nil
+	m.events, m.total, m.totals = nil, 0, domain.PreviewTotals{}
+	m.rows, m.keys, m.view = nil, nil, nil
+	m.cur.SetLen(0)
+	m.id = m.c.NextID()
+	return m.Init()
 }
 
 func (m *Model) exportCmd() tea.Cmd {

@@ -1,12 +1,17 @@
 package preview_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"hypercerts/domain"
 	"hypercerts/ui/internal/uitest"
 	"hypercerts/ui/preview"
 )
@@ -83,4 +88,57 @@ func TestPreviewSmallTerminal(t *testing.T) {
 		}
 	}
 	uitest.Golden(t, view)
+}
+
+// run runs cmd (and its batches) and hands every message but the spinner's to p; it
+// returns the messages that are not the preview's own.
+func run(p *preview.Model, cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, run(p, c)...)
+		}
+		return out
+	case spinner.TickMsg:
+		return nil
+	case preview.StartedMsg, preview.EventsMsg:
+		_, next := p.Update(msg)
+		return run(p, next)
+	default:
+		return []tea.Msg{msg}
+	}
+}
+
+// A stream stopped early says how to start again (r), does not launch on its partial
+// counts, and r reads every student again.
+func TestPreviewStoppedRestarts(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	p := preview.New(env.Common, uitest.LMATH)
+	t.Cleanup(p.Close)
+	p.SetSize(uitest.Width, uitest.Height)
+	var started preview.StartedMsg
+	for _, c := range p.Init()().(tea.BatchMsg) {
+		if msg, ok := c().(preview.StartedMsg); ok {
+			started = msg
+		}
+	}
+	p.Update(preview.EventsMsg{ID: started.ID, Closed: true,
+		Events: []domain.PreviewEvent{{Done: true, Err: errors.New("Apogée ne répond plus")}}})
+	if view := p.View(); !strings.Contains(view, "Aperçu interrompu (r pour le relancer)") {
+		t.Fatalf("the stop does not say what to do:\n%s", view)
+	}
+	for _, msg := range run(p, func() tea.Msg { _, c := p.Update(uitest.Key("l")); return c() }) {
+		if _, ok := msg.(preview.LaunchMsg); ok {
+			t.Fatal("launch offered on the counts of an interrupted preview")
+		}
+	}
+	_, cmd := p.Update(uitest.Key("r"))
+	run(p, cmd)
+	if p.Busy() || p.Rows() != 22 || strings.Contains(p.View(), "interrompu") {
+		t.Fatalf("r did not read the students again: %d rows, busy %v\n%s", p.Rows(), p.Busy(), p.View())
+	}
 }
