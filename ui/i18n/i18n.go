@@ -31,6 +31,9 @@ const (
 	RetryHint   = "r pour réessayer, Échap pour revenir."
 	StatusSaved = "Aperçu exporté : %d lignes dans %s"
 
+	// StatusExportFailed: the advice first, so a narrow status line keeps it.
+	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
+
 	QuitConfirm        = "Quitter ? (o/n) Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
 	QuitConfirmLoading = "Quitter ? (o/n) Un chargement est en cours et sera abandonné."
 )

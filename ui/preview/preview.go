@@ -374,7 +374,9 @@ func (m *Model) exportCmd() tea.Cmd {
 	path := filepath.Join(m.c.ExportDir, name)
 	return func() tea.Msg {
 		if err := export.WritePreviewCSVFile(path, rows); err != nil {
-			return common.ErrorMsg{Err: fmt.Errorf("export CSV impossible : %w", err)}
+			// Not ErrorMsg: its generic advice (r) would restart the preview.
+			dir, _ := filepath.Abs(filepath.Dir(path))
+			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, err), Err: true}
 		}
 		abs, _ := filepath.Abs(path)
 		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, len(rows), abs)}

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
+	"hypercerts/ui/common"
 	"hypercerts/ui/internal/uitest"
 	"hypercerts/ui/preview"
 )
@@ -140,5 +141,22 @@ func TestPreviewStoppedRestarts(t *testing.T) {
 	run(p, cmd)
 	if p.Busy() || p.Rows() != 22 || strings.Contains(p.View(), "interrompu") {
 		t.Fatalf("r did not read the students again: %d rows, busy %v\n%s", p.Rows(), p.Busy(), p.View())
+	}
+}
+
+// An export that cannot be written says where and what to do (e again), not the
+// generic « réessayez (r) », which would read the students again.
+func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	env.Common.ExportDir = filepath.Join(t.TempDir(), "absent")
+	p := preview.NewWithRows(env.Common, uitest.LMATH, nil)
+	_, cmd := p.Update(uitest.Key("e"))
+	msgs := run(p, cmd)
+	if len(msgs) != 1 {
+		t.Fatalf("export gave %v", msgs)
+	}
+	st, ok := msgs[0].(common.StatusMsg)
+	if !ok || !st.Err || !strings.Contains(st.Text, env.Common.ExportDir) || !strings.Contains(st.Text, "réessayez (e)") {
+		t.Fatalf("export failure reported as %#v", msgs[0])
 	}
 }
