@@ -183,6 +183,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case statePreparing:
 			return m, nil
 		case stateError:
+			if key.Matches(msg, km.Refresh) { // the advice shown says r: launch again
+				m.camp, m.err, m.state = domain.Campaign{}, nil, statePreparing
+				return m, tea.Batch(m.spin.Tick, m.launchCmd())
+			}
 			if key.Matches(msg, km.Back) {
 				if m.camp.ID != "" {
 					return m, func() tea.Msg { return common.HomeMsg{} }
@@ -214,7 +218,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	case statePreparing:
 		return nil
 	case stateError:
-		return []key.Binding{km.Back}
+		return []key.Binding{km.Refresh, km.Back}
 	}
 	open := km.Enter
 	open.SetHelp("entrée", i18n.KeyOpen)

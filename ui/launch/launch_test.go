@@ -3,7 +3,10 @@ package launch_test
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
 
@@ -92,5 +95,36 @@ func TestLaunchDigiposte(t *testing.T) {
 	}
 	if files, _ := os.ReadDir(env.MailDir); len(files) > 2 { // the managers' mail (R17a) only
 		t.Fatalf("%d mails before any cycle", len(files))
+	}
+}
+
+// A refused launch shows the engine's advice, which says r to try again: r launches
+// again (it did nothing).
+func TestLaunchErrorRetries(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	req := uitest.LMATH
+	req.VDI = domain.VDI{Dip: "NOPE", Version: "1"}
+	m := launch.New(env.Common, launch.Plan{Request: req, Students: 1, Eligible: 1})
+	m.SetSize(uitest.Width, uitest.Height)
+	launched := func(cmd tea.Cmd) bool {
+		found := false
+		if cmd == nil {
+			return false
+		}
+		for _, c := range cmd().(tea.BatchMsg) {
+			if msg, ok := c().(launch.LaunchedMsg); ok {
+				m.Update(msg)
+				found = true
+			}
+		}
+		return found
+	}
+	_, cmd := m.Update(uitest.Key("o"))
+	if !launched(cmd) || !strings.Contains(m.View(), "Erreur") {
+		t.Fatalf("no refusal shown:\n%s", m.View())
+	}
+	_, cmd = m.Update(uitest.Key("r"))
+	if !launched(cmd) {
+		t.Fatalf("r does not launch again:\n%s", m.View())
 	}
 }
