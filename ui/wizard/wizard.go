@@ -119,8 +119,8 @@ func (m *Model) Init() tea.Cmd {
 // Busy: requests in flight.
 func (m *Model) Busy() bool { return m.pending > 0 }
 
-// Capturing: the VDI step takes letters for its filter.
-func (m *Model) Capturing() bool { return m.step == StepVDI }
+// Capturing: the VDI step takes letters for its filter (not while it shows an error).
+func (m *Model) Capturing() bool { return m.step == StepVDI && m.err == nil }
 
 // SetSize gives the room.
 func (m *Model) SetSize(w, h int) {
@@ -323,6 +323,13 @@ func (m *Model) stepLoading() bool {
 
 func (m *Model) vdiKeys(msg tea.KeyMsg) tea.Cmd {
 	km := m.c.KeyMap
+	if m.err != nil { // the error is shown, not the filter: r retries as it says
+		if key.Matches(msg, km.Refresh) {
+			m.err, m.vdiReady = nil, false
+			return m.loadVDIs()
+		}
+		return nil
+	}
 	switch msg.Type {
 	case tea.KeyUp, tea.KeyDown, tea.KeyPgUp, tea.KeyPgDown, tea.KeyHome, tea.KeyEnd:
 		m.vdiCur.HandleKey(msg, km)
@@ -345,15 +352,11 @@ func (m *Model) vdiKeys(msg tea.KeyMsg) tea.Cmd {
 		m.refilter()
 		return nil
 	case tea.KeyEnter:
-		if len(m.matches) == 0 || m.err != nil {
+		if len(m.matches) == 0 {
 			return nil
 		}
 		m.step = StepVETs
 		return m.loadVETs()
-	}
-	if m.err != nil && key.Matches(msg, km.Refresh) {
-		m.err, m.vdiReady = nil, false
-		return m.loadVDIs()
 	}
 	return nil
 }

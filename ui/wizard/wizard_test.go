@@ -1,6 +1,8 @@
 package wizard_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/bubbles/spinner"
@@ -107,5 +109,30 @@ func TestWizardNotBusyAfterAChangedChoice(t *testing.T) {
 	}
 	if w.Step() != wizard.StepVDI {
 		t.Fatalf("step %v, want the VDIs", w.Step())
+	}
+}
+
+// The VDIs could not be read: the error says « réessayez (r) », and r reads them again
+// (it went into the hidden filter, and q could not quit).
+func TestWizardVDIErrorRetries(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	w := wizard.New(env.Common)
+	w.SetSize(uitest.Width, uitest.Height)
+	run(w, w.Init())
+	_, _ = w.Update(uitest.Key("enter")) // year
+	_, cmd := w.Update(uitest.Key("enter"))
+	for _, c := range cmd().(tea.BatchMsg) {
+		if msg, ok := c().(wizard.VDIsMsg); ok {
+			msg.VDIs, msg.Err = nil, errors.New("Apogée ne répond pas")
+			w.Update(msg)
+		}
+	}
+	if !strings.Contains(w.View(), "réessayez (r)") || w.Capturing() {
+		t.Fatalf("capturing %v with the error shown:\n%s", w.Capturing(), w.View())
+	}
+	_, cmd = w.Update(uitest.Key("r"))
+	run(w, cmd)
+	if view := w.View(); strings.Contains(view, "Apogée ne répond pas") || !strings.Contains(view, "Filtre : █") || w.Busy() {
+		t.Fatalf("r did not read the VDIs again:\n%s", view)
 	}
 }
