@@ -95,8 +95,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.loading = false
 		m.err = msg.Err
 		if msg.Err == nil {
+			var sel string // the cursor stays on its campaign when the list moves under it
+			if m.cur.Pos < len(m.list) {
+				sel = m.list[m.cur.Pos].ID
+			}
 			m.list = msg.Campaigns
 			m.cur.SetLen(len(m.list))
+			for i, c := range m.list {
+				if c.ID == sel && i != m.cur.Pos {
+					m.cur.Move(i - m.cur.Pos)
+					break
+				}
+			}
 			for _, c := range m.list {
 				if c.State == domain.CampaignRunning && !m.ticking {
 					// A load while a tick is pending (r, coming back on top) must not

@@ -93,3 +93,22 @@ func TestHomeOneTickChain(t *testing.T) {
 		}
 	}
 }
+
+// A campaign created meanwhile (another session, the daemon) comes first in the list:
+// the cursor stays on the campaign it was on, so Entrée opens that one.
+func TestHomeCursorFollowsItsCampaign(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	m := home.New(env.Common)
+	m.SetSize(uitest.Width, uitest.Height)
+	loaded := m.Init()().(home.LoadedMsg)
+	a, b, c := domain.Campaign{ID: "A"}, domain.Campaign{ID: "B"}, domain.Campaign{ID: "C"}
+	loaded.Campaigns = []domain.Campaign{a, b}
+	m.Update(loaded)
+	m.Update(uitest.Key("down")) // on B
+	loaded.Campaigns = []domain.Campaign{c, a, b}
+	m.Update(loaded)
+	_, cmd := m.Update(uitest.Key("enter"))
+	if open, ok := cmd().(home.OpenMsg); !ok || open.ID != "B" {
+		t.Fatalf("Entrée opens %#v, want B", cmd())
+	}
+}
