@@ -111,9 +111,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.loading, m.err = false, msg.Err
 		if msg.Err == nil {
+			var sel string // the cursor (and the pane) stay on their case when new ones come first
+			if m.cur.Pos < len(m.cases) {
+				sel = m.cases[m.cur.Pos].CaseID
+			}
 			sortCases(msg.Cases)
 			m.cases = msg.Cases
 			m.cur.SetLen(len(m.cases))
+			for i, k := range m.cases {
+				if k.CaseID == sel && i != m.cur.Pos {
+					m.cur.Move(i - m.cur.Pos)
+					break
+				}
+			}
 		}
 	case tea.KeyMsg:
 		if key.Matches(msg, km.Back) {

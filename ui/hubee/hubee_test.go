@@ -5,7 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"hypercerts/domain"
 	"hypercerts/ui/hubee"
 	"hypercerts/ui/internal/uitest"
 )
@@ -100,4 +102,35 @@ func TestHubEEWide(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)}, 140, 24)
 	uitest.WaitForText(t, tm, "2 télédossiers reçus")
 	uitest.Golden(t, stable(uitest.Final(t, tm)))
+}
+
+// A reload that brings a newer case first keeps the cursor, and the pane, on the case
+// it was on.
+func TestHubEECursorFollowsItsCase(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	m := hubee.New(env.Common)
+	m.SetSize(uitest.Width, uitest.Height)
+	loaded, ok := m.Init()().(hubee.LoadedMsg)
+	if !ok {
+		t.Fatal("no LoadedMsg")
+	}
+	day := func(d int) time.Time { return time.Date(2025, 7, d, 9, 0, 0, 0, time.UTC) }
+	a := domain.HubEECase{CaseID: "A", StudentCode: "21000001", Received: day(1)}
+	b := domain.HubEECase{CaseID: "B", StudentCode: "21000009", Received: day(2)}
+	c := domain.HubEECase{CaseID: "C", StudentCode: "21000002", Received: day(3)}
+	loaded.Err, loaded.Cases = nil, []domain.HubEECase{a, b}
+	m.Update(loaded) // B, A
+	m.Update(uitest.Key("down"))
+	loaded.Cases = []domain.HubEECase{a, b, c}
+	m.Update(loaded) // C, B, A
+	view := m.View()
+	for _, line := range strings.Split(view, "\n") {
+		if strings.HasPrefix(line, "› ") {
+			if !strings.Contains(line, "21000001") {
+				t.Fatalf("the cursor left case A:\n%s", view)
+			}
+			return
+		}
+	}
+	t.Fatalf("no cursor:\n%s", view)
 }
