@@ -189,7 +189,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case !capturing && key.Matches(msg, km.Help):
 			m.showHelp = !m.showHelp
 			return m, nil
-		case m.showHelp && key.Matches(msg, km.Back):
+		case m.showHelp: // the full help is modal: Esc or any other key closes it
 			m.showHelp = false
 			return m, nil
 		}

@@ -295,3 +295,19 @@ func TestEscEscLeavesOneScreen(t *testing.T) {
 		t.Fatalf("%T on top after Esc Esc on the preview, want the wizard", r.Top())
 	}
 }
+
+// The full help is modal: a key pressed while it shows closes it and goes no further.
+func TestHelpIsModal(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	tm := uitest.NewTestModel(t, ui.New(env.Common))
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	tm.Send(uitest.Key("?"))
+	uitest.WaitForText(t, tm, "fermer l")
+	uitest.Drain(tm)
+	tm.Send(uitest.Key("n"))                     // would open the wizard without the help
+	uitest.WaitForText(t, tm, "Aucune campagne") // the home screen is drawn again
+	view := uitest.Final(t, tm)
+	if strings.Contains(view, "Nouvelle campagne") || strings.Contains(view, "fermer l") || !strings.Contains(view, "Aucune campagne") {
+		t.Fatalf("a key under the help reached the screen, or the help stayed:\n%s", view)
+	}
+}
