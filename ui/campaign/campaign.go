@@ -50,58 +50,51 @@ const (
 	filterCount
 )
 
+// outcome is the group of students a filter keeps.
+func (f filter) outcome() domain.Outcome {
+	return [...]domain.Outcome{filterDone: domain.OutcomeServed, filterFailed: domain.OutcomeFailed,
+		filterExcluded: domain.OutcomeExcluded, filterTodo: domain.OutcomePending}[f]
+}
+
+// label names the filter in the words of the campaign's channel.
 func (f filter) label(mode domain.Mode) string {
-	if mode == domain.ModeDigiposte {
-		return [...]string{i18n.CampFilterAll, i18n.CampDigiFilterDone, i18n.CampDigiFilterFailed, i18n.CampFilterExclude, i18n.CampDigiFilterTodo}[f]
+	ch, ok := domain.ChannelOf(mode)
+	if f == filterAll || !ok {
+		return i18n.CampFilterAll
 	}
-	return [...]string{i18n.CampFilterAll, i18n.CampFilterDone, i18n.CampFilterFailed, i18n.CampFilterExclude, i18n.CampFilterTodo}[f]
+	if f == filterFailed && hasClosed(ch) {
+		return ch.OutcomeLabel(domain.OutcomeFailed) + " ou " + ch.OutcomeLabel(domain.OutcomeClosed)
+	}
+	return ch.OutcomeLabel(f.outcome())
 }
 
-func (f filter) keep(e *domain.Entry, mode domain.Mode) bool {
-	if mode == domain.ModeDigiposte {
-		switch f {
-		case filterDone:
-			return e.State == domain.EntryDeposited
-		case filterFailed:
-			return e.State == domain.EntryVaultRefused || e.State == domain.EntryCancelled
-		case filterExcluded:
-			return e.State == domain.EntryExcluded
-		case filterTodo:
-			return digiposteInFlight(e.State)
+// keep: the entry is in the filter's group (failures include the students who
+// closed their channel, e.g. cancelled their vault).
+func (f filter) keep(e *domain.Entry) bool {
+	if f == filterAll {
+		return true
+	}
+	o := e.State.Outcome()
+	return o == f.outcome() || (f == filterFailed && o == domain.OutcomeClosed)
+}
+
+func hasClosed(ch domain.Channel) bool {
+	for _, st := range ch.States() {
+		if st.Outcome == domain.OutcomeClosed {
+			return true
 		}
-		return true
-	}
-	switch f {
-	case filterDone:
-		return e.State.Done()
-	case filterFailed:
-		return e.State == domain.EntryMailFailed || e.State == domain.EntryVaultRefused
-	case filterExcluded:
-		return e.State == domain.EntryExcluded
-	case filterTodo:
-		return e.State.Relaunchable() && e.State != domain.EntryMailFailed
-	}
-	return true
-}
-
-// digiposteInFlight: a student still on the way through the Digiposte cycle.
-func digiposteInFlight(s domain.EntryState) bool {
-	switch s {
-	case domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen, domain.EntryVaultNotified:
-		return true
 	}
 	return false
 }
 
-// digiposteSteps are the states of the cycle, in order, shown with their counts.
-var digiposteSteps = []domain.EntryState{domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
-	domain.EntryVaultNotified, domain.EntryDeposited}
-
-// DigiposteCounts is the cycle with its counts: "à demander 0 → adhésion demandée 3 →
-// coffre ouvert 1 → étudiant prévenu 2 → déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
-func DigiposteCounts(counts map[domain.EntryState]int) string {
+// PathCounts is the channel's path with its counts, then its other final states:
+// "à demander 0 → adhésion demandée 3 → coffre ouvert 1 → étudiant prévenu 2 →
+// déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
+func PathCounts(ch domain.Channel, counts map[domain.EntryState]int) string {
 	var steps []string
-	for _, st := range digiposteSteps {
+	onPath := map[domain.EntryState]bool{}
+	for _, st := range ch.Path() {
+		onPath[st] = true
 		label := st.Label()
 		if st == domain.EntryEligible {
 			label = i18n.CampDigiToRequest
@@ -109,10 +102,12 @@ func DigiposteCounts(counts map[domain.EntryState]int) string {
 		steps = append(steps, unbreakable(label+" "+i18n.Int(counts[st])))
 	}
 	out := strings.Join(steps, " → ")
-	for _, st := range []domain.EntryState{domain.EntryVaultRefused, domain.EntryCancelled, domain.EntryExcluded} {
-		out += " · " + unbreakable(st.Label()+" "+i18n.Int(counts[st]))
+	for _, st := range ch.States() {
+		if !onPath[st.State] {
+			out += " · " + unbreakable(st.Label+" "+i18n.Int(counts[st.State]))
+		}
 	}
-	return out
+	return out + " · " + unbreakable(domain.EntryExcluded.Label()+" "+i18n.Int(counts[domain.EntryExcluded]))
 }
 
 // unbreakable joins the words of s with no-break spaces, so a wrapped line never
@@ -204,7 +199,7 @@ func (m *Model) SetSize(w, h int) {
 // the Digiposte explanation, the tabs and the column titles.
 func (m *Model) headLines() int {
 	n := 5
-	if m.camp.Mode == domain.ModeDigiposte {
+	if m.scheduled() {
 		n += strings.Count(m.digiposteCounts(), "\n") + strings.Count(m.digiposteHelp(), "\n") + 1
 	}
 	return n
@@ -212,7 +207,16 @@ func (m *Model) headLines() int {
 
 func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
 
-func (m *Model) digiposteCounts() string { return common.Wrap(DigiposteCounts(m.camp.Counts), m.width) }
+func (m *Model) digiposteCounts() string {
+	ch, _ := domain.ChannelOf(m.camp.Mode)
+	return common.Wrap(PathCounts(ch, m.camp.Counts), m.width)
+}
+
+// scheduled: the campaign's students are served by the daemon's scheduled job.
+func (m *Model) scheduled() bool {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	return ok && domain.Scheduled(ch)
+}
 
 func (m *Model) resize() {
 	m.cur.SetHeight(m.height - m.headLines())
@@ -222,7 +226,7 @@ func (m *Model) resize() {
 func (m *Model) refilter() {
 	m.view = m.view[:0]
 	for i := range m.entries {
-		if m.filter.keep(&m.entries[i], m.camp.Mode) {
+		if m.filter.keep(&m.entries[i]) {
 			m.view = append(m.view, i)
 		}
 	}
@@ -331,8 +335,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, km.Refresh):
 			return m, m.load()
 		case key.Matches(msg, km.Relaunch):
-			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
-				return m, common.StatusCmd(i18n.CampDigiRelaunch)
+			if ch, ok := domain.ChannelOf(m.camp.Mode); ok { // the engine refuses it: say why
+				if ok, why := ch.Relaunch(); !ok {
+					return m, common.StatusCmd(fmt.Sprintf(i18n.CampNoRelaunch, ch.Label(), why))
+				}
 			}
 			if m.running {
 				return m, nil
@@ -353,8 +359,10 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.ask > 0 {
 		return []key.Binding{km.Yes, km.No}
 	}
-	if m.camp.Mode == domain.ModeDigiposte {
-		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
+	if ch, ok := domain.ChannelOf(m.camp.Mode); ok {
+		if ok, _ := ch.Relaunch(); !ok {
+			return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
+		}
 	}
 	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
 }
@@ -398,12 +406,12 @@ func (m *Model) View() string {
 		lines = append(lines, s.Status.Render(fmt.Sprintf(i18n.CampRunning, m.prog.Processed, m.prog.ToDo)+" · "+launch.Counts(c.Counts)))
 	case c.State == domain.CampaignFailed:
 		lines = append(lines, s.Error.Render(common.Cut(fmt.Sprintf(i18n.CampFailed, c.Error), m.width)))
-	case c.Mode == domain.ModeDigiposte:
+	case m.scheduled():
 		lines = append(lines, m.digiposteCounts())
 	default:
 		lines = append(lines, common.Cut(launch.Counts(c.Counts), m.width))
 	}
-	if c.Mode == domain.ModeDigiposte {
+	if m.scheduled() {
 		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
@@ -463,9 +471,9 @@ func (m *Model) entriesView() string {
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
-		case e.State == domain.EntryMailFailed, e.State == domain.EntryVaultRefused:
+		case e.State.Outcome() == domain.OutcomeFailed:
 			line = s.Bad.Render(line)
-		case e.State == domain.EntryExcluded, e.State == domain.EntryCancelled:
+		case e.State.Outcome() == domain.OutcomeExcluded, e.State.Outcome() == domain.OutcomeClosed:
 			line = s.Muted.Render(line)
 		}
 		b.WriteString("\n" + line)

@@ -214,19 +214,11 @@ const (
 	CampNoAudit      = "Journal vide."
 	CampFailed       = "Échec : %s"
 
-	CampFilterAll     = "tous"
-	CampFilterDone    = "envoyés"
-	CampFilterFailed  = "en échec"
-	CampFilterExclude = "exclus"
-	CampFilterTodo    = "à envoyer"
-
-	CampDigiFilterDone   = "déposés"
-	CampDigiFilterFailed = "refusés ou résiliés"
-	CampDigiFilterTodo   = "en cours"
+	CampFilterAll = "tous"
 
 	CampDigiToRequest = "à demander"
 	CampDigiCycle     = "Circuit Digiposte, mené par le cycle planifié du démon : demande d'adhésion → coffre ouvert (ou refusé) → courriel à l'étudiant → dépôt de l'attestation. Un coffre résilié ne reçoit plus rien."
-	CampDigiRelaunch  = "Pas de relance pour une campagne Digiposte : le cycle Digiposte du démon reprend de lui-même les étudiants en attente et les dépôts échoués."
+	CampNoRelaunch    = "Pas de relance pour une campagne %s : %s."
 )
 
 // HubEE.
