@@ -135,7 +135,7 @@ type Model struct {
 	cur      common.Cursor
 	auditCur common.Cursor
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
-	ask      int // > 0: relaunch confirmation of that many students
+	ask      int           // > 0: relaunch confirmation of that many students
 	running  bool
 	prog     domain.Progress
 	ch       <-chan domain.Progress
