@@ -64,6 +64,8 @@ type WS struct {
 	BaseURL  string        `yaml:"base_url"` // e.g. https://apogee.univ.fr/apo-commun-servicesMetiers
 	Timeout  time.Duration `yaml:"timeout"`
 	Services Services      `yaml:"services"`
+	// MaxResponseBytes bounds one answer (0: the connector's default, 8 MiB).
+	MaxResponseBytes int `yaml:"max_response_bytes"`
 }
 
 // Services are the four services we call; path and namespace change between releases.
