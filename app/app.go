@@ -121,11 +121,13 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	if cfg.Apogee.Embedded {
 		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents})
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		a.Sim = s
 		a.closers = append(a.closers, s.Close)
 		if baseURL, err = s.Start(); err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		db = s.DB()

@@ -52,10 +52,9 @@ type token struct {
 }
 
 type folder struct {
-	f        hubee.Folder // with its cases and attachments (metadata)
-	osl      hubee.OrganizationIdentifier
-	caseIDs  []string
-	osLToken string
+	f       hubee.Folder // with its cases and attachments (metadata)
+	osl     hubee.OrganizationIdentifier
+	caseIDs []string
 }
 
 type kase struct {
