@@ -364,6 +364,10 @@ func (k checker) hubee() {
 	k.oneOf("hubee.status_update", h.StatusUpdate, "patch_then_event", "event_only")
 	k.intRange("hubee.max_result", h.MaxResult, 1, 1000, "une taille de lot")
 	k.positive("hubee.timeout", h.Timeout)
+	k.positive("hubee.idle_timeout", h.IdleTimeout)
+	k.intRange("hubee.retries", h.Retries, 1, 20, "un nombre d'essais")
+	k.positive("hubee.retry_after_max", h.RetryAfterMax)
+	k.intRange("hubee.case_attempts", h.CaseAttempts, 1, 100, "un nombre de passages")
 	sim := h.Environment == HubEESim
 	codes := map[string]int{}
 	for i, p := range h.Processes {
