@@ -76,6 +76,9 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if err != nil {
 		return Campaign{}, err
 	}
+	if err := ch.runner().ready(ctx, e); err != nil { // before anything is recorded: a dead relay leaves no trace
+		return Campaign{}, fmt.Errorf("%w ; la campagne n'a pas été créée, rien n'a été envoyé", err)
+	}
 	now := e.clock.Now()
 	camp := Campaign{Year: req.Year, Component: comp, VDI: vdi, VETs: vets, Mode: mode,
 		TestMode: testMode, CreatedBy: user.Code, LaunchedBy: user.Code, NotifyEmail: user.Email,
@@ -180,6 +183,9 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		}
 		return e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch, Detail: "rien à relancer : toutes les attestations ont été envoyées"})
 	}
+	if err := ch.runner().ready(ctx, e); err != nil {
+		return fmt.Errorf("%w ; la campagne %s n'a pas été relancée", err, camp.ID)
+	}
 	sig, err := e.signature(ctx) // R16
 	if err != nil {
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditFail, Detail: err.Error()})
@@ -221,13 +227,26 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		read   bool
 		n      int
 		errs   []error
+		// notReady: per channel, why its campaigns cannot resume now (nil: they can)
+		notReady = map[Mode]error{}
 	)
 	for _, camp := range list {
-		if camp.State != CampaignRunning || e.isActive(camp.ID) {
+		if camp.State != CampaignRunning && camp.State != CampaignSuspended || e.isActive(camp.ID) {
 			continue
 		}
 		ch, err := e.channel(camp.Mode)
 		if err != nil || ch.runner() == nil { // not served at launch, or not wired here
+			continue
+		}
+		rerr, checked := notReady[ch.Mode()]
+		if !checked { // once per channel
+			rerr = ch.runner().ready(ctx, e)
+			notReady[ch.Mode()] = rerr
+			if rerr != nil { // left as they are: the next resume tries again
+				errs = append(errs, fmt.Errorf("%w ; campagnes (%s) laissées en attente de reprise", rerr, ch.Label()))
+			}
+		}
+		if rerr != nil {
 			continue
 		}
 		if !read { // once for all the campaigns
@@ -251,8 +270,16 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 				sending++
 			}
 		}
-		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume,
-			Detail: fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)})
+		detail := fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)
+		if camp.State == CampaignSuspended {
+			detail = "reprise après suspension : le serveur de courriel répond"
+			camp.State, camp.Error, camp.UpdatedAt = CampaignRunning, "", now
+			if err := e.store.UpdateCampaign(camp); err != nil {
+				errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+				continue
+			}
+		}
+		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume, Detail: detail})
 		e.log.Info("campagne reprise", "campagne", camp.ID, "envois_interrompus", sending)
 		user, notify := launcher(camp)
 		if err := e.startRun(camp, ch, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
@@ -526,6 +553,10 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 		rs.mu.Lock()
 		delete(rs.active, r.camp.ID)
 		rs.mu.Unlock()
+	}
+	if suspended, streak, cause := r.relay.outcome(); suspended && fatal == nil {
+		e.suspendRun(rs, r, streak, cause)
+		return
 	}
 	now := e.clock.Now()
 	id := r.camp.ID

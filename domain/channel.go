@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -47,6 +48,9 @@ type runner interface {
 	// run serves r's entries (r.todo), storing each state before the next outside
 	// action, then returns; an error means the store cannot be written.
 	run(e *Engine, rs *campaignRuns, r *campaignRun) (interrupted bool, fatal error)
+	// ready checks, before anything is recorded or sent, that the outside system
+	// the channel delivers through answers (mail: the relay).
+	ready(ctx context.Context, e *Engine) error
 }
 
 // Needs lists the ports a channel uses and what it requires of a student.

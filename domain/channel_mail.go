@@ -51,6 +51,9 @@ func (mailChannel) Relaunch() (bool, string) { return true, "" }
 func (mailChannel) Checks() []Check          { return []Check{CheckMail} }
 func (mailChannel) runner() runner           { return mailChannel{} }
 
+// ready checks the relay (connect, EHLO, TLS, AUTH) without sending.
+func (mailChannel) ready(ctx context.Context, e *Engine) error { return e.checkRelay(ctx) }
+
 // run sends the run's entries with r.concurrency sends in flight.
 func (ch mailChannel) run(e *Engine, rs *campaignRuns, r *campaignRun) (interrupted bool, fatal error) {
 	jobs := make(chan int)
@@ -81,6 +84,8 @@ feed:
 			break feed
 		case <-failed:
 			break feed
+		case <-r.relay.stop:
+			break feed
 		default:
 		}
 		select {
@@ -88,6 +93,8 @@ feed:
 			interrupted = true
 			break feed
 		case <-failed:
+			break feed
+		case <-r.relay.stop:
 			break feed
 		case jobs <- i:
 		}
@@ -136,7 +143,14 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	}
 	if err != nil {
 		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
-		return e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
+		if serr := e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err)); serr != nil {
+			return serr
+		}
+		if IsTransient(err) {
+			r.relay.failed(en, err, e.settings.SuspendAfter)
+		}
+		return nil
 	}
+	r.relay.ok()
 	return e.setState(r, en, EntrySending, EntryMailed, "", false)
 }
