@@ -76,7 +76,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if err != nil {
 		return Campaign{}, err
 	}
-	if err := ch.runner().ready(ctx, e); err != nil { // before anything is recorded: a dead relay leaves no trace
+	if err := ch.ready(ctx, e); err != nil { // before anything is recorded: a dead relay leaves no trace
 		return Campaign{}, fmt.Errorf("%w ; la campagne n'a pas été créée, rien n'a été envoyé", err)
 	}
 	now := e.clock.Now()
@@ -183,7 +183,7 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		}
 		return e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch, Detail: "rien à relancer : toutes les attestations ont été envoyées"})
 	}
-	if err := ch.runner().ready(ctx, e); err != nil {
+	if err := ch.ready(ctx, e); err != nil {
 		return fmt.Errorf("%w ; la campagne %s n'a pas été relancée", err, camp.ID)
 	}
 	sig, err := e.signature(ctx) // R16
@@ -240,7 +240,7 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		}
 		rerr, checked := notReady[ch.Mode()]
 		if !checked { // once per channel
-			rerr = ch.runner().ready(ctx, e)
+			rerr = ch.ready(ctx, e)
 			notReady[ch.Mode()] = rerr
 			if rerr != nil { // left as they are: the next resume tries again
 				errs = append(errs, fmt.Errorf("%w ; campagnes (%s) laissées en attente de reprise", rerr, ch.Label()))

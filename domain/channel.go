@@ -41,6 +41,9 @@ type Channel interface {
 	// run works through the entries of a campaign run (launch, relaunch, resume);
 	// nil for a channel worked through by a scheduled job (Digiposte).
 	runner() runner
+	// ready checks, before a launch, relaunch or resume records or sends anything,
+	// that the outside system the channel delivers through answers (mail: the relay).
+	ready(ctx context.Context, e *Engine) error
 }
 
 // runner is the engine-side work of a channel that serves students at launch.
@@ -48,9 +51,6 @@ type runner interface {
 	// run serves r's entries (r.todo), storing each state before the next outside
 	// action, then returns; an error means the store cannot be written.
 	run(e *Engine, rs *campaignRuns, r *campaignRun) (interrupted bool, fatal error)
-	// ready checks, before anything is recorded or sent, that the outside system
-	// the channel delivers through answers (mail: the relay).
-	ready(ctx context.Context, e *Engine) error
 }
 
 // Needs lists the ports a channel uses and what it requires of a student.

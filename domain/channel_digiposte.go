@@ -1,5 +1,7 @@
 package domain
 
+import "context"
+
 // The Digiposte channel: nothing leaves at launch; the daemon's scheduled cycle
 // (digiposte_cycle.go, R19–R22) requests the vaults, tells the students whose vault
 // opened, and deposits their attestations.
@@ -48,6 +50,9 @@ func (digiposteChannel) Relaunch() (bool, string) {
 }
 func (digiposteChannel) Checks() []Check { return []Check{CheckDigiposte} }
 func (digiposteChannel) runner() runner  { return nil } // the Digiposte cycle does the work
+
+// ready: nothing to check at launch; the cycle reports an unreachable Digiposte.
+func (digiposteChannel) ready(context.Context, *Engine) error { return nil }
 
 // digiposteFinal: nothing more will happen to the entry in a Digiposte campaign.
 func digiposteFinal(s EntryState) bool { return s.Outcome() != OutcomePending }
