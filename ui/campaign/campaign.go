@@ -236,6 +236,9 @@ func (m *Model) head() []string {
 		lines = append(lines, s.Status.Render(common.Wrap(fmt.Sprintf(i18n.CampRunning, i18n.Int(m.prog.Processed), i18n.Int(m.prog.ToDo))+" · "+launch.Counts(c.Counts), m.width)))
 	case c.State == domain.CampaignFailed:
 		lines = append(lines, s.Error.Render(common.Wrap(fmt.Sprintf(i18n.CampFailed, i18n.French(c.Error)), m.width)))
+	case c.State == domain.CampaignSuspended:
+		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
+			common.Wrap(launch.Counts(c.Counts), m.width))
 	case c.Mode == domain.ModeDigiposte:
 		lines = append(lines, m.digiposteCounts())
 	default:

@@ -124,9 +124,9 @@ func (d *Detail) HandleKey(msg tea.KeyMsg, km keymap.KeyMap) bool {
 	case key.Matches(msg, km.Back), key.Matches(msg, km.Detail), key.Matches(msg, km.Enter):
 		d.open = false
 	case key.Matches(msg, km.Up):
-		d.vp.LineUp(1)
+		d.vp.ScrollUp(1)
 	case key.Matches(msg, km.Down):
-		d.vp.LineDown(1)
+		d.vp.ScrollDown(1)
 	case key.Matches(msg, km.PageUp):
 		d.vp.PageUp()
 	case key.Matches(msg, km.PageDown), msg.Type == tea.KeySpace:

@@ -26,7 +26,7 @@ type LoadedMsg struct {
 }
 
 // errNotConfigured: no hub is wired (shown in place with what to do).
-var errNotConfigured = errors.New(i18n.HubNotConfigured)
+var errNotConfigured = errors.New(i18n.HubNotConfigured) //lint:ignore ST1005 a full French sentence, shown as is by the UI
 
 // Model is the HubEE screen.
 type Model struct {

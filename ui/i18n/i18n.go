@@ -222,6 +222,7 @@ const (
 	LaunchLeaveDone    = "Échap : revenir à la liste des campagnes · Entrée : ouvrir la campagne"
 	LaunchWaiting      = "Campagne %s enregistrée : elle avance au rythme des cycles Digiposte (démon)."
 	LaunchInterrupted  = "Campagne %s interrompue : elle reprendra au prochain démarrage."
+	LaunchSuspended    = "Campagne %s suspendue : le serveur de courriel ne répond plus ; elle reprendra au prochain démarrage ou avec « hypercerts campaign resume »."
 	LaunchProcessed    = "Traités : %s sur %s"
 	LaunchThroughput   = "Débit : %s attestations/s"
 	LaunchETA          = "Temps restant : %s"
@@ -257,6 +258,7 @@ const (
 	CampNoEntry        = "Aucun étudiant dans cet état."
 	CampNoAudit        = "Journal vide."
 	CampFailed         = "Échec : %s"
+	CampSuspended      = "Suspendue : %s"
 
 	CampFilterAll     = "tous"
 	CampFilterDone    = "envoyés"
@@ -484,6 +486,8 @@ func Explain(err error) Error {
 		e.Hint = "Revenez en arrière (Échap) et corrigez le choix."
 	case errors.Is(err, domain.ErrNoSignature):
 		e.Hint = "Faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
+	case errors.Is(err, domain.ErrRelayUnavailable):
+		e.Hint = "Le serveur de courriel ne répond pas ou refuse la connexion : faites vérifier la section mail.smtp (le message dit quoi) ; rien n'a été enregistré ni envoyé."
 	case errors.Is(err, domain.ErrShutdown):
 		e.Hint = "hypercerts s'arrête : relancez-le pour continuer."
 	case errors.Is(err, domain.ErrNotFound):

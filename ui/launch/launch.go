@@ -352,6 +352,8 @@ func (m *Model) progressView() string {
 	switch {
 	case m.camp.State == domain.CampaignWaiting || p.State == domain.CampaignWaiting:
 		title = fmt.Sprintf(i18n.LaunchWaiting, id)
+	case p.Suspended:
+		title = fmt.Sprintf(i18n.LaunchSuspended, id)
 	case p.Interrupted:
 		title = fmt.Sprintf(i18n.LaunchInterrupted, id)
 	case m.state == stateDone:
