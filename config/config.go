@@ -130,6 +130,10 @@ type Mail struct {
 	Managers     []string `yaml:"managers"` // R17a
 	TemplatesDir string   `yaml:"templates_dir"`
 	EMLDir       string   `yaml:"eml_dir"` // write .eml files instead of sending (demo)
+	// SuspendAfter consecutive transient send failures suspend a campaign
+	// ("suspendue : serveur de courriel indisponible"); resumed by campaign resume
+	// or the daemon.
+	SuspendAfter int `yaml:"suspend_after"`
 }
 
 // SMTP is the mail relay.
@@ -373,7 +377,8 @@ func Default() *Config {
 		},
 		Delivery: Delivery{Mode: string(domain.ModeMail)},
 		Mail: Mail{
-			SMTP: SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+			SMTP:         SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+			SuspendAfter: domain.DefaultSuspendAfter,
 		},
 		Store: Store{Path: "./hypercerts.db", OpenTimeout: time.Second},
 		Digiposte: Digiposte{
@@ -489,6 +494,7 @@ func (c *Config) EngineSettings() domain.Settings {
 		TestRecipient: c.Delivery.TestRecipient,
 		University:    c.University.Name,
 		Managers:      append([]string(nil), c.Mail.Managers...),
+		SuspendAfter:  c.Mail.SuspendAfter,
 	}
 }
 

@@ -299,6 +299,7 @@ func (k checker) mail() {
 		k.at("mail.smtp.security", "none avec un compte (username) enverrait le mot de passe en clair : choisir starttls ou tls")
 	}
 	k.positive("mail.smtp.timeout", s.Timeout)
+	k.intRange("mail.suspend_after", m.SuspendAfter, 1, 1000, "un nombre d'échecs consécutifs")
 }
 
 func (k checker) store() {

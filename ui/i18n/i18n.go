@@ -464,6 +464,8 @@ func Explain(err error) Error {
 		e.Hint = "revenez en arrière (Échap) et corrigez le choix."
 	case errors.Is(err, domain.ErrNoSignature):
 		e.Hint = "faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
+	case errors.Is(err, domain.ErrRelayUnavailable):
+		e.Hint = "le serveur de courriel ne répond pas ou refuse la connexion : faites vérifier la section mail.smtp (le message dit quoi) ; rien n'a été enregistré ni envoyé."
 	case errors.Is(err, domain.ErrShutdown):
 		e.Hint = "hypercerts s'arrête : relancez-le pour continuer."
 	case errors.Is(err, domain.ErrNotFound):
