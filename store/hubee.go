@@ -105,4 +105,3 @@ func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 	})
 	return out, err
 }
-
