@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
 
+	"hypercerts/attest"
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/apogee/sim"
@@ -49,6 +50,9 @@ type App struct {
 	Sim *sim.Apogee
 	// Store is the bbolt store (nil with Options.NoStore).
 	Store *store.Store
+	// PublicKeys are the university's attestation keys, current and retired (nil
+	// without a store).
+	PublicKeys attest.PublicKeys
 	// MailDir is where mails are written as .eml files (demo), empty with SMTP.
 	MailDir string
 	// DigiposteSim plays Digiposte on the demo's local folder.

@@ -523,6 +523,7 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 
 	var pdf bytes.Buffer
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
+	en.Reference = a.Reference // stored with the next state, before the mail leaves
 	if err := e.renderTo(&pdf, a); err != nil {
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
 	}

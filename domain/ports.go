@@ -36,6 +36,9 @@ type Apogee interface {
 
 // Attestation is everything printed on one attestation de réussite.
 type Attestation struct {
+	// Reference is the attestation's unique reference (CampaignReference,
+	// SingleReference), printed and carried by its signed QR code.
+	Reference    string
 	Student      Student
 	DiplomaLabel string // R09
 	YearLabel    string // "2024-2025"
