@@ -45,19 +45,6 @@ func lookup(name string) (command, bool) {
 	return c, ok
 }
 
-// exitError carries a documented exit code other than 1 (verify's verdicts).
-type exitError struct {
-	code int
-	err  error // printed unless nil
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("code de sortie %d", e.code)
-	}
-	return e.err.Error()
-}
-
 // errUsage marks errors already explained by the flag package.
 var errUsage = errors.New("usage")
 
@@ -92,13 +79,6 @@ func Main(args []string, env Env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		var ee *exitError
-		if errors.As(err, &ee) {
-			if ee.err != nil {
-				fmt.Fprintf(env.Stderr, "hypercerts %s : %v\n", name, ee.err)
-			}
-			return ee.code
-		}
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintf(env.Stderr, "hypercerts %s : %v\n", name, err)
 		}
@@ -121,7 +101,7 @@ func usage(w io.Writer) {
 	sort.Strings(names)
 	for _, n := range names {
 		c, _ := lookup(n)
-		fmt.Fprintf(w, "  %-11s %s\n", n, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, c.summary)
 	}
 	fmt.Fprintln(w, "\nOptions communes : --demo (Apogée embarqué, rien à installer), --config FICHIER (défaut ./application.yaml)")
 	fmt.Fprintln(w, "Aide d'une commande : hypercerts COMMANDE --help")

@@ -79,7 +79,7 @@ Exemples :
 	}
 	res.WriteText(env.Stdout)
 	if code := res.Verdict.ExitCode(); code != 0 {
-		return &exitError{code: code}
+		return withCode(code, fmt.Errorf("attestation %s (code de sortie %d)", res.Verdict, code))
 	}
 	return nil
 }
