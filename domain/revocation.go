@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// AuditRevoke is the audit action of a revocation.
+const AuditRevoke = "révocation"
+
 // IssuedAttestation is what the store keeps of an attestation produced outside a
 // campaign (the render command, a HubEE request), so that its reference can be found
 // and revoked. Campaign attestations are found through their entries.
@@ -180,7 +183,7 @@ func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, re
 		return Revocation{}, err
 	}
 	if info.CampaignID != "" {
-		if err := e.store.AppendAudit(info.CampaignID, AuditRecord{At: r.At, User: user.Code, Action: "attestation révoquée",
+		if err := e.store.AppendAudit(info.CampaignID, AuditRecord{At: r.At, User: user.Code, Action: AuditRevoke,
 			Detail: info.Reference + " (étudiant " + info.StudentCode + ") : " + reason}); err != nil {
 			return r, err
 		}
