@@ -122,11 +122,13 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	if cfg.Apogee.Embedded {
 		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents, CacheDir: simCacheDir()})
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		a.Sim = s
 		a.closers = append(a.closers, s.Close)
 		if baseURL, err = s.Start(); err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		db = s.DB()
@@ -156,9 +158,10 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // the preview keeps apogee.concurrency calls in flight
 	ws, err := apogee.NewWS(apogee.WSConfig{
-		HTTPClient: &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
-		BaseURL:    baseURL,
-		Timeout:    cfg.Apogee.WS.Timeout,
+		HTTPClient:       &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
+		BaseURL:          baseURL,
+		Timeout:          cfg.Apogee.WS.Timeout,
+		MaxResponseBytes: int64(cfg.Apogee.WS.MaxResponseBytes),
 		Services: map[string]apogee.ServiceConfig{
 			"OffreFormationMetier": {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
 			"EtudiantMetier":       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},

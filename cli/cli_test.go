@@ -115,7 +115,7 @@ func TestR07_CampaignRunThenRelaunchSendsNothingTwice(t *testing.T) {
 			t.Fatalf("test mode: %s is not addressed to the test address:\n%s", m, b[:min(len(b), 600)])
 		}
 	}
-	out, errOut, code = runMain(t, append([]string{"campaign", "relaunch", id}, demo...)...)
+	_, errOut, code = runMain(t, append([]string{"campaign", "relaunch", id}, demo...)...)
 	if code != 0 {
 		t.Fatalf("relaunch: exit %d: %s", code, errOut)
 	}

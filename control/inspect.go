@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"hypercerts/store"
 )
@@ -42,7 +43,7 @@ func Inspect(path string) (info FileInfo, err error) {
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return info, fmt.Errorf("%w : %s", store.ErrInUse, path)
 		}
 		return info, fmt.Errorf("%w : %s (%v)", ErrNotAStore, path, err)

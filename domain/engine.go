@@ -24,6 +24,9 @@ type Settings struct {
 	University string
 	// Managers receive the "campaign created" mail (R17a).
 	Managers []string
+	// SuspendAfter consecutive transient send failures suspend a mail campaign
+	// (relay unavailable); 0: DefaultSuspendAfter.
+	SuspendAfter int
 }
 
 // Deps are the engine's ports. Renderer, Mailer and Store may be nil for preview-only use.
@@ -67,6 +70,9 @@ func NewEngine(d Deps, s Settings) *Engine {
 	}
 	if s.Mode == "" {
 		s.Mode = ModeMail
+	}
+	if s.SuspendAfter <= 0 {
+		s.SuspendAfter = DefaultSuspendAfter
 	}
 	if d.Clock == nil {
 		d.Clock = SystemClock{}

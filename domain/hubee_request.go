@@ -152,6 +152,7 @@ func (e *Engine) hubDecide(ctx context.Context, hs HubStore, p HubEEProcess, rec
 			return refuse("INE "+req.INE+" inconnu dans Apogée", "aucun étudiant de l'université ne correspond à l'INE "+req.INE+".")
 		}
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return fmt.Errorf("Apogée : recherche par INE : %w", err)
 		}
 	}
@@ -161,6 +162,7 @@ func (e *Engine) hubDecide(ctx context.Context, hs HubStore, p HubEEProcess, rec
 		return refuse("étudiant "+code+" inconnu dans Apogée", "aucun étudiant de l'université ne porte le numéro "+code+".")
 	}
 	if err != nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return fmt.Errorf("Apogée : identité de l'étudiant %s : %w", code, err)
 	}
 	mismatch := func(what string) error {
@@ -173,6 +175,7 @@ func (e *Engine) hubDecide(ctx context.Context, hs HubStore, p HubEEProcess, rec
 	if req.LastName != "" || !req.BirthDate.IsZero() {
 		adm, err := call(ctx, e, func() (AdminInfo, error) { return e.apogee.AdminInfo(ctx, code) })
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return fmt.Errorf("Apogée : état civil de l'étudiant %s : %w", code, err)
 		}
 		if req.LastName != "" && adm.LastName != "" && foldName(req.LastName) != foldName(adm.LastName) {
@@ -220,6 +223,7 @@ func (e *Engine) hubDecide(ctx context.Context, hs HubStore, p HubEEProcess, rec
 func (e *Engine) hubYear(ctx context.Context, code string, vdi VDI) (string, error) {
 	years, err := call(ctx, e, func() ([]Year, error) { return e.apogee.OpenYears(ctx) })
 	if err != nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return "", fmt.Errorf("Apogée : années ouvertes : %w", err)
 	}
 	for _, y := range years {
@@ -228,6 +232,7 @@ func (e *Engine) hubYear(ctx context.Context, code string, vdi VDI) (string, err
 			continue
 		}
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return "", fmt.Errorf("Apogée : contrat de l'étudiant %s en %s : %w", code, y.Code, err)
 		}
 		if c != nil {

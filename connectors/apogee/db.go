@@ -78,6 +78,7 @@ var bindRE = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)`)
 // the database: call Check at start-up.
 func OpenDB(db *sql.DB, dialect string, queriesDir string) (*DB, error) {
 	if dialect != DialectOracle && dialect != DialectSQLite {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée : dialecte SQL %q inconnu (attendu %q ou %q)", dialect, DialectOracle, DialectSQLite)
 	}
 	d := &DB{db: db, dialect: dialect, queries: map[string]*query{}}
@@ -104,6 +105,7 @@ func loadQuery(spec querySpec, dialect, dir string) (*query, error) {
 				break
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
+				//lint:ignore ST1005 Apogée is a proper noun
 				return nil, fmt.Errorf("Apogée : requête %s illisible : %w", p, err)
 			}
 		}
@@ -118,10 +120,12 @@ func loadQuery(spec querySpec, dialect, dir string) (*query, error) {
 		}
 	}
 	if raw == nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée : aucune requête %s pour le dialecte %s", spec.name, dialect)
 	}
 	text := stripSQL(raw)
 	if text == "" {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée : requête %s vide", file)
 	}
 	q := &query{file: file, text: text, cols: spec.cols}

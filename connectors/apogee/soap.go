@@ -42,6 +42,9 @@ type WSConfig struct {
 	// Services overrides DefaultServices() per service; missing entries or fields keep
 	// the defaults.
 	Services map[string]ServiceConfig
+	// MaxResponseBytes bounds a response body (default 8 MiB, far above any real
+	// answer); a larger one is an error, never read whole into memory.
+	MaxResponseBytes int64
 	// HTTPClient, if set, is used as is (TLS settings, proxies); otherwise a client
 	// keeping enough idle connections for the engine's concurrency.
 	HTTPClient *http.Client
@@ -60,15 +63,13 @@ func DefaultServices() map[string]ServiceConfig {
 // defaultWSTimeout bounds a call when WSConfig.Timeout is zero.
 const defaultWSTimeout = 30 * time.Second
 
-// maxSOAPResponse bounds the size of a response read into memory.
-const maxSOAPResponse = 64 << 20
-
 // WS calls the Apogée SOAP web services. It is safe for concurrent use.
 type WS struct {
 	base     string
 	timeout  time.Duration
 	services map[string]ServiceConfig
 	client   *http.Client
+	maxBody  int64
 }
 
 // NewWS checks the configuration and builds the client.
@@ -106,7 +107,11 @@ func NewWS(cfg WSConfig) (*WS, error) {
 		tr.MaxIdleConnsPerHost = 16
 		client = &http.Client{Transport: tr}
 	}
-	return &WS{base: base, timeout: timeout, services: services, client: client}, nil
+	maxBody := cfg.MaxResponseBytes
+	if maxBody <= 0 {
+		maxBody = defaultMaxResponse
+	}
+	return &WS{base: base, timeout: timeout, services: services, client: client, maxBody: maxBody}, nil
 }
 
 // Endpoint is the URL a service is called at (for messages and logs; no credentials).
@@ -254,19 +259,12 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 		info.BirthPlace = strings.TrimSpace(str(r.PaysNaissance.LibPay))
 	}
 	if r.DateNaissance != nil {
-		t, err := r.DateNaissance.Time()
-		if err != nil && len(*r.DateNaissance) >= 10 {
-			// Only the date is used: accept a value whose date part is sound.
-			t, err = time.Parse("2006-01-02", string(*r.DateNaissance)[:10])
-		}
+		t, err := ParisDay(string(*r.DateNaissance))
 		if err != nil {
 			return domain.AdminInfo{}, w.permanent(ServiceEtudiant, req.OperationName(),
 				fmt.Sprintf("date de naissance illisible pour l'étudiant %s : %v", studentCode, err), nil)
 		}
-		if !t.IsZero() {
-			// The date as Apogée wrote it, whatever the zone it put after it.
-			info.BirthDate = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		}
+		info.BirthDate = t
 	}
 	if r.ListeBlocages != nil {
 		for _, b := range r.ListeBlocages.Item {
@@ -292,8 +290,11 @@ func (w *WS) Contract(ctx context.Context, studentCode, year string, vdi domain.
 		CodAnu:    year,
 		SourceRes: "Apogee",
 		EtatDelib: "T",
-		// CodSes and TypeRes are "null" (every session, every result type). The schema
-		// declares them neither nillable nor optional: an empty element is the valid form.
+		// Every session, every result type (R10 "null"): the wildcards public Apogée
+		// clients send (esup-ecandidat: "toutes", "tous"). An empty string may be read
+		// as a filter matching nothing, turning every verdict into "no result".
+		CodSes:    "toutes",
+		TypeRes:   "tous",
 		CodEtaIae: "E",
 	}
 	var resp pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2Response
@@ -304,8 +305,16 @@ func (w *WS) Contract(ctx context.Context, studentCode, year string, vdi domain.
 		return nil, err
 	}
 	for _, c := range resp.RecupererContratPedagogiqueResultatVdiVet_v2Return {
-		if c == nil || c.Diplome == nil || !strings.EqualFold(str(c.Diplome.CodDip), vdi.Dip) ||
-			c.Diplome.CodVrsVdi == nil || strconv.Itoa(int(*c.Diplome.CodVrsVdi)) != vdi.Version {
+		if c == nil || c.Diplome == nil || !strings.EqualFold(str(c.Diplome.CodDip), vdi.Dip) {
+			continue
+		}
+		if c.Diplome.CodVrsVdi == nil {
+			// Dropping it would turn the student's contract into "no contract".
+			return nil, w.permanent(ServicePedagogique, req.OperationName(),
+				fmt.Sprintf("contrat pédagogique de l'étudiant %s pour le diplôme %s sans version (codVrsVdi nul) : "+
+					"impossible de savoir s'il s'agit de la VDI %s ; vérifier ce contrat dans Apogée", studentCode, vdi.Dip, vdi.Key()), nil)
+		}
+		if strconv.Itoa(int(*c.Diplome.CodVrsVdi)) != vdi.Version {
 			continue
 		}
 		out := &domain.Contract{Year: firstNonEmpty(str(c.Annee), year), VDI: vdi}

@@ -276,6 +276,7 @@ func (x *exchange) drop(ctx context.Context, rfs remoteFS, op, dir, name string,
 		var re *renderError
 		if errors.As(err, &re) {
 			// The caller's own failure, kept as it is (its kind is the caller's).
+			//lint:ignore ST1005 Digiposte is a proper noun
 			err = fmt.Errorf("Digiposte %s : %w ; rien n'a été déposé (%s)", op, re, final)
 		} else {
 			err = x.fail(ctx, rfs, op, dir, tmp, err) // before removing: it looks at free space

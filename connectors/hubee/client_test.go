@@ -104,6 +104,15 @@ func TestEveryEndpoint(t *testing.T) {
 	if err := e.si.UpdateEvent(ctx, c.ID, dep.ID, hubee.EventSent); err != nil {
 		t.Fatal(err)
 	}
+	if st := e.sim.CaseStatus(c.ID); st != hubee.StatusSIReceived { // caseNewStatus is recorded, not applied
+		t.Fatalf("statut du case après le dépôt : %s", st)
+	}
+	if err := e.si.UpdateEvent(ctx, c.ID, dep.ID, hubee.EventSent); !hubee.IsStatus(err, 400) {
+		t.Fatalf("second SENT accepté : %v", err)
+	}
+	if err := e.si.UpdateCase(ctx, c.ID, hubee.StatusDone); err != nil { // #5
+		t.Fatal(err)
+	}
 	if st := e.sim.CaseStatus(c.ID); st != hubee.StatusDone {
 		t.Fatalf("statut du case : %s", st)
 	}

@@ -28,14 +28,20 @@ func TestHubPortLoop(t *testing.T) {
 			}
 			e.sim.CorruptNextDownloads(1)
 			var buf bytes.Buffer
-			n, err := hub.DownloadCaseAttachment(ctx, process, c.ID, c.Attachments[0].ID, &buf)
+			n, err := hub.DownloadCaseAttachment(ctx, process, c.ID, c.Attachments[0].ID, c.Attachments[0].Size, &buf)
 			if err != nil || n != c.Attachments[0].Size || !bytes.Equal(buf.Bytes(), e.sim.AttachmentData(filed.AttachmentIDs[0])) {
 				t.Fatalf("téléchargement vérifié : %d %v", n, err)
 			}
 			if err := hub.SetCaseStatus(ctx, process, c.ID, c.Status, domain.HubSIReceived, ""); err != nil {
 				t.Fatal(err)
 			}
-			if st := e.sim.CaseStatus(c.ID); st != hubee.StatusSIReceived {
+			// The functional specification changes a status only through updateCase: in
+			// event-only mode the event records it, the case does not move.
+			wantReceived, wantDone := hubee.StatusSIReceived, hubee.StatusDone
+			if mode == hubee.StatusEventOnly {
+				wantReceived, wantDone = hubee.StatusHubeeNotified, hubee.StatusHubeeNotified
+			}
+			if st := e.sim.CaseStatus(c.ID); st != wantReceived {
 				t.Fatalf("statut : %s", st)
 			}
 			pdf := []byte("%PDF-1.4 attestation de réussite")
@@ -50,13 +56,23 @@ func TestHubPortLoop(t *testing.T) {
 			if err := hub.SendDeposit(ctx, process, c.ID, ev.ID); err != nil {
 				t.Fatal(err)
 			}
+			// A resumed deposit already SENT is not sent twice (the hub would answer 400).
+			if err := hub.SendDeposit(ctx, process, c.ID, ev.ID); err != nil {
+				t.Fatalf("second SENT : %v", err)
+			}
+			if st := e.sim.CaseStatus(c.ID); st != wantReceived {
+				t.Fatalf("le dépôt (caseNewStatus DONE) ne change pas le statut : %s", st)
+			}
+			if err := hub.UpdateCaseStatus(ctx, process, c.ID, domain.HubDone); err != nil {
+				t.Fatal(err)
+			}
 			if err := hub.DeleteNotification(ctx, process, ns[0].ID); err != nil {
 				t.Fatal(err)
 			}
 			if err := hub.DeleteNotification(ctx, process, ns[0].ID); err != nil { // already gone: fine
 				t.Fatal(err)
 			}
-			if st := e.sim.CaseStatus(c.ID); st != hubee.StatusDone {
+			if st := e.sim.CaseStatus(c.ID); st != wantDone {
 				t.Fatalf("statut final : %s", st)
 			}
 			if got := e.sim.AttachmentData(ev.Attachments[0].ID); !bytes.Equal(got, pdf) {

@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"io"
 	"log"
 	"math/big"
@@ -309,5 +308,3 @@ func fakePDF(n int, seed string) []byte {
 	b.WriteString("%%EOF\n")
 	return b.Bytes()
 }
-
-var errBoom = errors.New("boom")

@@ -184,7 +184,7 @@ func TestMessageID_DeterministicAndSanitised(t *testing.T) {
 		if got := mail.MessageID(c.m, c.from); got != c.want {
 			t.Errorf("MessageID = %q, %q attendu", got, c.want)
 		}
-		if mail.MessageID(c.m, c.from) != mail.MessageID(c.m, c.from) {
+		if first, second := mail.MessageID(c.m, c.from), mail.MessageID(c.m, c.from); first != second {
 			t.Error("non déterministe")
 		}
 	}

@@ -134,7 +134,8 @@ type Model struct {
 	tab      tab
 	cur      common.Cursor
 	auditCur common.Cursor
-	ask      int // > 0: relaunch confirmation of that many students
+	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
+	ask      int           // > 0: relaunch confirmation of that many students
 	running  bool
 	prog     domain.Progress
 	ch       <-chan domain.Progress
@@ -217,6 +218,35 @@ func (m *Model) digiposteCounts() string { return common.Wrap(DigiposteCounts(m.
 func (m *Model) resize() {
 	m.cur.SetHeight(m.height - m.headLines())
 	m.auditCur.SetHeight(m.height - m.headLines())
+	m.rec.SetSize(m.width, m.height)
+}
+
+// openRecord shows the full record of the row under the cursor.
+func (m *Model) openRecord() {
+	if m.tab == tabAudit {
+		if len(m.audit) == 0 {
+			return
+		}
+		r := m.audit[m.auditCur.Pos]
+		m.rec.Show(fmt.Sprintf(i18n.DetTitleAudit, i18n.AuditAction(r.Action), i18n.Date(r.At)), []common.Field{
+			{Label: i18n.DetFAt, Value: i18n.Date(r.At)}, {Label: i18n.DetFUser, Value: r.User},
+			{Label: i18n.DetFAction, Value: i18n.AuditAction(r.Action)}, {Label: i18n.DetFDetail, Value: r.Detail}})
+		return
+	}
+	if len(m.view) == 0 {
+		return
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	m.rec.Show(fmt.Sprintf(i18n.DetTitleStudent, e.Student.FullName()), common.EntryFields(e))
+}
+
+// refreshRecord redraws an open student record after a reload (its state moved).
+func (m *Model) refreshRecord() {
+	if !m.rec.IsOpen() || m.tab != tabEntries || len(m.view) == 0 {
+		return
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	m.rec.Update(fmt.Sprintf(i18n.DetTitleStudent, e.Student.FullName()), common.EntryFields(e))
 }
 
 func (m *Model) refilter() {
@@ -227,6 +257,24 @@ func (m *Model) refilter() {
 		}
 	}
 	m.cur.SetLen(len(m.view))
+}
+
+// selected is the code of the student under the cursor ("" when none).
+func (m *Model) selected() string {
+	if m.cur.Pos < len(m.view) {
+		return m.entries[m.view[m.cur.Pos]].Student.Code
+	}
+	return ""
+}
+
+// reselect puts the cursor back on student code after a reload reordered the list.
+func (m *Model) reselect(code string) {
+	for i, k := range m.view {
+		if code != "" && m.entries[k].Student.Code == code {
+			m.cur.Move(i - m.cur.Pos)
+			return
+		}
+	}
 }
 
 func (m *Model) relaunchable() int {
@@ -251,6 +299,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err != nil {
 			return m, nil
 		}
+		sel := m.selected()
 		m.camp, m.entries, m.audit = msg.Campaign, msg.Entries, msg.Audit
 		if !msg.Running { // the entries are fresher than the stored counts
 			counts := map[domain.EntryState]int{}
@@ -261,6 +310,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.resize()
 		m.refilter()
+		m.reselect(sel)
+		m.refreshRecord()
 		m.auditCur.SetLen(len(m.audit))
 		if msg.Running && m.stop == nil {
 			m.running = true
@@ -306,6 +357,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, nil
 		}
+		if m.rec.HandleKey(msg, km) {
+			return m, nil
+		}
 		if key.Matches(msg, km.Back) {
 			return m, common.Back
 		}
@@ -323,6 +377,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		switch {
+		case key.Matches(msg, km.Detail), key.Matches(msg, km.Enter):
+			m.openRecord()
 		case key.Matches(msg, km.Tab):
 			m.tab = 1 - m.tab
 		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
@@ -353,6 +409,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.ask > 0 {
 		return []key.Binding{km.Yes, km.No}
 	}
+	if m.rec.IsOpen() {
+		return m.rec.ShortHelp(km)
+	}
 	if m.camp.Mode == domain.ModeDigiposte {
 		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
 	}
@@ -373,6 +432,9 @@ func (m *Model) View() string {
 	}
 	if m.loading && m.camp.ID == "" {
 		return s.Muted.Render(i18n.Loading)
+	}
+	if m.rec.IsOpen() {
+		return m.rec.View(s)
 	}
 	c := m.camp
 	label := c.DiplomaLabel
@@ -495,7 +557,7 @@ func (m *Model) auditView() string {
 	start, end := m.auditCur.Visible()
 	for i := start; i < end; i++ {
 		r := m.audit[i]
-		line := common.Gutter(i == m.auditCur.Pos) + common.Line([]string{i18n.Date(r.At), r.User, r.Action, r.Detail}, widths)
+		line := common.Gutter(i == m.auditCur.Pos) + common.Line([]string{i18n.Date(r.At), r.User, i18n.AuditAction(r.Action), r.Detail}, widths)
 		if i == m.auditCur.Pos {
 			line = s.Selected.Render(line)
 		}

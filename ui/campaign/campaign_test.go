@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"hypercerts/domain"
@@ -33,6 +34,32 @@ func TestCampaignEntriesAndAudit(t *testing.T) {
 	tm.Send(uitest.Key("f")) // exclus: the reasons are shown
 	uitest.WaitForText(t, tm, "Filtre : exclus")
 	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// d on an excluded student opens the whole record, its reasons in full and wrapped;
+// on the journal, Entrée opens a line with its action in French.
+func TestCampaignRecords(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	m := campaign.New(env.Common, c.ID)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "Étudiants (22)")
+	for range 3 {
+		tm.Send(uitest.Key("f"))
+	}
+	uitest.WaitForText(t, tm, "Filtre : exclus")
+	tm.Send(uitest.Key("d"))
+	uitest.WaitForText(t, tm, "Code étudiant", "Motif")
+	view := m.View()
+	if strings.Contains(view, "…") {
+		t.Fatalf("the record is cut:\n%s", view)
+	}
+	uitest.Golden(t, view)
+	tm.Send(uitest.Key("esc"))
+	tm.Send(uitest.Key("tab"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Journal : lancement")
+	uitest.Final(t, tm)
 }
 
 func TestCampaignAuditTab(t *testing.T) {

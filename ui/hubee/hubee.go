@@ -26,7 +26,7 @@ type LoadedMsg struct {
 }
 
 // errNotConfigured: no hub is wired (shown in place with what to do).
-var errNotConfigured = errors.New(i18n.HubNotConfigured)
+var errNotConfigured = errors.New(i18n.HubNotConfigured) //lint:ignore ST1005 a full French sentence, shown as is by the UI
 
 // Model is the HubEE screen.
 type Model struct {
@@ -36,7 +36,8 @@ type Model struct {
 	err     error
 	cases   []domain.HubEECase
 	cur     common.Cursor
-	detail  bool
+	detail  bool          // the pane under the list (shown when the height allows)
+	rec     common.Detail // the full record (Entrée, d)
 	width   int
 	height  int
 }
@@ -95,10 +96,18 @@ func (m *Model) SetSize(w, h int) {
 
 func (m *Model) resize() {
 	rows := m.height - 2 // count line, header
-	if m.detail {
+	if m.pane() {
 		rows -= detailHeight + 1
 	}
 	m.cur.SetHeight(rows)
+	m.rec.SetSize(m.width, m.height)
+}
+
+// pane: the summary under the list, when there is room for it and a few rows.
+func (m *Model) pane() bool { return m.detail && m.height >= detailHeight+8 }
+
+func (m *Model) recordTitle(k *domain.HubEECase) string {
+	return fmt.Sprintf(i18n.DetTitleCase, orDash(k.ExternalID))
 }
 
 // Update handles results and keys.
@@ -124,8 +133,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 					break
 				}
 			}
+			if m.rec.IsOpen() && len(m.cases) > 0 {
+				k := &m.cases[m.cur.Pos]
+				m.rec.Update(m.recordTitle(k), caseFields(k))
+			}
 		}
 	case tea.KeyMsg:
+		if m.rec.HandleKey(msg, km) {
+			return m, nil
+		}
 		if key.Matches(msg, km.Back) {
 			return m, common.Back
 		}
@@ -135,9 +151,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.cur.HandleKey(msg, km) {
 			return m, nil
 		}
-		if key.Matches(msg, km.Detail) || key.Matches(msg, km.Enter) {
-			m.detail = !m.detail
-			m.resize()
+		if (key.Matches(msg, km.Detail) || key.Matches(msg, km.Enter)) && len(m.cases) > 0 {
+			k := &m.cases[m.cur.Pos]
+			m.rec.Show(m.recordTitle(k), caseFields(k))
 		}
 	}
 	return m, nil
@@ -146,6 +162,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
+	if m.rec.IsOpen() {
+		return m.rec.ShortHelp(km)
+	}
 	return []key.Binding{km.Up, km.Down, km.Detail, km.Refresh, km.Back}
 }
 
@@ -233,6 +252,9 @@ func (m *Model) View() string {
 	if m.loading && m.cases == nil {
 		return s.Muted.Render(i18n.Loading)
 	}
+	if m.rec.IsOpen() {
+		return m.rec.View(s)
+	}
 	if len(m.cases) == 0 {
 		return strings.Join([]string{s.Strong.Render(i18n.HubEmptyTitle), "",
 			common.Wrap(i18n.HubEmptyWhat, m.width), "", common.Wrap(i18n.HubEmptySync, m.width), "",
@@ -263,7 +285,7 @@ func (m *Model) View() string {
 		b.WriteString("\n" + line)
 		drawn++
 	}
-	if m.detail {
+	if m.pane() {
 		for ; drawn < m.cur.Height; drawn++ {
 			b.WriteString("\n")
 		}
@@ -332,4 +354,49 @@ func (m *Model) detailView() string {
 		lines[i] = common.Fit(lines[i], m.width)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// caseFields is the whole record of a case: every field of the pane, in full.
+func caseFields(k *domain.HubEECase) []common.Field {
+	role := i18n.HubRoleOther
+	if k.Role == domain.HubEEAttestationRequest {
+		role = i18n.HubRoleAttestation
+	}
+	student := k.StudentCode
+	if k.StudentName != "" {
+		student = k.StudentName + " (" + k.StudentCode + ")"
+	}
+	f := []common.Field{
+		{Label: i18n.HubColFolder, Value: k.ExternalID},
+		{Label: i18n.HubColProcess, Value: k.Process + " (" + role + ")"},
+		{Label: i18n.HubColApplicant, Value: applicant(k.Applicant)},
+		{Label: i18n.HubFEmail, Value: k.Applicant.Email},
+		{Label: i18n.HubFCaseID, Value: k.CaseID},
+		{Label: i18n.HubColStudent, Value: student},
+		{Label: i18n.HubFYear, Value: domain.AcademicYearLabel(k.Year)},
+		{Label: i18n.HubFVDI, Value: k.VDI},
+		{Label: i18n.HubColStatus, Value: i18n.HubStatus(k.Status)},
+		{Label: i18n.HubColStep, Value: k.Step.Label()},
+		{Label: i18n.HubColOutcome, Value: k.Outcome.Label()},
+	}
+	if k.Pending != "" {
+		f = append(f, common.Field{Label: i18n.HubFPending, Value: i18n.HubStatus(k.Pending)})
+	}
+	if k.Reason != "" {
+		f = append(f, common.Field{Label: i18n.HubColReason, Value: k.Reason})
+	}
+	if k.Answer != "" && k.Answer != k.Reason {
+		f = append(f, common.Field{Label: i18n.HubFAnswer, Value: k.Answer})
+	}
+	if k.Deposit.FileName != "" {
+		f = append(f, common.Field{Label: i18n.HubFDeposit, Value: fmt.Sprintf(i18n.HubFDepositV, k.Deposit.FileName, i18n.Int(int(k.Deposit.Size)))})
+	}
+	for _, file := range k.Files {
+		f = append(f, common.Field{Label: i18n.HubFFile, Value: file.FileName})
+	}
+	if k.LastError != "" {
+		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, k.LastError, i18n.Plural(k.Attempts, i18n.NounAttempt))})
+	}
+	return append(f, common.Field{Label: i18n.HubColReceived, Value: i18n.Date(k.Received)},
+		common.Field{Label: i18n.HubFUpdated, Value: i18n.Date(k.Updated)})
 }

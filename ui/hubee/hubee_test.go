@@ -15,7 +15,7 @@ import (
 // The simulator's folder numbers and case ids are random: the goldens hold them with
 // their digits masked (same width, so the layout is kept).
 var (
-	random = regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-01|identifiant HubEE : [0-9a-f-]+`)
+	random = regexp.MustCompile(`[0-9A-F]{8}-[0-9A-F]{4}-01|[iI]dentifiant HubEE *: [0-9a-f-]+`)
 	hex    = regexp.MustCompile(`[0-9A-Fa-f]`)
 )
 
@@ -64,6 +64,26 @@ func TestHubEEDetailRefused(t *testing.T) {
 	tm.Send(uitest.Key("down"))
 	uitest.WaitForText(t, tm, "Motif : ")
 	uitest.Golden(t, stable(uitest.Final(t, tm)))
+}
+
+// Entrée opens the refused case's whole record: the reason in full, wrapped; Échap
+// closes it.
+func TestHubEERecord(t *testing.T) {
+	env := synced(t)
+	m := hubee.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "2 télédossiers reçus")
+	tm.Send(uitest.Key("down"))
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "Télédossier ", "Identifiant HubEE")
+	view := m.View()
+	if strings.Contains(view, "…") || !strings.Contains(view, "Motif") {
+		t.Fatalf("the record is cut or has no reason:\n%s", view)
+	}
+	uitest.Golden(t, stable(view))
+	tm.Send(uitest.Key("esc"))
+	uitest.WaitForText(t, tm, "N° dossier")
+	uitest.Final(t, tm)
 }
 
 // Nothing received yet: what HubEE is and that the daemon syncs it.

@@ -52,6 +52,8 @@ const (
 	KeyQuit      = "quitter"
 	KeyHelp      = "aide"
 	KeyCloseHelp = "fermer l'aide"
+	KeyClose     = "fermer"
+	KeyScroll    = "défiler"
 	KeyNew       = "nouvelle campagne"
 	KeyRefresh   = "actualiser"
 	KeyToggle    = "cocher"
@@ -146,6 +148,38 @@ const (
 	DetEligible = "Éligible : une attestation sera produite."
 	DetReason   = "Motif : %s"
 	DetError    = "Erreur Apogée : %s"
+
+	// The full record (Entrée or d on a row).
+	DetTestMode      = "mode test"
+	DetNone          = "aucun"
+	DetSessionResult = "session %d, résultat %s"
+	DetFName         = "Étudiant"
+	DetFCode         = "Code étudiant"
+	DetFINE          = "INE"
+	DetFBirth        = "Né(e) le"
+	DetFEmail        = "Courriel"
+	DetFVETs         = "Étapes"
+	DetFVerdict      = "Verdict"
+	DetFResult       = "Résultat décisif"
+	DetFMention      = "Mention"
+	DetFECTS         = "ECTS"
+	DetFDelivery     = "Délivrance autorisée"
+	DetFBlockings    = "Blocages"
+	DetFBlocking     = "Blocage"
+	DetFApogeeErr    = "Erreur Apogée"
+	DetFEligible     = "Éligible"
+	DetFReason       = "Motif"
+	DetFState        = "État"
+	DetFAttempts     = "Essais"
+	DetFLastError    = "Dernière erreur"
+	DetFUpdated      = "Mis à jour le"
+	DetFAt           = "Date"
+	DetFUser         = "Par"
+	DetFAction       = "Action"
+	DetFDetail       = "Détail"
+	DetTitleStudent  = "Étudiant %s"
+	DetTitleAudit    = "Journal : %s du %s"
+	DetTitleCase     = "Télédossier %s"
 )
 
 // Filter names of the preview.
@@ -263,6 +297,19 @@ const (
 	HubDetDates     = "Reçu le %s · mis à jour le %s"
 	HubDetNone      = "—"
 
+	HubFEmail    = "Courriel du demandeur"
+	HubFCaseID   = "Identifiant HubEE"
+	HubFYear     = "Année"
+	HubFVDI      = "VDI"
+	HubFPending  = "Statut en cours d'envoi"
+	HubFAnswer   = "Réponse envoyée"
+	HubFDeposit  = "Attestation déposée"
+	HubFDepositV = "%s (%s octets)"
+	HubFFile     = "Pièce reçue"
+	HubFError    = "Dernière erreur"
+	HubFErrorV   = "%s (%s) — reprise au prochain relevé"
+	HubFUpdated  = "Mis à jour le"
+
 	HubRoleAttestation = "demande d'attestation"
 	HubRoleOther       = "à traiter par une personne"
 )
@@ -294,7 +341,9 @@ func HubStatus(s domain.HubStatus) string {
 	return string(s)
 }
 
-// Int formats an integer the French way: 12 345.
+// Int formats an integer the French way, thousands apart by a narrow no-break space
+// (U+202F, the "espace fine insécable"): 12 345. Every number the UI shows goes
+// through it.
 func Int(n int) string {
 	s := strconv.Itoa(n)
 	neg := strings.HasPrefix(s, "-")
@@ -302,7 +351,7 @@ func Int(n int) string {
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(' ')
+			b.WriteString(ThinSpace)
 		}
 		b.WriteRune(r)
 	}
@@ -311,6 +360,46 @@ func Int(n int) string {
 	}
 	return b.String()
 }
+
+// ThinSpace is the thousands separator.
+const ThinSpace = "\u202f"
+
+// Noun is a French word and its plural.
+type Noun struct{ One, Many string }
+
+// Nouns counted on screen.
+var (
+	NounStudent     = Noun{"étudiant", "étudiants"}
+	NounCampaign    = Noun{"campagne", "campagnes"}
+	NounAttempt     = Noun{"essai", "essais"}
+	NounAttestation = Noun{"attestation", "attestations"}
+	NounShown       = Noun{"affiché", "affichés"}
+	NounBlocked     = Noun{"bloqué", "bloqués"}
+	NounError       = Noun{"erreur", "erreurs"}
+	NounFailure     = Noun{"échec", "échecs"}
+	NounLine        = Noun{"ligne", "lignes"}
+	NounCase        = Noun{"télédossier reçu", "télédossiers reçus"}
+	NounReceived    = Noun{"reçu", "reçus"}
+	NounNotReceived = Noun{"non reçu", "non reçus"}
+	NounRead        = Noun{"étudiant lu", "étudiants lus"}
+	NounProcessed   = Noun{"traité", "traités"}
+	NounStep        = Noun{"étape cochée", "étapes cochées"}
+	NounExclStudent = Noun{"étudiant est exclu", "étudiants sont exclus"}
+	NounRun         = Noun{"exécution", "exécutions"}
+	NounRequest     = Noun{"demande", "demandes"}
+	NounMail        = Noun{"courriel", "courriels"}
+)
+
+// Word is the form of w for n: French puts 0 and 1 in the singular.
+func Word(n int, w Noun) string {
+	if n >= -1 && n <= 1 {
+		return w.One
+	}
+	return w.Many
+}
+
+// Plural is n formatted (Int) and its word: "1 étudiant", "0 erreur", "1 182 étudiants".
+func Plural(n int, w Noun) string { return Int(n) + " " + Word(n, w) }
 
 // Decimal formats a float with a decimal comma: 12,3.
 func Decimal(f float64) string {
@@ -375,6 +464,8 @@ func Explain(err error) Error {
 		e.Hint = "revenez en arrière (Échap) et corrigez le choix."
 	case errors.Is(err, domain.ErrNoSignature):
 		e.Hint = "faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
+	case errors.Is(err, domain.ErrRelayUnavailable):
+		e.Hint = "le serveur de courriel ne répond pas ou refuse la connexion : faites vérifier la section mail.smtp (le message dit quoi) ; rien n'a été enregistré ni envoyé."
 	case errors.Is(err, domain.ErrShutdown):
 		e.Hint = "hypercerts s'arrête : relancez-le pour continuer."
 	case errors.Is(err, domain.ErrNotFound):
@@ -387,4 +478,29 @@ func Explain(err error) Error {
 		e.Hint = "réessayez (r) ; si l'erreur persiste, transmettez ce message à l'équipe technique."
 	}
 	return e
+}
+
+// AuditAction is a journal action in the managers' words (the store keeps short codes).
+func AuditAction(a string) string {
+	switch a {
+	case domain.AuditLaunch:
+		return "lancement"
+	case domain.AuditRelaunch:
+		return "relance"
+	case domain.AuditResume:
+		return "reprise"
+	case domain.AuditFinish:
+		return "fin"
+	case domain.AuditFail:
+		return "échec"
+	case domain.AuditInterrupt:
+		return "interruption"
+	case domain.AuditMail:
+		return "courriel"
+	case domain.AuditPurge:
+		return "purge"
+	case domain.AuditDigiposte:
+		return "Digiposte"
+	}
+	return a
 }

@@ -36,7 +36,6 @@ func BenchmarkView10000(b *testing.B) {
 	m := NewWithRows(c, domain.PreviewRequest{Year: "2024", Component: "SCI", VDI: domain.VDI{Dip: "LMATH", Version: "201", Label: "Licence Mathématiques"}}, rows)
 	m.SetSize(100, 26)
 	m.cur.Move(5000)
-	m.detail = true
 	m.resize()
 	b.ReportAllocs()
 	b.ResetTimer()

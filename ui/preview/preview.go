@@ -103,7 +103,7 @@ type Model struct {
 	filter    Filter
 	search    string
 	searching bool
-	detail    bool
+	rec       common.Detail // the full record of the row (Entrée, d)
 	cur       common.Cursor
 	width     int
 	height    int
@@ -180,14 +180,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) resize() {
-	rows := m.height - 4
-	if m.detail {
-		rows -= detailHeight + 1
-	}
-	m.cur.SetHeight(rows)
+	m.cur.SetHeight(m.height - 4)
+	m.rec.SetSize(m.width, m.height)
 }
-
-const detailHeight = 7
 
 func (m *Model) addRows(rows []domain.Row) {
 	for _, r := range rows {
@@ -305,6 +300,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.rec.HandleKey(msg, km) {
+		return nil
+	}
 	if key.Matches(msg, km.Back) {
 		if m.search != "" {
 			m.search = ""
@@ -334,8 +332,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, km.Search):
 		m.searching = true
 	case key.Matches(msg, km.Detail), key.Matches(msg, km.Enter):
-		m.detail = !m.detail
-		m.resize()
+		if len(m.view) > 0 {
+			r := &m.rows[m.view[m.cur.Pos]]
+			m.rec.Show(fmt.Sprintf(i18n.DetTitleStudent, r.Student.FullName()), common.RowFields(r))
+		}
 	case key.Matches(msg, km.Export):
 		return m.exportCmd()
 	case key.Matches(msg, km.Launch):
@@ -386,6 +386,9 @@ func (m *Model) exportCmd() tea.Cmd {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
+	if m.rec.IsOpen() {
+		return m.rec.ShortHelp(km)
+	}
 	if m.searching {
 		enter, esc := km.Enter, km.Back
 		enter.SetHelp("entrée", i18n.KeyConfirm)

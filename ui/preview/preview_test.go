@@ -52,7 +52,8 @@ func TestPreviewFilterSearchDetail(t *testing.T) {
 	tm.Send(uitest.Key("f")) // non reçus
 	uitest.WaitForText(t, tm, "Filtre : non reçus")
 	tm.Send(uitest.Key("d"))
-	uitest.WaitForText(t, tm, "Motif : non reçu")
+	uitest.WaitForText(t, tm, "Motif", "non reçu")
+	tm.Send(uitest.Key("esc")) // closes the record, the list is back
 	tm.Send(uitest.Key("/"))
 	uitest.Type(tm, "zzzz")
 	uitest.WaitForText(t, tm, "Aucun étudiant ne correspond")
@@ -158,5 +159,43 @@ func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
 	st, ok := msgs[0].(common.StatusMsg)
 	if !ok || !st.Err || !strings.Contains(st.Text, env.Common.ExportDir) || !strings.Contains(st.Text, "réessayez (e)") {
 		t.Fatalf("export failure reported as %#v", msgs[0])
+	}
+}
+
+// Entrée opens the whole record of a blocked student: the blocking and every reason
+// in full, wrapped (nothing cut), scrollable at 40×10; Échap closes it.
+func TestPreviewRecordFullAndWrapped(t *testing.T) {
+	for _, size := range [][]int{{uitest.Width, uitest.Height}, {40, 10}} {
+		env := uitest.Open(t, uitest.Options{})
+		p := preview.New(env.Common, uitest.LMATH)
+		tm := uitest.NewTestModel(t, uitest.Harness{Screen: p}, size...)
+		uitest.WaitForText(t, tm, "lus")
+		for range 4 {
+			tm.Send(uitest.Key("f"))
+		}
+		uitest.WaitForText(t, tm, "bloqués")
+		tm.Send(uitest.Key("enter"))
+		tm.Send(uitest.Key("G")) // the end of the record, whatever the height
+		uitest.WaitForText(t, tm, "Éligible")
+		view := p.View()
+		for _, l := range strings.Split(view, "\n") {
+			if strings.Contains(l, "…") {
+				t.Fatalf("%v: a line of the record is cut: %q\n%s", size, l, view)
+			}
+		}
+		if !strings.Contains(strings.Join(strings.Fields(view), " "), "Motif") {
+			t.Fatalf("%v: the reasons are not at the end of the record:\n%s", size, view)
+		}
+		if size[0] == uitest.Width {
+			tm.Send(uitest.Key("g"))
+			uitest.Golden(t, uitest.Final(t, tm))
+			continue
+		}
+		tm.Send(uitest.Key("esc"))
+		uitest.WaitForText(t, tm, "Filtre")
+		if strings.Contains(p.View(), "Éligible :") {
+			t.Fatalf("Échap did not close the record:\n%s", p.View())
+		}
+		uitest.Final(t, tm)
 	}
 }

@@ -22,7 +22,7 @@ func (m *Model) columns() []common.Column {
 		{Title: i18n.PrevColECTS, Width: 4},
 		{Title: i18n.PrevColBlock, Width: 7, Flex: 2},
 	}
-	if m.narrow() { // the addresses go to the detail pane (d)
+	if m.narrow() { // the addresses are in the row's record (d)
 		return cols
 	}
 	if m.c.TestMode {
@@ -33,7 +33,7 @@ func (m *Model) columns() []common.Column {
 }
 
 // narrow: below 100 cells the address columns are left out, so that names, verdicts
-// and mentions stay readable; the detail pane shows the addresses.
+// and mentions stay readable; the row's record (d) shows the addresses.
 func (m *Model) narrow() bool { return m.width < 100 }
 
 func (m *Model) cells(r *domain.Row) []string {
@@ -66,10 +66,13 @@ func (m *Model) cells(r *domain.Row) []string {
 	return cells
 }
 
-// View draws the table, the detail pane and the totals. Only the visible rows are
+// View draws the table and the totals, or the open record. Only the visible rows are
 // formatted, whatever the number of rows.
 func (m *Model) View() string {
 	s := m.c.Styles
+	if m.rec.IsOpen() {
+		return m.rec.View(s)
+	}
 	var b strings.Builder
 	b.WriteString(m.infoLine() + "\n")
 	if m.err != nil {
@@ -105,9 +108,6 @@ func (m *Model) View() string {
 	}
 	for ; drawn < m.cur.Height; drawn++ {
 		b.WriteString("\n")
-	}
-	if m.detail {
-		b.WriteString(s.Pane.Render(m.detailView()) + "\n")
 	}
 	b.WriteString(common.Cut(m.totalsLine(), m.width) + "\n")
 	b.WriteString(m.footer())
@@ -150,55 +150,8 @@ func (m *Model) footer() string {
 	if m.searching || m.search != "" {
 		parts = append(parts, search)
 	}
-	if m.narrow() && !m.detail {
+	if m.narrow() {
 		parts = append(parts, i18n.PrevNarrowHint)
 	}
 	return s.Muted.Render(strings.Join(parts, " · "))
-}
-
-func (m *Model) detailView() string {
-	var lines []string
-	if len(m.view) == 0 {
-		return strings.Repeat("\n", detailHeight-1)
-	}
-	r := &m.rows[m.view[m.cur.Pos]]
-	st := r.Student
-	lines = append(lines, fmt.Sprintf(i18n.DetIdentity, st.FullName(), st.Code, orDash(st.INE), i18n.Day(st.BirthDate)))
-	email := orDash(st.Email)
-	if r.RealRecipient != "" {
-		email = r.RealRecipient + " → " + r.Recipient
-	}
-	lines = append(lines, fmt.Sprintf(i18n.DetEmail, email)+" · "+fmt.Sprintf(i18n.DetVETs, strings.Join(r.VETs, ", ")))
-	if r.Session >= 0 {
-		lines = append(lines, fmt.Sprintf(i18n.DetSession, fmt.Sprint(r.Session), orDash(r.Result))+
-			" · "+fmt.Sprintf(i18n.DetDelivery, i18n.YesNo(r.Delivery)))
-	} else {
-		lines = append(lines, i18n.DetNoResult)
-	}
-	if r.Err != "" {
-		lines = append(lines, fmt.Sprintf(i18n.DetError, r.Err))
-	}
-	if r.Eligible {
-		lines = append(lines, i18n.DetEligible)
-	}
-	for _, reason := range r.Reasons {
-		lines = append(lines, fmt.Sprintf(i18n.DetReason, reason))
-	}
-	if len(lines) > detailHeight {
-		lines = lines[:detailHeight]
-	}
-	for i := range lines {
-		lines[i] = common.Cut(lines[i], m.width)
-	}
-	for len(lines) < detailHeight {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
 }

@@ -109,6 +109,7 @@ func Open(opts Options) (*Apogee, error) {
 	}
 	dir, err := os.MkdirTemp("", "apogee-sim-")
 	if err != nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée simulée : dossier temporaire : %w", err)
 	}
 	a := &Apogee{dir: dir, opts: opts, faults: map[string]Fault{}, calls: map[string]int{}}
@@ -131,6 +132,7 @@ func Open(opts Options) (*Apogee, error) {
 	}
 	if err := a.fill(); err != nil {
 		a.Close()
+		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée simulée : génération des données : %w", err)
 	}
 	if opts.CacheDir != "" {
@@ -196,6 +198,7 @@ func (a *Apogee) CaseCampaign(name string) (Campaign, error) {
 		}
 		return cp, nil
 	}
+	//lint:ignore ST1005 Apogée is a proper noun
 	return Campaign{}, fmt.Errorf("Apogée simulée : cas %q inconnu", name)
 }
 
@@ -221,6 +224,7 @@ func (a *Apogee) Calls(op string) int {
 // configure: services are at baseURL + "/services/<Service>".
 func (a *Apogee) Start() (string, error) {
 	if a.srv != nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return "", errors.New("Apogée simulée : déjà démarrée")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

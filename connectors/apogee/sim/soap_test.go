@@ -154,7 +154,7 @@ func identifiants(codEtu string) string {
 }
 
 func contrat(codEtu, year string) string {
-	return `<_codEtu>` + codEtu + `</_codEtu><_codAnu>` + year + `</_codAnu><_sourceRes>Apogee</_sourceRes><_etatDelib>T</_etatDelib><_codSes/><_typeRes/><_codEtaIae>E</_codEtaIae>`
+	return `<_codEtu>` + codEtu + `</_codEtu><_codAnu>` + year + `</_codAnu><_sourceRes>Apogee</_sourceRes><_etatDelib>T</_etatDelib><_codSes>toutes</_codSes><_typeRes>tous</_typeRes><_codEtaIae>E</_codEtaIae>`
 }
 
 const seCritere = `<_seCritere><codAnu>2024</codAnu><codComposanteVdi/><codDip>%s</codDip><codElp>aucun</codElp><codEtp>tous</codEtp>` +

@@ -27,19 +27,6 @@ func (n *node) child(name string) *node {
 	return nil
 }
 
-func (n *node) children(name string) []*node {
-	if n == nil {
-		return nil
-	}
-	var out []*node
-	for _, k := range n.kids {
-		if k.name == name {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // val is the trimmed text of a child; "" when absent or nil.
 func (n *node) val(name string) string {
 	c := n.child(name)
