@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
 
@@ -123,7 +124,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		baseURL = cfg.Apogee.WS.BaseURL
 	)
 	if cfg.Apogee.Embedded {
-		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents})
+		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents, CacheDir: simCacheDir()})
 		if err != nil {
 			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
@@ -194,6 +195,17 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	}
 	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
 		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey, QueryTimeout: cfg.Apogee.DB.QueryTimeout}, nil
+}
+
+// simCacheDir is where the embedded Apogée keeps its generated data between starts
+// (the demo starts in a fraction of the time it takes to generate it): the user's
+// cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no cache without one.
+func simCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "hypercerts")
 }
 
 // Close releases everything in reverse order of opening.

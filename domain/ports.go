@@ -119,6 +119,14 @@ type Store interface {
 	Audit(campaignID string) ([]AuditRecord, error) // oldest first
 }
 
+// AsyncEntryWriter is a Store that can queue an entry write without waiting for it:
+// wait blocks until the write is durable and returns its outcome (the same as
+// PutEntries'). The engine uses it to overlap a student's "mailed" write with the
+// next student's render; it still waits for it before its next outside action.
+type AsyncEntryWriter interface {
+	PutEntriesAsync(campaignID string, entries []Entry) (wait func() error)
+}
+
 // Clock gives the time; tests fix it.
 type Clock interface{ Now() time.Time }
 
