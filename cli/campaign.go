@@ -166,7 +166,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := app.Open(ctx, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := app.Open(ctx, o.readOnly(env))
 	if err != nil {
 		return err
 	}

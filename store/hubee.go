@@ -27,7 +27,7 @@ var _ domain.HubStore = (*Store)(nil)
 // HubEECase reads a case's record; domain.ErrNotFound if absent.
 func (s *Store) HubEECase(caseID string) (domain.HubEECase, error) {
 	var c domain.HubEECase
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		var v []byte
 		if b != nil {
@@ -46,7 +46,7 @@ func (s *Store) PutHubEECase(c domain.HubEECase) error {
 	if c.CaseID == "" {
 		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketHubEECases)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 	if c.CaseID == "" {
 		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		if files := getBucket(tx, bucketHubEEFiles); files != nil && files.Bucket([]byte(c.CaseID)) != nil {
 			if err := files.DeleteBucket([]byte(c.CaseID)); err != nil {
 				return err
@@ -78,7 +78,7 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 // HubEECases lists every case, newest first (by first reception, then id).
 func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 	var out []domain.HubEECase
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		if b == nil {
 			return nil
@@ -106,7 +106,7 @@ func (s *Store) PutHubEEFile(caseID, key string, data []byte) error {
 	if caseID == "" || key == "" {
 		return fmt.Errorf("%w : fichier HubEE sans dossier ou sans nom", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketHubEEFiles, []byte(caseID))
 		if err != nil {
 			return err
@@ -118,7 +118,7 @@ func (s *Store) PutHubEEFile(caseID, key string, data []byte) error {
 // HubEEFile reads a file of a case; domain.ErrNotFound if absent.
 func (s *Store) HubEEFile(caseID, key string) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEEFiles, []byte(caseID))
 		var v []byte
 		if b != nil {
