@@ -160,9 +160,10 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // the preview keeps apogee.concurrency calls in flight
 	ws, err := apogee.NewWS(apogee.WSConfig{
-		HTTPClient: &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
-		BaseURL:    baseURL,
-		Timeout:    cfg.Apogee.WS.Timeout,
+		HTTPClient:       &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
+		BaseURL:          baseURL,
+		Timeout:          cfg.Apogee.WS.Timeout,
+		MaxResponseBytes: int64(cfg.Apogee.WS.MaxResponseBytes),
 		Services: map[string]apogee.ServiceConfig{
 			"OffreFormationMetier": {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
 			"EtudiantMetier":       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},

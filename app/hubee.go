@@ -14,6 +14,7 @@ import (
 	hubeesim "hypercerts/connectors/hubee/sim"
 	"hypercerts/domain"
 	"hypercerts/metrics"
+	"hypercerts/version"
 )
 
 // The demo's HubEE organisations: the university as SI, a service-public-like OSL.
@@ -69,9 +70,15 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 	if timeout <= 0 {
 		timeout = config.Default().HubEE.Timeout
 	}
+	softwareVersion := h.SoftwareVersion
+	if softwareVersion == "" { // documented default: the binary's version
+		softwareVersion = version.Get().Version
+	}
 	c, err := hubee.New(hubee.Config{BaseURL: apiURL, TokenURL: tokenURL, Scope: hubee.ScopeSI, Credentials: creds,
-		EditorName: h.EditorName, ApplicationName: h.ApplicationName, SoftwareVersion: h.SoftwareVersion,
-		HTTPClient: &http.Client{Timeout: timeout, Transport: a.metrics.RoundTripper(metrics.HubEE, nil)}})
+		EditorName: h.EditorName, ApplicationName: h.ApplicationName, SoftwareVersion: softwareVersion,
+		HTTPClient:  &http.Client{Transport: a.metrics.RoundTripper(metrics.HubEE, nil)},
+		CallTimeout: timeout, IdleTimeout: h.IdleTimeout,
+		MaxAttempts: h.Retries, RetryAfterMax: h.RetryAfterMax, MethodOverride: h.MethodOverride})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +99,8 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 // asked for are read from the case's "annee" and "vdi" fields (domain defaults): the
 // configuration does not name them.
 func HubEESettings(cfg *config.Config) domain.HubEESettings {
-	s := domain.HubEESettings{BatchSize: cfg.HubEE.MaxResult}
+	s := domain.HubEESettings{BatchSize: cfg.HubEE.MaxResult, CaseAttempts: cfg.HubEE.CaseAttempts, Attempts: cfg.HubEE.Retries,
+		StatusByEventOnly: cfg.HubEE.StatusUpdate == "event_only"}
 	for _, p := range cfg.HubEE.Processes {
 		f := p.Identity.Fields
 		d := domain.DefaultHubEEIdentityFields
@@ -118,8 +126,9 @@ func setupHubSim(s *hubeesim.Sim, h config.HubEE, creds map[string]hubee.Credent
 		s.AddClient(hubeesim.Client{ID: c.ClientID, Secret: c.ClientSecret, Org: demoSIOrg, Scopes: []string{hubee.ScopeSI}, Processes: []string{p.Code}})
 		s.AddClient(hubeesim.Client{ID: "osl-" + p.Code, Secret: demoHubSecret, Org: demoOSLOrg, Scopes: []string{hubee.ScopeOSL}, Processes: []string{p.Code}})
 		s.AddProcess(hubee.Process{Code: p.Code, Name: "Attestation de réussite au diplôme", IsActivated: true, OSL: demoOSLOrg,
-			AttachmentFormatsEnabled: []string{"application/json", "application/xml", "application/pdf"},
-			AttachmentTypesEnabled:   []string{"IDENTITE", "ATTESTATION"}, AttachmentMaxSizeEnabled: 10 << 20,
+			AttachmentFormatsEnabled:   []string{"application/json", "application/xml", "application/pdf"},
+			SIAttachmentFormatsEnabled: []string{"application/pdf"}, MessageToTransmitter: true,
+			AttachmentTypesEnabled: []string{"IDENTITE", "ATTESTATION"}, AttachmentMaxSizeEnabled: 10 << 20,
 			StatusBeforeFileDeletion: hubee.StatusSIReceived, TimeBeforeFileDeletion: 7, TimeBeforeArchiving: 30,
 			TimeBeforeFolderDeletion: 30, SubscriptionValidation: hubee.SubscriptionValidationManual})
 		s.Subscribe(p.Code, demoSIOrg, "hubee@univ-demo.fr")

@@ -33,6 +33,13 @@ progression. Chaque étape est enregistrée avant la suivante : Ctrl-C ou un arr
 n'envoie rien deux fois (reprise : hypercerts campaign resume). En mode Digiposte, la
 campagne attend le cycle du démon.
 
+Avant le premier étudiant, le serveur de courriel est vérifié (connexion, EHLO,
+STARTTLS ou TLS, authentification) : s'il échoue, rien n'est enregistré et le message
+dit quoi corriger. S'il tombe en cours de route (mail.suspend_after échecs temporaires
+de suite), la campagne est suspendue ; campaign resume ou le démon la poursuivent.
+
+`+exitCodesHelp+`
+
 Exemples :
   hypercerts campaign run --demo --year 2024 --component SCI --vdi LMATH/201
   hypercerts campaign run --config /etc/hypercerts/application.yaml --year 2024 \
@@ -100,7 +107,7 @@ func follow(ctx context.Context, env Env, a *app.App, id string) error {
 			if err := a.Engine.Shutdown(sctx); err != nil {
 				return err
 			}
-			return fmt.Errorf("campagne %s interrompue : elle reprendra au prochain démarrage (hypercerts campaign resume)", id)
+			return withCode(ExitSuspended, fmt.Errorf("campagne %s interrompue : elle reprendra au prochain démarrage (hypercerts campaign resume)", id))
 		case p, ok := <-updates:
 			if !ok {
 				return nil
@@ -112,10 +119,7 @@ func follow(ctx context.Context, env Env, a *app.App, id string) error {
 				if a.MailDir != "" {
 					fmt.Fprintf(env.Stdout, "courriels écrits dans %s\n", a.MailDir)
 				}
-				if p.Err != "" {
-					return errors.New(p.Err)
-				}
-				return nil
+				return outcome(id, p)
 			}
 		}
 	}
@@ -256,7 +260,9 @@ func campaignRelaunch(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "campaign relaunch", `hypercerts campaign relaunch [--demo | --config FICHIER] ID
 
 Relance une campagne : seuls les étudiants dont l'attestation n'est pas partie sont
-repris (R07) ; les exclus restent exclus.
+repris (R07) ; les exclus restent exclus. Le serveur de courriel est vérifié avant.
+
+`+exitCodesHelp+`
 
 Exemple :
   hypercerts campaign relaunch --demo 20261123-121700-LMATH-201`)
@@ -279,8 +285,12 @@ Exemple :
 func campaignResume(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "campaign resume", `hypercerts campaign resume [--demo | --config FICHIER]
 
-Reprend les campagnes interrompues (arrêt, coupure) ; les envois en cours au moment de
-l'arrêt sont refaits, les autres jamais. Le démon le fait seul à son démarrage.
+Reprend les campagnes interrompues (arrêt, coupure) ou suspendues (serveur de courriel
+indisponible) ; les envois en cours au moment de l'arrêt sont refaits, les autres
+jamais. Le démon le fait seul à son démarrage puis régulièrement
+(daemon.schedules.resume_campaigns).
+
+`+exitCodesHelp+`
 
 Exemple :
   hypercerts campaign resume --config /etc/hypercerts/application.yaml`)
@@ -298,10 +308,20 @@ Exemple :
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%d campagne(s) reprise(s)\n", n)
+	var worst error
 	for _, id := range a.Engine.Running() {
 		if err := follow(ctx, env, a, id); err != nil {
-			return err
+			if exitCode(err) == ExitSuspended && ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "campagne %s : %v\n", id, err)
+			if worst == nil || exitCode(err) > exitCode(worst) {
+				worst = err
+			}
 		}
+	}
+	if worst != nil {
+		return withCode(exitCode(worst), errors.New("une campagne au moins n'a pas servi tous ses étudiants"))
 	}
 	return nil
 }

@@ -12,12 +12,45 @@ import (
 )
 
 func init() {
-	register(command{name: "hubee", summary: "HubEE (service instructeur) : sync (relève et répond), list (dossiers reçus)", run: runHubEE})
+	register(command{name: "hubee", summary: "HubEE (service instructeur) : sync (relève et répond), list (dossiers reçus), retry (reprend un dossier)", run: runHubEE})
 }
 
 func runHubEE(ctx context.Context, env Env, args []string) error {
-	return dispatch(ctx, env, args, "Usage : hypercerts hubee sync|list [--demo | --config FICHIER]", []subcommand{
-		{"sync", hubeeSync}, {"list", hubeeList}})
+	return dispatch(ctx, env, args, "Usage : hypercerts hubee sync|list|retry [--demo | --config FICHIER]", []subcommand{
+		{"sync", hubeeSync}, {"list", hubeeList}, {"retry", hubeeRetry}})
+}
+
+// hubeeRetry takes up a case the sync handed to a person.
+func hubeeRetry(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "hubee retry", `hypercerts hubee retry --case IDENTIFIANT [--demo | --config FICHIER]
+
+Reprend un dossier HubEE que la synchronisation a confié à un gestionnaire (ou laissé en
+attente), une fois la cause traitée : il repart de l'étape atteinte. Code de sortie 1 si
+le dossier échoue encore.
+
+Exemple :
+  hypercerts hubee retry --case 0b7c4c1e-5a2d-4f7e-9a55-4d1f0c2b9e31`)
+	id := fs.String("case", "", "identifiant HubEE du dossier (donné entre parenthèses par hubee sync)")
+	o := addAppFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		fmt.Fprintln(env.Stderr, "--case est obligatoire")
+		fs.Usage()
+		return errUsage
+	}
+	a, err := app.Open(ctx, o.options(env, false))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	c, err := a.Engine.HubEERetry(ctx, a.User, *id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Dossier HubEE %s repris : %s, %s.\n", hubeeDash(c.ExternalID), c.Step.Label(), c.Outcome.Label())
+	return nil
 }
 
 // hubeeSync runs one SI cycle, prints its report and the cases it touched.
@@ -47,9 +80,25 @@ Exemple :
 	cases, lerr := a.Engine.HubEECases(ctx, a.User)
 	if lerr == nil && len(cases) > 0 {
 		fmt.Fprintln(env.Stdout)
-		return WriteHubEECases(env.Stdout, cases)
+		if err := WriteHubEECases(env.Stdout, cases); err != nil {
+			return err
+		}
 	}
-	return nil
+	return hubeeNeedsPerson(rep)
+}
+
+// hubeeNeedsPerson is the error (exit code 1) of a run that left cases for a person:
+// the work did not fully happen.
+func hubeeNeedsPerson(rep domain.HubEEReport) error {
+	if len(rep.NeedsPerson) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(rep.NeedsPerson))
+	for _, c := range rep.NeedsPerson {
+		names = append(names, hubeeDash(c.ExternalID)+" ("+c.CaseID+")")
+	}
+	return fmt.Errorf("%d dossier(s) HubEE à reprendre par un gestionnaire (écran HubEE, ou hypercerts hubee retry --case ID) : %s",
+		len(rep.NeedsPerson), strings.Join(names, ", "))
 }
 
 // hubeeList prints the recorded cases, newest first.
@@ -83,10 +132,16 @@ Exemple :
 // WriteHubEEReport prints a sync report in French.
 func WriteHubEEReport(w io.Writer, r domain.HubEEReport) {
 	fmt.Fprintf(w, "HubEE : %d notification(s) traitée(s), %d nouveau(x) dossier(s), %d événement(s)\n", r.Notifications, r.NewCases, r.NewEvents)
-	fmt.Fprintf(w, "  attestations déposées : %d   refus : %d   à traiter : %d   erreurs d'intégration : %d   reportés : %d\n",
-		r.Delivered, r.Refused, r.ToHandle, r.IntegrationErrors, r.Deferred)
+	fmt.Fprintf(w, "  attestations déposées : %d   refus : %d   à traiter : %d   erreurs d'intégration : %d   reportés : %d   obsolètes : %d\n",
+		r.Delivered, r.Refused, r.ToHandle, r.IntegrationErrors, r.Deferred, r.Obsolete)
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  ! %s\n", e)
+	}
+	if len(r.NeedsPerson) > 0 {
+		fmt.Fprintf(w, "  À reprendre par un gestionnaire : %d dossier(s)\n", len(r.NeedsPerson))
+		for _, c := range r.NeedsPerson {
+			fmt.Fprintf(w, "  - %s %s (%s) : %s\n", c.Process, hubeeDash(c.ExternalID), c.CaseID, c.LastError)
+		}
 	}
 }
 
@@ -100,7 +155,10 @@ func WriteHubEECases(w io.Writer, cases []domain.HubEECase) error {
 			student += " " + c.StudentName
 		}
 		reason := c.Reason
-		if c.LastError != "" && c.Step != domain.HubStepFinished {
+		switch {
+		case c.NeedsPerson:
+			reason = "à reprendre : " + c.LastError
+		case c.LastError != "":
 			reason = "en attente : " + c.LastError
 		}
 		if n := len(c.Events); n > 0 {

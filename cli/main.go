@@ -69,7 +69,7 @@ func Main(args []string, env Env) int {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintf(env.Stderr, "hypercerts %s : %v\n", name, err)
 		}
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
@@ -88,6 +88,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nOptions communes : --demo (Apogée embarqué, rien à installer), --config FICHIER (défaut ./application.yaml)")
 	fmt.Fprintln(w, "Aide d'une commande : hypercerts COMMANDE --help")
+	fmt.Fprintln(w, "\n"+exitCodesHelp)
 }
 
 // newFlags makes a flag set whose errors and help go to env.Stderr.

@@ -64,6 +64,8 @@ type WS struct {
 	BaseURL  string        `yaml:"base_url"` // e.g. https://apogee.univ.fr/apo-commun-servicesMetiers
 	Timeout  time.Duration `yaml:"timeout"`
 	Services Services      `yaml:"services"`
+	// MaxResponseBytes bounds one answer (0: the connector's default, 8 MiB).
+	MaxResponseBytes int `yaml:"max_response_bytes"`
 }
 
 // Services are the four services we call; path and namespace change between releases.
@@ -128,6 +130,10 @@ type Mail struct {
 	Managers     []string `yaml:"managers"` // R17a
 	TemplatesDir string   `yaml:"templates_dir"`
 	EMLDir       string   `yaml:"eml_dir"` // write .eml files instead of sending (demo)
+	// SuspendAfter consecutive transient send failures suspend a campaign
+	// ("suspendue : serveur de courriel indisponible"); resumed by campaign resume
+	// or the daemon.
+	SuspendAfter int `yaml:"suspend_after"`
 }
 
 // SMTP is the mail relay.
@@ -188,16 +194,28 @@ const (
 
 // HubEE is the State's exchange hub, where we act as service instructeur.
 type HubEE struct {
-	Environment     string         `yaml:"environment"` // preprod | recette | prod | sim
-	TokenURL        string         `yaml:"token_url"`   // empty: the environment's
-	APIURL          string         `yaml:"api_url"`     // empty: the environment's
-	EditorName      string         `yaml:"editor_name"`
-	ApplicationName string         `yaml:"application_name"`
-	SoftwareVersion string         `yaml:"software_version"`
-	StatusUpdate    string         `yaml:"status_update"` // patch_then_event | event_only
-	MaxResult       int            `yaml:"max_result"`
-	Timeout         time.Duration  `yaml:"timeout"`
-	Processes       []HubEEProcess `yaml:"processes"`
+	Environment     string        `yaml:"environment"` // preprod | recette | prod | sim
+	TokenURL        string        `yaml:"token_url"`   // empty: the environment's
+	APIURL          string        `yaml:"api_url"`     // empty: the environment's
+	EditorName      string        `yaml:"editor_name"`
+	ApplicationName string        `yaml:"application_name"`
+	SoftwareVersion string        `yaml:"software_version"`
+	StatusUpdate    string        `yaml:"status_update"` // patch_then_event | event_only
+	MaxResult       int           `yaml:"max_result"`
+	Timeout         time.Duration `yaml:"timeout"`
+	// IdleTimeout bounds a download without progress (not its whole length).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// Retries of a call on a transient failure (5xx, 429, network); 1 = no retry.
+	Retries int `yaml:"retries"`
+	// RetryAfterMax caps the wait a Retry-After asks for; a longer one ends the attempt.
+	RetryAfterMax time.Duration `yaml:"retry_after_max"`
+	// CaseAttempts: runs a case may fail in a row on transient errors before a person
+	// is asked to retry it.
+	CaseAttempts int `yaml:"case_attempts"`
+	// MethodOverride sends PATCH as POST with X-HTTP-Method-Override (proxies that
+	// block PATCH).
+	MethodOverride bool           `yaml:"method_override"`
+	Processes      []HubEEProcess `yaml:"processes"`
 }
 
 // Process roles.
@@ -359,7 +377,8 @@ func Default() *Config {
 		},
 		Delivery: Delivery{Mode: string(domain.ModeMail)},
 		Mail: Mail{
-			SMTP: SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+			SMTP:         SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+			SuspendAfter: domain.DefaultSuspendAfter,
 		},
 		Store: Store{Path: "./hypercerts.db", OpenTimeout: time.Second},
 		Digiposte: Digiposte{
@@ -377,6 +396,10 @@ func Default() *Config {
 			StatusUpdate:    "patch_then_event",
 			MaxResult:       25,
 			Timeout:         30 * time.Second,
+			IdleTimeout:     60 * time.Second,
+			Retries:         3,
+			RetryAfterMax:   2 * time.Minute,
+			CaseAttempts:    5,
 		},
 		CAS: CAS{
 			Timeout:     10 * time.Second,
@@ -471,6 +494,7 @@ func (c *Config) EngineSettings() domain.Settings {
 		TestRecipient: c.Delivery.TestRecipient,
 		University:    c.University.Name,
 		Managers:      append([]string(nil), c.Mail.Managers...),
+		SuspendAfter:  c.Mail.SuspendAfter,
 	}
 }
 

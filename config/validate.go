@@ -255,6 +255,9 @@ func (k checker) apogee() {
 	k.required("apogee.signer.code", a.Signer.Code, "le code Apogée du signataire (SIGNATAIRE.COD_SIG), le président de l'université")
 	k.envName("apogee.signer.key_env", a.Signer.KeyEnv, !a.Embedded && a.DB.Dialect == DialectOracle,
 		"la clé de déchiffrement de la signature")
+	if a.WS.MaxResponseBytes < 0 || (a.WS.MaxResponseBytes > 0 && a.WS.MaxResponseBytes < 64<<10) || a.WS.MaxResponseBytes > 1<<30 {
+		k.at("apogee.ws.max_response_bytes", "%d invalide : attendu 0 (défaut, 8 Mio) ou une taille entre 65536 et 1073741824 octets", a.WS.MaxResponseBytes)
+	}
 	k.intRange("apogee.concurrency", a.Concurrency, 1, 256, "un nombre d'appels simultanés")
 	k.intRange("apogee.max_attempts", a.MaxAttempts, 1, 20, "un nombre de tentatives")
 	k.positive("apogee.backoff", a.Backoff)
@@ -296,6 +299,7 @@ func (k checker) mail() {
 		k.at("mail.smtp.security", "none avec un compte (username) enverrait le mot de passe en clair : choisir starttls ou tls")
 	}
 	k.positive("mail.smtp.timeout", s.Timeout)
+	k.intRange("mail.suspend_after", m.SuspendAfter, 1, 1000, "un nombre d'échecs consécutifs")
 }
 
 func (k checker) store() {
@@ -361,6 +365,10 @@ func (k checker) hubee() {
 	k.oneOf("hubee.status_update", h.StatusUpdate, "patch_then_event", "event_only")
 	k.intRange("hubee.max_result", h.MaxResult, 1, 1000, "une taille de lot")
 	k.positive("hubee.timeout", h.Timeout)
+	k.positive("hubee.idle_timeout", h.IdleTimeout)
+	k.intRange("hubee.retries", h.Retries, 1, 20, "un nombre d'essais")
+	k.positive("hubee.retry_after_max", h.RetryAfterMax)
+	k.intRange("hubee.case_attempts", h.CaseAttempts, 1, 100, "un nombre de passages")
 	sim := h.Environment == HubEESim
 	codes := map[string]int{}
 	for i, p := range h.Processes {

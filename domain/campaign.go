@@ -85,6 +85,8 @@ func (s CampaignState) Label() string {
 		return "terminée"
 	case CampaignFailed:
 		return "échouée"
+	case CampaignSuspended:
+		return "suspendue"
 	}
 	return string(s)
 }
@@ -109,7 +111,7 @@ type Campaign struct {
 	UpdatedAt   time.Time
 	FinishedAt  time.Time
 	State       CampaignState
-	Error       string // why it failed, when State is CampaignFailed
+	Error       string // why it failed or was suspended (CampaignFailed, CampaignSuspended)
 	Counts      map[EntryState]int
 }
 

@@ -80,6 +80,11 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if err != nil {
 		return Campaign{}, err
 	}
+	if mode == ModeMail { // before anything is recorded: a dead relay leaves no trace
+		if err := e.checkRelay(ctx); err != nil {
+			return Campaign{}, fmt.Errorf("%w ; la campagne n'a pas été créée, rien n'a été envoyé", err)
+		}
+	}
 	now := e.clock.Now()
 	camp := Campaign{Year: req.Year, Component: comp, VDI: vdi, VETs: vets, Mode: mode,
 		TestMode: testMode, CreatedBy: user.Code, LaunchedBy: user.Code, NotifyEmail: user.Email,
@@ -183,6 +188,9 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		}
 		return e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch, Detail: "rien à relancer : toutes les attestations ont été envoyées"})
 	}
+	if err := e.checkRelay(ctx); err != nil {
+		return fmt.Errorf("%w ; la campagne %s n'a pas été relancée", err, camp.ID)
+	}
 	sig, err := e.signature(ctx) // R16
 	if err != nil {
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditFail, Detail: err.Error()})
@@ -228,10 +236,13 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		errs   []error
 	)
 	for _, camp := range list {
-		if camp.State != CampaignRunning || camp.Mode != ModeMail || e.isActive(camp.ID) {
+		if camp.State != CampaignRunning && camp.State != CampaignSuspended || camp.Mode != ModeMail || e.isActive(camp.ID) {
 			continue
 		}
 		if !read { // once for all the campaigns
+			if err := e.checkRelay(ctx); err != nil { // left as they are: the next resume tries again
+				return 0, fmt.Errorf("%w ; campagnes laissées en attente de reprise", err)
+			}
 			sig, sigErr = e.signature(ctx)
 			read = true
 		}
@@ -252,8 +263,16 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 				sending++
 			}
 		}
-		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume,
-			Detail: fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)})
+		detail := fmt.Sprintf("reprise au démarrage, %d envois interrompus renvoyés", sending)
+		if camp.State == CampaignSuspended {
+			detail = "reprise après suspension : le serveur de courriel répond"
+			camp.State, camp.Error, camp.UpdatedAt = CampaignRunning, "", now
+			if err := e.store.UpdateCampaign(camp); err != nil {
+				errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+				continue
+			}
+		}
+		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume, Detail: detail})
 		e.log.Info("campagne reprise", "campagne", camp.ID, "envois_interrompus", sending)
 		user, notify := launcher(camp)
 		if err := e.startRun(camp, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
@@ -495,6 +514,8 @@ feed:
 			break feed
 		case <-failed:
 			break feed
+		case <-r.relay.stop:
+			break feed
 		default:
 		}
 		select {
@@ -502,6 +523,8 @@ feed:
 			interrupted = true
 			break feed
 		case <-failed:
+			break feed
+		case <-r.relay.stop:
 			break feed
 		case jobs <- i:
 		}
@@ -553,8 +576,15 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 	}
 	if err != nil {
 		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
-		return e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
+		if serr := e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err)); serr != nil {
+			return serr
+		}
+		if IsTransient(err) {
+			r.relay.failed(en, err, e.settings.SuspendAfter)
+		}
+		return nil
 	}
+	r.relay.ok()
 	return e.setState(r, en, EntrySending, EntryMailed, "", false)
 }
 
@@ -615,6 +645,10 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 		rs.mu.Lock()
 		delete(rs.active, r.camp.ID)
 		rs.mu.Unlock()
+	}
+	if suspended, streak, cause := r.relay.outcome(); suspended && fatal == nil {
+		e.suspendRun(rs, r, streak, cause)
+		return
 	}
 	now := e.clock.Now()
 	id := r.camp.ID

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -24,6 +25,9 @@ type Settings struct {
 	University string
 	// Managers receive the "campaign created" mail (R17a).
 	Managers []string
+	// SuspendAfter consecutive transient send failures suspend a mail campaign
+	// (relay unavailable); 0: DefaultSuspendAfter.
+	SuspendAfter int
 }
 
 // Deps are the engine's ports. Renderer, Mailer and Store may be nil for preview-only use.
@@ -67,6 +71,9 @@ func NewEngine(d Deps, s Settings) *Engine {
 	}
 	if s.Mode == "" {
 		s.Mode = ModeMail
+	}
+	if s.SuspendAfter <= 0 {
+		s.SuspendAfter = DefaultSuspendAfter
 	}
 	if d.Clock == nil {
 		d.Clock = SystemClock{}
@@ -150,7 +157,9 @@ func (e *Engine) requireAnyRight(ctx context.Context, user User) ([]Component, e
 		return nil, err
 	}
 	if len(comps) == 0 {
-		return nil, Forbidden(user, "aucune composante")
+		// Not Forbidden(user, "aucune composante"): "n'a pas le droit … sur aucune" is a
+		// double negative.
+		return nil, fmt.Errorf("%w : l'utilisateur %s n'a le droit TRAREF10 sur aucune composante", ErrForbidden, user.Code)
 	}
 	return comps, nil
 }

@@ -24,12 +24,17 @@ type Hub interface {
 	// Event fetches an event of a case.
 	Event(ctx context.Context, process, caseID, eventID string) (HubEvent, error)
 	// DownloadCaseAttachment and DownloadEventAttachment write a file into w only once
-	// its SHA-256 matched the hub's digest (a mismatch is retried, never accepted).
-	DownloadCaseAttachment(ctx context.Context, process, caseID, attachmentID string, w io.Writer) (int64, error)
-	DownloadEventAttachment(ctx context.Context, process, caseID, eventID, attachmentID string, w io.Writer) (int64, error)
+	// its SHA-256 matched the hub's digest (a mismatch is retried, never accepted) and
+	// its length the size declared in its metadata (size; 0: not checked, a mismatch
+	// is permanent).
+	DownloadCaseAttachment(ctx context.Context, process, caseID, attachmentID string, size int64, w io.Writer) (int64, error)
+	DownloadEventAttachment(ctx context.Context, process, caseID, eventID, attachmentID string, size int64, w io.Writer) (int64, error)
 	// SetCaseStatus moves a case to a status and tells the other side (a STATUS_UPDATE
 	// event carrying message, in French; empty for none).
 	SetCaseStatus(ctx context.Context, process, caseID string, from, to HubStatus, message string) error
+	// UpdateCaseStatus changes the status alone (updateCase), without an event: the
+	// answer's ATTACH_DEPOSIT event already told the other side (DONE).
+	UpdateCaseStatus(ctx context.Context, process, caseID string, to HubStatus) error
 	// AckEvent marks an event received (RECEIVED).
 	AckEvent(ctx context.Context, process, caseID, eventID string) error
 	// StartDeposit declares an answer carrying files (an ATTACH_DEPOSIT event), moving

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // HubEE as service instructeur (SI): HubEESync collects the notifications of every
@@ -25,16 +26,23 @@ import (
 // is deleted only once the outcome is stored; a notification seen again for a finished
 // case is just deleted.
 
-// hubSyncMu serialises sync runs in a process (the daemon's job and a "sync now").
 // hubMaxBatches bounds the notification batches read per démarche and run.
 const hubMaxBatches = 1000
 
 // hubMaxSteps bounds the steps a case goes through in one run (there are about ten).
 const hubMaxSteps = 32
 
-// HubEESync runs one SI cycle over every configured démarche. Failures on one case are
-// recorded in the case and the report, and its notification stays for the next run; an
-// error is returned when the hub cannot be read at all (or ctx ends).
+// errHubGone marks a case or an event the hub no longer has (404 on reading it): its
+// notification is obsolete.
+var errHubGone = errors.New("inconnu de HubEE")
+
+// HubEESync runs one SI cycle over every configured démarche. Every notification ends
+// in a recorded outcome and is then deleted: handled; obsolete (the case is gone);
+// deferred (a transient failure, the case is taken up again from the store by the next
+// runs, at most HubEESettings.CaseAttempts times); or handed to a person (a permanent
+// failure: SI_INTG_ERROR on the hub where it allows it, the reason in the store).
+// Reading never stops at a failing case. An error is returned when the hub cannot be
+// read at all (or ctx ends); the cases waiting for a person are in the report.
 func (e *Engine) HubEESync(ctx context.Context) (HubEEReport, error) {
 	var rep HubEEReport
 	if e.hub == nil {
@@ -57,9 +65,19 @@ func (e *Engine) HubEESync(ctx context.Context) (HubEEReport, error) {
 			errs = append(errs, err)
 		}
 	}
+	if all, err := hs.HubEECases(); err == nil {
+		for _, c := range all {
+			if c.NeedsPerson {
+				rep.NeedsPerson = append(rep.NeedsPerson, c)
+			}
+		}
+	} else {
+		errs = append(errs, fmt.Errorf("base : dossiers HubEE : %w", err))
+	}
 	e.log.Info("HubEE : synchronisation terminée", "notifications", rep.Notifications, "nouveaux", rep.NewCases,
 		"événements", rep.NewEvents, "déposées", rep.Delivered, "refusées", rep.Refused, "à traiter", rep.ToHandle,
-		"erreurs d'intégration", rep.IntegrationErrors, "reportées", rep.Deferred)
+		"erreurs d'intégration", rep.IntegrationErrors, "reportées", rep.Deferred, "obsolètes", rep.Obsolete,
+		"à reprendre", len(rep.NeedsPerson))
 	return rep, errors.Join(errs...)
 }
 
@@ -76,6 +94,54 @@ func (e *Engine) HubEECases(ctx context.Context, user User) ([]HubEECase, error)
 	return hs.HubEECases()
 }
 
+// HubEERetry takes up again a case the sync gave up on (or left waiting), once a
+// person dealt with the cause: its attempts start again from zero and it goes on from
+// the step it reached. The record as it ends is returned, with the error of this
+// attempt if it failed again.
+func (e *Engine) HubEERetry(ctx context.Context, user User, caseID string) (HubEECase, error) {
+	if _, err := e.requireAnyRight(ctx, user); err != nil {
+		return HubEECase{}, err
+	}
+	if e.hub == nil {
+		return HubEECase{}, fmt.Errorf("%w : HubEE n'est pas configuré (section hubee de la configuration)", ErrInvalid)
+	}
+	hs, ok := e.store.(HubStore)
+	if !ok {
+		return HubEECase{}, fmt.Errorf("%w : HubEE : aucune base pour garder les dossiers", ErrInvalid)
+	}
+	e.hubSyncMu.Lock()
+	defer e.hubSyncMu.Unlock()
+	rec, err := hs.HubEECase(caseID)
+	if err != nil {
+		return rec, fmt.Errorf("dossier HubEE %s : %w", caseID, err)
+	}
+	if !hubPending(rec) && !rec.NeedsPerson {
+		return rec, fmt.Errorf("%w : le dossier HubEE %s n'a rien à reprendre (%s)", ErrInvalid, hubeeName(rec), rec.Step.Label())
+	}
+	rec.NeedsPerson, rec.Attempts, rec.LastError = false, 0, ""
+	if err := e.putCase(hs, &rec); err != nil {
+		return rec, err
+	}
+	e.log.Info("HubEE : dossier repris à la demande", "dossier", caseID, "utilisateur", user.Code)
+	var rep HubEEReport
+	err = e.hubResume(ctx, hs, e.hubProcess(rec.Process), rec.CaseID, &rep)
+	if got, gerr := hs.HubEECase(caseID); gerr == nil {
+		rec = got
+	}
+	if err == nil && rec.NeedsPerson {
+		err = fmt.Errorf("dossier HubEE %s : %s", hubeeName(rec), rec.LastError)
+	}
+	return rec, err
+}
+
+// hubeeName is how a case is named to a person: its télédossier number, else its id.
+func hubeeName(c HubEECase) string {
+	if c.ExternalID != "" {
+		return c.ExternalID
+	}
+	return c.CaseID
+}
+
 // HubEEFile reads a file kept for a case (an attachment received, the PDF answered).
 func (e *Engine) HubEEFile(ctx context.Context, user User, caseID, key string) ([]byte, error) {
 	if _, err := e.requireAnyRight(ctx, user); err != nil {
@@ -90,36 +156,47 @@ func (e *Engine) HubEEFile(ctx context.Context, user User, caseID, key string) (
 
 // hubProcess gives the settings of a démarche; unknown ones are HubEEOther.
 func (e *Engine) hubProcess(code string) HubEEProcess {
-	if c, ok := e.hub.(HubEEConfigured); ok {
-		for _, p := range c.HubEESettings().Processes {
-			if p.Code == code {
-				if p.Role == "" {
-					p.Role = HubEEOther
-				}
-				if p.DepositType == "" {
-					p.DepositType = "ATTESTATION"
-				}
-				return p
+	for _, p := range e.hubSettings().Processes {
+		if p.Code == code {
+			if p.Role == "" {
+				p.Role = HubEEOther
 			}
+			if p.DepositType == "" {
+				p.DepositType = "ATTESTATION"
+			}
+			return p
 		}
 	}
 	return HubEEProcess{Code: code, Role: HubEEOther}
 }
 
-func (e *Engine) hubBatchSize() int {
-	if c, ok := e.hub.(HubEEConfigured); ok && c.HubEESettings().BatchSize > 0 {
-		return c.HubEESettings().BatchSize
+// hubSettings gives the sync's settings with their defaults.
+func (e *Engine) hubSettings() HubEESettings {
+	var s HubEESettings
+	if c, ok := e.hub.(HubEEConfigured); ok {
+		s = c.HubEESettings()
 	}
-	return 25
+	if s.BatchSize <= 0 {
+		s.BatchSize = 25
+	}
+	if s.CaseAttempts <= 0 {
+		s.CaseAttempts = 5
+	}
+	if s.Attempts <= 0 {
+		s.Attempts = 3
+	}
+	return s
 }
 
 // hubSyncProcess reads the notifications of a démarche in batches until a short batch
-// (or a batch holding only notifications already tried in this run).
+// (or a batch holding only notifications already seen in this run), then takes up the
+// cases earlier runs left waiting.
 func (e *Engine) hubSyncProcess(ctx context.Context, hs HubStore, p HubEEProcess, rep *HubEEReport) error {
-	size := e.hubBatchSize()
+	size := e.hubSettings().BatchSize
 	seen := map[string]bool{}
+	touched := map[string]bool{}
 	for range hubMaxBatches {
-		ns, err := call(ctx, e, func() ([]HubNotification, error) { return e.hub.Notifications(ctx, p.Code, size) })
+		ns, err := e.hub.Notifications(ctx, p.Code, size)
 		if err != nil {
 			return fmt.Errorf("HubEE, démarche %s : lecture des notifications : %w", p.Code, err)
 		}
@@ -133,31 +210,183 @@ func (e *Engine) hubSyncProcess(ctx context.Context, hs HubStore, p HubEEProcess
 		// New cases before their events, whatever order the hub gave.
 		sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].IsNewCase() && !fresh[j].IsNewCase() })
 		for _, n := range fresh {
-			if err := e.hubNotification(ctx, hs, p, n, rep); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				rep.Deferred++
-				rep.Errors = append(rep.Errors, fmt.Sprintf("dossier %s : %v", n.CaseID, err))
-				e.log.Warn("HubEE : dossier reporté au prochain passage", "démarche", p.Code, "dossier", n.CaseID, "erreur", err)
-				continue
+			touched[n.CaseID] = true
+			err := e.hubNotification(ctx, hs, p, n, rep)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil && !e.hubFailed(ctx, hs, p, n.CaseID, n.EventID, err, rep) {
+				continue // nothing could be stored: the notification stays
 			}
 			// The outcome is stored: the notification may go.
-			if err := e.retry(ctx, func() error { return e.hub.DeleteNotification(ctx, p.Code, n.ID) }); err != nil {
+			if err := e.hub.DeleteNotification(ctx, p.Code, n.ID); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				rep.Deferred++
 				rep.Errors = append(rep.Errors, fmt.Sprintf("notification %s : suppression impossible : %v", n.ID, err))
+				e.log.Warn("HubEE : notification non supprimée", "démarche", p.Code, "notification", n.ID, "erreur", err)
 				continue
 			}
 			rep.Notifications++
 		}
 		if len(ns) < size || len(fresh) == 0 {
-			return nil
+			break
+		}
+	}
+	return e.hubResumeWaiting(ctx, hs, p, touched, rep)
+}
+
+// hubPending reports whether a case has work left for the sync.
+func hubPending(c HubEECase) bool {
+	if !c.PurgedAt.IsZero() {
+		return false
+	}
+	if c.Step != HubStepFinished {
+		return true
+	}
+	return slices.ContainsFunc(c.Events, func(r HubEEEventRecord) bool { return !r.Acked })
+}
+
+// hubResumeWaiting takes up the cases of a démarche an earlier run left waiting
+// (their notifications are gone), except those already handled in this run and those
+// waiting for a person.
+func (e *Engine) hubResumeWaiting(ctx context.Context, hs HubStore, p HubEEProcess, touched map[string]bool, rep *HubEEReport) error {
+	all, err := hs.HubEECases()
+	if err != nil {
+		return fmt.Errorf("base : dossiers HubEE : %w", err)
+	}
+	for _, c := range all {
+		if c.Process != p.Code || c.NeedsPerson || touched[c.CaseID] || !hubPending(c) {
+			continue
+		}
+		rep.Resumed++
+		if err := e.hubResume(ctx, hs, p, c.CaseID, rep); err != nil && ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 	return nil
+}
+
+// hubResume goes on with a stored case: its steps, then its events not yet received.
+// A failure is recorded (hubFailed); the error is returned for the caller to show.
+func (e *Engine) hubResume(ctx context.Context, hs HubStore, p HubEEProcess, caseID string, rep *HubEEReport) error {
+	rec, err := hs.HubEECase(caseID)
+	if err != nil {
+		return err
+	}
+	fail := func(eventID string, err error) error {
+		if ctx.Err() == nil {
+			e.hubFailed(ctx, hs, p, caseID, eventID, err, rep)
+		}
+		return err
+	}
+	if err := e.hubCase(ctx, hs, p, caseID, rep); err != nil {
+		return fail("", err)
+	}
+	for _, ev := range rec.Events {
+		if ev.Acked {
+			continue
+		}
+		if err := e.hubEvent(ctx, hs, p, caseID, ev.ID, rep); err != nil {
+			return fail(ev.ID, err)
+		}
+	}
+	return nil
+}
+
+// hubFailed records a failure of a case (or of one of its events) and decides what
+// comes next; it reports whether the outcome is stored (the notification may go).
+// A case or event the hub no longer has is obsolete: logged, nothing more. A transient
+// failure leaves the case for the next runs, up to CaseAttempts runs in a row; beyond
+// that, or on a permanent failure, the case waits for a person: SI_INTG_ERROR on the
+// hub where it allows it, and the reason stored.
+func (e *Engine) hubFailed(ctx context.Context, hs HubStore, p HubEEProcess, caseID, eventID string, cause error, rep *HubEEReport) bool {
+	if caseID == "" {
+		return true
+	}
+	rec, err := hs.HubEECase(caseID)
+	known := err == nil
+	if errors.Is(err, ErrNotFound) {
+		now := e.clock.Now()
+		rec = HubEECase{CaseID: caseID, Process: p.Code, Role: p.Role, Received: now}
+	} else if err != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("dossier %s : base illisible : %v", caseID, err))
+		return false
+	}
+	if errors.Is(cause, errHubGone) {
+		rep.Obsolete++
+		what := "dossier"
+		if eventID != "" {
+			what = "événement " + eventID + " du dossier"
+			if i := slices.IndexFunc(rec.Events, func(r HubEEEventRecord) bool { return r.ID == eventID }); i >= 0 && known {
+				rec.Events[i].Acked = true // nothing left to receive
+				if err := e.putCase(hs, &rec); err != nil {
+					return false
+				}
+			}
+		}
+		e.log.Warn("HubEE : notification obsolète acquittée ("+what+" absent de HubEE)", "démarche", p.Code, "dossier", caseID,
+			"événement", eventID)
+		return true
+	}
+	if eventID != "" && !slices.ContainsFunc(rec.Events, func(r HubEEEventRecord) bool { return r.ID == eventID }) {
+		// Remember the event: its notification goes, the next run reads it from here.
+		rec.Events = append(rec.Events, HubEEEventRecord{ID: eventID, Received: e.clock.Now()})
+	}
+	rec.Attempts++
+	rec.LastError = cause.Error()
+	if eventID != "" {
+		rec.LastError = "événement " + eventID + " : " + rec.LastError
+	}
+	max := e.hubSettings().CaseAttempts
+	if IsTransient(cause) && rec.Attempts < max {
+		rep.Deferred++
+		rep.Errors = append(rep.Errors, fmt.Sprintf("dossier %s : %s", hubeeName(rec), rec.LastError))
+		e.log.Warn("HubEE : dossier reporté au prochain passage", "démarche", p.Code, "dossier", caseID,
+			"essai", rec.Attempts, "sur", max, "erreur", cause)
+	} else {
+		if IsTransient(cause) {
+			rec.LastError = fmt.Sprintf("%d passages en échec : %s", rec.Attempts, rec.LastError)
+		}
+		rec.NeedsPerson = true
+		e.hubMarkIntegrationError(ctx, p, &rec, cause)
+		e.log.Error("HubEE : dossier à reprendre par un gestionnaire", "démarche", p.Code, "dossier", caseID, "motif", rec.LastError)
+	}
+	if err := e.putCase(hs, &rec); err != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("dossier %s : %v", caseID, err))
+		return false
+	}
+	return true
+}
+
+// hubMarkIntegrationError tells the hub a case given up on cannot be integrated
+// (SI_INTG_ERROR, as DINUM's collection does when a download fails), where the API
+// allows it: not on a case the hub refuses us, nor on one already answered. With
+// patch_then_event the PATCH may go through while the event is refused (a démarche
+// without messages, the event limit): the status is then set all the same.
+func (e *Engine) hubMarkIntegrationError(ctx context.Context, p HubEEProcess, rec *HubEECase, cause error) {
+	switch rec.Status {
+	case HubSIIntgError, HubDone, HubRefused, HubClosed:
+		return
+	}
+	if rec.Step == "" && !IsTransient(cause) { // never read: the hub refuses it to us
+		return
+	}
+	msg := "Votre dossier n'a pas pu être intégré automatiquement par l'université ; un gestionnaire va le reprendre."
+	err := e.hub.SetCaseStatus(ctx, p.Code, rec.CaseID, rec.Status, HubSIIntgError, msg)
+	if err != nil && !IsTransient(err) {
+		err = e.hub.SetCaseStatus(ctx, p.Code, rec.CaseID, rec.Status, HubSIIntgError, "") // messages refused?
+	}
+	if err != nil {
+		if c, cerr := e.hub.Case(ctx, p.Code, rec.CaseID); cerr == nil && c.Status == HubSIIntgError {
+			err = nil
+		}
+	}
+	if err != nil {
+		rec.LastError += " (statut SI_INTG_ERROR non posé sur HubEE : " + err.Error() + ")"
+		return
+	}
+	rec.Status = HubSIIntgError
 }
 
 func (e *Engine) hubNotification(ctx context.Context, hs HubStore, p HubEEProcess, n HubNotification, rep *HubEEReport) error {
@@ -191,15 +420,23 @@ func (e *Engine) putCase(hs HubStore, rec *HubEECase) error {
 	return nil
 }
 
-// hubCase walks a case through its steps, from where the store says it stopped.
+// hubCase walks a case through its steps, from where the store says it stopped. A
+// case waiting for a person is left alone.
 func (e *Engine) hubCase(ctx context.Context, hs HubStore, p HubEEProcess, caseID string, rep *HubEEReport) error {
 	rec, err := e.loadCase(hs, p, caseID)
 	if err != nil {
 		return err
 	}
+	if rec.NeedsPerson {
+		return nil
+	}
 	resumed := true // the first step may have been half done by an earlier run
 	for range hubMaxSteps {
 		if rec.Step == HubStepFinished {
+			if rec.Attempts != 0 || rec.LastError != "" {
+				rec.Attempts, rec.LastError = 0, ""
+				return e.putCase(hs, &rec)
+			}
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -208,11 +445,6 @@ func (e *Engine) hubCase(ctx context.Context, hs HubStore, p HubEEProcess, caseI
 		err := e.hubStep(ctx, hs, p, &rec, resumed, rep)
 		resumed = false
 		if err != nil {
-			rec.LastError = err.Error()
-			rec.Attempts++
-			if ctx.Err() == nil {
-				_ = e.putCase(hs, &rec) // keep the reason; the step itself is unchanged
-			}
 			return err
 		}
 	}
@@ -223,7 +455,10 @@ func (e *Engine) hubCase(ctx context.Context, hs HubStore, p HubEEProcess, caseI
 func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *HubEECase, resumed bool, rep *HubEEReport) error {
 	switch rec.Step {
 	case "":
-		c, err := call(ctx, e, func() (HubCase, error) { return e.hub.Case(ctx, p.Code, rec.CaseID) })
+		c, err := e.hub.Case(ctx, p.Code, rec.CaseID)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("lecture du dossier : %w (%w)", errHubGone, err)
+		}
 		if err != nil {
 			return fmt.Errorf("lecture du dossier : %w", err)
 		}
@@ -249,7 +484,7 @@ func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *
 				continue
 			}
 			data, err := e.hubDownload(ctx, func(b *bytes.Buffer) (int64, error) {
-				return e.hub.DownloadCaseAttachment(ctx, p.Code, rec.CaseID, f.AttachmentID, b)
+				return e.hub.DownloadCaseAttachment(ctx, p.Code, rec.CaseID, f.AttachmentID, f.Size, b)
 			})
 			if err != nil {
 				if IsTransient(err) || ctx.Err() != nil {
@@ -300,7 +535,7 @@ func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *
 				rep.IntegrationErrors++
 			}
 		}
-		rec.LastError = ""
+		rec.LastError, rec.Attempts = "", 0
 		return e.putCase(hs, rec)
 
 	case HubStepReceived:
@@ -325,19 +560,26 @@ func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *
 		if err != nil {
 			return fmt.Errorf("base : attestation du dossier : %w", err)
 		}
-		if err := e.retry(ctx, func() error {
-			return e.hub.UploadDeposit(ctx, p.Code, rec.CaseID, rec.Deposit.EventID, rec.Deposit.AttachmentID, bytes.NewReader(pdf), int64(len(pdf)))
-		}); err != nil {
+		if err := e.hub.UploadDeposit(ctx, p.Code, rec.CaseID, rec.Deposit.EventID, rec.Deposit.AttachmentID, bytes.NewReader(pdf), int64(len(pdf))); err != nil {
 			return fmt.Errorf("envoi de l'attestation : %w", err)
 		}
 		rec.Step = HubStepUploaded
 		return e.putCase(hs, rec)
 
 	case HubStepUploaded:
-		if err := e.retry(ctx, func() error { return e.hub.SendDeposit(ctx, p.Code, rec.CaseID, rec.Deposit.EventID) }); err != nil {
+		if err := e.hub.SendDeposit(ctx, p.Code, rec.CaseID, rec.Deposit.EventID); err != nil {
 			return fmt.Errorf("validation du dépôt : %w", err)
 		}
-		rec.Status, rec.Step, rec.LastError = HubDone, HubStepFinished, ""
+		rec.Step = HubStepSent
+		return e.putCase(hs, rec)
+
+	case HubStepSent:
+		// The deposit event records caseNewStatus DONE; the status itself changes only
+		// through updateCase (functional specification; DINUM's collection PATCHes it).
+		if err := e.hub.UpdateCaseStatus(ctx, p.Code, rec.CaseID, HubDone); err != nil {
+			return fmt.Errorf("passage au statut DONE : %w", err)
+		}
+		rec.Status, rec.Step, rec.LastError, rec.Attempts = HubDone, HubStepFinished, "", 0
 		rep.Delivered++
 		return e.putCase(hs, rec)
 	}
@@ -353,16 +595,11 @@ func (e *Engine) integrationError(hs HubStore, rec *HubEECase, why string) error
 	return e.putCase(hs, rec)
 }
 
-// hubDownload downloads a verified file, retrying transient failures (a digest mismatch
-// is one: the adapter never hands over a corrupted byte).
+// hubDownload downloads a verified file (the adapter retries a digest mismatch and
+// never hands over a corrupted byte; the client retries transient failures).
 func (e *Engine) hubDownload(ctx context.Context, dl func(*bytes.Buffer) (int64, error)) ([]byte, error) {
 	var buf bytes.Buffer
-	err := e.retry(ctx, func() error {
-		buf.Reset()
-		_, err := dl(&buf)
-		return err
-	})
-	if err != nil {
+	if _, err := dl(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -370,18 +607,38 @@ func (e *Engine) hubDownload(ctx context.Context, dl func(*bytes.Buffer) (int64,
 
 // hubOnce runs a non-idempotent action on the hub at most once in effect: before any
 // new attempt after a failure (or when resuming a step an earlier run may have done),
-// check asks the hub whether the action already took place.
+// check asks the hub whether the action already took place. This is the one retry
+// layer of creations (the client never replays a POST); other calls are retried by the
+// client alone.
 func (e *Engine) hubOnce(ctx context.Context, checkFirst bool, check func() (bool, error), act func() error) error {
-	return e.retry(ctx, func() error {
-		if checkFirst {
-			done, err := check()
-			if err != nil || done {
-				return err
+	wait := e.settings.Backoff
+	if wait <= 0 {
+		wait = 500 * time.Millisecond
+	}
+	attempts := e.hubSettings().Attempts
+	for attempt := 1; ; attempt++ {
+		err := func() error {
+			if checkFirst {
+				done, err := check()
+				if err != nil || done {
+					return err
+				}
 			}
+			checkFirst = true // the action may have reached the hub before failing
+			return act()
+		}()
+		if err == nil || !IsTransient(err) || attempt >= attempts {
+			return err
 		}
-		checkFirst = true // the action may have reached the hub before failing
-		return act()
-	})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+	}
 }
 
 // hubSetStatus sets rec.Pending on the hub (with its STATUS_UPDATE event) unless the
@@ -393,7 +650,7 @@ func (e *Engine) hubSetStatus(ctx context.Context, p HubEEProcess, rec *HubEECas
 		if err != nil {
 			return false, err
 		}
-		if c.Status != to {
+		if c.Status != to && !e.hubSettings().StatusByEventOnly {
 			return false, nil
 		}
 		for _, ev := range c.Events {
@@ -444,8 +701,8 @@ func (e *Engine) hubStartDeposit(ctx context.Context, hs HubStore, p HubEEProces
 	}
 	rec.Deposit.EventID, rec.Deposit.AttachmentID = found.ID, found.Attachments[0].ID
 	rec.Step = HubStepDepositCreated
-	if found.Status == "SENT" { // an earlier run went as far as sending it
-		rec.Step = HubStepUploaded
+	if found.Status == "SENT" || found.Status == "RECEIVED" { // an earlier run went as far as sending it
+		rec.Step = HubStepSent
 	}
 	return e.putCase(hs, rec)
 }
@@ -460,16 +717,24 @@ func (e *Engine) hubEvent(ctx context.Context, hs HubStore, p HubEEProcess, case
 	if i >= 0 && rec.Events[i].Acked {
 		return nil
 	}
-	if i < 0 {
-		ev, err := call(ctx, e, func() (HubEvent, error) { return e.hub.Event(ctx, p.Code, caseID, eventID) })
+	if i < 0 || rec.Events[i].ActionType == "" {
+		ev, err := e.hub.Event(ctx, p.Code, caseID, eventID)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("lecture de l'événement %s : %w (%w)", eventID, errHubGone, err)
+		}
 		if err != nil {
 			return fmt.Errorf("lecture de l'événement %s : %w", eventID, err)
 		}
-		rec.Events = append(rec.Events, HubEEEventRecord{ID: ev.ID, ActionType: ev.ActionType, Message: ev.Message, Received: e.clock.Now()})
+		r := HubEEEventRecord{ID: ev.ID, ActionType: ev.ActionType, Message: ev.Message, Received: e.clock.Now()}
+		if i < 0 {
+			rec.Events = append(rec.Events, r)
+			i = len(rec.Events) - 1
+		} else {
+			rec.Events[i] = r
+		}
 		for _, a := range ev.Attachments {
 			rec.Files = append(rec.Files, HubEEFile{AttachmentID: a.ID, EventID: ev.ID, FileName: a.FileName, Type: a.Type, MimeType: a.MimeType, Size: a.Size})
 		}
-		i = len(rec.Events) - 1
 		rep.NewEvents++
 		if err := e.putCase(hs, &rec); err != nil {
 			return err
@@ -481,7 +746,7 @@ func (e *Engine) hubEvent(ctx context.Context, hs HubStore, p HubEEProcess, case
 			continue
 		}
 		data, err := e.hubDownload(ctx, func(b *bytes.Buffer) (int64, error) {
-			return e.hub.DownloadEventAttachment(ctx, p.Code, caseID, eventID, f.AttachmentID, b)
+			return e.hub.DownloadEventAttachment(ctx, p.Code, caseID, eventID, f.AttachmentID, f.Size, b)
 		})
 		if err != nil {
 			return fmt.Errorf("téléchargement de %s : %w", f.FileName, err)
@@ -495,7 +760,7 @@ func (e *Engine) hubEvent(ctx context.Context, hs HubStore, p HubEEProcess, case
 			return err
 		}
 	}
-	if err := e.retry(ctx, func() error { return e.hub.AckEvent(ctx, p.Code, caseID, eventID) }); err != nil {
+	if err := e.hub.AckEvent(ctx, p.Code, caseID, eventID); err != nil {
 		return fmt.Errorf("accusé de réception de l'événement %s : %w", eventID, err)
 	}
 	rec.Events[i].Acked = true

@@ -26,6 +26,7 @@ const (
 	procAttest = "AttestationReussite"
 	procPJ     = "AttestationPJ"
 	procOther  = "AutreDemarche"
+	procNoMsg  = "AttestationSansMessage" // a démarche whose settings refuse messages to the OSL
 )
 
 var (
@@ -63,11 +64,12 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(s.Close)
 	s.SetPurgeOnStatus(true) // files gone after SI_RECEIVED: they must be downloaded before
 	creds := map[string]hubee.Credentials{}
-	for _, p := range []string{procAttest, procPJ, procOther} {
+	for _, p := range []string{procAttest, procPJ, procOther, procNoMsg} {
 		creds[p] = hubee.Credentials{ClientID: "si-" + p, ClientSecret: "secret-" + p}
 		s.AddClient(hubeesim.Client{ID: "si-" + p, Secret: "secret-" + p, Org: siOrg, Scopes: []string{hubee.ScopeSI}, Processes: []string{p}})
 		s.AddProcess(hubee.Process{Code: p, Name: p, IsActivated: true, OSL: oslOrg,
 			AttachmentFormatsEnabled: []string{"application/json", "application/pdf"}, AttachmentTypesEnabled: []string{"IDENTITE", "ATTESTATION"},
+			SIAttachmentFormatsEnabled: []string{"application/pdf"}, MessageToTransmitter: p != procNoMsg,
 			AttachmentMaxSizeEnabled: 10 << 20, StatusBeforeFileDeletion: hubee.StatusSIReceived, TimeBeforeFileDeletion: 7,
 			TimeBeforeArchiving: 30, TimeBeforeFolderDeletion: 30, SubscriptionValidation: hubee.SubscriptionValidationManual})
 		s.Subscribe(p, siOrg, "hubee@univ-demo.fr")
@@ -84,11 +86,12 @@ func newFixture(t *testing.T) *fixture {
 
 func settings() domain.HubEESettings {
 	f := domain.DefaultHubEEIdentityFields
-	return domain.HubEESettings{BatchSize: 2, Processes: []domain.HubEEProcess{
+	return domain.HubEESettings{BatchSize: 2, CaseAttempts: 3, Processes: []domain.HubEEProcess{
 		{Code: procAttest, Role: domain.HubEEAttestationRequest, Identity: domain.HubEEIdentity{Source: domain.HubEEIdentityPartnerAttributes, Fields: f}},
 		{Code: procPJ, Role: domain.HubEEAttestationRequest, Identity: domain.HubEEIdentity{Source: domain.HubEEIdentityAttachment,
 			AttachmentName: "*.json", Format: "json", Fields: f}},
 		{Code: procOther, Role: domain.HubEEOther},
+		{Code: procNoMsg, Role: domain.HubEEAttestationRequest, Identity: domain.HubEEIdentity{Source: domain.HubEEIdentityPartnerAttributes, Fields: f}},
 	}}
 }
 
@@ -311,6 +314,67 @@ func TestHubEESyncLoop(t *testing.T) {
 	}
 }
 
+// No stuck démarche: failing cases at the head of the notifications (max_result 2)
+// never hold back the ones behind them. Each notification ends in a recorded outcome:
+// a stale one (case gone, 404) is acknowledged; a case the hub refuses us (403), one
+// whose answer is unreadable JSON, one beyond the hub's event limit and one whose
+// refusal message the démarche does not allow are handed to a person (SI_INTG_ERROR
+// where the hub lets us set it), with their reason; the good case is answered in the
+// same run.
+func TestHubEESyncFailingCasesDoNotBlockTheDemarche(t *testing.T) {
+	f := newFixture(t)
+	e := f.engine(nil)
+	stale := "0b7c4c1e-0000-4000-8000-000000000001"
+	f.sim.Notify(siOrg, procAttest, stale)
+	forbidden := f.file(procAttest, "admitted", "", "")
+	f.sim.FailCase(forbidden.CaseID, "getCaseById", 403, "Unauthorized user")
+	unreadable := f.file(procAttest, "admitted", "", "")
+	f.sim.FailCase(unreadable.CaseID, "getCaseById", 200, `{"id": "tronqué`)
+	limited := f.file(procAttest, "admitted", "", "")
+	f.sim.FailCase(limited.CaseID, "createEvent", 400, "EventLimitReached")
+	good := f.file(procAttest, "admitted", "", "")
+	noMsg := f.file(procNoMsg, "not_admitted", "", "")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := e.HubEESync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.assertDelivered(good.CaseID)
+	if rep.Delivered != 1 || rep.Obsolete != 1 || len(rep.NeedsPerson) != 4 || rep.Notifications != 6 {
+		t.Fatalf("rapport : %+v", rep)
+	}
+	if n := len(f.sim.PendingNotifications(siOrg)); n != 0 {
+		t.Fatalf("%d notification(s) restent sur HubEE", n)
+	}
+	if _, err := f.app.Store.HubEECase(stale); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("notification obsolète : rien à garder (%v)", err)
+	}
+	for _, c := range []struct {
+		id, reason string
+		status     hubee.CaseStatus
+	}{
+		{forbidden.CaseID, "HTTP 403", hubee.StatusHubeeNotified},
+		{unreadable.CaseID, "JSON illisible", hubee.StatusHubeeNotified},
+		{limited.CaseID, "EventLimitReached", hubee.StatusSIIntgError}, // the PATCH goes through, the event cannot
+		{noMsg.CaseID, "messages are not allowed", hubee.StatusSIIntgError},
+	} {
+		rec := f.record(c.id)
+		if !rec.NeedsPerson || !strings.Contains(rec.LastError, c.reason) {
+			t.Errorf("dossier %s : %+v, motif %q attendu", c.id, rec, c.reason)
+		}
+		if st := f.sim.CaseStatus(c.id); st != c.status {
+			t.Errorf("dossier %s : statut %s sur HubEE, %s attendu", c.reason, st, c.status)
+		}
+	}
+	// The next run leaves them to a person and still lists them.
+	rep = f.sync(e)
+	if rep.Resumed != 0 || len(rep.NeedsPerson) != 4 || rep.Notifications != 0 {
+		t.Fatalf("second passage : %+v", rep)
+	}
+}
+
 func TestHubEESyncTokenExpiredMidRun(t *testing.T) {
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
@@ -418,23 +482,48 @@ func TestHubEESyncCorruptedDownload(t *testing.T) {
 		t.Fatalf("pièce gardée : %q %v", data, err)
 	}
 
-	// Always corrupted: nothing is accepted, the case is not acknowledged, the
-	// notification waits.
+	// Always corrupted: nothing is accepted, the case is not acknowledged; it is kept
+	// in the store (its notification acknowledged) and taken up by the next runs, up to
+	// CaseAttempts (3) runs, then handed to a person with SI_INTG_ERROR on the hub.
 	other := f.file(procPJ, "mention_b", "", "")
 	f.sim.CorruptNextDownloads(1000)
-	rep := f.sync(f.engine(nil))
-	if rep.Deferred != 1 || rep.Delivered != 0 {
-		t.Fatalf("rapport : %+v", rep)
+	for run := 1; run <= 2; run++ {
+		rep := f.sync(f.engine(nil))
+		if rep.Deferred != 1 || rep.Delivered != 0 || len(rep.NeedsPerson) != 0 {
+			t.Fatalf("passage %d : %+v", run, rep)
+		}
+		if st := f.sim.CaseStatus(other.CaseID); st != hubee.StatusHubeeNotified {
+			t.Fatalf("statut : %s", st)
+		}
+		rec = f.record(other.CaseID)
+		if rec.Step != domain.HubStepFetched || rec.Files[0].Key != "" || !strings.Contains(rec.LastError, "empreinte") ||
+			rec.Attempts != run || rec.NeedsPerson {
+			t.Fatalf("dossier : %+v", rec)
+		}
+		if n := len(f.sim.PendingNotifications(siOrg)); n != 0 {
+			t.Fatalf("%d notification(s) : le dossier est gardé dans la base, la notification acquittée", n)
+		}
 	}
-	if st := f.sim.CaseStatus(other.CaseID); st != hubee.StatusHubeeNotified {
-		t.Fatalf("statut : %s", st)
+	rep := f.sync(f.engine(nil))
+	if rep.Resumed != 1 || len(rep.NeedsPerson) != 1 || rep.NeedsPerson[0].CaseID != other.CaseID {
+		t.Fatalf("troisième passage : %+v", rep)
 	}
 	rec = f.record(other.CaseID)
-	if rec.Step != domain.HubStepFetched || rec.Files[0].Key != "" || !strings.Contains(rec.LastError, "empreinte") && rec.LastError == "" {
-		t.Fatalf("dossier : %+v", rec)
+	if !rec.NeedsPerson || rec.Files[0].Key != "" || !strings.Contains(rec.LastError, "3 passages en échec") {
+		t.Fatalf("dossier à reprendre : %+v", rec)
 	}
-	if len(f.sim.PendingNotifications(siOrg)) != 1 {
-		t.Fatal("la notification doit rester")
+	if st := f.sim.CaseStatus(other.CaseID); st != hubee.StatusSIIntgError {
+		t.Fatalf("statut sur HubEE : %s, SI_INTG_ERROR attendu", st)
+	}
+	// A person retries once the hub is fixed: the case goes on to its answer.
+	f.sim.CorruptNextDownloads(-1000)
+	e := f.engine(nil)
+	got, err := e.HubEERetry(context.Background(), f.app.User, other.CaseID)
+	if err != nil || got.NeedsPerson || got.Outcome != domain.HubOutcomeDelivered || got.Status != domain.HubDone {
+		t.Fatalf("reprise : %+v %v", got, err)
+	}
+	if rep := f.sync(e); len(rep.NeedsPerson) != 0 || rep.Resumed != 0 {
+		t.Fatalf("après la reprise : %+v", rep)
 	}
 }
 
@@ -452,8 +541,8 @@ func (h hookHub) Case(ctx context.Context, p, id string) (domain.HubCase, error)
 	return c, err
 }
 
-func (h hookHub) DownloadCaseAttachment(ctx context.Context, p, c, a string, w io.Writer) (int64, error) {
-	n, err := h.Hub.DownloadCaseAttachment(ctx, p, c, a, w)
+func (h hookHub) DownloadCaseAttachment(ctx context.Context, p, c, a string, size int64, w io.Writer) (int64, error) {
+	n, err := h.Hub.DownloadCaseAttachment(ctx, p, c, a, size, w)
 	if err == nil {
 		err = h.after("DownloadCaseAttachment")
 	}

@@ -69,6 +69,15 @@ type HubEESettings struct {
 	Processes []HubEEProcess
 	// BatchSize of notifications read at once (default 25, the hub's default).
 	BatchSize int
+	// CaseAttempts is how many runs in a row a case may fail on a transient error
+	// before it is handed to a person (default 5).
+	CaseAttempts int
+	// Attempts of a creation on the hub (a POST, never replayed by the client): the
+	// engine asks the hub whether it took place before each new attempt (default 3).
+	Attempts int
+	// StatusByEventOnly: statuses travel only as an event's caseNewStatus
+	// (status_update: event_only); a case's status is then not checked on the hub.
+	StatusByEventOnly bool
 }
 
 // HubEEConfigured is implemented by a Hub that carries the sync's settings (see
@@ -116,6 +125,7 @@ const (
 	HubStepDepositing     HubEEStep = "depositing"      // ATTACH_DEPOSIT being created
 	HubStepDepositCreated HubEEStep = "deposit_created" // event and attachment ids known
 	HubStepUploaded       HubEEStep = "uploaded"        // PDF uploaded, deposit being sent
+	HubStepSent           HubEEStep = "sent"            // deposit SENT, DONE being set (updateCase)
 	HubStepAnswering      HubEEStep = "answering"       // REFUSED being set
 	HubStepFinished       HubEEStep = "finished"        // nothing more to do automatically
 )
@@ -135,6 +145,8 @@ func (s HubEEStep) Label() string {
 		return "réponse prête"
 	case HubStepDepositing, HubStepDepositCreated, HubStepUploaded:
 		return "dépôt en cours"
+	case HubStepSent:
+		return "dépôt envoyé"
 	case HubStepAnswering:
 		return "réponse en cours"
 	case HubStepFinished:
@@ -200,9 +212,14 @@ type HubEECase struct {
 	Events []HubEEEventRecord
 	// Deposit answered.
 	Deposit HubEEDeposit
-	// LastError is the last failure that left the case for the next run.
+	// LastError is the last failure that left the case for the next run; Attempts
+	// counts the runs in a row that failed.
 	LastError string
 	Attempts  int
+	// NeedsPerson: the sync gave up on the case (a permanent failure, or transient ones
+	// beyond HubEESettings.CaseAttempts); LastError says why. A person retries it
+	// (Engine.HubEERetry) once the cause is dealt with.
+	NeedsPerson bool
 	// PurgedAt is when the retention purge removed its personal data and files.
 	PurgedAt time.Time
 }
@@ -218,7 +235,8 @@ type HubEEFile struct {
 	Key          string // name in the HubStore
 }
 
-// HubEEEventRecord is an event of the OSL received.
+// HubEEEventRecord is an event of the OSL received. An empty ActionType means it is
+// known from its notification only and still to be read.
 type HubEEEventRecord struct {
 	ID         string
 	ActionType string
@@ -245,7 +263,14 @@ type HubEEReport struct {
 	Refused           int
 	ToHandle          int
 	IntegrationErrors int
-	// Deferred: notifications left for the next run after a failure (Errors says why).
+	// Deferred: cases left for the next run after a transient failure (Errors says why).
 	Deferred int
 	Errors   []string
+	// Obsolete: notifications of a case or event the hub no longer has, acknowledged.
+	Obsolete int
+	// Resumed: cases left by an earlier run taken up again.
+	Resumed int
+	// NeedsPerson lists every case the sync gave up on, waiting for a person (this
+	// run's and earlier ones not yet retried).
+	NeedsPerson []HubEECase
 }

@@ -65,6 +65,9 @@ type Mail struct {
 	Kind        MailKind
 	CampaignID  string
 	StudentCode string // empty for manager mails
+	// Ref tells apart several mails of one kind to one person in a campaign (R17b: one
+	// summary per end of run); it is part of the Message-ID. Empty for the others.
+	Ref string
 	// To is where the mail goes; RealTo, in test mode, where it would have gone (R18).
 	To     string
 	RealTo string
@@ -90,6 +93,14 @@ type MailData struct {
 // network trouble (retry later), ErrPermanent for 5xx (with the server's reason in Msg).
 type Mailer interface {
 	Send(ctx context.Context, m Mail) error
+}
+
+// RelayChecker is implemented by mailers that can check their relay without
+// sending anything (SMTP: connect, EHLO, STARTTLS or TLS, AUTH). The engine checks
+// before the first student of a run, so a dead relay or a wrong password records
+// nothing. The error says what to fix.
+type RelayChecker interface {
+	Check(ctx context.Context) error
 }
 
 // Store keeps campaigns, their entries and their audit logs. Every write is durable

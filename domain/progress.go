@@ -24,6 +24,8 @@ type Progress struct {
 	Done bool
 	// Interrupted: stopped by Shutdown before the end; Resume picks it up at next start.
 	Interrupted bool
+	// Suspended: the mail relay kept failing; Resume carries on once it answers.
+	Suspended bool
 	// Err says why the run stopped early (store unwritable…), empty otherwise.
 	Err string
 }
@@ -71,6 +73,7 @@ type campaignRun struct {
 	notify      string // where the "campaign finished" mail goes (R17b)
 	concurrency int
 	todo        []Entry
+	relay       *relayWatch
 	done        chan struct{}
 
 	mu       sync.Mutex
@@ -86,7 +89,7 @@ func newCampaignRun(c Campaign, entries []Entry, todo []Entry, now time.Time) *c
 	for _, en := range entries {
 		counts[en.State]++
 	}
-	return &campaignRun{camp: c, todo: todo, done: make(chan struct{}), watchers: map[chan Progress]struct{}{},
+	return &campaignRun{camp: c, todo: todo, relay: newRelayWatch(), done: make(chan struct{}), watchers: map[chan Progress]struct{}{},
 		lastSave: now,
 		p: Progress{CampaignID: c.ID, State: CampaignRunning, Total: len(entries), Counts: counts,
 			ToDo: len(todo), StartedAt: now}}
@@ -240,7 +243,8 @@ func (e *Engine) storedProgress(id string) Progress {
 		}
 	}
 	p.Interrupted = c.State == CampaignRunning
-	if c.State == CampaignFailed {
+	p.Suspended = c.State == CampaignSuspended
+	if c.State == CampaignFailed || c.State == CampaignSuspended {
 		p.Err = c.Error
 	}
 	return p

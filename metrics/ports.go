@@ -27,6 +27,14 @@ func (x mailer) Send(ctx context.Context, mail domain.Mail) error {
 	return err
 }
 
+// Check forwards the relay check (domain.RelayChecker) of mailers that have one.
+func (x mailer) Check(ctx context.Context) error {
+	if c, ok := x.inner.(domain.RelayChecker); ok {
+		return c.Check(ctx)
+	}
+	return nil
+}
+
 // Vault counts and times every Digiposte exchange of inner as an SFTP call.
 // Wiring: deps.Vault = metrics.Vault(m, deps.Vault).
 func Vault(m *Metrics, inner domain.Vault) domain.Vault {

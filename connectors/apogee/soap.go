@@ -42,6 +42,9 @@ type WSConfig struct {
 	// Services overrides DefaultServices() per service; missing entries or fields keep
 	// the defaults.
 	Services map[string]ServiceConfig
+	// MaxResponseBytes bounds a response body (default 8 MiB, far above any real
+	// answer); a larger one is an error, never read whole into memory.
+	MaxResponseBytes int64
 	// HTTPClient, if set, is used as is (TLS settings, proxies); otherwise a client
 	// keeping enough idle connections for the engine's concurrency.
 	HTTPClient *http.Client
@@ -60,15 +63,13 @@ func DefaultServices() map[string]ServiceConfig {
 // defaultWSTimeout bounds a call when WSConfig.Timeout is zero.
 const defaultWSTimeout = 30 * time.Second
 
-// maxSOAPResponse bounds the size of a response read into memory.
-const maxSOAPResponse = 64 << 20
-
 // WS calls the Apogée SOAP web services. It is safe for concurrent use.
 type WS struct {
 	base     string
 	timeout  time.Duration
 	services map[string]ServiceConfig
 	client   *http.Client
+	maxBody  int64
 }
 
 // NewWS checks the configuration and builds the client.
@@ -106,7 +107,11 @@ func NewWS(cfg WSConfig) (*WS, error) {
 		tr.MaxIdleConnsPerHost = 16
 		client = &http.Client{Transport: tr}
 	}
-	return &WS{base: base, timeout: timeout, services: services, client: client}, nil
+	maxBody := cfg.MaxResponseBytes
+	if maxBody <= 0 {
+		maxBody = defaultMaxResponse
+	}
+	return &WS{base: base, timeout: timeout, services: services, client: client, maxBody: maxBody}, nil
 }
 
 // Endpoint is the URL a service is called at (for messages and logs; no credentials).
@@ -114,11 +119,11 @@ func (w *WS) Endpoint(service string) string {
 	return redactURL(w.base + w.services[service].Path)
 }
 
-// VETs calls OffreFormationMetier.recupererSE_v3 (R05) and returns every stage version
-// of the VDI for that year, in Apogée's order. Graduating is left false: the SQL side
-// knows VERSION_ETAPE.tem_dip_vet. No data gives an empty list.
-func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VET, error) {
-	req := &offreformation.RecupererSE_v3{SeCritere: &offreformation.SECritereDTO2{
+// The requests, one builder per operation: the real calls and doctor's probes (Probe)
+// send the same generated types.
+
+func seRequest(year string, vdi domain.VDI) *offreformation.RecupererSE_v3 {
+	return &offreformation.RecupererSE_v3{SeCritere: &offreformation.SECritereDTO2{
 		CodAnu:    xsd.Of(year),
 		CodDip:    xsd.Of(vdi.Dip),
 		CodVrsVdi: xsd.Of(vdi.Version),
@@ -128,8 +133,50 @@ func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VE
 		// codComposanteVdi, codNatureDip, codNatureElp, codTypDip and
 		// temOuvertRecrutement stay nil: xsi:nil="true", "no filter".
 	}}
+}
+
+func studentsRequest(year string, vdi domain.VDI, vet domain.VET) *etudiant.RecupererListeEtudiants {
+	dipVersion, vetVersion := vdi.Version, vet.Version
+	return &etudiant.RecupererListeEtudiants{Parametres: &etudiant.EtudiantCritereDTO{
+		Annee: xsd.Of(year),
+		ListDiplomes: xsd.Of(etudiant.TableauDiplomes{Item: []*etudiant.EtudiantCritereListeDTO{
+			{Code: xsd.Of(vdi.Dip), ListVersion: []*string{&dipVersion}},
+		}}),
+		ListEtapes: xsd.Of(etudiant.TableauEtapes{Item: []*etudiant.EtudiantCritereListeDTO{
+			{Code: xsd.Of(vet.Etape), ListVersion: []*string{&vetVersion}},
+		}}),
+	}}
+}
+
+func identityRequest(studentCode string) *etudiant.RecupererIdentifiantsEtudiant {
+	return &etudiant.RecupererIdentifiantsEtudiant{CodEtu: studentCode, TemoinRecupAnnu: "O"}
+}
+
+func contractRequest(studentCode, year string) *pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2 {
+	return &pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2{
+		CodEtu:    studentCode,
+		CodAnu:    year,
+		SourceRes: "Apogee",
+		EtatDelib: "T",
+		// Every session, every result type (R10 "null"): the wildcards public Apogée
+		// clients send (esup-ecandidat: "toutes", "tous"). An empty string may be read
+		// as a filter matching nothing, turning every verdict into "no result".
+		CodSes:    "toutes",
+		TypeRes:   "tous",
+		CodEtaIae: "E",
+	}
+}
+
+func signerRequest(code string) *referentiel.RecupererSignataire {
+	return &referentiel.RecupererSignataire{CodSig: code, TemoinEnService: "O"}
+}
+
+// VETs calls OffreFormationMetier.recupererSE_v3 (R05) and returns every stage version
+// of the VDI for that year, in Apogée's order. Graduating is left false: the SQL side
+// knows VERSION_ETAPE.tem_dip_vet. No data gives an empty list.
+func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VET, error) {
 	var resp offreformation.RecupererSE_v3Response
-	if err := w.call(ctx, ServiceOffreFormation, req, &resp); err != nil {
+	if err := w.call(ctx, ServiceOffreFormation, seRequest(year, vdi), &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
@@ -176,18 +223,8 @@ func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VE
 // Students calls EtudiantMetier.recupererListeEtudiants for one VET (R06). No data
 // gives an empty list.
 func (w *WS) Students(ctx context.Context, year string, vdi domain.VDI, vet domain.VET) ([]domain.StudentRef, error) {
-	dipVersion, vetVersion := vdi.Version, vet.Version
-	crit := &etudiant.EtudiantCritereDTO{
-		Annee: xsd.Of(year),
-		ListDiplomes: xsd.Of(etudiant.TableauDiplomes{Item: []*etudiant.EtudiantCritereListeDTO{
-			{Code: xsd.Of(vdi.Dip), ListVersion: []*string{&dipVersion}},
-		}}),
-		ListEtapes: xsd.Of(etudiant.TableauEtapes{Item: []*etudiant.EtudiantCritereListeDTO{
-			{Code: xsd.Of(vet.Etape), ListVersion: []*string{&vetVersion}},
-		}}),
-	}
 	var resp etudiant.RecupererListeEtudiantsResponse
-	if err := w.call(ctx, ServiceEtudiant, &etudiant.RecupererListeEtudiants{Parametres: crit}, &resp); err != nil {
+	if err := w.call(ctx, ServiceEtudiant, studentsRequest(year, vdi, vet), &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
@@ -212,7 +249,7 @@ func (w *WS) Students(ctx context.Context, year string, vdi domain.VDI, vet doma
 // Identity calls EtudiantMetier.recupererIdentifiantsEtudiant (R08), asking for the
 // directory e-mail. An unknown student is ErrNotFound.
 func (w *WS) Identity(ctx context.Context, studentCode string) (domain.Identity, error) {
-	req := &etudiant.RecupererIdentifiantsEtudiant{CodEtu: studentCode, TemoinRecupAnnu: "O"}
+	req := identityRequest(studentCode)
 	var resp etudiant.RecupererIdentifiantsEtudiantResponse
 	if err := w.call(ctx, ServiceEtudiant, req, &resp); err != nil {
 		return domain.Identity{}, err
@@ -254,19 +291,12 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 		info.BirthPlace = strings.TrimSpace(str(r.PaysNaissance.LibPay))
 	}
 	if r.DateNaissance != nil {
-		t, err := r.DateNaissance.Time()
-		if err != nil && len(*r.DateNaissance) >= 10 {
-			// Only the date is used: accept a value whose date part is sound.
-			t, err = time.Parse("2006-01-02", string(*r.DateNaissance)[:10])
-		}
+		t, err := ParisDay(string(*r.DateNaissance))
 		if err != nil {
 			return domain.AdminInfo{}, w.permanent(ServiceEtudiant, req.OperationName(),
 				fmt.Sprintf("date de naissance illisible pour l'étudiant %s : %v", studentCode, err), nil)
 		}
-		if !t.IsZero() {
-			// The date as Apogée wrote it, whatever the zone it put after it.
-			info.BirthDate = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		}
+		info.BirthDate = t
 	}
 	if r.ListeBlocages != nil {
 		for _, b := range r.ListeBlocages.Item {
@@ -287,15 +317,7 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 // and keeps the contract of that diploma and VDI, with its VDI-level results. nil when
 // the student has none.
 func (w *WS) Contract(ctx context.Context, studentCode, year string, vdi domain.VDI) (*domain.Contract, error) {
-	req := &pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2{
-		CodEtu:    studentCode,
-		CodAnu:    year,
-		SourceRes: "Apogee",
-		EtatDelib: "T",
-		// CodSes and TypeRes are "null" (every session, every result type). The schema
-		// declares them neither nillable nor optional: an empty element is the valid form.
-		CodEtaIae: "E",
-	}
+	req := contractRequest(studentCode, year)
 	var resp pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2Response
 	if err := w.call(ctx, ServicePedagogique, req, &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
@@ -304,8 +326,16 @@ func (w *WS) Contract(ctx context.Context, studentCode, year string, vdi domain.
 		return nil, err
 	}
 	for _, c := range resp.RecupererContratPedagogiqueResultatVdiVet_v2Return {
-		if c == nil || c.Diplome == nil || !strings.EqualFold(str(c.Diplome.CodDip), vdi.Dip) ||
-			c.Diplome.CodVrsVdi == nil || strconv.Itoa(int(*c.Diplome.CodVrsVdi)) != vdi.Version {
+		if c == nil || c.Diplome == nil || !strings.EqualFold(str(c.Diplome.CodDip), vdi.Dip) {
+			continue
+		}
+		if c.Diplome.CodVrsVdi == nil {
+			// Dropping it would turn the student's contract into "no contract".
+			return nil, w.permanent(ServicePedagogique, req.OperationName(),
+				fmt.Sprintf("contrat pédagogique de l'étudiant %s pour le diplôme %s sans version (codVrsVdi nul) : "+
+					"impossible de savoir s'il s'agit de la VDI %s ; vérifier ce contrat dans Apogée", studentCode, vdi.Dip, vdi.Key()), nil)
+		}
+		if strconv.Itoa(int(*c.Diplome.CodVrsVdi)) != vdi.Version {
 			continue
 		}
 		out := &domain.Contract{Year: firstNonEmpty(str(c.Annee), year), VDI: vdi}
@@ -365,7 +395,7 @@ func sessionResult(r *pedagogique.ResultatVdiDTO) (domain.SessionResult, error) 
 // Signer calls ReferentielMetier.recupererSignataire for the configured signer code
 // (R16): name and title. The image is only in the database. Unknown code: ErrNotFound.
 func (w *WS) Signer(ctx context.Context, code string) (name, title string, err error) {
-	req := &referentiel.RecupererSignataire{CodSig: code, TemoinEnService: "O"}
+	req := signerRequest(code)
 	var resp referentiel.RecupererSignataireResponse
 	if err := w.call(ctx, ServiceReferentiel, req, &resp); err != nil {
 		return "", "", err

@@ -62,6 +62,26 @@ func (f *fakeApogee) last(t *testing.T) captured {
 	return f.reqs[len(f.reqs)-1]
 }
 
+// missing skips the test, or fails it under CI=true: in CI a missing tool or contract
+// file is a failure.
+func missing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// needTool returns the path of a Debian tool the test runs (package pkg).
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, "%s not installed (Debian package %s)", name, pkg)
+	}
+	return p
+}
+
 func newTestWS(t *testing.T, base string) *WS {
 	t.Helper()
 	w, err := NewWS(WSConfig{BaseURL: base})
@@ -114,12 +134,9 @@ func xsdCheck(t *testing.T, abstract string, body string) ([]byte, error) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no XSD validation: %s is absent (the shared WSDL set lives beside the repository)", dir)
+		missing(t, "no XSD validation: %s is absent (the shared WSDL set lives beside the repository)", dir)
 	}
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("no XSD validation: xmllint not installed (Debian package libxml2-utils)")
-	}
+	xmllint := needTool(t, "xmllint", "libxml2-utils")
 	raw, err := os.ReadFile(filepath.Join(dir, "abstract", abstract))
 	if err != nil {
 		t.Fatal(err)
@@ -160,4 +177,34 @@ func xsdCheck(t *testing.T, abstract string, body string) ([]byte, error) {
 		t.Fatal(err)
 	}
 	return exec.Command(xmllint, "--noout", "--nonet", "--schema", xsdPath, docPath).CombinedOutput()
+}
+
+// rawCall posts a SOAP 1.1 envelope around wrapper and returns the answer's body,
+// whatever its status.
+func rawCall(t *testing.T, url, wrapper string) string {
+	t.Helper()
+	env := `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>` +
+		wrapper + `</soapenv:Body></soapenv:Envelope>`
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `""`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func writeFile0600(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+func runCmd(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
 }

@@ -173,7 +173,7 @@ func TestContract_RequestR10AndResults(t *testing.T) {
 	}
 	got := f.last(t)
 	checkHeaders(t, got, "/services/PedagogiqueMetier")
-	mustContain(t, got.Body, "<_codEtu>21000001</_codEtu><_codAnu>2024</_codAnu><_sourceRes>Apogee</_sourceRes><_etatDelib>T</_etatDelib><_codSes></_codSes><_typeRes></_typeRes><_codEtaIae>E</_codEtaIae>")
+	mustContain(t, got.Body, "<_codEtu>21000001</_codEtu><_codAnu>2024</_codAnu><_sourceRes>Apogee</_sourceRes><_etatDelib>T</_etatDelib><_codSes>toutes</_codSes><_typeRes>tous</_typeRes><_codEtaIae>E</_codEtaIae>")
 	validateRequest(t, "PedagogiqueMetier.wsdl", got.Body)
 
 	other, err := newTestWS(t, f.srv.URL).Contract(context.Background(), "21000001", "2024", domain.VDI{Dip: "LPHYS", Version: "201"})

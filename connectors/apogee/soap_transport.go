@@ -49,7 +49,9 @@ func soapEnvelope(namespace string, req soapRequest) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// call sends one request to a service and decodes the response wrapper into resp.
+// call sends one request to a service and decodes the response wrapper into resp. The
+// body is decoded as a stream, bounded by the configured limit: a response is never
+// held whole in memory.
 func (w *WS) call(ctx context.Context, service string, req soapRequest, resp any) error {
 	op := req.OperationName()
 	sc, ok := w.services[service]
@@ -76,19 +78,34 @@ func (w *WS) call(ctx context.Context, service string, req soapRequest, resp any
 		return w.unreachable(ctx, service, op, shown, err)
 	}
 	defer hresp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxSOAPResponse+1))
+	if hresp.ContentLength > w.maxBody {
+		return w.tooLarge(service, op, shown)
+	}
+	lr := &limitedReader{r: hresp.Body, left: w.maxBody}
+	dec, err := newResponseDecoder(lr, hresp.Header.Get("Content-Type"))
 	if err != nil {
-		return w.unreachable(ctx, service, op, shown, err)
+		return w.permanent(service, op, fmt.Sprintf("réponse de %s illisible : %v", shown, err), nil)
 	}
-	if len(data) > maxSOAPResponse {
-		return w.permanent(service, op, fmt.Sprintf("réponse de %s trop grande (plus de %d Mo)", shown, maxSOAPResponse>>20), nil)
+	// readErr tells a body cut by the limit or by the network from malformed XML.
+	readErr := func(err error) error {
+		switch {
+		case errors.Is(err, errBodyTooLarge):
+			return w.tooLarge(service, op, shown)
+		case lr.err != nil:
+			return w.unreachable(ctx, service, op, shown, lr.err)
+		case errors.Is(err, errEncoded):
+			return w.permanent(service, op, fmt.Sprintf("réponse de %s au format rpc/encoded (%v) : "+
+				"non prise en charge ; le service %s doit répondre en document/literal comme ses WSDL", shown, err, service), nil)
+		}
+		return nil
 	}
-
-	dec := xml.NewDecoder(bytes.NewReader(data))
 	first, perr := soapBodyElement(dec)
 	if perr == nil && first.Name.Space == nsSOAPEnv && first.Name.Local == "Fault" {
 		var f soapFault
 		if err := dec.DecodeElement(&f, &first); err != nil {
+			if e := readErr(err); e != nil {
+				return e
+			}
 			return w.permanent(service, op, fmt.Sprintf("fault SOAP illisible de %s : %v", shown, err), nil)
 		}
 		return w.faultError(service, op, f)
@@ -100,12 +117,43 @@ func (w *WS) call(ctx context.Context, service string, req soapRequest, resp any
 	case hresp.StatusCode < 200 || hresp.StatusCode > 299:
 		return w.permanent(service, op, fmt.Sprintf("%s répond HTTP %d ; vérifier l'URL et le chemin du service %s", shown, hresp.StatusCode, service), nil)
 	case perr != nil:
+		if e := readErr(perr); e != nil {
+			return e
+		}
 		return w.permanent(service, op, fmt.Sprintf("réponse illisible de %s : %v", shown, perr), nil)
 	}
+	// The wrapper must be <op>Response in the service's namespace: anything else would
+	// decode into empty fields (encoding/xml ignores what it does not know), a student
+	// without data instead of an error.
+	if first.Name.Local != op+"Response" {
+		return w.permanent(service, op, fmt.Sprintf("réponse inattendue de %s : élément <%s> au lieu de <%sResponse> (service %s, opération %s)",
+			shown, first.Name.Local, op, service, op), nil)
+	}
+	if first.Name.Space != sc.Namespace {
+		return w.permanent(service, op, fmt.Sprintf("réponse de %s dans l'espace de noms %q au lieu de %q (service %s, opération %s) ; "+
+			"vérifier l'espace de noms configuré pour %s (il change entre versions d'Apogée)",
+			shown, first.Name.Space, sc.Namespace, service, op, service), &NamespaceError{Service: service, Got: first.Name.Space, Want: sc.Namespace})
+	}
 	if err := dec.DecodeElement(resp, &first); err != nil {
-		return w.permanent(service, op, fmt.Sprintf("réponse inattendue de %s (élément <%s>) : %v", shown, first.Name.Local, err), nil)
+		if e := readErr(err); e != nil {
+			return e
+		}
+		return w.permanent(service, op, fmt.Sprintf("réponse inattendue de %s (service %s, opération %s, élément <%s>) : %v",
+			shown, service, op, first.Name.Local, err), nil)
 	}
 	return nil
+}
+
+func (w *WS) tooLarge(service, op, shown string) error {
+	return w.permanent(service, op, fmt.Sprintf("réponse de %s trop grande (plus de %s, service %s, opération %s) ; "+
+		"limite réglable (apogee.ws.max_response_bytes)", shown, sizeText(w.maxBody), service, op), nil)
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d Mio", n>>20)
+	}
+	return fmt.Sprintf("%d octets", n)
 }
 
 // soapBodyElement reads up to the first element inside soapenv:Body.
@@ -145,92 +193,133 @@ func soapBodyElement(dec *xml.Decoder) (xml.StartElement, error) {
 	}
 }
 
-// soapFault is a SOAP 1.1 fault; Apogée puts a WebBaseException in its detail.
+// soapFault is a SOAP 1.1 fault; Apogée puts a WebBaseException in its detail: element
+// "fault" (of type WebBaseException, exception.transverse.commun.apogee.education.gouv),
+// matched whatever its namespace; Axis' own detail elements (hostname) are ignored.
 type soapFault struct {
 	Code   string `xml:"faultcode"`
 	String string `xml:"faultstring"`
 	Detail struct {
-		Inner []byte `xml:",innerxml"`
+		Items []detailItem `xml:",any"`
 	} `xml:"detail"`
 }
 
-// webBaseException finds Apogée's exception in the fault detail: element "fault" (of
-// type WebBaseException, exception.transverse.commun.apogee.education.gouv), whatever
-// its namespace (Axis also adds its own elements, such as hostname).
-func (f soapFault) webBaseException() *etudiant.WebBaseException {
-	if len(f.Detail.Inner) == 0 {
-		return nil
-	}
-	dec := xml.NewDecoder(bytes.NewReader(f.Detail.Inner))
-	for i := 0; i < 1000; i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		if se.Name.Local == "fault" || se.Name.Local == "WebBaseException" {
-			var e etudiant.WebBaseException
-			if dec.DecodeElement(&e, &se) != nil {
-				return nil
-			}
-			return &e
-		}
-		if err := dec.Skip(); err != nil {
-			return nil
+// detailItem is one element of the fault detail, read as a WebBaseException (Axis'
+// hostname simply leaves every field empty).
+type detailItem struct {
+	XMLName xml.Name
+	etudiant.WebBaseException
+}
+
+func (f soapFault) exceptionItem() *detailItem {
+	for i := range f.Detail.Items {
+		if n := f.Detail.Items[i].XMLName.Local; n == "fault" || n == "WebBaseException" {
+			return &f.Detail.Items[i]
 		}
 	}
 	return nil
 }
 
-// faultError classifies a fault. Apogée's codes read domaine.type.nature.element, e.g.
+func (f soapFault) webBaseException() *etudiant.WebBaseException {
+	if it := f.exceptionItem(); it != nil {
+		return &it.WebBaseException
+	}
+	return nil
+}
+
+// FaultError is the cause of an error made from a SOAP fault.
+type FaultError struct {
+	Code string // Apogée's code (faultstring), e.g. technical.data.nullretrieve.etudiant
+	// Namespace is the namespace of the WebBaseException element, "" when the fault
+	// came from Axis itself (no such operation, invalid element…).
+	Namespace string
+}
+
+func (e *FaultError) Error() string { return "fault " + e.Code }
+
+// NamespaceError: the service answered in another namespace than the configured one.
+type NamespaceError struct {
+	Service, Got, Want string
+}
+
+func (e *NamespaceError) Error() string {
+	return fmt.Sprintf("%s répond dans l'espace de noms %q, la configuration dit %q", e.Service, e.Got, e.Want)
+}
+
+// ErrUnknownOperation is Axis' "No such operation": the service at that path does not
+// know the operation in that namespace.
+var ErrUnknownOperation = errors.New("opération inconnue du service")
+
+// faultCode is Apogée's code, e.g. "technical.data.nullretrieve.etudiant": the
+// faultstring, which Axis fills with the exception's message and which public clients
+// compare with those codes (esup-ecandidat: ex.getMessage().equals(
+// "technical.data.nullretrieve.findIAA")). It is never rebuilt from the
+// WebBaseException's fields, whose order does not spell the code.
+func (f soapFault) faultCode() string {
+	code := strings.TrimSpace(f.String)
+	if wbe := f.webBaseException(); code == "" && wbe != nil {
+		code = strings.TrimSpace(str(wbe.LastErrorMsg))
+	}
+	if i := strings.IndexAny(code, " \t\n"); i > 0 && strings.Count(code[:i], ".") >= 2 {
+		code = code[:i] // "technical.data.transaction.connexion : detail"
+	}
+	return code
+}
+
+// faultError classifies a fault. Apogée's codes read like
 // "technical.data.nullretrieve.etudiant" (no data), "technical.data.transaction.connexion"
 // (Apogée cannot reach its database), "technical.parameter.noncoherentinput.codEtu".
+// The message shown is the code, then the human text (lastErrorMsg or messages) when it
+// says more.
 func (w *WS) faultError(service, op string, f soapFault) error {
-	wbe := f.webBaseException()
-	var texts []string
-	code := strings.TrimSpace(f.String)
-	msg := ""
-	if wbe != nil {
-		parts := []string{}
-		for _, p := range []*string{wbe.Domaine, wbe.Type_, wbe.Nature, wbe.Element} {
-			if s := strings.TrimSpace(str(p)); s != "" {
-				parts = append(parts, s)
+	code := f.faultCode()
+	texts := []string{f.String, code}
+	var extra []string
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s == "" || s == code || strings.TrimSpace(f.String) == s {
+			return
+		}
+		for _, e := range extra {
+			if e == s {
+				return
 			}
 		}
-		if len(parts) > 1 {
-			code = strings.Join(parts, ".")
-		}
-		texts = append(texts, parts...)
-		msg = strings.TrimSpace(str(wbe.LastErrorMsg))
-		if wbe.Messages != nil {
-			var items []string
-			for _, it := range wbe.Messages.Item {
-				if it = strings.TrimSpace(it); it != "" {
-					items = append(items, it)
-				}
-			}
-			if msg == "" {
-				msg = strings.Join(items, " ; ")
-			}
-			texts = append(texts, items...)
-		}
-		texts = append(texts, msg)
+		extra = append(extra, s)
 	}
-	texts = append(texts, f.String, code)
+	if rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f.String), code)); rest != "" {
+		add(strings.TrimSpace(strings.TrimPrefix(rest, ":")))
+	}
+	if wbe := f.webBaseException(); wbe != nil {
+		add(str(wbe.LastErrorMsg))
+		if wbe.Messages != nil {
+			for _, it := range wbe.Messages.Item {
+				add(it)
+			}
+		}
+		texts = append(texts, str(wbe.Domaine), str(wbe.Type_), str(wbe.Nature), str(wbe.Element))
+	}
+	texts = append(texts, extra...)
 	all := strings.ToLower(strings.Join(texts, " "))
 
 	full := code
-	if msg != "" && msg != code {
+	if len(extra) > 0 {
 		if full != "" {
 			full += " : "
 		}
-		full += msg
+		full += strings.Join(extra, " ; ")
 	}
 	if full == "" {
 		full = "fault SOAP " + strings.TrimSpace(f.Code) + " sans message"
+	}
+	full = fmt.Sprintf("%s (service %s, opération %s)", full, service, op)
+	var cause error = &FaultError{Code: code}
+	if it := f.exceptionItem(); it != nil {
+		cause = &FaultError{Code: code, Namespace: it.XMLName.Space}
+	}
+	if strings.Contains(f.String, "No such operation") {
+		full += " ; vérifier le chemin du service et son espace de noms (apogee.ws.services)"
+		cause = errors.Join(cause, ErrUnknownOperation)
 	}
 	kind := domain.ErrPermanent
 	switch {
@@ -240,7 +329,7 @@ func (w *WS) faultError(service, op string, f soapFault) error {
 		(strings.Contains(all, "transaction") && strings.Contains(all, "connexion")):
 		kind = domain.ErrTransient
 	}
-	return &domain.ExternalError{System: "Apogée", Op: op, Kind: kind, Msg: full}
+	return &domain.ExternalError{System: "Apogée", Op: op, Kind: kind, Msg: full, Err: cause}
 }
 
 // unreachable maps a transport failure: the caller's cancellation stays visible

@@ -29,9 +29,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"hypercerts/domain"
 )
@@ -71,12 +75,24 @@ type Config struct {
 	Credentials map[string]Credentials
 	// Optional partner headers, echoed back by the hub as partnerInfo (≤ 50 characters).
 	EditorName, ApplicationName, SoftwareVersion string
-	// HTTPClient for the API and the token endpoint; default: a client with a 2 min timeout.
+	// HTTPClient for the API and the token endpoint. Its own Timeout, if any, bounds
+	// whole bodies too: leave it zero and set CallTimeout and IdleTimeout instead.
 	HTTPClient *http.Client
+	// CallTimeout bounds a call up to its answer's headers, and its whole body unless
+	// it is a download (default 30 s).
+	CallTimeout time.Duration
+	// IdleTimeout abandons a download that received nothing for that long (default
+	// 60 s): a big file on a slow link is not cut, a stalled one is.
+	IdleTimeout time.Duration
 	// MaxAttempts per idempotent call on transient failures (default 3; 1 = no retry).
+	// This is the one retry layer of idempotent calls: the engine does not add its own.
 	MaxAttempts int
 	// Backoff is the first wait between attempts; it doubles each time (default 500 ms).
 	Backoff time.Duration
+	// RetryAfterMax caps the wait a 429 or 503 asks for with Retry-After (default
+	// 2 min): a longer one ends the call with a transient error rather than holding
+	// the run.
+	RetryAfterMax time.Duration
 	// MethodOverride sends PATCH as POST with X-HTTP-Method-Override: PATCH (for proxies
 	// that drop PATCH); the contract offers both.
 	MethodOverride bool
@@ -102,7 +118,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%w : HubEE : adresse du serveur de jetons invalide %q", domain.ErrInvalid, cfg.TokenURL)
 	}
 	for _, h := range []string{cfg.EditorName, cfg.ApplicationName, cfg.SoftwareVersion} {
-		if len(h) > 50 {
+		if len(asciiHeader(h)) > 50 {
 			return nil, fmt.Errorf("%w : HubEE : en-tête partenaire de plus de 50 caractères %q", domain.ErrInvalid, h)
 		}
 	}
@@ -115,9 +131,21 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 500 * time.Millisecond
 	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.RetryAfterMax <= 0 {
+		cfg.RetryAfterMax = 2 * time.Minute
+	}
+	cfg.EditorName = asciiHeader(cfg.EditorName)
+	cfg.ApplicationName = asciiHeader(cfg.ApplicationName)
+	cfg.SoftwareVersion = asciiHeader(cfg.SoftwareVersion)
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
+		hc = &http.Client{}
 	}
 	return &Client{cfg: cfg, base: base, hc: hc, sessions: map[string]*Session{}, sleep: sleepCtx}, nil
 }
@@ -290,7 +318,16 @@ func (s *Session) do(ctx context.Context, cl call) (*http.Response, error) {
 		if !domain.IsTransient(err) || !cl.idempotent || !replayable || attempt >= cfg.MaxAttempts {
 			return nil, err
 		}
-		if err := s.c.sleep(ctx, wait); err != nil {
+		pause := wait
+		var ae *APIError
+		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+			if ae.RetryAfter > cfg.RetryAfterMax {
+				ae.Messages = append(ae.Messages, fmt.Sprintf("Retry-After %s au-delà de %s : nouvel essai au prochain passage", ae.RetryAfter, cfg.RetryAfterMax))
+				return nil, err
+			}
+			pause = ae.RetryAfter
+		}
+		if err := s.c.sleep(ctx, pause); err != nil {
 			return nil, err
 		}
 		wait *= 2
@@ -318,8 +355,13 @@ func (s *Session) send(ctx context.Context, cl call) (*http.Response, *oauth2.To
 			return nil, nil, err
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	// The call's own context: cancelled after CallTimeout, or when the body closes;
+	// a download turns the deadline into an idle timeout (guardedBody.stream).
+	cctx, cancel := context.WithCancel(ctx)
+	g := &guard{cancel: cancel, timer: time.AfterFunc(s.c.cfg.CallTimeout, cancel)}
+	req, err := http.NewRequestWithContext(cctx, method, u, rd)
 	if err != nil {
+		g.stop()
 		return nil, nil, err
 	}
 	if override {
@@ -342,12 +384,52 @@ func (s *Session) send(ctx context.Context, cl call) (*http.Response, *oauth2.To
 	}
 	resp, err := s.c.hc.Do(req)
 	if err != nil {
+		g.stop()
 		if ctx.Err() != nil {
 			return nil, tok, ctx.Err()
 		}
 		return nil, tok, transportError(cl.op, err)
 	}
+	resp.Body = &guardedBody{ReadCloser: resp.Body, g: g}
 	return resp, tok, nil
+}
+
+// guard cancels a call's context when its timer fires.
+type guard struct {
+	cancel context.CancelFunc
+	timer  *time.Timer
+}
+
+func (g *guard) stop() {
+	g.timer.Stop()
+	g.cancel()
+}
+
+// guardedBody is an answer's body that ends its call's context when closed; once
+// stream is called, its deadline is an idle timeout re-armed by every byte read.
+type guardedBody struct {
+	io.ReadCloser
+	g    *guard
+	idle time.Duration
+}
+
+func (b *guardedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && b.idle > 0 {
+		b.g.timer.Reset(b.idle)
+	}
+	return n, err
+}
+
+func (b *guardedBody) Close() error {
+	b.g.stop()
+	return b.ReadCloser.Close()
+}
+
+// stream replaces the whole-call deadline by an idle timeout.
+func (b *guardedBody) stream(idle time.Duration) {
+	b.idle = idle
+	b.g.timer.Reset(idle)
 }
 
 // doJSON sends a call and decodes a JSON answer into out (when out is not nil).
@@ -462,3 +544,42 @@ func collect[T any](ctx context.Context, pageSize int, fetch func(offset int) ([
 	}
 	return all, nil
 }
+
+// asciiHeader transliterates a partner header value to ASCII ("Université d'Exemple"
+// → "Universite d'Exemple"): HTTP header values are ASCII (RFC 9110 §5.5), and a proxy
+// or the hub's gateway may reject or garble raw UTF-8.
+func asciiHeader(s string) string {
+	out, _, err := transform.String(asciiFold, s)
+	if err != nil {
+		out = s
+	}
+	var b strings.Builder
+	for _, r := range out {
+		switch {
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r == '’' || r == '‘':
+			b.WriteByte('\'')
+		case r == '–' || r == '—':
+			b.WriteByte('-')
+		case r == 'œ':
+			b.WriteString("oe")
+		case r == 'Œ':
+			b.WriteString("OE")
+		case r == 'æ':
+			b.WriteString("ae")
+		case r == 'Æ':
+			b.WriteString("AE")
+		case r == 'ß':
+			b.WriteString("ss")
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+// asciiFold removes combining marks after canonical decomposition (é → e).
+var asciiFold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)

@@ -176,6 +176,7 @@ func setup(t *testing.T, opts ...option) *env {
 	s.AddClient(sim.Client{ID: "admin", Secret: "s3cret-admin", Org: adminOrg, Scopes: []string{hubee.ScopeAdmin}})
 	s.AddProcess(hubee.Process{Code: process, Name: "Attestation de réussite", IsActivated: true, OSL: oslOrg,
 		AttachmentFormatsEnabled: []string{"application/json", "application/pdf"}, AttachmentTypesEnabled: []string{"IDENTITE", "ATTESTATION"},
+		SIAttachmentFormatsEnabled: []string{"application/pdf"}, MessageToTransmitter: true,
 		AttachmentMaxSizeEnabled: 10 << 20, StatusBeforeFileDeletion: hubee.StatusSIReceived, TimeBeforeFileDeletion: 7,
 		TimeBeforeArchiving: 30, TimeBeforeFolderDeletion: 30, SubscriptionValidation: hubee.SubscriptionValidationManual})
 	s.Subscribe(process, siOrg, "hubee@univ-exemple.fr")

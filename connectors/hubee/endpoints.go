@@ -257,6 +257,9 @@ func (s *Session) download(ctx context.Context, op, path string, w io.Writer) (D
 		return Download{}, err
 	}
 	defer drain(resp)
+	if gb, ok := resp.Body.(*guardedBody); ok {
+		gb.stream(s.c.cfg.IdleTimeout) // a big file may take long; a stalled one may not
+	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(w, h), resp.Body)
 	if err != nil {

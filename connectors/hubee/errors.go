@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"hypercerts/domain"
 )
@@ -22,6 +24,8 @@ type APIError struct {
 	Codes    []int64
 	Messages []string
 	Kind     error
+	// RetryAfter is the wait a 429 or 503 asked for (Retry-After), 0 if none.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {
@@ -77,6 +81,9 @@ func kindOf(status int) error {
 // apiError reads an error answer (at most 64 KiB of it) into an *APIError.
 func apiError(op string, req *http.Request, resp *http.Response) *APIError {
 	e := &APIError{Op: op, Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Kind: kindOf(resp.StatusCode)}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var body ErrorBody
 	if len(b) > 0 && json.Unmarshal(b, &body) == nil && len(body.Errors) > 0 {
@@ -99,4 +106,19 @@ func transportError(op string, err error) error {
 func IsStatus(err error, status int) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == status
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date (RFC 9110 §10.2.3).
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }

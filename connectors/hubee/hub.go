@@ -3,6 +3,7 @@ package hubee
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -139,22 +140,23 @@ func (h *Hub) event(caseID string, e Event, process string) domain.HubEvent {
 }
 
 // DownloadCaseAttachment writes a verified file into w.
-func (h *Hub) DownloadCaseAttachment(ctx context.Context, process, caseID, attachmentID string, w io.Writer) (int64, error) {
-	return h.verified(ctx, process, w, func(s *Session, f io.Writer) (Download, error) {
+func (h *Hub) DownloadCaseAttachment(ctx context.Context, process, caseID, attachmentID string, size int64, w io.Writer) (int64, error) {
+	return h.verified(ctx, process, size, w, func(s *Session, f io.Writer) (Download, error) {
 		return s.DownloadCaseAttachment(ctx, caseID, attachmentID, f)
 	})
 }
 
 // DownloadEventAttachment writes a verified file into w.
-func (h *Hub) DownloadEventAttachment(ctx context.Context, process, caseID, eventID, attachmentID string, w io.Writer) (int64, error) {
-	return h.verified(ctx, process, w, func(s *Session, f io.Writer) (Download, error) {
+func (h *Hub) DownloadEventAttachment(ctx context.Context, process, caseID, eventID, attachmentID string, size int64, w io.Writer) (int64, error) {
+	return h.verified(ctx, process, size, w, func(s *Session, f io.Writer) (Download, error) {
 		return s.DownloadEventAttachment(ctx, caseID, eventID, attachmentID, f)
 	})
 }
 
-// verified downloads into a temporary file, retries a digest mismatch, and copies the
-// file to w only once it is verified: w never sees a corrupted byte.
-func (h *Hub) verified(ctx context.Context, process string, w io.Writer, dl func(*Session, io.Writer) (Download, error)) (int64, error) {
+// verified downloads into a temporary file, retries a digest mismatch, checks the
+// declared size, and copies the file to w only once it is verified: w never sees a
+// corrupted byte. The file streams through disk, never whole in memory.
+func (h *Hub) verified(ctx context.Context, process string, size int64, w io.Writer, dl func(*Session, io.Writer) (Download, error)) (int64, error) {
 	s, err := h.c.Session(process)
 	if err != nil {
 		return 0, err
@@ -172,7 +174,12 @@ func (h *Hub) verified(ctx context.Context, process string, w io.Writer, dl func
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 			return 0, err
 		}
-		_, err = dl(s, tmp)
+		var d Download
+		d, err = dl(s, tmp)
+		if err == nil && size > 0 && d.Size != size {
+			return 0, &domain.ExternalError{System: "HubEE", Op: "téléchargement", Kind: domain.ErrPermanent,
+				Msg: fmt.Sprintf("taille reçue %d octets, %d déclarés dans les métadonnées de la pièce", d.Size, size)}
+		}
 		var de *DigestError
 		if err == nil || !errors.As(err, &de) || attempt >= h.opt.DownloadAttempts {
 			break
@@ -213,6 +220,23 @@ func (h *Hub) SetCaseStatus(ctx context.Context, process, caseID string, from, t
 	_, err = s.CreateEvent(ctx, caseID, ev)
 	return err
 }
+
+// UpdateCaseStatus changes a case's status with updateCase alone (PATCH /cases/{id}),
+// the only way the functional specification changes a status. In event-only mode it
+// does nothing: that mode counts on the hub applying an event's caseNewStatus.
+func (h *Hub) UpdateCaseStatus(ctx context.Context, process, caseID string, to domain.HubStatus) error {
+	if h.opt.StatusMode == StatusEventOnly {
+		return nil
+	}
+	s, err := h.c.Session(process)
+	if err != nil {
+		return err
+	}
+	return s.UpdateCase(ctx, caseID, CaseStatus(to))
+}
+
+// StatusByEventOnly reports whether statuses are sent only as events' caseNewStatus.
+func (h *Hub) StatusByEventOnly() bool { return h.opt.StatusMode == StatusEventOnly }
 
 // AckEvent marks an event RECEIVED.
 func (h *Hub) AckEvent(ctx context.Context, process, caseID, eventID string) error {
@@ -261,6 +285,15 @@ func (h *Hub) SendDeposit(ctx context.Context, process, caseID, eventID string) 
 	s, err := h.c.Session(process)
 	if err != nil {
 		return err
+	}
+	// The hub refuses a second SENT (400): read the event first, so that a resumed
+	// deposit that already went out is not sent again.
+	ev, err := s.GetEvent(ctx, caseID, eventID)
+	if err != nil {
+		return err
+	}
+	if ev.Status == EventSent || ev.Status == EventReceived {
+		return nil
 	}
 	return s.UpdateEvent(ctx, caseID, eventID, EventSent)
 }

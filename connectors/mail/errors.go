@@ -15,7 +15,9 @@ import (
 
 // classify turns what the SMTP conversation returned into a *domain.ExternalError:
 //   - a 4xx reply, a network error, a timeout, an unexpected close → ErrTransient;
-//   - a 5xx reply → ErrPermanent, with the server's reply ("550 5.1.1 …") in Msg;
+//   - a 5xx reply → ErrPermanent, with the server's reply ("550 5.1.1 …") in Msg,
+//     except 552 at RCPT TO: RFC 5321 §4.5.3.1.10 asks clients to treat it as the
+//     temporary 452 (too many recipients, or a mailbox over quota for now);
 //   - a refused server certificate, a server without STARTTLS or without the
 //     configured AUTH mechanism → ErrPermanent: retrying will not help, the
 //     configuration must change.
@@ -31,7 +33,7 @@ func classify(op string, err error) error {
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
 		e.Msg = fmt.Sprintf("%03d %s", tp.Code, strings.ReplaceAll(tp.Msg, "\n", " "))
-		if tp.Code >= 500 {
+		if tp.Code >= 500 && !(tp.Code == 552 && op == "RCPT TO") {
 			e.Kind = domain.ErrPermanent
 		}
 		return e
@@ -78,4 +80,28 @@ func replyCode(err error) int {
 		return tp.Code
 	}
 	return 0
+}
+
+// relayAdvice says what to fix when the relay check fails (see SMTP.Check), from
+// what the server or the network answered.
+func relayAdvice(err error) string {
+	code := replyCode(err)
+	var ee *domain.ExternalError
+	errors.As(err, &ee)
+	switch {
+	case code == 535 || code == 534 || code == 530 || code == 454 && isAuthReply(err):
+		return "identifiant ou mot de passe SMTP refusé : vérifiez mail.smtp.username et la variable d'environnement nommée par mail.smtp.password_env"
+	case code == 421 || code >= 400 && code < 500:
+		return "le relais refuse temporairement les connexions : réessayez plus tard ou prévenez son administrateur"
+	case code >= 500:
+		return "le relais refuse ce serveur : vérifiez mail.smtp.helo, le compte et que le relais accepte les envois depuis cette machine"
+	case ee != nil && ee.Kind == domain.ErrPermanent:
+		return "corrigez mail.smtp.security (starttls, tls ou none) ou le mécanisme d'authentification"
+	}
+	return "relais injoignable : vérifiez mail.smtp.host, mail.smtp.port et mail.smtp.security, et que le relais accepte les connexions depuis cette machine"
+}
+
+func isAuthReply(err error) bool {
+	var tp *textproto.Error
+	return errors.As(err, &tp) && strings.Contains(strings.ToLower(tp.Msg), "auth")
 }

@@ -17,14 +17,21 @@ import (
 // campaign and the student, so a mail sent again after a crash carries the same id
 // and can be recognised as a duplicate. For manager mails (no student) the
 // recipient takes the student's place: "campaign_created.C42.jdupont-univ-x.fr@univ-x.fr";
-// in test mode, the real recipient.
+// in test mode, the real recipient. Only the address is used: a display name
+// ("Gérard Martin <g.martin@…>") never leaks into the id. A mail with a Ref (R17b:
+// the end summary of each run) gets it as a fourth part, so a second summary is a new
+// message that duplicate-suppressing systems do not hide:
+// "campaign_finished.C42.jdupont-univ-x-fr.2@univ-x.fr".
 func MessageID(m domain.Mail, fromDomain string) string {
 	who := m.StudentCode
 	if who == "" {
-		who = firstNonEmpty(m.RealTo, m.To)
+		who = mustAddr(firstNonEmpty(m.RealTo, m.To))
 	}
-	return sanitizeAtom(string(m.Kind)) + "." + sanitizeAtom(m.CampaignID) + "." +
-		sanitizeAtom(who) + "@" + sanitizeDomain(fromDomain)
+	id := sanitizeAtom(string(m.Kind)) + "." + sanitizeAtom(m.CampaignID) + "." + sanitizeAtom(who)
+	if m.Ref != "" {
+		id += "." + sanitizeAtom(m.Ref)
+	}
+	return id + "@" + sanitizeDomain(fromDomain)
 }
 
 // sanitizeAtom keeps [A-Za-z0-9_-] and turns anything else (including dots, so the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	netmail "net/mail"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -274,11 +275,15 @@ func (s *SMTP) dialContext(ctx context.Context, network, addr string) (net.Conn,
 }
 
 // Check connects, says EHLO, does STARTTLS and AUTH as configured, then QUIT:
-// nothing is sent. For `hypercerts doctor`.
+// nothing is sent. For `hypercerts doctor` and for the engine before the first
+// student of a run (domain.RelayChecker). A failure is an *domain.ExternalError whose
+// Msg ends with what to fix.
 func (s *SMTP) Check(ctx context.Context) error {
 	cn, err := s.dial(ctx)
 	if err != nil {
-		return classify("vérification de la connexion", err)
+		ee := classify("vérification du relais", err).(*domain.ExternalError)
+		ee.Msg = strings.TrimPrefix(firstNonEmpty(ee.Msg, errText(ee.Err))+" ; "+relayAdvice(err), " ; ")
+		return ee
 	}
 	s.quit(cn)
 	return nil
@@ -335,3 +340,10 @@ func (c SMTPConfig) String() string {
 
 // GoString hides the password for %#v as well.
 func (c SMTPConfig) GoString() string { return c.String() }
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/Paris on a machine without zoneinfo
 )
 
 // Namespaces of the Apogée 6.40.30 WSDLs (wrapper elements and the fault element).
@@ -47,6 +48,9 @@ var operations = map[string]struct {
 type soapFault struct {
 	code string // faultcode
 	msg  string // faultstring = lastErrorMsg, e.g. technical.data.nullretrieve.etudiant
+	// axis marks a fault of Axis itself (unknown operation or element, unreadable XML):
+	// its detail has no WebBaseException, only Axis' hostname.
+	axis bool
 }
 
 func noData(what string) *soapFault {
@@ -86,7 +90,7 @@ func (a *Apogee) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	env, err := parseXML(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "XML illisible : " + err.Error()})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Server.userException", msg: "org.xml.sax.SAXParseException: " + err.Error(), axis: true})
 		return
 	}
 	var op *node
@@ -96,12 +100,16 @@ func (a *Apogee) serve(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if op == nil {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "enveloppe SOAP sans corps"})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Server.userException", msg: "org.xml.sax.SAXException: enveloppe SOAP sans corps", axis: true})
 		return
 	}
 	def, ok := operations[op.name]
 	if !ok || def.service != service {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "No such operation '" + op.name + "'"})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "No such operation '" + op.name + "'", axis: true})
+		return
+	}
+	if sf := checkRequest(op); sf != nil {
+		writeFault(rw, ns, sf)
 		return
 	}
 	a.mu.Lock()
@@ -162,6 +170,11 @@ func writeFault(rw http.ResponseWriter, ns string, f *soapFault) {
 	x := &w{}
 	x.b.WriteString(`<soapenv:Fault><faultcode>` + f.code + `</faultcode>`)
 	x.str("faultstring", f.msg)
+	if f.axis {
+		x.b.WriteString(`<detail><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">apogee-sim</ns1:hostname></detail></soapenv:Fault>`)
+		writeEnvelope(rw, http.StatusInternalServerError, x.b.String())
+		return
+	}
 	x.b.WriteString(`<detail><ns1:fault xmlns:ns1="` + ns + `" xmlns:xsi="` + nsXSI + `">`)
 	x.optS("domaine", parts[2])
 	x.optS("element", parts[3])
@@ -312,6 +325,26 @@ func isoDay(s string) string {
 		return s[:10]
 	}
 	return s
+}
+
+// paris is the zone Apogée's DATE columns are in (midnight, Paris time).
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err) // time/tzdata is embedded
+	}
+	return loc
+}()
+
+// axisDateTime writes a DATE column as Axis 1 serialises a java.util.Date: the instant
+// of midnight in Paris, in GMT, with milliseconds and Z (CalendarSerializer, zone GMT):
+// 1999-05-14 gives 1999-05-13T22:00:00.000Z, 2000-01-14 gives 2000-01-13T23:00:00.000Z.
+func axisDateTime(day string) string {
+	d, err := time.ParseInLocation("2006-01-02", isoDay(day), paris)
+	if err != nil {
+		return day
+	}
+	return d.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // frDate turns 2001-05-14 into 14/05/2001.
@@ -496,7 +529,7 @@ SELECT b.cod_blo, b.lib_blo, t.cod_typ_blo, t.lib_typ_blo, e.cod_etp, e.lib_etp
 		x.b.WriteString(blk.b.String())
 		x.close("listeBlocages")
 	}
-	x.str("dateNaissance", isoDay(nai)+"T00:00:00.000Z")
+	x.str("dateNaissance", axisDateTime(nai))
 	x.nil("departementNaissance", "etbPremiereInscUniv", "handicap")
 	x.str("libVilleNaissance", vil)
 	x.nil("nationaliteDTO")
@@ -527,7 +560,17 @@ func (a *Apogee) opContrat(ctx context.Context, req *node, x *w) *soapFault {
 	if err != nil {
 		return badInput("codEtu")
 	}
-	anu, delib, ses, etaIae := wild(req.val("_codAnu")), wild(req.val("_etatDelib")), wild(req.val("_codSes")), wild(req.val("_codEtaIae"))
+	anu, delib, etaIae := wild(req.val("_codAnu")), wild(req.val("_etatDelib")), wild(req.val("_codEtaIae"))
+	// Strict like a server that reads "" as a value: only "toutes"/"tous" mean every
+	// session and every result type; an empty _codSes or _typeRes matches no result.
+	ses, typeRes := req.val("_codSes"), req.val("_typeRes")
+	noResult := ses == "" || typeRes == ""
+	if strings.EqualFold(ses, "toutes") || strings.EqualFold(ses, "tous") {
+		ses = ""
+	}
+	if strings.EqualFold(typeRes, "tous") || strings.EqualFold(typeRes, "toutes") {
+		typeRes = ""
+	}
 	rows, err := a.db.QueryContext(ctx, `
 SELECT iae.cod_anu, iae.cod_ind, d.cod_dip, v.cod_vrs_vdi, d.lib_dip, v.lib_web_vdi, v.lic_vdi,
        e.cod_etp, ve.cod_vrs_vet, e.lib_etp, ve.lib_web_vet, ve.tem_dip_vet
@@ -590,7 +633,9 @@ SELECT iae.cod_anu, iae.cod_ind, d.cod_dip, v.cod_vrs_vdi, d.lib_dip, v.lib_web_
 			i++
 		}
 		x.close("etapes")
-		if sf := a.resultsVdi(ctx, x, c.ind, c.dip, c.vrs, c.anu, delib, ses); sf != nil {
+		if noResult {
+			x.nil("resultatVdi")
+		} else if sf := a.resultsVdi(ctx, x, c.ind, c.dip, c.vrs, c.anu, delib, ses, typeRes); sf != nil {
 			return sf
 		}
 		x.close("recupererContratPedagogiqueResultatVdiVet_v2Return")
@@ -598,7 +643,7 @@ SELECT iae.cod_anu, iae.cod_ind, d.cod_dip, v.cod_vrs_vdi, d.lib_dip, v.lib_web_
 	return nil
 }
 
-func (a *Apogee) resultsVdi(ctx context.Context, x *w, ind, dip, vrs, anu, delib, ses string) *soapFault {
+func (a *Apogee) resultsVdi(ctx context.Context, x *w, ind, dip, vrs, anu, delib, ses, typeRes string) *soapFault {
 	rows, err := a.db.QueryContext(ctx, `
 SELECT r.bar_not_vdi, r.eta_avc_vdi, r.cod_men, m.lib_men, r.cod_adm, r.nbr_crd_vdi, r.not_vdi, r.cod_ses,
        t.cod_neg_tre, r.cod_tre, t.lib_tre
@@ -606,8 +651,8 @@ SELECT r.bar_not_vdi, r.eta_avc_vdi, r.cod_men, m.lib_men, r.cod_adm, r.nbr_crd_
   LEFT JOIN mention m ON m.cod_men = r.cod_men
   LEFT JOIN typ_resultat t ON t.cod_tre = r.cod_tre
  WHERE r.cod_ind = ?1 AND r.cod_dip = ?2 AND r.cod_vrs_vdi = ?3 AND r.cod_anu = ?4
-   AND (?5 = '' OR r.eta_avc_vdi = ?5) AND (?6 = '' OR r.cod_ses = ?6)
- ORDER BY r.cod_ses, r.cod_adm`, ind, dip, vrs, anu, delib, ses)
+   AND (?5 = '' OR r.eta_avc_vdi = ?5) AND (?6 = '' OR r.cod_ses = ?6) AND (?7 = '' OR r.cod_tre = ?7)
+ ORDER BY r.cod_ses, r.cod_adm`, ind, dip, vrs, anu, delib, ses, typeRes)
 	if err != nil {
 		return dbFault(err)
 	}

@@ -67,7 +67,8 @@ func (s *Sim) Handler() http.Handler {
 	route("PUT "+ref+"/organizations/{id}", "updateOrganization", scopesAdmin, s.putOrganization)
 	route("GET "+ref+"/processes", "listProcess", scopesAdmin, s.listProcesses)
 	route("POST "+ref+"/processes", "createProcess", scopesAdmin, s.postProcess)
-	route("GET "+ref+"/processes/{code}", "getProcessById", scopesAdmin, s.getProcess)
+	// OSL and ADMIN (OpenAPI description); a SI token gets 403 (SFD access table, #26).
+	route("GET "+ref+"/processes/{code}", "getProcessById", scopesOSL, s.getProcess)
 	route("PUT "+ref+"/processes/{code}", "updateProcess", scopesAdmin, s.putProcessH)
 	return mux
 }
@@ -88,8 +89,29 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request, op string, scopes []
 	s.calls[op]++
 	if s.failNext[op] > 0 {
 		s.failNext[op]--
-		writeErr(w, errf(500, "Internal server error"))
+		f := s.failWith[op]
+		if f.status == 0 {
+			f.status = 500
+		}
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		writeErr(w, errf(f.status, "%s", http.StatusText(f.status)))
 		return
+	}
+	if id := r.PathValue("caseId"); id != "" {
+		for _, k := range []string{id + "|" + op, id + "|"} {
+			if f, ok := s.failAlways[k]; ok {
+				if f.status < 400 {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(f.status)
+					_, _ = io.WriteString(w, f.msg)
+				} else {
+					writeErr(w, &apiErr{status: f.status, code: f.status, msg: f.msg})
+				}
+				return
+			}
+		}
 	}
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	t := s.tokens[raw]
@@ -350,6 +372,34 @@ func (s *Sim) receive(r *http.Request, b *blob) *apiErr {
 	return nil
 }
 
+// checkEventRules applies the démarche's settings to an event (SFD 2.5 « Modification
+// d'un Case par un SI ou OSL »): RC006, a message only if the démarche allows messages
+// to the transmitter (messageToTransmitter); RC003/RC005, attachments only in the
+// formats of the sender's list (siAttachmentFormatsEnabled for a SI: empty, no file at
+// all; attachmentFormatsEnabled for an OSL) and within attachmentMaxSizeEnabled.
+func (s *Sim) checkEventRules(process string, fromSI bool, ev hubee.Event) *apiErr {
+	p, ok := s.procs[process]
+	if !ok {
+		return errf(400, "Process %s is not found", process)
+	}
+	if fromSI && ev.Message != nil && *ev.Message != "" && !p.MessageToTransmitter {
+		return errf(400, "Bad Request : messages are not allowed for process %s (messageToTransmitter)", process)
+	}
+	formats := p.AttachmentFormatsEnabled
+	if fromSI {
+		formats = p.SIAttachmentFormatsEnabled
+	}
+	for _, a := range ev.Attachments {
+		if !slices.Contains(formats, a.MimeType) {
+			return errf(400, "Bad Request : mimeType %q of %s is not allowed for process %s", a.MimeType, a.FileName, process)
+		}
+		if p.AttachmentMaxSizeEnabled > 0 && a.Size > p.AttachmentMaxSizeEnabled {
+			return errf(400, "Bad Request : %s is larger (%d) than the process allows (%d)", a.FileName, a.Size, p.AttachmentMaxSizeEnabled)
+		}
+	}
+	return nil
+}
+
 // ---- cases ----
 
 // visibleCase: the SI recipient (for a process its token covers), the folder's OSL, an admin.
@@ -476,10 +526,17 @@ func (s *Sim) postEvent(w http.ResponseWriter, r *http.Request, t *token) *apiEr
 	if s.eventLimit > 0 && len(c.eventIDs) >= s.eventLimit {
 		return &apiErr{status: 400, code: 400, msg: "EventLimitReached"}
 	}
-	if ev.CaseNewStatus != nil {
-		if e := s.setCaseStatus(c, *ev.CaseNewStatus); e != nil {
-			return e
+	// SFD 2.5 « Modification d'un Case » RC001: a status named by an event must be a
+	// known one; the event only records it (the case changes through updateCase).
+	for _, st := range []*hubee.CaseStatus{ev.CaseCurrentStatus, ev.CaseNewStatus} {
+		if st != nil && !slices.Contains(siStatuses, *st) && *st != hubee.StatusHubeeNotified && *st != hubee.StatusArchived {
+			return errf(400, "Bad Request : status %q not allowed", *st)
 		}
+	}
+	fo := s.folders[c.folderID]
+	fromSI := t.client.Org == c.recipient
+	if e := s.checkEventRules(fo.f.ProcessCode, fromSI, ev); e != nil {
+		return e
 	}
 	now := s.now().UTC()
 	org := t.client.Org
@@ -565,15 +622,18 @@ func (s *Sim) patchEvent(w http.ResponseWriter, r *http.Request, t *token) *apiE
 		if !own {
 			return errf(403, "Unauthorized user")
 		}
-		if ev.e.Status == hubee.EventInProgress {
-			for _, a := range ev.e.Attachments {
-				if s.blobs[a.ID].status != hubee.AttachmentReceived {
-					return errf(400, "Bad Request : attachment %s is %s", a.FileName, s.blobs[a.ID].status)
-				}
-			}
-			ev.e.Status = hubee.EventSent
-			s.notifyEvent(c, ev)
+		if ev.e.Status != hubee.EventInProgress {
+			// Only a deposit IN_PROGRESS becomes SENT, once (SFD, « Valider la
+			// finalisation de l'événement »); the real hub answers 400 otherwise.
+			return errf(400, "Bad Request : event is already %s", ev.e.Status)
 		}
+		for _, a := range ev.e.Attachments { // RC007
+			if s.blobs[a.ID].status != hubee.AttachmentReceived {
+				return errf(400, "Bad Request : attachment %s is %s", a.FileName, s.blobs[a.ID].status)
+			}
+		}
+		ev.e.Status = hubee.EventSent
+		s.notifyEvent(c, ev)
 	case hubee.EventReceived:
 		if own && t.scope != hubee.ScopeAdmin {
 			return errf(403, "Unauthorized user")

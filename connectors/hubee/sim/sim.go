@@ -110,6 +110,8 @@ type Sim struct {
 	procOrder []string
 
 	failNext    map[string]int
+	failWith    map[string]failure
+	failAlways  map[string]failure
 	corruptNext int
 	calls       map[string]int
 }
@@ -130,6 +132,8 @@ func New() *Sim {
 		orgs:          map[string]*hubee.Organization{},
 		procs:         map[string]*hubee.Process{},
 		failNext:      map[string]int{},
+		failWith:      map[string]failure{},
+		failAlways:    map[string]failure{},
 		calls:         map[string]int{},
 	}
 }
@@ -192,6 +196,48 @@ func (s *Sim) FailNext(op string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[op] += n
+}
+
+// failure is an injected error answer.
+type failure struct {
+	status     int
+	retryAfter string
+	msg        string
+}
+
+// FailNextWith makes the next n calls of an operation answer status (429, 503…) with a
+// Retry-After header when retryAfter is not empty.
+func (s *Sim) FailNextWith(op string, n, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[op] += n
+	s.failWith[op] = failure{status: status, retryAfter: retryAfter}
+}
+
+// FailCase makes every call of an operation on one case (op "" for any operation)
+// answer status with msg; a status below 400 sends msg as a broken JSON body (an
+// unreadable answer). Status 0 stops it.
+func (s *Sim) FailCase(caseID, op string, status int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := caseID + "|" + op
+	if status == 0 {
+		delete(s.failAlways, k)
+		return
+	}
+	s.failAlways[k] = failure{status: status, msg: msg}
+}
+
+// Notify adds a notification for a case, as the hub would (the case may not exist:
+// a stale notification).
+func (s *Sim) Notify(to hubee.OrganizationIdentifier, process, caseID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var from hubee.OrganizationIdentifier
+	if p, ok := s.procs[process]; ok {
+		from = p.OSL
+	}
+	s.notify(to, from, process, caseID, "", "", "")
 }
 
 // CorruptNextDownloads flips a byte of the next n downloads (the digest header keeps the
