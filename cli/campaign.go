@@ -352,5 +352,6 @@ func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 
 func needsValue(flag string) bool {
 	name := strings.TrimLeft(flag, "-")
-	return !strings.Contains(name, "=") && (name == "config" || name == "demo-dir" || name == "demo-students")
+	return !strings.Contains(name, "=") && (name == "config" || name == "demo-dir" || name == "demo-students" ||
+		name == "reason" || name == "keys")
 }

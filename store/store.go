@@ -83,6 +83,7 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	w        *committer // campaign writes, committed in groups (commit.go)
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -145,7 +146,9 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		db.Close()
 		return nil, fmt.Errorf("base %s : %w", path, err)
 	}
-	return &Store{db: db, path: path, readOnly: readOnly}, nil
+	st := &Store{db: db, path: path, readOnly: readOnly}
+	st.w = newCommitter(st.Update)
+	return st, nil
 }
 
 // fileSizes reads the bbolt meta pages of path (layout of go.etcd.io/bbolt's
@@ -292,8 +295,9 @@ func rootVersion(name []byte) (int, bool) {
 	return n, err == nil
 }
 
-// Close releases the file.
+// Close commits the writes already queued, then releases the file.
 func (s *Store) Close() error {
+	s.w.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.db.Close()
@@ -401,7 +405,7 @@ func notFound(what, id string) error {
 // CreateCampaign stores a new campaign, assigns its ID and creates its entry and audit
 // buckets.
 func (s *Store) CreateCampaign(c *domain.Campaign) error {
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		campaigns := getBucket(tx, bucketCampaigns)
 		base := newID(c)
 		id := base
@@ -434,7 +438,7 @@ func (s *Store) CreateCampaign(c *domain.Campaign) error {
 
 // UpdateCampaign replaces a stored campaign.
 func (s *Store) UpdateCampaign(c domain.Campaign) error {
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketCampaigns)
 		if b.Get([]byte(c.ID)) == nil {
 			return notFound("campagne", c.ID)
@@ -481,21 +485,40 @@ func (s *Store) Campaigns() ([]domain.Campaign, error) {
 // PutEntries writes (creates or replaces) entries of a campaign, keyed by student code,
 // all in one transaction.
 func (s *Store) PutEntries(campaignID string, entries []domain.Entry) error {
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.PutEntriesAsync(campaignID, entries)()
+}
+
+var _ domain.AsyncEntryWriter = (*Store)(nil)
+
+// PutEntriesAsync queues the write PutEntries does and returns at once; wait blocks
+// until the write is durable and gives its outcome. The entries are encoded before
+// it returns: the caller may change them right away.
+func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait func() error) {
+	fail := func(err error) func() error { return func() error { return err } }
+	keys, values := make([][]byte, len(entries)), make([][]byte, len(entries))
+	for i := range entries { // encoded here, in parallel, not in the single writer
+		if entries[i].Student.Code == "" {
+			return fail(fmt.Errorf("campagne %s : entrée sans code étudiant", campaignID))
+		}
+		v, err := json.Marshal(&entries[i])
+		if err != nil {
+			return fail(err)
+		}
+		keys[i], values[i] = []byte(entries[i].Student.Code), v
+	}
+	done := s.w.queue(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
 		}
-		for i := range entries {
-			if entries[i].Student.Code == "" {
-				return fmt.Errorf("campagne %s : entrée sans code étudiant", campaignID)
-			}
-			if err := putJSON(b, []byte(entries[i].Student.Code), &entries[i]); err != nil {
+		for i := range keys {
+			if err := b.Put(keys[i], values[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return sync.OnceValue(func() error { return <-done })
 }
 
 // Entries lists a campaign's entries sorted by student code.
@@ -521,7 +544,7 @@ func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 
 // AppendAudit adds a record at the end of a campaign's audit log.
 func (s *Store) AppendAudit(campaignID string, r domain.AuditRecord) error {
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketAudit, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
