@@ -95,13 +95,13 @@ func (s *Store) get(bucket []byte, what, key string, v any) error {
 }
 
 // AttestationKey returns the current signing key and every public key; on first use it
-// creates the key (created is then true).
+// creates the key (created is then true), except on a read-only base (key nil).
 func (s *Store) AttestationKey(now time.Time) (key *attest.PrivateKey, pubs attest.PublicKeys, created bool, err error) {
 	err = s.View(func(tx *bolt.Tx) error {
 		key, pubs, err = readKeys(tx)
 		return err
 	})
-	if err != nil || key != nil {
+	if err != nil || key != nil || s.readOnly { // read-only commands sign nothing: no key made
 		return key, pubs, false, err
 	}
 	if key, err = s.RotateAttestationKey(now); err != nil {
