@@ -11,6 +11,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -204,6 +206,25 @@ func TestApogeeWebServices(t *testing.T) {
 	want(t, checkWS(ctx(t), config.Default(), "http://"+closedAddr(t)+"/apo"), Fail, "injoignable", "base_url")
 }
 
+// TestApogeeWebServices_AxisFaultAdvice: an Axis-level fault (no such operation) has
+// only Axis' hostname in its detail; doctor must not advise setting the service
+// namespace to http://xml.apache.org/axis/, which would break a correct configuration.
+func TestApogeeWebServices_AxisFaultAdvice(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>`+
+			`<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>No such operation 'x'</faultstring><detail>`+
+			`<ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">apogee</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
+	}))
+	t.Cleanup(srv.Close)
+	res := checkWS(ctx(t), config.Default(), srv.URL)
+	want(t, res, Fail, "path", "namespace")
+	if strings.Contains(res.Fix, "xml.apache.org") {
+		t.Errorf("advice points at Axis' namespace: %s", res.Fix)
+	}
+}
+
 // ---- SMTP: a real SMTP server on loopback (emersion/go-smtp) ----
 
 type smtpBackend struct{ user, pass string }
@@ -297,11 +318,17 @@ func TestHubEETokens(t *testing.T) {
 	t.Setenv("HYPERCERTS_DOCTOR_HUB_OK", "good")
 	t.Setenv("HYPERCERTS_DOCTOR_HUB_BAD", "bad")
 	res := checkHubEE(ctx(t), cfg, 5*time.Second)
-	if len(res) != 2 {
+	if len(res) != 3 {
 		t.Fatalf("results = %+v", res)
 	}
 	want(t, res[0], OK, "jeton obtenu")
-	want(t, res[1], Fail, "jeton refusé", "hubee.processes[1].client_id", "HYPERCERTS_DOCTOR_HUB_BAD")
+	// The SI token cannot read the démarche's settings (ADMIN only): what to have
+	// confirmed by the HubEE team is spelled out.
+	want(t, res[1], Warn, "jeton SI")
+	if !strings.Contains(res[1].Fix, "messageToTransmitter") || !strings.Contains(res[1].Fix, "application/pdf") {
+		t.Errorf("à demander : %q", res[1].Fix)
+	}
+	want(t, res[2], Fail, "jeton refusé", "hubee.processes[1].client_id", "HYPERCERTS_DOCTOR_HUB_BAD")
 	if r := checkHubEE(ctx(t), config.Default(), time.Second); r[0].Status != Skip {
 		t.Errorf("no démarche: %+v", r)
 	}

@@ -31,9 +31,15 @@ func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, s
 	if err != nil {
 		return row, err
 	}
-	a := Attestation{Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
-		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: e.clock.Now()}
-	return row, e.renderTo(w, a)
+	now := e.clock.Now()
+	a := Attestation{Reference: SingleReference(year, vdi, row.Student.Code, now), Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
+		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: now}
+	if err := e.renderTo(w, a); err != nil {
+		return row, err
+	}
+	row.Reference = a.Reference
+	return row, e.recordSingle(IssuedAttestation{Reference: a.Reference, Year: year, VDI: vdi,
+		StudentCode: row.Student.Code, StudentName: row.Student.FullName(), IssuedAt: now})
 }
 
 // StudentAttestationAs is StudentAttestation for a signed-in user: the VDI must be
@@ -60,8 +66,8 @@ func (e *Engine) StudentAttestationAs(ctx context.Context, user User, year strin
 // AttestationFor is what is printed for one entry of a campaign (the campaign runs
 // build the same).
 func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) Attestation {
-	return Attestation{Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
-		Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
+	return Attestation{Reference: CampaignReference(camp.ID, en.Student.Code), Student: en.Student, DiplomaLabel: camp.DiplomaLabel,
+		YearLabel: AcademicYearLabel(camp.Year), Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
 }
 
 // renderTo runs the renderer into w; a panic on one student's data is an error for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -496,29 +497,56 @@ func (e *Engine) work(rs *campaignRuns, r *campaignRun) {
 	e.endRun(rs, r, interrupted, fatal)
 }
 
+// flush waits for the write *pending holds, if any, and clears it.
+func flush(pending *func() error) error {
+	if *pending == nil {
+		return nil
+	}
+	wait := *pending
+	*pending = nil
+	return wait()
+}
+
 // setState stores the entry in its new state, then accounts for it in the progress.
 func (e *Engine) setState(r *campaignRun, en *Entry, from, to EntryState, lastError string, retryable bool) error {
+	return e.queueState(r, en, from, to, lastError, retryable)()
+}
+
+// queueState sets the entry's new state and queues its write; wait returns once the
+// write is durable, and only then accounts for it in the progress (so the progress
+// never shows what a crash would lose). wait must be called.
+func (e *Engine) queueState(r *campaignRun, en *Entry, from, to EntryState, lastError string, retryable bool) (wait func() error) {
 	now := e.clock.Now()
 	en.State, en.LastError, en.Retryable, en.UpdatedAt = to, lastError, retryable, now
-	if err := e.store.PutEntries(r.camp.ID, []Entry{*en}); err != nil {
-		msg := fmt.Sprintf("base non modifiable, campagne suspendue : %v", err)
-		r.update(now, func(p *Progress) { p.addError(msg) })
-		return errors.New(msg)
+	var written func() error
+	if a, ok := e.store.(AsyncEntryWriter); ok {
+		written = a.PutEntriesAsync(r.camp.ID, []Entry{*en})
+	} else {
+		err := e.store.PutEntries(r.camp.ID, []Entry{*en})
+		written = func() error { return err }
 	}
-	final := to.Outcome() == OutcomeServed || to.Outcome() == OutcomeFailed
-	r.update(now, func(p *Progress) {
-		p.move(from, to)
+	code := en.Student.Code
+	return sync.OnceValue(func() error {
+		if err := written(); err != nil {
+			msg := fmt.Sprintf("base non modifiable, campagne suspendue : %v", err)
+			r.update(now, func(p *Progress) { p.addError(msg) })
+			return errors.New(msg)
+		}
+		final := to.Outcome() == OutcomeServed || to.Outcome() == OutcomeFailed
+		r.update(now, func(p *Progress) {
+			p.move(from, to)
+			if final {
+				p.Processed++
+			}
+			if to.Outcome() == OutcomeFailed {
+				p.addError(code + " : " + lastError)
+			}
+		})
 		if final {
-			p.Processed++
+			e.saveCounts(r, false)
 		}
-		if to.Outcome() == OutcomeFailed {
-			p.addError(en.Student.Code + " : " + lastError)
-		}
+		return nil
 	})
-	if final {
-		e.saveCounts(r, false)
-	}
-	return nil
 }
 
 // saveCounts stores the campaign's counts, at most every 2 seconds unless forced, so

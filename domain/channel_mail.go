@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -66,13 +67,20 @@ func (ch mailChannel) run(e *Engine, rs *campaignRuns, r *campaignRun) (interrup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			fail := func(err error) {
+				failOnce.Do(func() {
+					fatal = err // written once, read after wg.Wait
+					close(failed)
+				})
+			}
+			var pending func() error // the last student's final state, being committed
 			for i := range jobs {
-				if err := ch.deliver(e, rs.base, r, &r.todo[i]); err != nil {
-					failOnce.Do(func() {
-						fatal = err // written once, read after wg.Wait
-						close(failed)
-					})
+				if err := ch.deliver(e, rs.base, r, &r.todo[i], &pending); err != nil {
+					fail(err)
 				}
+			}
+			if err := flush(&pending); err != nil {
+				fail(err)
 			}
 		}()
 	}
@@ -106,13 +114,20 @@ feed:
 
 // deliver renders and mails one attestation. Each state is stored before the next
 // outside action; it returns an error only when the store cannot be written.
-func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *Entry) error {
+//
+// The final state ("mailed", "mail_failed" after a send) is queued, not waited for:
+// *pending waits for it, and is called before this worker's next send (with the next
+// student's "sending", usually in the same group commit) or when the worker stops.
+// So the next student's render overlaps that commit, and a crash still resends at
+// most one mail per worker: the one sent last.
+func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *Entry, pending *func() error) error {
 	camp := r.camp
 	from := en.State
 	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
 
 	var pdf bytes.Buffer
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
+	en.Reference = a.Reference // stored with the next state, before the mail leaves
 	if err := e.renderTo(&pdf, a); err != nil {
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
 	}
@@ -126,8 +141,9 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 		return e.setState(r, en, from, EntryMailFailed, ReasonNoEmail, false)
 	}
 	en.Attempts++
-	if err := e.setState(r, en, from, EntrySending, en.LastError, en.Retryable); err != nil {
-		return err
+	sending := e.queueState(r, en, from, EntrySending, en.LastError, en.Retryable)
+	if err := errors.Join(flush(pending), sending()); err != nil {
+		return err // nothing sent: both writes must be durable before the send
 	}
 	if camp.TestMode {
 		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
@@ -143,14 +159,13 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	}
 	if err != nil {
 		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
-		if serr := e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err)); serr != nil {
-			return serr
-		}
+		*pending = e.queueState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
 		if IsTransient(err) {
 			r.relay.failed(en, err, e.settings.SuspendAfter)
 		}
 		return nil
 	}
 	r.relay.ok()
-	return e.setState(r, en, EntrySending, EntryMailed, "", false)
+	*pending = e.queueState(r, en, EntrySending, EntryMailed, "", false)
+	return nil
 }

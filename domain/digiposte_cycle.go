@@ -605,6 +605,10 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 	for k, r := range refs {
 		en, camp := *r.en(), r.dc.camp
 		a := AttestationFor(camp, en, sig, now)
+		if r.en().Reference != a.Reference { // stored with the deposit's state
+			r.en().Reference = a.Reference
+			r.dc.dirty[r.i] = true
+		}
 		deposits[k] = Deposit{StudentCode: en.Student.Code, FileName: DepositFileName(camp, en.Student.Code),
 			Title: "Attestation de réussite — " + camp.DiplomaLabel + " " + a.YearLabel,
 			PDF: func(w io.Writer) error {

@@ -50,7 +50,7 @@ func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
 	uitest.Type(tm, "lmath")
 	uitest.WaitForText(t, tm, "LMATH/201")
 	tm.Send(uitest.Key("enter"))
-	uitest.WaitForText(t, tm, "cochées")
+	uitest.WaitForText(t, tm, "Étapes cochées")
 	if stop == atWizard {
 		return
 	}
@@ -150,7 +150,7 @@ func TestBackFromPreviewKeepsWizard(t *testing.T) {
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	journey(t, env, tm, atPreview)
 	tm.Send(uitest.Key("esc"))
-	uitest.WaitForText(t, tm, "cochées")
+	uitest.WaitForText(t, tm, "Étapes cochées")
 	m := uitest.Final(t, tm)
 	if !strings.Contains(m, "Diplôme (VDI) : LMATH/201") {
 		t.Fatalf("wizard lost its choices:\n%s", m)
@@ -170,7 +170,7 @@ func TestQuitWhileCampaignRuns(t *testing.T) {
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	uitest.WaitForText(t, tm, "en cours")
 	tm.Send(uitest.Key("q"))
-	uitest.WaitForText(t, tm, "Quitter ? (o/n) Une campagne est en cours")
+	uitest.WaitForText(t, tm, "Quitter hypercerts ?", "campagne est en cours")
 	tm.Send(uitest.Key("n")) // the question goes; the help in and out proves the UI is still there
 	tm.Send(uitest.Key("?"))
 	uitest.WaitForText(t, tm, "fermer l")
@@ -178,7 +178,7 @@ func TestQuitWhileCampaignRuns(t *testing.T) {
 	tm.Send(uitest.Key("?"))
 	uitest.WaitForText(t, tm, "Créée le")
 	tm.Send(uitest.Key("q"))
-	uitest.WaitForText(t, tm, "Quitter ? (o/n)")
+	uitest.WaitForText(t, tm, "Quitter hypercerts ?")
 	tm.Send(uitest.Key("o"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	final := tm.FinalModel(t).View()

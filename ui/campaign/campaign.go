@@ -5,14 +5,18 @@ package campaign
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 	"hypercerts/ui/launch"
 )
 
@@ -24,6 +28,13 @@ type LoadedMsg struct {
 	Audit    []domain.AuditRecord
 	Running  bool
 	Err      error
+}
+
+// RevokedMsg: the engine revoked (or refused to revoke) an attestation.
+type RevokedMsg struct {
+	ID  int64
+	Ref string
+	Err error
 }
 
 // RelaunchedMsg: the engine accepted (or refused) the relaunch.
@@ -87,7 +98,7 @@ func hasClosed(ch domain.Channel) bool {
 	return false
 }
 
-// PathCounts is the channel's path with its counts, then its other final states:
+// PathCounts is the channel's path with its counts, then its other states:
 // "à demander 0 → adhésion demandée 3 → coffre ouvert 1 → étudiant prévenu 2 →
 // déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
 func PathCounts(ch domain.Channel, counts map[domain.EntryState]int) string {
@@ -125,18 +136,28 @@ type Model struct {
 	entries  []domain.Entry
 	audit    []domain.AuditRecord
 	view     []int
+	order    []int // indices of entries by name (or by code after s)
+	byCode   bool
 	filter   filter
 	tab      tab
 	cur      common.Cursor
 	auditCur common.Cursor
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
+	revoke   *revokeAsk    // the reason being typed for a revocation
 	running  bool
+	loadedAt time.Time // wall time of the last read (paces the live reads)
 	prog     domain.Progress
 	ch       <-chan domain.Progress
 	stop     func()
 	width    int
 	height   int
+}
+
+// revokeAsk is a revocation being confirmed: whose, and the reason typed.
+type revokeAsk struct {
+	ref, name string
+	reason    textinput.Model
 }
 
 // New makes the screen of campaign id.
@@ -149,6 +170,9 @@ func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
 
 // Busy: loading.
 func (m *Model) Busy() bool { return m.loading }
+
+// Capturing: the revocation's reason is being typed (q and ? are letters then).
+func (m *Model) Capturing() bool { return m.revoke != nil }
 
 // Owns: id is this screen's (its watch).
 func (m *Model) Owns(id int64) bool { return id == m.id }
@@ -199,11 +223,48 @@ func (m *Model) SetSize(w, h int) {
 // headLines is the number of lines above the list: the header, the state, the counts,
 // the Digiposte explanation, the tabs and the column titles.
 func (m *Model) headLines() int {
-	n := 5
-	if m.scheduled() {
-		n += strings.Count(m.digiposteCounts(), "\n") + strings.Count(m.digiposteHelp(), "\n") + 1
+	return strings.Count(strings.Join(m.head(), "\n"), "\n") + 3
+}
+
+// head is what is above the tabs: the campaign and its state (wrapped on two lines
+// each, so the end date is never cut at 80 columns), its counts.
+func (m *Model) head() []string {
+	s := m.c.Styles
+	c := m.camp
+	label := c.DiplomaLabel
+	if label == "" {
+		label = c.VDI.Label
 	}
-	return n
+	mode := c.Mode.Label()
+	if c.TestMode {
+		mode += " (test → " + c.TestRecipient + ")"
+	}
+	lines := []string{s.Strong.Render(common.WrapMax(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width, 2))}
+	st := fmt.Sprintf(i18n.CampState, i18n.CampaignState(c), i18n.Date(c.CreatedAt), c.CreatedBy)
+	if !c.FinishedAt.IsZero() {
+		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
+	}
+	lines = append(lines, common.WrapMax(st, m.width, 2))
+	if m.ask > 0 {
+		return lines
+	}
+	switch {
+	case m.running:
+		lines = append(lines, s.Status.Render(common.Wrap(fmt.Sprintf(i18n.CampRunning, i18n.Int(m.prog.Processed), i18n.Int(m.prog.ToDo))+" · "+launch.Counts(c.Counts), m.width)))
+	case c.State == domain.CampaignFailed:
+		lines = append(lines, s.Error.Render(common.Wrap(fmt.Sprintf(i18n.CampFailed, i18n.French(c.Error)), m.width)))
+	case c.State == domain.CampaignSuspended:
+		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
+			common.Wrap(launch.Counts(c.Counts), m.width))
+	case m.scheduled():
+		lines = append(lines, m.digiposteCounts())
+	default:
+		lines = append(lines, common.Wrap(launch.Counts(c.Counts), m.width))
+	}
+	if m.scheduled() {
+		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
+	}
+	return lines
 }
 
 func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
@@ -217,6 +278,18 @@ func (m *Model) digiposteCounts() string {
 func (m *Model) scheduled() bool {
 	ch, ok := domain.ChannelOf(m.camp.Mode)
 	return ok && domain.Scheduled(ch)
+}
+
+// relaunchRefused says why the campaign's channel takes no relaunch ("" if it does).
+func (m *Model) relaunchRefused() string {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	if !ok {
+		return ""
+	}
+	if ok, why := ch.Relaunch(); !ok {
+		return fmt.Sprintf(i18n.CampNoRelaunch, ch.Label(), why)
+	}
+	return ""
 }
 
 func (m *Model) resize() {
@@ -255,12 +328,43 @@ func (m *Model) refreshRecord() {
 
 func (m *Model) refilter() {
 	m.view = m.view[:0]
-	for i := range m.entries {
+	for _, i := range m.order {
 		if m.filter.keep(&m.entries[i]) {
 			m.view = append(m.view, i)
 		}
 	}
 	m.cur.SetLen(len(m.view))
+}
+
+// sortEntries orders the students like the preview (by name, French collation) or,
+// after s, by student code.
+func (m *Model) sortEntries() {
+	m.order = m.order[:0]
+	for i := range m.entries {
+		m.order = append(m.order, i)
+	}
+	if m.byCode {
+		slices.SortStableFunc(m.order, func(a, b int) int {
+			return strings.Compare(m.entries[a].Student.Code, m.entries[b].Student.Code)
+		})
+		return
+	}
+	keys := make([]common.NameKey, len(m.entries))
+	for i := range m.entries {
+		keys[i] = common.KeyOf(m.entries[i].Student)
+	}
+	common.SortByName(m.order, keys)
+}
+
+// liveEvery paces the reads of the students while a run goes on.
+const liveEvery = 500 * time.Millisecond
+
+// askText is the relaunch question for m.ask students.
+func (m *Model) askText() string {
+	if m.ask == 1 {
+		return i18n.CampRelaunchAskOne
+	}
+	return fmt.Sprintf(i18n.CampRelaunchAsk, i18n.Int(m.ask))
 }
 
 // selected is the code of the student under the cursor ("" when none).
@@ -299,7 +403,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ID != m.id {
 			return m, nil
 		}
-		m.loading, m.err = false, msg.Err
+		m.loading, m.err, m.loadedAt = false, msg.Err, time.Now()
 		if msg.Err != nil {
 			return m, nil
 		}
@@ -313,6 +417,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.camp.Counts = counts
 		}
 		m.resize()
+		m.sortEntries()
 		m.refilter()
 		m.reselect(sel)
 		m.refreshRecord()
@@ -343,19 +448,36 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Progress.CampaignID != "" {
 			m.prog = msg.Progress
 			m.camp.Counts = msg.Progress.Counts
+			m.resize() // the counts may take another line
 		}
 		if msg.Closed || m.prog.Done {
 			m.running, m.stop, m.ch = false, nil, nil
 			return m, m.load()
 		}
+		// The list follows the run: the students are read again, one read at a time
+		// and at most every half second, so the states and failures shown stay live.
+		if !m.loading && time.Since(m.loadedAt) >= liveEvery {
+			return m, tea.Batch(m.load(), common.WaitProgressCmd(m.id, m.ch))
+		}
 		return m, common.WaitProgressCmd(m.id, m.ch)
+	case RevokedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			return m, common.ErrorCmd(msg.Err)
+		}
+		return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRevoked, msg.Ref)), m.load())
 	case tea.KeyMsg:
+		if m.revoke != nil {
+			return m, m.revokeKey(msg)
+		}
 		if m.ask > 0 {
 			n := m.ask
 			m.ask = 0
 			if key.Matches(msg, km.Yes) {
 				c, id, campID := m.c, m.id, m.campID
-				return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRelaunched, n)), func() tea.Msg {
+				return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRelaunched, i18n.Plural(n, i18n.NounStudent))), func() tea.Msg {
 					return RelaunchedMsg{ID: id, Err: c.Engine.Relaunch(c.Ctx, c.User, campID)}
 				})
 			}
@@ -385,16 +507,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.openRecord()
 		case key.Matches(msg, km.Tab):
 			m.tab = 1 - m.tab
+		case key.Matches(msg, km.Sort) && m.tab == tabEntries:
+			sel := m.selected()
+			m.byCode = !m.byCode
+			m.sortEntries()
+			m.refilter()
+			m.reselect(sel)
 		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
 			m.filter = (m.filter + 1) % filterCount
 			m.refilter()
 		case key.Matches(msg, km.Refresh):
 			return m, m.load()
+		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
+			return m, m.startRevoke()
 		case key.Matches(msg, km.Relaunch):
-			if ch, ok := domain.ChannelOf(m.camp.Mode); ok { // the engine refuses it: say why
-				if ok, why := ch.Relaunch(); !ok {
-					return m, common.StatusCmd(fmt.Sprintf(i18n.CampNoRelaunch, ch.Label(), why))
-				}
+			if why := m.relaunchRefused(); why != "" { // the engine refuses it: say why
+				return m, common.StatusCmd(why)
 			}
 			if m.running {
 				return m, nil
@@ -409,27 +537,151 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// startRevoke asks the reason of revoking the attestation of the student under the
+// cursor; only a delivered attestation (one with a reference) can be revoked.
+func (m *Model) startRevoke() tea.Cmd {
+	if len(m.view) == 0 {
+		return nil
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	if e.Reference == "" || !e.State.Done() {
+		return common.StatusCmd(i18n.CampRevokeNone)
+	}
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 300
+	in.Focus()
+	m.revoke = &revokeAsk{ref: e.Reference, name: e.Student.FullName(), reason: in}
+	return textinput.Blink
+}
+
+// revokeKey edits the reason; Entrée revokes (the engine checks rights, R02, and
+// refuses an empty reason), Échap cancels.
+func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		m.revoke = nil
+		return nil
+	case tea.KeyEnter:
+		r := m.revoke
+		if strings.TrimSpace(r.reason.Value()) == "" {
+			return nil
+		}
+		m.revoke = nil
+		c, id, ref, reason := m.c, m.id, r.ref, r.reason.Value()
+		return func() tea.Msg {
+			_, err := c.Engine.RevokeAttestation(c.Ctx, c.User, ref, reason)
+			return RevokedMsg{ID: id, Ref: ref, Err: err}
+		}
+	}
+	var cmd tea.Cmd
+	m.revoke.reason, cmd = m.revoke.reason.Update(msg)
+	return cmd
+}
+
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	if m.ask > 0 {
-		return []key.Binding{km.Yes, km.No}
+		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyRelaunch), km.No}
+	}
+	if m.revoke != nil { // typing the reason: the field's keys
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyValidate), keymap.Labelled(km.Back, i18n.KeyCancel)}
 	}
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if ch, ok := domain.ChannelOf(m.camp.Mode); ok {
-		if ok, _ := ch.Relaunch(); !ok {
-			return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
-		}
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
 	}
-	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
+	var keys []key.Binding
+	if m.canRelaunch() { // the primary action of a campaign with failures
+		keys = append(keys, km.Relaunch)
+	}
+	if m.rows() > 0 {
+		keys = append(keys, km.Detail)
+	}
+	if m.revocable() {
+		keys = append(keys, km.Revoke)
+	}
+	if m.tab == tabEntries {
+		keys = append(keys, km.Filter, m.sortKey())
+	}
+	keys = append(keys, km.Tab, km.Refresh, km.Back)
+	if !m.canRelaunch() && m.relaunchRefused() == "" && !m.running {
+		keys = append(keys, km.Relaunch) // says why there is nothing to relaunch
+	}
+	return keys
+}
+
+// revocable: the student under the cursor has a delivered attestation (v revokes it).
+func (m *Model) revocable() bool {
+	if m.tab != tabEntries || m.cur.Pos >= len(m.view) {
+		return false
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	return e.Reference != "" && e.State.Done()
+}
+
+// canRelaunch: a mail campaign, not running, with students to send again (R07).
+func (m *Model) canRelaunch() bool {
+	return m.relaunchRefused() == "" && !m.running && m.relaunchable() > 0
+}
+
+// rows is the number of rows of the current tab.
+func (m *Model) rows() int {
+	if m.tab == tabAudit {
+		return len(m.audit)
+	}
+	return len(m.view)
+}
+
+func (m *Model) sortKey() key.Binding {
+	if m.byCode {
+		return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortName)
+	}
+	return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortCode)
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections: only what works now.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	if m.ask > 0 || m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	var nav, actions, filters []key.Binding
+	if m.rows() > 0 {
+		nav = append(km.Navigation(), km.Detail)
+	}
+	nav = append(nav, km.Tab)
+	for _, b := range m.ShortHelp() {
+		switch b.Help().Key {
+		case "entrée/d", "tab":
+		case "f", "s":
+			filters = append(filters, b)
+		default:
+			actions = append(actions, b)
+		}
+	}
+	return common.Sections(nav, actions, filters)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.rec.IsOpen() || m.ask > 0 || m.err != nil {
+		return nil
+	}
+	l := []string{i18n.LegendCursor, i18n.LegendTab}
+	if m.tab == tabEntries && m.relaunchRefused() == "" {
+		l = append(l, i18n.LegendFailed)
+	}
+	return l
 }
 
 // View draws the header, the tabs and the current tab.
@@ -444,44 +696,24 @@ func (m *Model) View() string {
 	if m.rec.IsOpen() {
 		return m.rec.View(s)
 	}
-	c := m.camp
-	label := c.DiplomaLabel
-	if label == "" {
-		label = c.VDI.Label
+	lines := m.head()
+	if m.revoke != nil { // the reason asked in a box, in place of the list
+		lines = append(lines, "", m.c.Dialog(i18n.CampRevokeTitle,
+			[]string{fmt.Sprintf(i18n.CampRevokeAsk, m.revoke.ref, m.revoke.name), m.revoke.reason.View()}, i18n.CampRevokeHint, m.width))
+		return strings.Join(lines, "\n")
 	}
-	mode := c.Mode.Label()
-	if c.TestMode {
-		mode += " (test → " + c.TestRecipient + ")"
-	}
-	lines := []string{
-		s.Strong.Render(common.Cut(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width)),
-	}
-	st := fmt.Sprintf(i18n.CampState, c.State.Label(), i18n.Date(c.CreatedAt), c.CreatedBy)
-	if !c.FinishedAt.IsZero() {
-		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
-	}
-	lines = append(lines, common.Cut(st, m.width))
-	switch {
-	case m.ask > 0:
-		lines = append(lines, s.Warn.Render(common.Cut(fmt.Sprintf(i18n.CampRelaunchAsk, m.ask), m.width)))
-	case m.running:
-		lines = append(lines, s.Status.Render(fmt.Sprintf(i18n.CampRunning, m.prog.Processed, m.prog.ToDo)+" · "+launch.Counts(c.Counts)))
-	case c.State == domain.CampaignFailed:
-		lines = append(lines, s.Error.Render(common.Cut(fmt.Sprintf(i18n.CampFailed, c.Error), m.width)))
-	case m.scheduled():
-		lines = append(lines, m.digiposteCounts())
-	default:
-		lines = append(lines, common.Cut(launch.Counts(c.Counts), m.width))
-	}
-	if m.scheduled() {
-		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
+	if m.ask > 0 { // the question in a box, wrapped, in place of the list
+		lines = append(lines, "", m.c.Dialog(i18n.CampRelaunchTitle,
+			[]string{m.askText()}, i18n.CampRelaunchKeys, m.width))
+		return strings.Join(lines, "\n")
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
+		// The brackets mark the active tab without colour (NO_COLOR, monochrome).
 		if tab(i) == m.tab {
-			tabs[i] = s.TabActive.Render(tabs[i])
+			tabs[i] = s.TabActive.Render("[" + tabs[i] + "]")
 		} else {
-			tabs[i] = s.TabPassive.Render(tabs[i])
+			tabs[i] = s.TabPassive.Render(" " + tabs[i] + " ")
 		}
 	}
 	tabLine := strings.Join(tabs, " ")
@@ -521,7 +753,7 @@ func (m *Model) entriesView() string {
 	start, end := m.cur.Visible()
 	for i := start; i < end; i++ {
 		e := &m.entries[m.view[i]]
-		reason := e.LastError
+		reason := i18n.French(e.LastError)
 		if reason == "" {
 			reason = strings.Join(e.Reasons, " ; ")
 		}

@@ -28,6 +28,9 @@ func RowFields(r *domain.Row) []Field {
 		{i18n.DetFVETs, strings.Join(r.VETs, ", ")},
 		{i18n.DetFVerdict, r.Verdict.Label()},
 	}
+	if r.Reference != "" {
+		f = append(f, Field{i18n.DetFReference, r.Reference})
+	}
 	if r.Session >= 0 {
 		f = append(f, Field{i18n.DetFResult, fmt.Sprintf(i18n.DetSessionResult, r.Session, orDash(r.Result))})
 	} else {
@@ -63,7 +66,7 @@ func EntryFields(e *domain.Entry) []Field {
 		f = append(f, Field{i18n.DetFAttempts, i18n.Int(e.Attempts)})
 	}
 	if e.LastError != "" {
-		f = append(f, Field{i18n.DetFLastError, e.LastError})
+		f = append(f, Field{i18n.DetFLastError, i18n.French(e.LastError)})
 	}
 	if !e.UpdatedAt.IsZero() {
 		f = append(f, Field{i18n.DetFUpdated, i18n.Date(e.UpdatedAt)})

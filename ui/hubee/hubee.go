@@ -165,13 +165,34 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	return []key.Binding{km.Up, km.Down, km.Detail, km.Refresh, km.Back}
+	if len(m.cases) == 0 {
+		return []key.Binding{km.Refresh, km.Back}
+	}
+	return []key.Binding{km.Detail, km.Refresh, km.Back}
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), {km.Detail, km.Refresh, km.Back}}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	var nav []key.Binding
+	if len(m.cases) > 1 {
+		nav = km.Navigation()
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks of the list.
+func (m *Model) Legend() []string {
+	if len(m.cases) == 0 || m.rec.IsOpen() {
+		return nil
+	}
+	return []string{i18n.LegendCursor, i18n.LegendHubToHandle}
 }
 
 // Column sets by width: every column from 130 cells; below, the démarche and the
@@ -225,7 +246,7 @@ func applicant(a domain.HubApplicant) string {
 func (m *Model) cells(k *domain.HubEECase) []string {
 	reason := k.Reason
 	if reason == "" {
-		reason = k.LastError
+		reason = i18n.French(k.LastError)
 	}
 	switch {
 	case m.width >= 130:
@@ -267,7 +288,7 @@ func (m *Model) View() string {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HubCount, len(m.cases))) + "\n")
+	b.WriteString(s.Muted.Render(i18n.Plural(len(m.cases), i18n.NounCase)) + "\n")
 	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
 	start, end := m.cur.Visible()
 	drawn := 0
@@ -341,7 +362,7 @@ func (m *Model) detailView() string {
 		lines = append(lines, fmt.Sprintf(i18n.HubDetFiles, strings.Join(names, ", ")))
 	}
 	if k.LastError != "" {
-		lines = append(lines, fmt.Sprintf(i18n.HubDetError, k.LastError, k.Attempts))
+		lines = append(lines, fmt.Sprintf(i18n.HubDetError, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt)))
 	}
 	lines = append(lines, fmt.Sprintf(i18n.HubDetDates, i18n.Date(k.Received), i18n.Date(k.Updated)))
 	if len(lines) > detailHeight {
@@ -395,7 +416,7 @@ func caseFields(k *domain.HubEECase) []common.Field {
 		f = append(f, common.Field{Label: i18n.HubFFile, Value: file.FileName})
 	}
 	if k.LastError != "" {
-		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, k.LastError, i18n.Plural(k.Attempts, i18n.NounAttempt))})
+		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt))})
 	}
 	return append(f, common.Field{Label: i18n.HubColReceived, Value: i18n.Date(k.Received)},
 		common.Field{Label: i18n.HubFUpdated, Value: i18n.Date(k.Updated)})
