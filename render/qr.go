@@ -42,6 +42,11 @@ func qrEncode(text string) (*coding.Code, error) {
 	if v > coding.MaxVersion {
 		return nil, errors.New("texte trop long pour un QR code")
 	}
+	// Data and error correction bytes are the same for every mask: computed once.
+	var bits coding.Bits
+	enc.Encode(&bits, v)
+	bits.AddCheckBytes(v, coding.M)
+	data := bits.Bytes()
 	var (
 		best    *coding.Code
 		bestPen int
@@ -51,15 +56,35 @@ func qrEncode(text string) (*coding.Code, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := p.Encode(enc)
-		if err != nil {
-			return nil, err
-		}
+		c := place(p, data)
 		if pen := qrPenalty(c); best == nil || pen < bestPen {
 			best, bestPen = c, pen
 		}
 	}
 	return best, nil
+}
+
+// place lays data out on plan p, as coding.Plan.Encode does after its checksums (the
+// plan's pixels carry the mask and the format bits).
+func place(p *coding.Plan, data []byte) *coding.Code {
+	c := &coding.Code{Size: len(p.Pixel), Stride: (len(p.Pixel) + 7) &^ 7}
+	c.Bitmap = make([]byte, c.Stride*c.Size)
+	crow := c.Bitmap
+	for _, row := range p.Pixel {
+		for x, pix := range row {
+			switch pix.Role() {
+			case coding.Data, coding.Check:
+				if o := pix.Offset(); data[o/8]&(1<<uint(7-o&7)) != 0 {
+					pix ^= coding.Black
+				}
+			}
+			if pix&coding.Black != 0 {
+				crow[x/8] |= 1 << uint(7-x&7)
+			}
+		}
+		crow = crow[c.Stride:]
+	}
+	return c
 }
 
 // qrPenalty is the mask penalty of ISO/IEC 18004 §7.8.3.1 (N1 runs, N2 blocks, N3

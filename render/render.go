@@ -188,8 +188,6 @@ const (
 	greyText  = 70
 	qrSize    = 34.0 // mm: ~0.45 mm a module at version 15, read by any phone
 	footerH   = 18.0
-	// boldStroke is the outline width of bold text, per point of font size, in mm.
-	boldStroke = 0.008
 )
 
 // Render writes the attestation as a PDF to w. An attestation without a signature
@@ -405,17 +403,13 @@ func (r *Renderer) footer(pdf *fpdf.Fpdf, t texts, sl seal) {
 	pdf.SetTextColor(0, 0, 0)
 }
 
-// setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
-// of the regular face (see fonts.go).
+// setFont selects DejaVu Sans or DejaVu Sans Bold at size points.
 func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
-	pdf.SetFont(fontFamily, "", size)
+	style := ""
 	if bold {
-		pdf.SetDrawColor(0, 0, 0)
-		pdf.SetLineWidth(size * boldStroke)
-		pdf.SetTextRenderingMode(2)
-	} else {
-		pdf.SetTextRenderingMode(0)
+		style = "B"
 	}
+	pdf.SetFont(fontFamily, style, size)
 }
 
 // image places p at (x, y), w × h millimetres.
