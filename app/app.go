@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
 
+	"hypercerts/attest"
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/apogee/sim"
@@ -32,8 +34,11 @@ type Options struct {
 	DemoStudents int
 	// NoStore opens no store: for read-only commands (preview) that may run beside a daemon.
 	NoStore bool
-	Log     *slog.Logger
-	Getenv  func(string) string
+	// ReadOnlyStore opens an existing store read-only (campaign list/show, hubee list):
+	// nothing is written to the file. A missing one is created as usual.
+	ReadOnlyStore bool
+	Log           *slog.Logger
+	Getenv        func(string) string
 	// Metrics, when set, counts and times the calls to the outside (daemon).
 	Metrics *metrics.Metrics
 }
@@ -52,6 +57,9 @@ type App struct {
 	Sim *sim.Apogee
 	// Store is the bbolt store (nil with Options.NoStore).
 	Store *store.Store
+	// PublicKeys are the university's attestation keys, current and retired (nil
+	// without a store).
+	PublicKeys attest.PublicKeys
 	// MailDir is where mails are written as .eml files (demo), empty with SMTP.
 	MailDir string
 	// DigiposteSim plays Digiposte on the demo's local folder.
@@ -122,7 +130,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		baseURL = cfg.Apogee.WS.BaseURL
 	)
 	if cfg.Apogee.Embedded {
-		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents})
+		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents, CacheDir: simCacheDir()})
 		if err != nil {
 			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
@@ -211,6 +219,17 @@ func (a *App) CheckApogee(ctx context.Context) error {
 		return err
 	}
 	return a.Apogee.WS.Probe(ctx, apogee.ServiceEtudiant)
+}
+
+// simCacheDir is where the embedded Apogée keeps its generated data between starts
+// (the demo starts in a fraction of the time it takes to generate it): the user's
+// cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no cache without one.
+func simCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "hypercerts")
 }
 
 // Close releases everything in reverse order of opening.

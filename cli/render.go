@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"hypercerts/app"
 	"hypercerts/domain"
+	"hypercerts/store"
 )
 
 func init() {
@@ -35,7 +37,13 @@ Exemples :
 		fs.Usage()
 		return fmt.Errorf("--student et --out sont obligatoires")
 	}
-	a, err := app.Open(ctx, o.options(env, true))
+	// With the base, the attestation is sealed (QR code) and its reference recorded; the
+	// daemon may hold it, and the page is still worth seeing without.
+	a, err := app.Open(ctx, o.options(env, false))
+	if errors.Is(err, store.ErrInUse) {
+		fmt.Fprintln(env.Stderr, "base tenue par le démon : attestation produite sans QR code, sa référence n'est pas enregistrée")
+		a, err = app.Open(ctx, o.options(env, true))
+	}
 	if err != nil {
 		return err
 	}
@@ -69,6 +77,9 @@ Exemples :
 	}
 	fmt.Fprintf(env.Stdout, "attestation de %s (%s, %s %s) écrite dans %s (%d octets)\n", row.Student.FullName(), row.Student.Code,
 		vdi.Key(), domain.AcademicYearLabel(*year), *out, pdf.Len())
+	if ref := row.Reference; ref != "" {
+		fmt.Fprintf(env.Stdout, "référence : %s\n", ref)
+	}
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"hypercerts/attest"
 	"hypercerts/domain"
 )
 
@@ -41,6 +42,17 @@ type Options struct {
 	// SignerTitleFallback is the signer's title when the signature has none
 	// (default DefaultSignerTitle).
 	SignerTitleFallback string
+	// Address is the university's postal address, printed in the footer.
+	Address string
+	// Key signs the QR code's token (attest); without it no QR code is printed.
+	Key *attest.PrivateKey
+	// VerifyURL is the public verification page (verify.public_url): the QR code
+	// carries VerifyURL/a/TOKEN and the page says where to check. Empty: the QR code
+	// carries the bare token, for `hypercerts verify`.
+	VerifyURL string
+	// Sign, when set, signs the finished PDF (PAdES, see package pades) and returns
+	// the signed bytes.
+	Sign func(pdf []byte) ([]byte, error)
 }
 
 // Renderer renders attestations; it is safe for concurrent use.
@@ -57,6 +69,7 @@ func New(opts Options) (*Renderer, error) {
 	opts.University = clean(opts.University)
 	opts.City = clean(opts.City)
 	opts.SignerTitleFallback = clean(opts.SignerTitleFallback)
+	opts.Address = clean(opts.Address)
 	if opts.SignerTitleFallback == "" {
 		opts.SignerTitleFallback = DefaultSignerTitle
 	}
@@ -92,6 +105,7 @@ type texts struct {
 	label, year, mention, ects              string
 	madeAt, signerTitle, signerName         string
 	title, subject                          string
+	reference, studentNo                    string
 }
 
 func (r *Renderer) texts(a domain.Attestation) (texts, error) {
@@ -119,6 +133,8 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 		madeAt:      "Fait à " + r.opts.City + ", le " + FrenchDate(a.IssuedAt),
 		signerTitle: clean(a.Signature.Title),
 		signerName:  clean(a.Signature.Name),
+		reference:   clean(a.Reference),
+		studentNo:   clean(s.Code),
 	}
 	if t.mention == "" {
 		t.mention = clean(a.Mention.Code)
@@ -145,12 +161,12 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 }
 
 // fields names every printed text, for pickFont and its messages.
-func (t texts) fields() map[string]string {
+func (t texts) fields(r *Renderer) map[string]string {
 	return map[string]string{
 		"université": t.university, "signataire": t.presenter + t.signerName,
 		"nom de l'étudiant": t.name, "lieu de naissance": t.birth, "INE": t.ine,
 		"libellé du diplôme": t.label, "année": t.year, "mention": t.mention,
-		"ECTS": t.ects, "ville": t.madeAt,
+		"ECTS": t.ects, "ville": t.madeAt, "adresse": r.opts.Address,
 	}
 }
 
@@ -168,6 +184,9 @@ const (
 	logoMaxW  = 50.0
 	logoMaxH  = 24.0
 	greyLevel = 90
+	greyText  = 70
+	qrSize    = 34.0 // mm: ~0.45 mm a module at version 15, read by any phone
+	footerH   = 18.0
 	// boldStroke is the outline width of bold text, per point of font size, in mm.
 	boldStroke = 0.008
 )
@@ -180,7 +199,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err != nil {
 		return err
 	}
-	font, err := pickFont(t.fields())
+	font, err := pickFont(t.fields(r))
 	if err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
@@ -189,6 +208,11 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		if sig, err = r.pics.get(a.Signature.Image); err != nil {
 			return fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
 		}
+	}
+
+	sl, err := r.seal(a)
+	if err != nil {
+		return err
 	}
 
 	pdf := fpdf.New("P", "mm", "A4", "")
@@ -201,6 +225,10 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.SetCreator("hypercerts", true)
 	pdf.SetProducer("hypercerts (go-pdf/fpdf)", true)
 	pdf.SetLang("fr-FR")
+	if sl.token != "" {
+		// `hypercerts verify FILE.pdf` reads the token here (the QR code carries the same).
+		pdf.SetKeywords(keywordPrefix+sl.token, false)
+	}
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	font.install(pdf)
@@ -230,7 +258,15 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.Ln(16)
 	setFont(pdf, true, 22)
 	pdf.CellFormat(textW, 12, "Attestation de réussite", "", 1, "C", false, 0, "")
-	pdf.Ln(14)
+	if t.reference != "" {
+		setFont(pdf, false, 10)
+		pdf.SetTextColor(greyText, greyText, greyText)
+		pdf.CellFormat(textW, 6, "Référence "+t.reference, "", 1, "C", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+		pdf.Ln(8)
+	} else {
+		pdf.Ln(14)
+	}
 
 	// Body.
 	setFont(pdf, false, bodySize)
@@ -242,8 +278,13 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if t.birth != "" {
 		pdf.MultiCell(textW, lineH, t.birth, "", "C", false)
 	}
-	if t.ine != "" {
+	switch {
+	case t.ine != "" && t.studentNo != "":
+		pdf.MultiCell(textW, lineH, "INE : "+t.ine+"   —   N° étudiant : "+t.studentNo, "", "C", false)
+	case t.ine != "":
 		pdf.MultiCell(textW, lineH, "INE : "+t.ine, "", "C", false)
+	case t.studentNo != "":
+		pdf.MultiCell(textW, lineH, "N° étudiant : "+t.studentNo, "", "C", false)
 	}
 	pdf.Ln(5)
 	pdf.MultiCell(textW, lineH, "a obtenu le diplôme", "", "C", false)
@@ -265,8 +306,18 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.Ln(10)
 	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à l'intéressé(e) pour servir et valoir ce que de droit.", "", "L", false)
 
-	// "Fait à", signer, signature.
+	// "Fait à", signer, signature; the QR code on the left.
 	pdf.Ln(12)
+	if sl.qr != "" {
+		y := pdf.GetY()
+		if y+qrSize > 297-footerH-margin {
+			pdf.AddPage()
+			y = pdf.GetY()
+		}
+		if err := drawQR(pdf, sl.qr, margin, y, qrSize); err != nil {
+			return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+		}
+	}
 	pdf.SetX(signX)
 	pdf.MultiCell(signW, lineH, t.madeAt, "", "L", false)
 	pdf.Ln(4)
@@ -288,14 +339,62 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		pdf.MultiCell(signW, lineH, t.signerName, "", "L", false)
 	}
 
+	r.footer(pdf, t, sl)
 	pdf.Close()
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
-	if err := pdf.Output(w); err != nil {
+	if r.opts.Sign == nil {
+		if err := pdf.Output(w); err != nil {
+			return fmt.Errorf("render : écriture du PDF : %w", err)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(48 << 10)
+	if err := pdf.Output(&buf); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	signed, err := r.opts.Sign(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+	}
+	if _, err := w.Write(signed); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
 	return nil
+}
+
+// keywordPrefix marks the token in the PDF's Keywords.
+const keywordPrefix = "hypercerts-jeton:"
+
+// footer prints, at the foot of the last page, the verification note, the university's
+// address and the reference.
+func (r *Renderer) footer(pdf *fpdf.Fpdf, t texts, sl seal) {
+	pdf.SetAutoPageBreak(false, 0)
+	y := 297 - margin/2 - footerH
+	pdf.SetDrawColor(greyLevel, greyLevel, greyLevel)
+	pdf.SetLineWidth(0.2)
+	pdf.Line(margin, y, pageW-margin, y)
+	pdf.SetY(y + 1.5)
+	setFont(pdf, false, 8)
+	pdf.SetTextColor(greyText, greyText, greyText)
+	if sl.qr != "" {
+		note := "Vérifiez cette attestation : scannez le QR code ou lancez « hypercerts verify » sur ce fichier."
+		if r.opts.VerifyURL != "" {
+			note = "Vérifiez cette attestation : scannez le QR code ou ouvrez " + r.opts.VerifyURL
+		}
+		pdf.CellFormat(textW, 4.5, note, "", 1, "C", false, 0, "")
+	}
+	line := t.university
+	if r.opts.Address != "" {
+		line += " — " + r.opts.Address
+	}
+	pdf.CellFormat(textW, 4.5, line, "", 1, "C", false, 0, "")
+	if t.reference != "" {
+		pdf.CellFormat(textW, 4.5, "Attestation n° "+t.reference, "", 1, "C", false, 0, "")
+	}
+	pdf.SetTextColor(0, 0, 0)
 }
 
 // setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
