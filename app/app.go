@@ -34,8 +34,11 @@ type Options struct {
 	DemoStudents int
 	// NoStore opens no store: for read-only commands (preview) that may run beside a daemon.
 	NoStore bool
-	Log     *slog.Logger
-	Getenv  func(string) string
+	// ReadOnlyStore opens an existing store read-only (campaign list/show, hubee list):
+	// nothing is written to the file. A missing one is created as usual.
+	ReadOnlyStore bool
+	Log           *slog.Logger
+	Getenv        func(string) string
 	// Metrics, when set, counts and times the calls to the outside (daemon).
 	Metrics *metrics.Metrics
 }

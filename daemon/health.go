@@ -74,7 +74,7 @@ func ReadHealthFile(path string) (Status, error) {
 // ReadHealth reads the health records kept in the store, sorted by job.
 func ReadHealth(st *store.Store) ([]Health, error) {
 	var out []Health
-	err := st.DB().View(func(tx *bolt.Tx) error {
+	err := st.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(store.RootBucket())
 		if root == nil {
 			return nil
@@ -205,7 +205,7 @@ func (b *healthBook) stopped() {
 func (b *healthBook) flush(h *Health) {
 	if b.st != nil {
 		v, _ := json.Marshal(h)
-		err := b.st.DB().Update(func(tx *bolt.Tx) error {
+		err := b.st.Update(func(tx *bolt.Tx) error {
 			root, err := tx.CreateBucketIfNotExists(store.RootBucket())
 			if err != nil {
 				return err

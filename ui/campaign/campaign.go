@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
@@ -25,6 +26,13 @@ type LoadedMsg struct {
 	Audit    []domain.AuditRecord
 	Running  bool
 	Err      error
+}
+
+// RevokedMsg: the engine revoked (or refused to revoke) an attestation.
+type RevokedMsg struct {
+	ID  int64
+	Ref string
+	Err error
 }
 
 // RelaunchedMsg: the engine accepted (or refused) the relaunch.
@@ -137,6 +145,7 @@ type Model struct {
 	auditCur common.Cursor
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
+	revoke   *revokeAsk    // the reason being typed for a revocation
 	running  bool
 	loadedAt time.Time // wall time of the last read (paces the live reads)
 	prog     domain.Progress
@@ -144,6 +153,12 @@ type Model struct {
 	stop     func()
 	width    int
 	height   int
+}
+
+// revokeAsk is a revocation being confirmed: whose, and the reason typed.
+type revokeAsk struct {
+	ref, name string
+	reason    textinput.Model
 }
 
 // New makes the screen of campaign id.
@@ -401,7 +416,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Batch(m.load(), common.WaitProgressCmd(m.id, m.ch))
 		}
 		return m, common.WaitProgressCmd(m.id, m.ch)
+	case RevokedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			return m, common.ErrorCmd(msg.Err)
+		}
+		return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRevoked, msg.Ref)), m.load())
 	case tea.KeyMsg:
+		if m.revoke != nil {
+			return m, m.revokeKey(msg)
+		}
 		if m.ask > 0 {
 			n := m.ask
 			m.ask = 0
@@ -442,6 +468,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.refilter()
 		case key.Matches(msg, km.Refresh):
 			return m, m.load()
+		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
+			return m, m.startRevoke()
 		case key.Matches(msg, km.Relaunch):
 			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
 				return m, common.StatusCmd(i18n.CampDigiRelaunch)
@@ -459,6 +487,48 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// startRevoke asks the reason of revoking the attestation of the student under the
+// cursor; only a delivered attestation (one with a reference) can be revoked.
+func (m *Model) startRevoke() tea.Cmd {
+	if len(m.view) == 0 {
+		return nil
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	if e.Reference == "" || !e.State.Done() {
+		return common.StatusCmd(i18n.CampRevokeNone)
+	}
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 300
+	in.Focus()
+	m.revoke = &revokeAsk{ref: e.Reference, name: e.Student.FullName(), reason: in}
+	return textinput.Blink
+}
+
+// revokeKey edits the reason; Entrée revokes (the engine checks rights, R02, and
+// refuses an empty reason), Échap cancels.
+func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		m.revoke = nil
+		return nil
+	case tea.KeyEnter:
+		r := m.revoke
+		if strings.TrimSpace(r.reason.Value()) == "" {
+			return nil
+		}
+		m.revoke = nil
+		c, id, ref, reason := m.c, m.id, r.ref, r.reason.Value()
+		return func() tea.Msg {
+			_, err := c.Engine.RevokeAttestation(c.Ctx, c.User, ref, reason)
+			return RevokedMsg{ID: id, Ref: ref, Err: err}
+		}
+	}
+	var cmd tea.Cmd
+	m.revoke.reason, cmd = m.revoke.reason.Update(msg)
+	return cmd
+}
+
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
@@ -469,9 +539,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		return m.rec.ShortHelp(km)
 	}
 	if m.camp.Mode == domain.ModeDigiposte {
-		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
+		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Revoke, km.Refresh, km.Back}
 	}
-	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
+	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Revoke, km.Refresh, km.Back}
 }
 
 // FullHelp is the full help.
@@ -493,6 +563,11 @@ func (m *Model) View() string {
 		return m.rec.View(s)
 	}
 	lines := m.head()
+	if m.revoke != nil { // the reason asked in a box, in place of the list
+		lines = append(lines, "", m.c.Dialog(i18n.CampRevokeTitle,
+			[]string{fmt.Sprintf(i18n.CampRevokeAsk, m.revoke.ref, m.revoke.name), m.revoke.reason.View()}, i18n.CampRevokeHint, m.width))
+		return strings.Join(lines, "\n")
+	}
 	if m.ask > 0 { // the question in a box, wrapped, in place of the list
 		lines = append(lines, "", m.c.Dialog(i18n.CampRelaunchTitle,
 			[]string{m.askText()}, i18n.CampRelaunchKeys, m.width))

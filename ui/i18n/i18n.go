@@ -67,6 +67,7 @@ const (
 	KeyExport    = "export CSV"
 	KeyLaunch    = "lancer"
 	KeyRelaunch  = "relancer"
+	KeyRevoke    = "révoquer l'attestation"
 	KeyTab       = "étudiants/journal"
 	KeyConfirm   = "confirmer"
 	KeyCancel    = "annuler"
@@ -170,6 +171,7 @@ const (
 	DetFEligible     = "Éligible"
 	DetFReason       = "Motif"
 	DetFState        = "État"
+	DetFReference    = "Référence de l'attestation"
 	DetFAttempts     = "Essais"
 	DetFLastError    = "Dernière erreur"
 	DetFUpdated      = "Mis à jour le"
@@ -252,6 +254,11 @@ const (
 	CampRelaunchAskOne = "L'étudiant dont l'attestation n'est pas partie sera repris. Les étudiants déjà servis et les exclus ne sont pas repris."
 	CampRelaunchKeys   = "Entrée ou o pour relancer, Échap ou n pour annuler."
 	CampRelaunched     = "Relance demandée : %s."
+	CampRevokeTitle    = "Révoquer l'attestation ?"
+	CampRevokeAsk      = "L'attestation %s de %s ne sera plus reconnue authentique (définitif). Motif, affiché aux vérificateurs :"
+	CampRevokeHint     = "Entrée pour révoquer, Échap pour annuler."
+	CampRevokeNone     = "Aucune attestation délivrée à révoquer pour cet étudiant."
+	CampRevoked        = "Attestation %s révoquée : la page de vérification le dit désormais."
 	CampRelaunchNone   = "Rien à relancer : toutes les attestations des étudiants éligibles ont été envoyées."
 	CampRunning        = "Campagne en cours : %s sur %s traités"
 	CampFilter         = "Filtre : %s"
@@ -568,6 +575,8 @@ func AuditAction(a string) string {
 		return "purge"
 	case domain.AuditDigiposte:
 		return "Digiposte"
+	case domain.AuditRevoke:
+		return "révocation"
 	}
 	return a
 }

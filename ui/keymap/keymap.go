@@ -13,7 +13,7 @@ type KeyMap struct {
 	Enter, Back, Quit, ForceQuit, Help      key.Binding
 	New, Refresh, Toggle, ToggleAll         key.Binding
 	Filter, Search, Detail, Export          key.Binding
-	Launch, Relaunch, Tab                   key.Binding
+	Launch, Relaunch, Tab, Revoke           key.Binding
 	Yes, No, Clear                          key.Binding
 	HubEE, Mode                             key.Binding
 }
@@ -45,6 +45,7 @@ func DefaultKeyMap() KeyMap {
 		Export:    b(i18n.KeyExport, "e", "e"),
 		Launch:    b(i18n.KeyLaunch, "l", "l"),
 		Relaunch:  b(i18n.KeyRelaunch, "R", "R"),
+		Revoke:    b(i18n.KeyRevoke, "v", "v"),
 		Tab:       b(i18n.KeyTab, "tab", "tab", "shift+tab"),
 		Yes:       b(i18n.KeyConfirm, "o/entrée", "o", "y", "enter"),
 		No:        b(i18n.KeyCancel, "n/échap", "n", "esc"),
