@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -21,7 +22,11 @@ import (
 func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) error {
 	cfg := a.Config
 	if !o.NoStore {
-		st, err := store.Open(cfg.Store.Path, cfg.Store.OpenTimeout)
+		open := store.Open
+		if _, err := os.Stat(cfg.Store.Path); err == nil && o.ReadOnlyStore {
+			open = store.OpenReadOnly
+		}
+		st, err := open(cfg.Store.Path, cfg.Store.OpenTimeout)
 		if err != nil {
 			return err
 		}

@@ -217,7 +217,7 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 			// A damaged base is what one restores over: keep it as it is.
 			st = nil
 		}
-		kept = storePath + ".avant-restauration-" + time.Now().Format("20060102-150405")
+		kept = store.RestoreCopyName(storePath, time.Now())
 		if st != nil {
 			err = writeFile(kept, func(w io.Writer) error { _, err := st.WriteTo(w); return err })
 			defer st.Close()
@@ -332,6 +332,12 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	for _, id := range rep.Campaigns {
 		fmt.Fprintf(env.Stdout, "  %s\n", id)
 	}
+	if rep.Compacted {
+		fmt.Fprintln(env.Stdout, "base compactée : les données effacées ne sont plus dans le fichier ni dans les sauvegardes à venir")
+	}
+	for _, f := range rep.CopiesRemoved {
+		fmt.Fprintf(env.Stdout, "copie d'avant restauration supprimée (conservation) : %s\n", f)
+	}
 	return nil
 }
 
@@ -343,6 +349,7 @@ func purgeJob(a *app.App) daemon.JobFunc {
 			return daemon.Result{"conservation": "illimitée"}, nil
 		}
 		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
-		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases}, err
+		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases,
+			"compactée": rep.Compacted, "copies_supprimées": len(rep.CopiesRemoved)}, err
 	}
 }

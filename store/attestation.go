@@ -45,7 +45,7 @@ func (s *Store) RecordAttestation(a domain.IssuedAttestation) error {
 	if a.Reference == "" {
 		return fmt.Errorf("%w : attestation sans référence", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketAttestations)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (s *Store) PutRevocation(r domain.Revocation) error {
 	if r.Reference == "" {
 		return fmt.Errorf("%w : révocation sans référence", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketRevocations)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) Revocation(ref string) (domain.Revocation, error) {
 }
 
 func (s *Store) get(bucket []byte, what, key string, v any) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucket)
 		var data []byte
 		if b != nil {
@@ -95,13 +95,13 @@ func (s *Store) get(bucket []byte, what, key string, v any) error {
 }
 
 // AttestationKey returns the current signing key and every public key; on first use it
-// creates the key (created is then true).
+// creates the key (created is then true), except on a read-only base (key nil).
 func (s *Store) AttestationKey(now time.Time) (key *attest.PrivateKey, pubs attest.PublicKeys, created bool, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.View(func(tx *bolt.Tx) error {
 		key, pubs, err = readKeys(tx)
 		return err
 	})
-	if err != nil || key != nil {
+	if err != nil || key != nil || s.readOnly { // read-only commands sign nothing: no key made
 		return key, pubs, false, err
 	}
 	if key, err = s.RotateAttestationKey(now); err != nil {
@@ -118,7 +118,7 @@ func (s *Store) RotateAttestationKey(now time.Time) (*attest.PrivateKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketKeys)
 		if err != nil {
 			return err
@@ -150,7 +150,7 @@ func (s *Store) RotateAttestationKey(now time.Time) (*attest.PrivateKey, error) 
 // AttestationPublicKeys lists every public key, oldest first.
 func (s *Store) AttestationPublicKeys() (attest.PublicKeys, error) {
 	var pubs attest.PublicKeys
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		var err error
 		_, pubs, err = readKeys(tx)
 		return err

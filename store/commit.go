@@ -37,7 +37,9 @@ type writeReq struct {
 }
 
 type committer struct {
-	db *bolt.DB
+	// update runs one write transaction on the store's current file (Store.Update:
+	// Compact may swap the file between two commits).
+	tx func(func(*bolt.Tx) error) error
 
 	mu     sync.RWMutex // held for reading while queueing, for writing by stop
 	closed bool
@@ -47,8 +49,8 @@ type committer struct {
 	commits, writes atomic.Uint64 // transactions committed, writes they carried
 }
 
-func newCommitter(db *bolt.DB) *committer {
-	c := &committer{db: db, reqs: make(chan writeReq, maxGroup), exited: make(chan struct{})}
+func newCommitter(update func(func(*bolt.Tx) error) error) *committer {
+	c := &committer{tx: update, reqs: make(chan writeReq, maxGroup), exited: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -139,7 +141,7 @@ func (c *committer) run(fn func(*bolt.Tx) error) (err error) {
 			err = fmt.Errorf("%w : écriture impossible (%v) ; restaurez une sauvegarde", ErrCorrupt, r)
 		}
 	}()
-	return c.db.Update(fn)
+	return c.tx(fn)
 }
 
 // CommitStats tells how many transactions the campaign writes took and how many
