@@ -5,6 +5,7 @@ package campaign
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 	"hypercerts/ui/launch"
 )
 
@@ -139,6 +141,8 @@ type Model struct {
 	entries  []domain.Entry
 	audit    []domain.AuditRecord
 	view     []int
+	order    []int // indices of entries by name (or by code after s)
+	byCode   bool
 	filter   filter
 	tab      tab
 	cur      common.Cursor
@@ -171,6 +175,9 @@ func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
 
 // Busy: loading.
 func (m *Model) Busy() bool { return m.loading }
+
+// Capturing: the revocation's reason is being typed (q and ? are letters then).
+func (m *Model) Capturing() bool { return m.revoke != nil }
 
 // Owns: id is this screen's (its watch).
 func (m *Model) Owns(id int64) bool { return id == m.id }
@@ -305,12 +312,32 @@ func (m *Model) refreshRecord() {
 
 func (m *Model) refilter() {
 	m.view = m.view[:0]
-	for i := range m.entries {
+	for _, i := range m.order {
 		if m.filter.keep(&m.entries[i], m.camp.Mode) {
 			m.view = append(m.view, i)
 		}
 	}
 	m.cur.SetLen(len(m.view))
+}
+
+// sortEntries orders the students like the preview (by name, French collation) or,
+// after s, by student code.
+func (m *Model) sortEntries() {
+	m.order = m.order[:0]
+	for i := range m.entries {
+		m.order = append(m.order, i)
+	}
+	if m.byCode {
+		slices.SortStableFunc(m.order, func(a, b int) int {
+			return strings.Compare(m.entries[a].Student.Code, m.entries[b].Student.Code)
+		})
+		return
+	}
+	keys := make([]common.NameKey, len(m.entries))
+	for i := range m.entries {
+		keys[i] = common.KeyOf(m.entries[i].Student)
+	}
+	common.SortByName(m.order, keys)
 }
 
 // liveEvery paces the reads of the students while a run goes on.
@@ -374,6 +401,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.camp.Counts = counts
 		}
 		m.resize()
+		m.sortEntries()
 		m.refilter()
 		m.reselect(sel)
 		m.refreshRecord()
@@ -463,6 +491,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.openRecord()
 		case key.Matches(msg, km.Tab):
 			m.tab = 1 - m.tab
+		case key.Matches(msg, km.Sort) && m.tab == tabEntries:
+			sel := m.selected()
+			m.byCode = !m.byCode
+			m.sortEntries()
+			m.refilter()
+			m.reselect(sel)
 		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
 			m.filter = (m.filter + 1) % filterCount
 			m.refilter()
@@ -533,21 +567,105 @@ func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	if m.ask > 0 {
-		return []key.Binding{km.Yes, km.No}
+		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyRelaunch), km.No}
+	}
+	if m.revoke != nil { // typing the reason: the field's keys
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyValidate), keymap.Labelled(km.Back, i18n.KeyCancel)}
 	}
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if m.camp.Mode == domain.ModeDigiposte {
-		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Revoke, km.Refresh, km.Back}
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
 	}
-	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Revoke, km.Refresh, km.Back}
+	var keys []key.Binding
+	if m.canRelaunch() { // the primary action of a campaign with failures
+		keys = append(keys, km.Relaunch)
+	}
+	if m.rows() > 0 {
+		keys = append(keys, km.Detail)
+	}
+	if m.revocable() {
+		keys = append(keys, km.Revoke)
+	}
+	if m.tab == tabEntries {
+		keys = append(keys, km.Filter, m.sortKey())
+	}
+	keys = append(keys, km.Tab, km.Refresh, km.Back)
+	if !m.canRelaunch() && m.camp.Mode != domain.ModeDigiposte && !m.running {
+		keys = append(keys, km.Relaunch) // says why there is nothing to relaunch
+	}
+	return keys
+}
+
+// revocable: the student under the cursor has a delivered attestation (v revokes it).
+func (m *Model) revocable() bool {
+	if m.tab != tabEntries || m.cur.Pos >= len(m.view) {
+		return false
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	return e.Reference != "" && e.State.Done()
+}
+
+// canRelaunch: a mail campaign, not running, with students to send again (R07).
+func (m *Model) canRelaunch() bool {
+	return m.camp.Mode != domain.ModeDigiposte && !m.running && m.relaunchable() > 0
+}
+
+// rows is the number of rows of the current tab.
+func (m *Model) rows() int {
+	if m.tab == tabAudit {
+		return len(m.audit)
+	}
+	return len(m.view)
+}
+
+func (m *Model) sortKey() key.Binding {
+	if m.byCode {
+		return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortName)
+	}
+	return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortCode)
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections: only what works now.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	if m.ask > 0 || m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	var nav, actions, filters []key.Binding
+	if m.rows() > 0 {
+		nav = append(km.Navigation(), km.Detail)
+	}
+	nav = append(nav, km.Tab)
+	for _, b := range m.ShortHelp() {
+		switch b.Help().Key {
+		case "entrée/d", "tab":
+		case "f", "s":
+			filters = append(filters, b)
+		default:
+			actions = append(actions, b)
+		}
+	}
+	return common.Sections(nav, actions, filters)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.rec.IsOpen() || m.ask > 0 || m.err != nil {
+		return nil
+	}
+	l := []string{i18n.LegendCursor, i18n.LegendTab}
+	if m.tab == tabEntries && m.camp.Mode != domain.ModeDigiposte {
+		l = append(l, i18n.LegendFailed)
+	}
+	return l
 }
 
 // View draws the header, the tabs and the current tab.
@@ -575,10 +693,11 @@ func (m *Model) View() string {
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
+		// The brackets mark the active tab without colour (NO_COLOR, monochrome).
 		if tab(i) == m.tab {
-			tabs[i] = s.TabActive.Render(tabs[i])
+			tabs[i] = s.TabActive.Render("[" + tabs[i] + "]")
 		} else {
-			tabs[i] = s.TabPassive.Render(tabs[i])
+			tabs[i] = s.TabPassive.Render(" " + tabs[i] + " ")
 		}
 	}
 	tabLine := strings.Join(tabs, " ")

@@ -165,13 +165,34 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	return []key.Binding{km.Up, km.Down, km.Detail, km.Refresh, km.Back}
+	if len(m.cases) == 0 {
+		return []key.Binding{km.Refresh, km.Back}
+	}
+	return []key.Binding{km.Detail, km.Refresh, km.Back}
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), {km.Detail, km.Refresh, km.Back}}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	var nav []key.Binding
+	if len(m.cases) > 1 {
+		nav = km.Navigation()
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks of the list.
+func (m *Model) Legend() []string {
+	if len(m.cases) == 0 || m.rec.IsOpen() {
+		return nil
+	}
+	return []string{i18n.LegendCursor, i18n.LegendHubToHandle}
 }
 
 // Column sets by width: every column from 130 cells; below, the démarche and the

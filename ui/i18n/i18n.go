@@ -43,38 +43,96 @@ const (
 
 // Help bar labels.
 const (
-	KeyUp        = "monter"
-	KeyDown      = "descendre"
-	KeyPageUp    = "page préc."
-	KeyPageDown  = "page suiv."
-	KeyTop       = "début"
-	KeyBottom    = "fin"
-	KeyOpen      = "ouvrir"
-	KeyChoose    = "choisir"
-	KeyBack      = "retour"
-	KeyQuit      = "quitter"
-	KeyHelp      = "aide"
-	KeyCloseHelp = "fermer l'aide"
-	KeyClose     = "fermer"
-	KeyScroll    = "défiler"
-	KeyNew       = "nouvelle campagne"
-	KeyRefresh   = "actualiser"
-	KeyToggle    = "cocher"
-	KeyToggleAll = "tout cocher"
-	KeyFilter    = "filtre"
-	KeySearch    = "rechercher"
-	KeyDetail    = "détail"
-	KeyExport    = "export CSV"
-	KeyLaunch    = "lancer"
-	KeyRelaunch  = "relancer"
-	KeyRevoke    = "révoquer l'attestation"
-	KeyTab       = "étudiants/journal"
-	KeyConfirm   = "confirmer"
-	KeyCancel    = "annuler"
-	KeyClear     = "effacer"
-	KeyHubEE     = "HubEE"
-	KeyMode      = "courriel/Digiposte"
+	KeyUp          = "monter"
+	KeyDown        = "descendre"
+	KeyPageUp      = "page préc."
+	KeyPageDown    = "page suiv."
+	KeyTop         = "début"
+	KeyBottom      = "fin"
+	KeyOpen        = "ouvrir"
+	KeyChoose      = "choisir"
+	KeyBack        = "retour"
+	KeyQuit        = "quitter"
+	KeyHelp        = "aide"
+	KeyCloseHelp   = "fermer l'aide"
+	KeyClose       = "fermer"
+	KeyScroll      = "défiler"
+	KeyNew         = "nouvelle campagne"
+	KeyRefresh     = "actualiser"
+	KeyToggle      = "cocher"
+	KeyToggleAll   = "tout cocher"
+	KeyFilter      = "filtre"
+	KeySearch      = "rechercher"
+	KeyDetail      = "détail"
+	KeyExport      = "export CSV"
+	KeyLaunch      = "lancer"
+	KeyRelaunch    = "relancer"
+	KeyRevoke      = "révoquer l'attestation"
+	KeyTab         = "étudiants/journal"
+	KeyConfirm     = "confirmer"
+	KeyCancel      = "annuler"
+	KeyClear       = "effacer"
+	KeyHubEE       = "HubEE"
+	KeyMode        = "courriel/Digiposte"
+	KeySortCode    = "trier par code"
+	KeySortName    = "trier par nom"
+	KeyTestMode    = "mode test"
+	KeyReread      = "relire Apogée"
+	KeyValidate    = "valider"
+	KeyRetry       = "réessayer"
+	KeyClearFilter = "effacer le filtre"
+	KeyPreview     = "voir l'aperçu"
+	KeyLaunchAgain = "relancer le lancement"
+	KeyClearSearch = "effacer la recherche"
 )
+
+// Full help.
+const (
+	HelpNavigation = "Navigation"
+	HelpActions    = "Actions"
+	HelpFilters    = "Filtres"
+	HelpGeneral    = "Général"
+	HelpLegend     = "Légende"
+
+	LegendCursor      = "›  ligne sélectionnée"
+	LegendEligible    = "✓  éligible : une attestation sera produite ; une ligne sans ✓ (grisée en couleur) ne recevra rien"
+	LegendTestMode    = "courriel*  campagne lancée en mode test (tous les courriels à l'adresse de test)"
+	LegendTab         = "[Onglet]  onglet affiché (tab pour changer)"
+	LegendFailed      = "échec d'envoi, coffre refusé : en rouge en couleur ; R relance les envois en échec"
+	LegendHubToHandle = "à traiter : une personne doit instruire ce dossier (en jaune en couleur)"
+	LegendChecked     = "[x]  étape cochée, [ ] non cochée"
+	LegendMode        = "[courriel]  mode de diffusion choisi"
+	LegendApogeeError = "erreur Apogée : l'étudiant n'a pas pu être lu (en rouge en couleur) ; r relit Apogée"
+)
+
+// shortLabels are the help bar's labels when the full ones do not fit.
+var shortLabels = map[string]string{
+	KeyNew:       "nouvelle",
+	KeyRefresh:   "actu.",
+	KeyExport:    "export",
+	KeyTab:       "onglet",
+	KeySearch:    "chercher",
+	KeyDetail:    "détail",
+	KeyToggleAll: "tout",
+	KeyConfirm:   "ok",
+	KeyCancel:    "annuler",
+	KeyPageDown:  "page",
+	KeyMode:      "mode",
+	KeyCloseHelp: "fermer",
+	KeySortCode:  "tri",
+	KeyRevoke:    "révoquer",
+	KeySortName:  "tri",
+	KeyTestMode:  "test",
+	KeyReread:    "relire",
+}
+
+// ShortLabel is the short form of a help label (itself when it has none).
+func ShortLabel(desc string) string {
+	if s, ok := shortLabels[desc]; ok {
+		return s
+	}
+	return desc
+}
 
 // Home.
 const (

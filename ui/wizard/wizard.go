@@ -13,6 +13,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // Step is a step of the wizard.
@@ -385,23 +386,47 @@ func (m *Model) Request() domain.PreviewRequest {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
-	up, down := km.Up, km.Down
-	if m.step == StepVDI {
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
+	}
+	switch m.step {
+	case StepVDI: // typing filters: the arrows move, letters go to the filter
+		up, down := km.Up, km.Down
 		up.SetHelp("↑", i18n.KeyUp)
 		down.SetHelp("↓", i18n.KeyDown)
-		clear := km.Clear
-		return []key.Binding{up, down, km.Enter, km.Back, clear}
+		return []key.Binding{km.Enter, km.Back, up, down, keymap.Labelled(km.Clear, i18n.KeyClearFilter)}
+	case StepVETs:
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyPreview), km.Toggle, km.ToggleAll, km.Back}
 	}
-	if m.step == StepVETs {
-		return []key.Binding{up, down, km.Toggle, km.ToggleAll, km.Enter, km.Back}
-	}
-	return []key.Binding{up, down, km.Enter, km.Back}
+	return []key.Binding{km.Enter, km.Back}
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()}
+	if m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	nav := km.Navigation()
+	if m.step == StepVDI { // g, G, j, k are letters of the filter here
+		up, down := km.Up, km.Down
+		up.SetHelp("↑", i18n.KeyUp)
+		down.SetHelp("↓", i18n.KeyDown)
+		nav = []key.Binding{up, down, km.PageUp, km.PageDown}
+		return common.Sections(nav, []key.Binding{km.Enter, km.Back}, []key.Binding{keymap.Labelled(km.Clear, i18n.KeyClearFilter)})
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.step == StepVETs {
+		return []string{i18n.LegendChecked}
+	}
+	return nil
 }
 
 // View draws the breadcrumb and the current step.

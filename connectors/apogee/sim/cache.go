@@ -132,6 +132,9 @@ func (a *Apogee) saveCache() error {
 	if _, err := a.db.Exec("VACUUM INTO ?", tmpName); err != nil {
 		return err
 	}
+	if err := os.Chmod(tmpName, 0o600); err != nil { // generated people, still kept private
+		return err
+	}
 	sum, err := hashFile(tmpName)
 	if err != nil {
 		return err

@@ -80,7 +80,7 @@ type Campaign struct {
 
 // Apogee is a running embedded Apogée.
 type Apogee struct {
-	db    *sql.DB
+	db    *stmtDB
 	dir   string
 	opts  Options
 	cases map[string]string
@@ -126,7 +126,7 @@ func Open(opts Options) (*Apogee, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	a.db = db
+	a.db = newStmtDB(db)
 	if cached {
 		return a, nil
 	}
@@ -172,7 +172,7 @@ func (a *Apogee) fill() error {
 }
 
 // DB is the Apogée database (SQLite dialect of the connector's queries).
-func (a *Apogee) DB() *sql.DB { return a.db }
+func (a *Apogee) DB() *sql.DB { return a.db.DB }
 
 // Cases maps each rule case to a student code (cod_etu); see CaseCampaign.
 func (a *Apogee) Cases() map[string]string {
