@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/go-pdf/fpdf"
 
@@ -187,8 +188,6 @@ const (
 	greyText  = 70
 	qrSize    = 34.0 // mm: ~0.45 mm a module at version 15, read by any phone
 	footerH   = 18.0
-	// boldStroke is the outline width of bold text, per point of font size, in mm.
-	boldStroke = 0.008
 )
 
 // Render writes the attestation as a PDF to w. An attestation without a signature
@@ -217,6 +216,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
+	pdf.SetCompression(false) // page contents are compressed by compressStreams
 	pdf.SetCreationDate(a.IssuedAt)
 	pdf.SetModificationDate(a.IssuedAt)
 	pdf.SetTitle(t.title, true)
@@ -344,26 +344,32 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
-	if r.opts.Sign == nil {
-		if err := pdf.Output(w); err != nil {
-			return fmt.Errorf("render : écriture du PDF : %w", err)
-		}
-		return nil
-	}
-	var buf bytes.Buffer
-	buf.Grow(48 << 10)
-	if err := pdf.Output(&buf); err != nil {
+	raw := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(raw)
+	raw.Reset()
+	if err := pdf.Output(raw); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
-	signed, err := r.opts.Sign(buf.Bytes())
-	if err != nil {
-		return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+	doc := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(doc)
+	doc.Reset()
+	if err := compressStreams(raw.Bytes(), doc); err != nil {
+		return err
 	}
-	if _, err := w.Write(signed); err != nil {
+	out := doc.Bytes()
+	if r.opts.Sign != nil {
+		if out, err = r.opts.Sign(out); err != nil {
+			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+		}
+	}
+	if _, err := w.Write(out); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
 	return nil
 }
+
+// bufs recycles the output buffers of Render (two per document).
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // keywordPrefix marks the token in the PDF's Keywords.
 const keywordPrefix = "hypercerts-jeton:"
@@ -397,17 +403,13 @@ func (r *Renderer) footer(pdf *fpdf.Fpdf, t texts, sl seal) {
 	pdf.SetTextColor(0, 0, 0)
 }
 
-// setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
-// of the regular face (see fonts.go).
+// setFont selects DejaVu Sans or DejaVu Sans Bold at size points.
 func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
-	pdf.SetFont(fontFamily, "", size)
+	style := ""
 	if bold {
-		pdf.SetDrawColor(0, 0, 0)
-		pdf.SetLineWidth(size * boldStroke)
-		pdf.SetTextRenderingMode(2)
-	} else {
-		pdf.SetTextRenderingMode(0)
+		style = "B"
 	}
+	pdf.SetFont(fontFamily, style, size)
 }
 
 // image places p at (x, y), w × h millimetres.

@@ -11,6 +11,7 @@ import (
 
 	"hypercerts/attest"
 	"hypercerts/domain"
+	"hypercerts/pades"
 )
 
 func sealedRenderer(t testing.TB, key *attest.PrivateKey, url string) *Renderer {
@@ -149,4 +150,21 @@ func TestPageTextAndToken(t *testing.T) {
 	if _, err := TokenOf([]byte("%PDF-1.4 nothing")); !errors.Is(err, ErrNoToken) {
 		t.Errorf("TokenOf(no token) = %v", err)
 	}
+}
+
+// BenchmarkRenderSealed is a campaign's real attestation: QR code with its Ed25519
+// token, and the PDF signed (PAdES, ECDSA P-256 demo certificate).
+func BenchmarkRenderSealed(b *testing.B) {
+	key, _ := attest.NewKey()
+	s, err := pades.EnsureDemo(b.TempDir(), "Université de Démo", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Options{University: "Université de Démo", City: "Lyon", Address: "1 rue de l'Université, 25000 Besançon",
+		Key: key, VerifyURL: "https://verification.univ-demo.fr",
+		Sign: func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, s, time.Now()) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRender(b, r, sealedSample(b))
 }

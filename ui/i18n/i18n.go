@@ -159,6 +159,7 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
+	WizYearWhy         = "%s est présélectionnée : c'est l'année la plus récente dont les jurys ont pu délibérer (première session en juin). En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "
@@ -371,7 +372,19 @@ const (
 	HubDetDeposit   = "Attestation déposée : %s (%s octets)"
 	HubDetError     = "Dernière erreur : %s (%s) — reprise au prochain relevé"
 	HubDetDates     = "Reçu le %s · mis à jour le %s"
-	HubDetNone      = "—"
+	// Cases the sync handed to a person (a permanent failure, or transient ones too many
+	// runs in a row), and the retry action.
+	HubNeedsPerson    = "à reprendre"
+	HubNeedsPersonN   = "%s à reprendre par un gestionnaire (R pour reprendre le dossier choisi)"
+	HubDetNeedsPerson = "À reprendre par un gestionnaire : %s (%s) — R pour reprendre le dossier"
+	HubFNeedsPerson   = "À reprendre"
+	HubFNeedsPersonV  = "%s (%s) — R pour reprendre le dossier, une fois la cause traitée"
+	KeyHubRetry       = "reprendre"
+	HubRetrying       = "Reprise du dossier %s…"
+	HubRetried        = "Dossier %s repris : %s, %s."
+	HubRetryFailed    = "Le dossier %s échoue encore : %s"
+	HubNothingToRetry = "Le dossier %s n'a rien à reprendre (%s)."
+	HubDetNone        = "—"
 
 	HubFEmail    = "Courriel du demandeur"
 	HubFCaseID   = "Identifiant HubEE"
@@ -455,6 +468,7 @@ var (
 	NounFailure     = Noun{"échec", "échecs"}
 	NounLine        = Noun{"ligne", "lignes"}
 	NounCase        = Noun{"télédossier reçu", "télédossiers reçus"}
+	NounFolder      = Noun{"dossier", "dossiers"}
 	NounReceived    = Noun{"reçu", "reçus"}
 	NounNotReceived = Noun{"non reçu", "non reçus"}
 	NounRead        = Noun{"étudiant lu", "étudiants lus"}
