@@ -159,6 +159,7 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
+	WizYearWhy         = "%s est présélectionnée : c'est l'année la plus récente dont les jurys ont pu délibérer (première session en juin). En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "

@@ -389,7 +389,8 @@ func (m *Model) exportCmd() tea.Cmd {
 	name := fmt.Sprintf("apercu-%s-%s-%s.csv", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
 	path := filepath.Join(m.c.ExportDir, name)
 	return func() tea.Msg {
-		if err := export.WritePreviewCSVFile(path, rows); err != nil {
+		// The screen's own export: a new one replaces it (never through a symbolic link).
+		if err := export.WritePreviewCSVFile(path, rows, true); err != nil {
 			// Not ErrorMsg: its generic advice (r) would restart the preview.
 			dir, _ := filepath.Abs(filepath.Dir(path))
 			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, err), Err: true}
