@@ -4,10 +4,14 @@ package export
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"hypercerts/domain"
 )
@@ -58,6 +62,37 @@ func WritePreviewCSV(w io.Writer, rows []domain.Row) error {
 
 // WritePreviewCSVFile writes the CSV into path, readable by its owner only: it holds
 // students' names, codes and addresses.
+// CreatePreviewCSV writes rows into a new file of dir named base.csv, or base-2.csv,
+// base-3.csv… when taken: two managers exporting the same VDI never overwrite each
+// other. The folder is created (0700) if missing; the file is created exclusively,
+// never through a symlink, owner-only. It returns the file's path.
+func CreatePreviewCSV(dir, base string, rows []domain.Row) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("impossible de créer le dossier d'export %s : %w", dir, err)
+	}
+	for n := 1; n < 1000; n++ {
+		name := base + ".csv"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.csv", base, n)
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("impossible de créer le CSV %s : %w", path, err)
+		}
+		if err := WritePreviewCSV(f, rows); err != nil {
+			f.Close()
+			os.Remove(path)
+			return "", fmt.Errorf("écriture du CSV %s : %w", path, err)
+		}
+		return path, f.Close()
+	}
+	return "", fmt.Errorf("trop d'exports nommés %s dans %s : faites le ménage", base, dir)
+}
+
 func WritePreviewCSVFile(path string, rows []domain.Row) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
