@@ -99,6 +99,9 @@ Exemples :
 	}
 	defer a.Close() // after Run: the store is flushed and closed last
 	cfg = a.Config
+	for _, w := range cfg.SecurityWarnings() {
+		log.Warn("sécurité : " + w)
+	}
 
 	// Backups while the daemon runs go through a local socket next to the store.
 	ctl, err := control.Listen(control.SocketPath(a.Store.Path()))

@@ -257,7 +257,7 @@ func writeAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), 0o600) // job outcomes and errors: for the service account only
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

@@ -170,7 +170,7 @@ func TestHubEENeedsPersonAndRetry(t *testing.T) {
 		}
 	}
 	k.NeedsPerson, k.Attempts = true, 1
-	k.LastError = "passage au statut REFUSED : HubEE createEvent : POST /teledossiers/v1/cases/x/events : HTTP 400 : EventLimitReached"
+	k.LastError = "passage au statut REFUSED : HubEE createEvent : HTTP 400 : EventLimitReached (POST /teledossiers/v1/cases/x/events)"
 	if err := env.Store.PutHubEECase(k); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestHubEENeedsPersonAndRetry(t *testing.T) {
 	for range pos {
 		tm.Send(uitest.Key("down"))
 	}
-	uitest.WaitForText(t, tm, "À reprendre par un gestionnaire : passage au statut REFUSED", "à reprendre")
+	uitest.WaitForText(t, tm, "À reprendre par un gestionnaire : passage au statut REFUSED : HubEE createEvent : HTTP 400")
 	tm.Send(uitest.Key("R"))
 	uitest.WaitForText(t, tm, "repris : terminé, refusée")
 	view := uitest.Final(t, tm)
