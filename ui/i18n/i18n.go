@@ -26,11 +26,14 @@ const (
 	ScreenCampaign = "Campagne"
 	ScreenHubEE    = "Télédossiers HubEE"
 
-	Loading     = "Chargement…"
-	ErrorTitle  = "Erreur"
-	WhatToDo    = "Que faire : "
-	RetryHint   = "r pour réessayer, Échap pour revenir."
-	StatusSaved = "Aperçu exporté : %s dans %s"
+	Loading           = "Chargement…"
+	ErrorTitle        = "Erreur"
+	WhatToDo          = "Que faire : "
+	RetryHint         = "r pour réessayer, Échap pour revenir."
+	StatusSaved       = "Aperçu exporté : %s dans %s"
+	StatusMailed      = "Aperçu exporté (%s) : envoyé en pièce jointe à votre adresse %s"
+	StatusMailFailed  = "Export CSV non envoyé : %s. Réessayez (e) ; si l'erreur persiste, prévenez l'équipe technique."
+	StatusExportNoDir = "Export CSV impossible : aucun dossier d'export n'est configuré (ui.export_dir)."
 
 	// StatusExportFailed: the advice first, so a narrow status line keeps it.
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
