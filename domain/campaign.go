@@ -13,6 +13,7 @@ type Student struct {
 	FirstName2     string
 	BirthDate      time.Time
 	BirthPlace     string
+	Sex            string // "M", "F" or "" (Apogée's sexe): « né le / née le »
 }
 
 // FirstNames joins the first names as printed ("Marie Hélène").

@@ -41,6 +41,7 @@ func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
 	}
 	tm.Send(uitest.Key("n"))
 	uitest.WaitForText(t, tm, "2024-2025")
+	tm.Send(uitest.Key("g")) // the preselected year is the deliberated one: from the top
 	uitest.Downs(tm, env.YearIndex(t, "2024"))
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Choisissez la composante")

@@ -730,8 +730,8 @@ func (m *Model) View() string {
 }
 
 var entryCols = []common.Column{
-	{Title: i18n.PrevColName, Width: 8, Flex: 2},
-	{Title: i18n.PrevColFirst, Width: 8, Flex: 2},
+	{Title: i18n.PrevColName, Width: 8, Flex: 2, Max: 22},
+	{Title: i18n.PrevColFirst, Width: 8, Flex: 2, Max: 22},
 	{Title: i18n.PrevColCode, Width: 8},
 	{Title: i18n.CampColState, Width: 17},
 	{Title: i18n.CampColAttempts, Width: 6},

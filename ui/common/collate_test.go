@@ -46,3 +46,17 @@ func TestFrenchCollation(t *testing.T) {
 
 // update is the UI goldens' flag (go test ./ui/... -update): accepted here too.
 var _ = flag.Bool("update", false, "rewrite the goldens (none in this package)")
+
+// At 200 columns names stop at their Max and the reason takes the rest; at 80 every
+// column keeps at least its minimum.
+func TestLayoutMaxGivesWidthToReasons(t *testing.T) {
+	cols := []Column{{Width: 8, Flex: 2, Max: 22}, {Width: 8, Flex: 2, Max: 22}, {Width: 8}, {Width: 16, Flex: 5}}
+	w := Layout(cols, 200)
+	if w[0] != 22 || w[1] != 22 || w[0]+w[1]+w[2]+w[3]+3 != 200 {
+		t.Fatalf("200: %v", w)
+	}
+	w = Layout(cols, 60)
+	if w[0] < 8 || w[3] < 16 || w[0]+w[1]+w[2]+w[3]+3 != 60 {
+		t.Fatalf("60: %v", w)
+	}
+}

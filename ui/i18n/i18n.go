@@ -26,11 +26,14 @@ const (
 	ScreenCampaign = "Campagne"
 	ScreenHubEE    = "Télédossiers HubEE"
 
-	Loading     = "Chargement…"
-	ErrorTitle  = "Erreur"
-	WhatToDo    = "Que faire : "
-	RetryHint   = "r pour réessayer, Échap pour revenir."
-	StatusSaved = "Aperçu exporté : %s dans %s"
+	Loading           = "Chargement…"
+	ErrorTitle        = "Erreur"
+	WhatToDo          = "Que faire : "
+	RetryHint         = "r pour réessayer, Échap pour revenir."
+	StatusSaved       = "Aperçu exporté : %s dans %s"
+	StatusMailed      = "Aperçu exporté (%s) : envoyé en pièce jointe à votre adresse %s"
+	StatusMailFailed  = "Export CSV non envoyé : %s. Réessayez (e) ; si l'erreur persiste, prévenez l'équipe technique."
+	StatusExportNoDir = "Export CSV impossible : aucun dossier d'export n'est configuré (ui.export_dir)."
 
 	// StatusExportFailed: the advice first, so a narrow status line keeps it.
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
@@ -159,6 +162,7 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
+	WizYearWhy         = "%s est présélectionnée : c'est l'année la plus récente dont les jurys ont pu délibérer (première session en juin). En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "
@@ -363,7 +367,19 @@ const (
 	HubDetDeposit   = "Attestation déposée : %s (%s octets)"
 	HubDetError     = "Dernière erreur : %s (%s) — reprise au prochain relevé"
 	HubDetDates     = "Reçu le %s · mis à jour le %s"
-	HubDetNone      = "—"
+	// Cases the sync handed to a person (a permanent failure, or transient ones too many
+	// runs in a row), and the retry action.
+	HubNeedsPerson    = "à reprendre"
+	HubNeedsPersonN   = "%s à reprendre par un gestionnaire (R pour reprendre le dossier choisi)"
+	HubDetNeedsPerson = "À reprendre par un gestionnaire : %s (%s) — R pour reprendre le dossier"
+	HubFNeedsPerson   = "À reprendre"
+	HubFNeedsPersonV  = "%s (%s) — R pour reprendre le dossier, une fois la cause traitée"
+	KeyHubRetry       = "reprendre"
+	HubRetrying       = "Reprise du dossier %s…"
+	HubRetried        = "Dossier %s repris : %s, %s."
+	HubRetryFailed    = "Le dossier %s échoue encore : %s"
+	HubNothingToRetry = "Le dossier %s n'a rien à reprendre (%s)."
+	HubDetNone        = "—"
 
 	HubFEmail    = "Courriel du demandeur"
 	HubFCaseID   = "Identifiant HubEE"
@@ -447,6 +463,7 @@ var (
 	NounFailure     = Noun{"échec", "échecs"}
 	NounLine        = Noun{"ligne", "lignes"}
 	NounCase        = Noun{"télédossier reçu", "télédossiers reçus"}
+	NounFolder      = Noun{"dossier", "dossiers"}
 	NounReceived    = Noun{"reçu", "reçus"}
 	NounNotReceived = Noun{"non reçu", "non reçus"}
 	NounRead        = Noun{"étudiant lu", "étudiants lus"}

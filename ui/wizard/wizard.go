@@ -5,6 +5,7 @@ package wizard
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -201,6 +202,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.pending--
 			m.years = msg.Years
 			m.yearCur.SetLen(len(m.years))
+			m.yearCur.Move(DeliberatedYear(m.years, m.c.Now()) - m.yearCur.Pos)
 			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
 				m.err = msg.Err
 			}
@@ -456,6 +458,10 @@ func (m *Model) View() string {
 		b.WriteString(m.list(&m.yearCur, func(i int) string {
 			return domain.AcademicYearLabel(m.years[i].Code)
 		}))
+		if i := DeliberatedYear(m.years, m.c.Now()); i > 0 {
+			b.WriteString("\n" + s.Muted.Render(common.Wrap(fmt.Sprintf(i18n.WizYearWhy,
+				domain.AcademicYearLabel(m.years[i].Code), domain.AcademicYearLabel(m.years[0].Code)), m.width)))
+		}
 	case StepComponent:
 		b.WriteString(i18n.WizChooseComponent + "\n")
 		b.WriteString(m.list(&m.compCur, func(i int) string {
@@ -546,3 +552,20 @@ func (m *Model) breadcrumb() string {
 
 // fold lowercases and strips French accents, for searching.
 func fold(s string) string { return common.Fold(s) }
+
+// DeliberatedYear is the position of the year to preselect: the newest open year
+// whose juries have sat (their first session ends in June of its second calendar
+// year), not the newest open one, whose results are not deliberated yet and whose
+// preview would have nothing to send. 0 when none is older than the newest.
+func DeliberatedYear(years []domain.Year, now time.Time) int {
+	for i, y := range years {
+		var start int
+		if _, err := fmt.Sscanf(y.Code, "%d", &start); err != nil {
+			continue
+		}
+		if !now.Before(time.Date(start+1, time.June, 1, 0, 0, 0, 0, now.Location())) {
+			return i
+		}
+	}
+	return 0
+}
