@@ -245,6 +245,40 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	font.install(pdf)
 	pdf.AddPage()
 
+	if err := r.drawPage(pdf, a, t, sig, sl); err != nil {
+		return err
+	}
+	pdf.Close()
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
+	raw := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(raw)
+	raw.Reset()
+	if err := pdf.Output(raw); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	doc := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(doc)
+	doc.Reset()
+	if err := finishPDF(raw.Bytes(), doc); err != nil {
+		return err
+	}
+	out := doc.Bytes()
+	if r.opts.Sign != nil {
+		if out, err = r.opts.Sign(out); err != nil {
+			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+		}
+	}
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	return nil
+}
+
+// drawPage lays one attestation out on the page just added to pdf (Render's only
+// page, or one page of a print batch), footer included.
+func (r *Renderer) drawPage(pdf *fpdf.Fpdf, a domain.Attestation, t texts, sig *picture, sl seal) error {
 	// Header: logo left, university right (or centred without a logo).
 	top := margin
 	if r.logo != nil {
@@ -351,31 +385,6 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	}
 
 	r.footer(pdf, t, sl)
-	pdf.Close()
-	if err := pdf.Error(); err != nil {
-		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
-	}
-	raw := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(raw)
-	raw.Reset()
-	if err := pdf.Output(raw); err != nil {
-		return fmt.Errorf("render : écriture du PDF : %w", err)
-	}
-	doc := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(doc)
-	doc.Reset()
-	if err := finishPDF(raw.Bytes(), doc); err != nil {
-		return err
-	}
-	out := doc.Bytes()
-	if r.opts.Sign != nil {
-		if out, err = r.opts.Sign(out); err != nil {
-			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
-		}
-	}
-	if _, err := w.Write(out); err != nil {
-		return fmt.Errorf("render : écriture du PDF : %w", err)
-	}
 	return nil
 }
 
