@@ -145,6 +145,9 @@ Exemples :
 	for name, spec := range overrides {
 		scheds[name] = spec
 	}
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+		log.Warn("planification : " + w)
+	}
 	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,
 		AuthorizedKeys: cfg.Daemon.SSH.AuthorizedKeys, IdleTimeout: cfg.Daemon.SSH.IdleTimeout}
 	switch *sshListen {
