@@ -216,19 +216,22 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
-	pdf.SetCompression(false) // page contents are compressed by compressStreams
+	pdf.SetCompression(false) // page contents are compressed by finishPDF
 	pdf.SetCreationDate(a.IssuedAt)
 	pdf.SetModificationDate(a.IssuedAt)
 	pdf.SetTitle(t.title, true)
 	pdf.SetAuthor(t.university, true)
 	pdf.SetSubject(t.subject, true)
 	pdf.SetCreator("hypercerts", true)
-	pdf.SetProducer("hypercerts (go-pdf/fpdf)", true)
+	pdf.SetProducer(producer, true)
 	pdf.SetLang("fr-FR")
+	keywords := ""
 	if sl.token != "" {
 		// `hypercerts verify FILE.pdf` reads the token here (the QR code carries the same).
-		pdf.SetKeywords(keywordPrefix+sl.token, false)
+		keywords = keywordPrefix + sl.token
+		pdf.SetKeywords(keywords, false)
 	}
+	pdf.SetXmpMetadata(xmpPacket(t.title, t.university, t.subject, keywords, "hypercerts", producer, a.IssuedAt))
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	font.install(pdf)
@@ -353,7 +356,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	doc := bufs.Get().(*bytes.Buffer)
 	defer bufs.Put(doc)
 	doc.Reset()
-	if err := compressStreams(raw.Bytes(), doc); err != nil {
+	if err := finishPDF(raw.Bytes(), doc); err != nil {
 		return err
 	}
 	out := doc.Bytes()
@@ -370,6 +373,8 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 
 // bufs recycles the output buffers of Render (two per document).
 var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const producer = "hypercerts (go-pdf/fpdf)"
 
 // keywordPrefix marks the token in the PDF's Keywords.
 const keywordPrefix = "hypercerts-jeton:"
