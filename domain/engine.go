@@ -37,8 +37,9 @@ type Deps struct {
 	Store    Store
 	Renderer Renderer
 	Mailer   Mailer
-	Vault    Vault // Digiposte; nil in mail-only setups
-	Hub      Hub   // HubEE; nil when not configured
+	Vault    Vault   // Digiposte; nil in mail-only setups
+	Printer  Printer // print batches; nil when no output folder is configured
+	Hub      Hub     // HubEE; nil when not configured
 	Clock    Clock
 	Log      *slog.Logger
 }
@@ -50,6 +51,7 @@ type Engine struct {
 	renderer     Renderer
 	mailer       Mailer
 	vault        Vault
+	printer      Printer
 	hub          Hub
 	clock        Clock
 	log          *slog.Logger
@@ -82,7 +84,7 @@ func NewEngine(d Deps, s Settings) *Engine {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, hub: d.Hub,
+	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, printer: d.Printer, hub: d.Hub,
 		clock: d.Clock, log: d.Log, settings: s, campaignRuns: newCampaignRuns()}
 }
 
@@ -241,4 +243,27 @@ func (e *Engine) requireVDI(ctx context.Context, user User, year, component stri
 		}
 	}
 	return VDI{}, Invalid("la VDI %s n'est pas proposée pour la composante %s en %s", vdi.Key(), component, year)
+}
+
+type stopKey struct{}
+
+// WithStop attaches a soft stop to ctx: a long job (the Digiposte cycle, the HubEE sync)
+// checks Stopped between its steps and returns after the step in flight, while ctx
+// itself stays alive so that step can finish and be recorded.
+func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// Stopped reports whether the soft stop attached by WithStop has been given.
+func Stopped(ctx context.Context) bool {
+	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	if stop == nil {
+		return false
+	}
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }

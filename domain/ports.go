@@ -98,6 +98,24 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
+// PrintBatch is one batch of the print channel: the attestations of a campaign's
+// students, to be written as one PDF for printing and a CSV listing them.
+type PrintBatch struct {
+	// ID names the batch's files: "P20261203-1a2b3c4d5e6f", the day and a digest of
+	// the campaign and the students, so the same batch keeps the same name.
+	ID           string
+	Campaign     Campaign
+	Attestations []Attestation // the printer sorts them by name (French collation)
+	CreatedAt    time.Time
+}
+
+// Printer writes print batches under the configured output folder.
+type Printer interface {
+	// Print writes the batch's PDF and CSV, each complete or absent (never half
+	// written), and returns the PDF's path.
+	Print(ctx context.Context, b PrintBatch) (string, error)
+}
+
 // RelayChecker is implemented by mailers that can check their relay without
 // sending anything (SMTP: connect, EHLO, STARTTLS or TLS, AUTH). The engine checks
 // before the first student of a run, so a dead relay or a wrong password records

@@ -68,6 +68,7 @@ func newCampaignRuns() *campaignRuns {
 // campaignRun is one campaign being worked through.
 type campaignRun struct {
 	camp        Campaign // read-only while workers run
+	ch          Channel
 	sig         Signature
 	user        string // who launched, relaunched or resumed it (audit)
 	notify      string // where the "campaign finished" mail goes (R17b)
@@ -238,7 +239,7 @@ func (e *Engine) storedProgress(id string) Progress {
 	p.Total = len(entries)
 	for _, en := range entries {
 		p.Counts[en.State]++
-		if en.State == EntryMailFailed && en.LastError != "" {
+		if en.State.Outcome() == OutcomeFailed && en.LastError != "" {
 			p.addError(en.Student.Code + " : " + en.LastError)
 		}
 	}
