@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,7 +199,7 @@ func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 	}
 	if strings.TrimSpace(d.SFTP.Host) == "" {
 		res.Status, res.Detail = Skip, "non configuré (digiposte.sftp.host vide)"
-		if cfg.Delivery.Mode == string(domain.ModeDigiposte) {
+		if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); ok && slices.Contains(ch.Checks(), domain.CheckDigiposte) {
 			res.Status, res.Fix = Fail, "delivery.mode vaut digiposte : renseignez digiposte.sftp"
 		}
 		return res
