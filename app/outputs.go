@@ -156,7 +156,7 @@ func (a *App) openMailer() (domain.Mailer, error) {
 func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
 	cfg := a.Config
 	d := cfg.Digiposte
-	if cfg.Delivery.Mode != string(domain.ModeDigiposte) && d.LocalDir == "" {
+	if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); (!ok || !ch.Needs().Vault) && d.LocalDir == "" {
 		return nil, nil
 	}
 	f := digiposte.DefaultFormat()

@@ -235,7 +235,7 @@ func (e *Engine) assess(ctx context.Context, year string, vdi VDI, mode Mode, re
 			row.Mention, row.ECTS = a.Deciding.Mention, a.Deciding.ECTS
 		}
 	}
-	if mode == ModeMail && row.Student.Email == "" {
+	if ch, ok := ChannelOf(mode); ok && ch.Needs().Address && row.Student.Email == "" {
 		row.Eligible = false
 		row.Reasons = append(row.Reasons, ReasonNoEmail)
 	}
