@@ -50,6 +50,9 @@ type App struct {
 	Apogee *apogee.Adapter
 	// User is who acts: the demo user in demo mode (later: the CAS-authenticated user).
 	User domain.User
+	// ApogeeErr is why Apogée could not be reached at start-up (nil: it was); the
+	// daemon keeps checking with CheckApogee.
+	ApogeeErr error
 	// Sim is the embedded Apogée when the configuration asks for it.
 	Sim *sim.Apogee
 	// Store is the bbolt store (nil with Options.NoStore).
@@ -157,9 +160,15 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		return nil, err
 	}
 	// Every query (site overrides included) must parse and return its columns before
-	// anything runs: a broken file is named now, not in the middle of a campaign.
+	// anything runs: a broken file is named now, not in the middle of a campaign. An
+	// unreachable database does not stop the start: store-only work (campaign list,
+	// purge, backup, the daemon) goes on, and the check runs again at the first query.
 	if err := queries.Check(ctx); err != nil {
-		return nil, err
+		if !domain.IsTransient(err) {
+			return nil, err
+		}
+		a.ApogeeErr = err
+		a.Log.Warn("Apogée injoignable au démarrage : ce qui en a besoin échouera jusqu'à son retour", "err", err)
 	}
 	svc := cfg.Apogee.WS.Services
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -198,6 +207,19 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	}
 	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
 		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey, QueryTimeout: cfg.Apogee.DB.QueryTimeout}, nil
+}
+
+// CheckApogee tells whether Apogée answers: its database (every query checked) and
+// its web services (one probe of EtudiantMetier).
+func (a *App) CheckApogee(ctx context.Context) error {
+	if a.Apogee == nil {
+		//lint:ignore ST1005 Apogée is a proper noun
+		return errors.New("Apogée non configuré")
+	}
+	if err := a.Apogee.DB.Check(ctx); err != nil {
+		return err
+	}
+	return a.Apogee.WS.Probe(ctx, apogee.ServiceEtudiant)
 }
 
 // simCacheDir is where the embedded Apogée keeps its generated data between starts

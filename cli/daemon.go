@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -98,6 +99,9 @@ Exemples :
 	}
 	defer a.Close() // after Run: the store is flushed and closed last
 	cfg = a.Config
+	for _, w := range cfg.SecurityWarnings() {
+		log.Warn("sécurité : " + w)
+	}
 
 	// Backups while the daemon runs go through a local socket next to the store.
 	ctl, err := control.Listen(control.SocketPath(a.Store.Path()))
@@ -138,8 +142,21 @@ Exemples :
 		jobs[name] = metrics.Job(m, name, fn)
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
+	// A job left out because it is not configured (hubee_sync without a démarche) is
+	// not a warning at every start: its default schedule is dropped, and said at INFO.
+	for name, mk := range daemonJobs {
+		if _, ok := jobs[name]; !ok && mk(a) == nil && scheds[name] != "" {
+			if _, asked := overrides[name]; !asked {
+				a.Log.Info("tâche non planifiée : rien à faire dans cette configuration", "tâche", name)
+				delete(scheds, name)
+			}
+		}
+	}
 	for name, spec := range overrides {
 		scheds[name] = spec
+	}
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+		log.Warn("planification : " + w)
 	}
 	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,
 		AuthorizedKeys: cfg.Daemon.SSH.AuthorizedKeys, IdleTimeout: cfg.Daemon.SSH.IdleTimeout}
@@ -182,8 +199,33 @@ Exemples :
 	if sessionModel != nil {
 		sshOpts.Model = sessionModel(a)
 	}
+	// Apogée may be down at start: the daemon serves the UI and the store anyway, and
+	// reports it in status, /healthz and hypercerts_dependency_up until it answers.
+	var apogeeDown atomic.Pointer[string]
+	if a.ApogeeErr != nil {
+		msg := a.ApogeeErr.Error()
+		apogeeDown.Store(&msg)
+	}
+	if m != nil {
+		m.SetHealth(func(context.Context) error {
+			if p := apogeeDown.Load(); p != nil {
+				return errors.New("Apogée indisponible : " + *p)
+			}
+			return nil
+		})
+	}
+	watch := []daemon.DependencyCheck{{Name: "Apogée", Check: func(ctx context.Context) error {
+		err := a.CheckApogee(ctx)
+		if err != nil {
+			msg := err.Error()
+			apogeeDown.Store(&msg)
+		} else {
+			apogeeDown.Store(nil)
+		}
+		return err
+	}, OnResult: func(up bool) { m.SetAvailable("Apogée", up) }}}
 	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
-		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Log: log})
+		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Watch: watch, Log: log})
 	if err != nil {
 		return err
 	}

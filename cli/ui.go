@@ -13,7 +13,9 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"hypercerts/app"
+	"hypercerts/config"
 	"hypercerts/daemon"
+	"hypercerts/internal/safefile"
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
@@ -49,7 +51,8 @@ Exemples :
 			*logPath = filepath.Join(*o.demoDir, "hypercerts.log")
 		}
 	}
-	logFile, err := os.OpenFile(*logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	// Never through a planted link nor into a file others can read (safefile).
+	logFile, err := safefile.OpenAppend(*logPath)
 	if err != nil {
 		return fmt.Errorf("journal %s : %w", *logPath, err)
 	}
@@ -112,7 +115,7 @@ Exemples :
 		}
 	}
 	c := common.New(ctx, common.Options{Engine: a.Engine, User: a.User, Renderer: lipgloss.NewRenderer(out),
-		MailDir: mailDir, ExportDir: "."})
+		MailDir: mailDir, ExportDir: exportDir(a.Config)})
 	p := tea.NewProgram(ui.New(c), tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx),
 		tea.WithOutput(out))
 	if env.Stdin != nil {
@@ -156,4 +159,18 @@ func runDemoJobs(ctx context.Context, a *app.App, log *slog.Logger) {
 			log.Warn("démo : cycle Digiposte", "erreur", err)
 		}
 	}
+}
+
+// exportDir is where the local UI writes CSV exports: ui.export_dir, else the user's
+// home; never the working directory (a repository, a shared folder).
+func exportDir(cfg *config.Config) string {
+	if cfg != nil && cfg.UI.ExportDir != "" {
+		if d, err := filepath.Abs(cfg.UI.ExportDir); err == nil {
+			return d
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return home
+	}
+	return os.TempDir()
 }

@@ -179,6 +179,9 @@ func TestHealth_StoreAndFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, _ := os.Stat(daemon.HealthFilePath(st.Path())); fi.Mode().Perm() != 0o600 {
+		t.Errorf("health file mode %v, want 0600 (errors may name students)", fi.Mode().Perm())
+	}
 	if len(s.Jobs) != 3 || s.PID != os.Getpid() {
 		t.Errorf("health file: %+v", s)
 	}
@@ -199,6 +202,13 @@ func TestSchedules_InvalidRejected(t *testing.T) {
 	_, err := daemon.New(daemon.Options{Engine: newEngine(st), Schedules: map[string]string{daemon.JobDigiposteCycle: "every day"}})
 	if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
 		t.Fatalf("err = %v", err)
+	}
+	// robfig/cron runs these every second: refused (R22: one Digiposte drop a day).
+	for _, spec := range []string{"@every -5m", "@every 0s", "@every 1ns"} {
+		_, err := daemon.New(daemon.Options{Engine: newEngine(st), Schedules: map[string]string{daemon.JobDigiposteCycle: spec}})
+		if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
+			t.Errorf("%q: err = %v", spec, err)
+		}
 	}
 }
 

@@ -50,6 +50,8 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 	SSH     string    `json:"ssh,omitempty"` // listening address
 	Jobs    []Health  `json:"jobs"`
+	// Dependencies are the outside systems the daemon watches (Apogée).
+	Dependencies []Dependency `json:"dependencies,omitempty"`
 }
 
 // Running reports whether the file describes a daemon that has not stopped.
@@ -255,7 +257,7 @@ func writeAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), 0o600) // job outcomes and errors: for the service account only
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
@@ -279,6 +281,9 @@ func WriteStatus(w io.Writer, s Status, fromFile bool) {
 		fmt.Fprintln(w, ")")
 	default:
 		fmt.Fprintf(w, "démon : arrêté le %s\n", s.Stopped.Local().Format("02/01/2006 15:04:05"))
+	}
+	if fromFile && s.Running() {
+		writeDependencies(w, s.Dependencies)
 	}
 	if len(s.Jobs) == 0 {
 		fmt.Fprintln(w, "aucune tâche n'a encore tourné")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 )
 
 // StudentAttestation assesses one student for a diploma and year with the same rules as
@@ -11,8 +12,8 @@ import (
 // the row in every case; a student who is not eligible gets an ErrInvalid error naming
 // the reasons, and nothing is written. Used by `hypercerts render` and HubEE requests.
 func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, studentCode string, w io.Writer) (Row, error) {
-	// Digiposte: the e-mail address is not needed to print an attestation.
-	row := e.assess(ctx, year, vdi, ModeDigiposte, studentInVETs{StudentRef: StudentRef{Code: studentCode}})
+	// No channel: the e-mail address is not needed to print an attestation.
+	row := e.assess(ctx, year, vdi, "", studentInVETs{StudentRef: StudentRef{Code: studentCode}})
 	if row.Err != "" {
 		return row, fmt.Errorf("étudiant %s : %s", studentCode, row.Err)
 	}
@@ -60,4 +61,22 @@ func (e *Engine) StudentAttestationAs(ctx context.Context, user User, year strin
 		}
 	}
 	return Row{}, Forbidden(user, "la VDI "+vdi.Key())
+}
+
+// AttestationFor is what is printed for one entry of a campaign (the campaign runs
+// build the same).
+func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) Attestation {
+	return Attestation{Reference: CampaignReference(camp.ID, en.Student.Code), Student: en.Student, DiplomaLabel: camp.DiplomaLabel,
+		YearLabel: AcademicYearLabel(camp.Year), Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
+}
+
+// renderTo runs the renderer into w; a panic on one student's data is an error for
+// that student only (campaign runs, Digiposte deposits, single attestations).
+func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("erreur interne du générateur PDF : %v", r)
+		}
+	}()
+	return e.renderer.Render(w, a)
 }

@@ -4,12 +4,15 @@ package export
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"hypercerts/domain"
+	"hypercerts/internal/safefile"
 )
 
 // PreviewHeader are the columns of the preview, in French.
@@ -57,15 +60,48 @@ func WritePreviewCSV(w io.Writer, rows []domain.Row) error {
 }
 
 // WritePreviewCSVFile writes the CSV into path, readable by its owner only: it holds
-// students' names, codes and addresses.
-func WritePreviewCSVFile(path string, rows []domain.Row) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+// students' names, codes and addresses. It never writes through a symbolic link and
+// replaces an existing file only with force (safefile).
+func WritePreviewCSVFile(path string, rows []domain.Row, force bool) error {
+	f, err := safefile.Create(path, safefile.Options{Force: force})
 	if err != nil {
+		if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrSymlink) || errors.Is(err, safefile.ErrNotRegular) {
+			return fmt.Errorf("CSV non écrit : %w", err)
+		}
 		return fmt.Errorf("impossible de créer le CSV %s : %w (choisissez un dossier où vous pouvez écrire)", path, err)
 	}
 	if err := WritePreviewCSV(f, rows); err != nil {
-		f.Close()
+		f.Abort()
 		return fmt.Errorf("écriture du CSV %s : %w", path, err)
 	}
-	return f.Close()
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("CSV non écrit : %w", err)
+	}
+	return nil
+}
+
+// CreatePreviewCSV writes rows into a new file of dir named base.csv, or base-2.csv,
+// base-3.csv… when taken: two managers exporting the same VDI never overwrite each
+// other. The folder is created (0700) if missing; the file is created by safefile
+// (never through a symbolic link, owner-only). It returns the file's path.
+func CreatePreviewCSV(dir, base string, rows []domain.Row) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("impossible de créer le dossier d'export %s : %w", dir, err)
+	}
+	for n := 1; n < 1000; n++ {
+		name := base + ".csv"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.csv", base, n)
+		}
+		path := filepath.Join(dir, name)
+		err := safefile.Write(path, safefile.Options{}, func(w io.Writer) error { return WritePreviewCSV(w, rows) })
+		if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrSymlink) || errors.Is(err, safefile.ErrNotRegular) {
+			continue // taken (or a trap): the next name
+		}
+		if err != nil {
+			return "", fmt.Errorf("impossible d'écrire le CSV %s : %w", path, err)
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("trop d'exports nommés %s dans %s : faites le ménage", base, dir)
 }

@@ -62,8 +62,9 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	if bytes.Contains(pdf, []byte("/ByteRange")) {
 		return nil, errors.New("PAdES : le PDF est déjà signé")
 	}
-	m := startxrefRe.FindSubmatch(pdf)
-	t := trailerRe.FindSubmatch(pdf)
+	tail := pdf[max(0, len(pdf)-2048):] // the trailer is at the end: no regexp over the file
+	m := startxrefRe.FindSubmatch(tail)
+	t := trailerRe.FindSubmatch(tail)
 	if m == nil || t == nil {
 		return nil, errors.New("PAdES : fin de PDF inattendue (table de références classique attendue)")
 	}
@@ -78,7 +79,7 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm := pageRe.FindSubmatch(pdf)
+	pm := pageRe.FindSubmatch(pdf[:min(len(pdf), 4096)]) // fpdf writes the first page first
 	if pm == nil {
 		return nil, errors.New("PAdES : page introuvable")
 	}
@@ -189,12 +190,21 @@ func (s Signer) cms(content []byte) ([]byte, error) {
 
 // objectDict returns the inside of object n's dictionary (last definition wins).
 func objectDict(pdf []byte, n int) (string, error) {
-	re := regexp.MustCompile(`(?s)(?:^|\n)` + strconv.Itoa(n) + ` 0 obj\s*<<(.*?)>>\s*endobj`)
-	all := re.FindAllSubmatch(pdf, -1)
-	if all == nil {
+	head := []byte("\n" + strconv.Itoa(n) + " 0 obj\n")
+	i := bytes.LastIndex(pdf, head)
+	if i < 0 {
 		return "", fmt.Errorf("PAdES : objet %d introuvable", n)
 	}
-	return string(all[len(all)-1][1]), nil
+	body := pdf[i+len(head):]
+	end := bytes.Index(body, []byte("endobj"))
+	if end < 0 {
+		return "", fmt.Errorf("PAdES : objet %d sans fin", n)
+	}
+	body = bytes.TrimSpace(body[:end])
+	if !bytes.HasPrefix(body, []byte("<<")) || !bytes.HasSuffix(body, []byte(">>")) || bytes.Contains(body, []byte("stream")) {
+		return "", fmt.Errorf("PAdES : objet %d : dictionnaire attendu", n)
+	}
+	return string(body[2 : len(body)-2]), nil
 }
 
 func sortedKeys(m map[int]int) []int {

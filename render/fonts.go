@@ -16,12 +16,14 @@ import (
 // fonts/LICENSE): it covers Latin, Latin Extended A/B and Latin Extended Additional
 // (Vietnamese), so Ł, Ş, ễ, œ and ’ all print. The files are embedded unmodified.
 //
-// Only the regular face is embedded: bold is drawn by stroking the outline
-// (text rendering mode 2), which costs nothing, where a second face would double
-// the font work and add ~13 KB to every PDF.
+// Bold is the real DejaVu Sans Bold face (a registrar noticed the stroked outline
+// earlier versions drew), embedded and subset like the regular one.
 //
 //go:embed fonts/DejaVuSans.ttf
 var dejaVuSans []byte
+
+//go:embed fonts/DejaVuSans-Bold.ttf
+var dejaVuSansBold []byte
 
 // fontFamily is the name the documents use for DejaVu Sans.
 const fontFamily = "dejavu"
@@ -56,22 +58,35 @@ var latinRanges = [][2]rune{
 	{0x2116, 0x2116}, // №
 }
 
+// coreRanges is the "core" cut: what French and most European names need. Subsetting
+// walks its ~400 glyphs instead of the latin cut's ~900, which halves the font work of
+// the usual attestation (two faces are subset per document).
+var coreRanges = [][2]rune{
+	{0x0020, 0x007E}, // Basic Latin
+	{0x00A0, 0x017F}, // Latin-1 Supplement, Latin Extended-A (Ł, Ş, ı, œ…)
+	{0x2010, 0x2026}, // dashes, quotes, bullets, ellipsis
+	{0x20AC, 0x20AC}, // €
+}
+
 // preparedFont is one parsed font, ready to be handed to new documents.
 type preparedFont struct {
-	ttf []byte // the TrueType bytes fpdf subsets from
-	key string // fpdf's key in its font map
-	def reflect.Value
+	ttf   []byte        // the TrueType bytes fpdf subsets from
+	style string        // "" or "B"
+	bold  *preparedFont // the bold face of the same repertoire (regular faces only)
+	key   string        // fpdf's key in its font map
+	def   reflect.Value
 	// widths by code point, shared read-only (fpdf's Cw); covers tells what prints.
 	widths []int
 }
 
 func (p *preparedFont) covers(r rune) bool {
-	return r >= 0 && int(r) < len(p.widths) && p.widths[r] != 0
+	return r >= 0 && int(r) < len(p.widths) && p.widths[r] != 0 && (p.bold == nil || p.bold.covers(r))
 }
 
 var (
 	fontsOnce sync.Once
 	fontsErr  error
+	coreFont  *preparedFont
 	latinFont *preparedFont
 	fullFont  *preparedFont
 	fastFonts bool // the reflective fast path is usable
@@ -80,36 +95,56 @@ var (
 // loadFonts prepares both font sets once per process.
 func loadFonts() error {
 	fontsOnce.Do(func() {
-		var sb strings.Builder
-		for _, rg := range latinRanges {
-			for r := rg[0]; r <= rg[1]; r++ {
-				sb.WriteRune(r)
-			}
-		}
-		cutset := sb.String()
+		cutset, coreset := runesOf(latinRanges), runesOf(coreRanges)
 		fastFonts = fpdfShapeOK()
-		if latinFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, cutset)); fontsErr != nil {
+		if coreFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, coreset), ""); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans (base) : %w", fontsErr)
+			return
+		}
+		if coreFont.bold, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSansBold, coreset), "B"); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans Bold (base) : %w", fontsErr)
+			return
+		}
+		if latinFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, cutset), ""); fontsErr != nil {
 			fontsErr = fmt.Errorf("police DejaVu Sans (latin) : %w", fontsErr)
 			return
 		}
-		if fullFont, fontsErr = prepareFont(dejaVuSans); fontsErr != nil {
+		if latinFont.bold, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSansBold, cutset), "B"); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans Bold (latin) : %w", fontsErr)
+			return
+		}
+		if fullFont, fontsErr = prepareFont(dejaVuSans, ""); fontsErr != nil {
 			fontsErr = fmt.Errorf("police DejaVu Sans : %w", fontsErr)
+			return
+		}
+		if fullFont.bold, fontsErr = prepareFont(dejaVuSansBold, "B"); fontsErr != nil {
+			fontsErr = fmt.Errorf("police DejaVu Sans Bold : %w", fontsErr)
 		}
 	})
 	return fontsErr
 }
 
+func runesOf(ranges [][2]rune) string {
+	var sb strings.Builder
+	for _, rg := range ranges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
 // prepareFont parses ttf once in a prototype document and keeps its definition.
-func prepareFont(ttf []byte) (*preparedFont, error) {
+func prepareFont(ttf []byte, style string) (*preparedFont, error) {
 	proto := fpdf.New("P", "mm", "A4", "")
-	proto.AddUTF8FontFromBytes(fontFamily, "", ttf)
+	proto.AddUTF8FontFromBytes(fontFamily, style, ttf)
 	if err := proto.Error(); err != nil {
 		return nil, err
 	}
-	p := &preparedFont{ttf: ttf}
+	p := &preparedFont{ttf: ttf, style: style}
 	if !fastFonts {
 		// Widths for coverage only: read them the public way.
-		proto.SetFont(fontFamily, "", 10)
+		proto.SetFont(fontFamily, style, 10)
 		p.widths = publicWidths(proto)
 		return p, proto.Error()
 	}
@@ -139,8 +174,11 @@ func publicWidths(pdf *fpdf.Fpdf) []int {
 // install gives pdf the font, parsed once: a copy of the definition with its own used
 // runes and a fresh utf8FontFile reading the shared (never written) TrueType bytes.
 func (p *preparedFont) install(pdf *fpdf.Fpdf) {
+	if p.bold != nil {
+		defer p.bold.install(pdf)
+	}
 	if !fastFonts {
-		pdf.AddUTF8FontFromBytes(fontFamily, "", p.ttf)
+		pdf.AddUTF8FontFromBytes(fontFamily, p.style, p.ttf)
 		return
 	}
 	def := reflect.New(p.def.Type()).Elem()
@@ -224,7 +262,7 @@ func fieldPtr(v reflect.Value, name string) unsafe.Pointer {
 // pickFont chooses the smallest font that prints every rune of texts, or says which
 // character cannot be printed.
 func pickFont(texts map[string]string) (*preparedFont, error) {
-	font := latinFont
+	font := coreFont
 	// sorted for a stable error message
 	names := make([]string, 0, len(texts))
 	for n := range texts {
@@ -234,6 +272,10 @@ func pickFont(texts map[string]string) (*preparedFont, error) {
 	for _, n := range names {
 		for _, r := range texts[n] {
 			if r == '\n' || font.covers(r) {
+				continue
+			}
+			if font == coreFont && latinFont.covers(r) {
+				font = latinFont
 				continue
 			}
 			if fullFont.covers(r) {

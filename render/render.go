@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/go-pdf/fpdf"
 
@@ -105,7 +106,7 @@ type texts struct {
 	label, year, mention, ects              string
 	madeAt, signerTitle, signerName         string
 	title, subject                          string
-	reference, studentNo                    string
+	reference, studentNo, holder            string
 }
 
 func (r *Renderer) texts(a domain.Attestation) (texts, error) {
@@ -143,14 +144,22 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 		t.signerTitle = r.opts.SignerTitleFallback
 	}
 	t.presenter = presenter(t.signerTitle, t.university) + " atteste que"
+	born := "né(e)"
+	t.holder = "l'intéressé(e)"
+	switch strings.ToUpper(strings.TrimSpace(s.Sex)) { // Apogée's sexe
+	case "M":
+		born, t.holder = "né", "l'intéressé"
+	case "F":
+		born, t.holder = "née", "l'intéressée"
+	}
 	place := clean(s.BirthPlace)
 	switch {
 	case !s.BirthDate.IsZero() && place != "":
-		t.birth = "né(e) le " + FrenchDate(s.BirthDate) + " à " + place
+		t.birth = born + " le " + FrenchDate(s.BirthDate) + " à " + place
 	case !s.BirthDate.IsZero():
-		t.birth = "né(e) le " + FrenchDate(s.BirthDate)
+		t.birth = born + " le " + FrenchDate(s.BirthDate)
 	case place != "":
-		t.birth = "né(e) à " + place
+		t.birth = born + " à " + place
 	}
 	t.title = "Attestation de réussite — " + t.name
 	t.subject = t.label
@@ -187,8 +196,6 @@ const (
 	greyText  = 70
 	qrSize    = 34.0 // mm: ~0.45 mm a module at version 15, read by any phone
 	footerH   = 18.0
-	// boldStroke is the outline width of bold text, per point of font size, in mm.
-	boldStroke = 0.008
 )
 
 // Render writes the attestation as a PDF to w. An attestation without a signature
@@ -217,18 +224,22 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
+	pdf.SetCompression(false) // page contents are compressed by finishPDF
 	pdf.SetCreationDate(a.IssuedAt)
 	pdf.SetModificationDate(a.IssuedAt)
 	pdf.SetTitle(t.title, true)
 	pdf.SetAuthor(t.university, true)
 	pdf.SetSubject(t.subject, true)
 	pdf.SetCreator("hypercerts", true)
-	pdf.SetProducer("hypercerts (go-pdf/fpdf)", true)
+	pdf.SetProducer(producer, true)
 	pdf.SetLang("fr-FR")
+	keywords := ""
 	if sl.token != "" {
 		// `hypercerts verify FILE.pdf` reads the token here (the QR code carries the same).
-		pdf.SetKeywords(keywordPrefix+sl.token, false)
+		keywords = keywordPrefix + sl.token
+		pdf.SetKeywords(keywords, false)
 	}
+	pdf.SetXmpMetadata(xmpPacket(t.title, t.university, t.subject, keywords, "hypercerts", producer, a.IssuedAt))
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	font.install(pdf)
@@ -304,7 +315,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		pdf.MultiCell(textW, lineH, "Crédits européens : "+t.ects+" ECTS", "", "C", false)
 	}
 	pdf.Ln(10)
-	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à l'intéressé(e) pour servir et valoir ce que de droit.", "", "L", false)
+	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à "+t.holder+" pour servir et valoir ce que de droit.", "", "L", false)
 
 	// "Fait à", signer, signature; the QR code on the left.
 	pdf.Ln(12)
@@ -344,26 +355,34 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
-	if r.opts.Sign == nil {
-		if err := pdf.Output(w); err != nil {
-			return fmt.Errorf("render : écriture du PDF : %w", err)
-		}
-		return nil
-	}
-	var buf bytes.Buffer
-	buf.Grow(48 << 10)
-	if err := pdf.Output(&buf); err != nil {
+	raw := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(raw)
+	raw.Reset()
+	if err := pdf.Output(raw); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
-	signed, err := r.opts.Sign(buf.Bytes())
-	if err != nil {
-		return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+	doc := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(doc)
+	doc.Reset()
+	if err := finishPDF(raw.Bytes(), doc); err != nil {
+		return err
 	}
-	if _, err := w.Write(signed); err != nil {
+	out := doc.Bytes()
+	if r.opts.Sign != nil {
+		if out, err = r.opts.Sign(out); err != nil {
+			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+		}
+	}
+	if _, err := w.Write(out); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
 	return nil
 }
+
+// bufs recycles the output buffers of Render (two per document).
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const producer = "hypercerts (go-pdf/fpdf)"
 
 // keywordPrefix marks the token in the PDF's Keywords.
 const keywordPrefix = "hypercerts-jeton:"
@@ -397,17 +416,13 @@ func (r *Renderer) footer(pdf *fpdf.Fpdf, t texts, sl seal) {
 	pdf.SetTextColor(0, 0, 0)
 }
 
-// setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
-// of the regular face (see fonts.go).
+// setFont selects DejaVu Sans or DejaVu Sans Bold at size points.
 func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
-	pdf.SetFont(fontFamily, "", size)
+	style := ""
 	if bold {
-		pdf.SetDrawColor(0, 0, 0)
-		pdf.SetLineWidth(size * boldStroke)
-		pdf.SetTextRenderingMode(2)
-	} else {
-		pdf.SetTextRenderingMode(0)
+		style = "B"
 	}
+	pdf.SetFont(fontFamily, style, size)
 }
 
 // image places p at (x, y), w × h millimetres.

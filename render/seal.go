@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"hypercerts/attest"
 	"hypercerts/domain"
@@ -42,18 +41,16 @@ func (r *Renderer) Claims(a domain.Attestation) attest.Claims {
 	return attest.ClaimsOf(a, r.opts.University, clean)
 }
 
-// drawQR draws content as a QR code (ECC level M) of side size mm at (x, y): vector
+// drawQR draws content as a QR code (ECC level M, see qr.go) of side size mm at (x, y): vector
 // squares in module units under one transformation, so the operators are small integers
 // that compress well, filled at once. The quiet zone the standard asks for is the white
 // page around it.
 func drawQR(pdf *fpdf.Fpdf, content string, x, y, size float64) error {
-	q, err := qrcode.New(content, qrcode.Medium)
+	code, err := qrEncode(content)
 	if err != nil {
 		return fmt.Errorf("QR code : %w", err)
 	}
-	q.DisableBorder = true
-	bm := q.Bitmap()
-	n := len(bm)
+	n := code.Size
 	k := pdf.GetConversionRatio() // points per mm
 	m := size / float64(n) * k    // module side in points
 	_, pageH := pdf.GetPageSize() // mm
@@ -62,14 +59,14 @@ func drawQR(pdf *fpdf.Fpdf, content string, x, y, size float64) error {
 	b.Grow(n * n)
 	// Module (col, row) is the unit square at (col, -row-1) once scaled and moved.
 	fmt.Fprintf(&b, "q 0 g %.4f 0 0 %.4f %.2f %.2f cm\n", m, m, x*k, top)
-	for row := range bm {
+	for row := 0; row < n; row++ {
 		for col := 0; col < n; {
-			if !bm[row][col] {
+			if !code.Black(col, row) {
 				col++
 				continue
 			}
 			start := col
-			for col < n && bm[row][col] {
+			for col < n && code.Black(col, row) {
 				col++
 			}
 			b.WriteString(strconv.Itoa(start))

@@ -1,16 +1,19 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"hypercerts/attest"
 	"hypercerts/domain"
+	"hypercerts/pades"
 )
 
 func sealedRenderer(t testing.TB, key *attest.PrivateKey, url string) *Renderer {
@@ -149,4 +152,74 @@ func TestPageTextAndToken(t *testing.T) {
 	if _, err := TokenOf([]byte("%PDF-1.4 nothing")); !errors.Is(err, ErrNoToken) {
 		t.Errorf("TokenOf(no token) = %v", err)
 	}
+}
+
+// BenchmarkRenderSealed is a campaign's real attestation: QR code with its Ed25519
+// token, and the PDF signed (PAdES, ECDSA P-256 demo certificate).
+func BenchmarkRenderSealed(b *testing.B) {
+	key, _ := attest.NewKey()
+	s, err := pades.EnsureDemo(b.TempDir(), "Université de Démo", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Options{University: "Université de Démo", City: "Lyon", Address: "1 rue de l'Université, 25000 Besançon",
+		Key: key, VerifyURL: "https://verification.univ-demo.fr",
+		Sign: func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, s, time.Now()) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRender(b, r, sealedSample(b))
+}
+
+// PDF/A-2b structure: XMP (well-formed, pdfaid 2/B, same title as Info), sRGB output
+// intent, subset fonts all embedded, binary header comment, file identifier. (No
+// PDF/A validator is packaged in Debian: docs/render.md.)
+func TestPDFA2bStructure(t *testing.T) {
+	key, _ := attest.NewKey()
+	pdf := render(t, sealedRenderer(t, key, ""), sealedSample(t))
+	if !bytes.HasPrefix(pdf, []byte("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")) {
+		t.Errorf("header %q", pdf[:16])
+	}
+	for _, re := range []string{`/OutputIntents \[\d+ 0 R\]`, `/Metadata \d+ 0 R`, `/S /GTS_PDFA1`, `/DestOutputProfile \d+ 0 R`,
+		`/ID \[<[0-9a-f]{32}> <[0-9a-f]{32}>\]`} {
+		if !regexp.MustCompile(re).Match(pdf) {
+			t.Errorf("no %s", re)
+		}
+	}
+	i := bytes.Index(pdf, []byte("<?xpacket begin"))
+	j := bytes.Index(pdf, []byte(`<?xpacket end="w"?>`))
+	if i < 0 || j < i {
+		t.Fatal("no XMP packet")
+	}
+	xmp := string(pdf[i : j+len(`<?xpacket end="w"?>`)])
+	for _, want := range []string{"<pdfaid:part>2</pdfaid:part>", "<pdfaid:conformance>B</pdfaid:conformance>",
+		"Attestation de réussite — Élodie Marie-Hélène N&#39;DIAYE", "<xmp:CreateDate>2026-11-23T10:30:00</xmp:CreateDate>"} {
+		if !strings.Contains(xmp, want) {
+			t.Errorf("XMP lacks %q", want)
+		}
+	}
+	needTool(t, "xmllint")
+	path := filepath.Join(t.TempDir(), "xmp.xml")
+	os.WriteFile(path, []byte(xmp), 0o600)
+	if out, err := exec.Command("xmllint", "--noout", path).CombinedOutput(); err != nil {
+		t.Errorf("XMP not well-formed: %v\n%s", err, out)
+	}
+	needTool(t, "pdffonts")
+	pdfPath := filepath.Join(t.TempDir(), "a.pdf")
+	os.WriteFile(pdfPath, pdf, 0o600)
+	out, err := exec.Command("pdffonts", pdfPath).CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")[2:]
+	if len(lines) != 2 {
+		t.Fatalf("pdffonts:\n%s", out)
+	}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if !regexp.MustCompile(`^[A-Z]{6}\+DejaVuSans(-Bold)?$`).MatchString(f[0]) || f[len(f)-5] != "yes" || f[len(f)-4] != "yes" {
+			t.Errorf("font not an embedded subset: %s", l)
+		}
+	}
+	qpdfCheck(t, pdf)
 }

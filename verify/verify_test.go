@@ -60,7 +60,7 @@ func TestVerdicts(t *testing.T) {
 	b.Student.LastName, b.Mention.Label = "Martin", "Très bien"
 	other := pdfOf(t, r, b)
 	otherTok, _ := render.TokenOf(other)
-	swapped := bytes.Replace(other, []byte(otherTok), []byte(tok), 1)
+	swapped := bytes.ReplaceAll(other, []byte(otherTok), []byte(tok))
 	res := chk.PDF(swapped)
 	if res.Verdict != verify.Modified || res.Verdict.ExitCode() != verify.ExitModified {
 		t.Fatalf("swapped token: %+v", res)

@@ -5,6 +5,7 @@ package campaign
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 	"hypercerts/ui/launch"
 )
 
@@ -59,58 +61,51 @@ const (
 	filterCount
 )
 
+// outcome is the group of students a filter keeps.
+func (f filter) outcome() domain.Outcome {
+	return [...]domain.Outcome{filterDone: domain.OutcomeServed, filterFailed: domain.OutcomeFailed,
+		filterExcluded: domain.OutcomeExcluded, filterTodo: domain.OutcomePending}[f]
+}
+
+// label names the filter in the words of the campaign's channel.
 func (f filter) label(mode domain.Mode) string {
-	if mode == domain.ModeDigiposte {
-		return [...]string{i18n.CampFilterAll, i18n.CampDigiFilterDone, i18n.CampDigiFilterFailed, i18n.CampFilterExclude, i18n.CampDigiFilterTodo}[f]
+	ch, ok := domain.ChannelOf(mode)
+	if f == filterAll || !ok {
+		return i18n.CampFilterAll
 	}
-	return [...]string{i18n.CampFilterAll, i18n.CampFilterDone, i18n.CampFilterFailed, i18n.CampFilterExclude, i18n.CampFilterTodo}[f]
+	if f == filterFailed && hasClosed(ch) {
+		return ch.OutcomeLabel(domain.OutcomeFailed) + " ou " + ch.OutcomeLabel(domain.OutcomeClosed)
+	}
+	return ch.OutcomeLabel(f.outcome())
 }
 
-func (f filter) keep(e *domain.Entry, mode domain.Mode) bool {
-	if mode == domain.ModeDigiposte {
-		switch f {
-		case filterDone:
-			return e.State == domain.EntryDeposited
-		case filterFailed:
-			return e.State == domain.EntryVaultRefused || e.State == domain.EntryCancelled
-		case filterExcluded:
-			return e.State == domain.EntryExcluded
-		case filterTodo:
-			return digiposteInFlight(e.State)
+// keep: the entry is in the filter's group (failures include the students who
+// closed their channel, e.g. cancelled their vault).
+func (f filter) keep(e *domain.Entry) bool {
+	if f == filterAll {
+		return true
+	}
+	o := e.State.Outcome()
+	return o == f.outcome() || (f == filterFailed && o == domain.OutcomeClosed)
+}
+
+func hasClosed(ch domain.Channel) bool {
+	for _, st := range ch.States() {
+		if st.Outcome == domain.OutcomeClosed {
+			return true
 		}
-		return true
-	}
-	switch f {
-	case filterDone:
-		return e.State.Done()
-	case filterFailed:
-		return e.State == domain.EntryMailFailed || e.State == domain.EntryVaultRefused
-	case filterExcluded:
-		return e.State == domain.EntryExcluded
-	case filterTodo:
-		return e.State.Relaunchable() && e.State != domain.EntryMailFailed
-	}
-	return true
-}
-
-// digiposteInFlight: a student still on the way through the Digiposte cycle.
-func digiposteInFlight(s domain.EntryState) bool {
-	switch s {
-	case domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen, domain.EntryVaultNotified:
-		return true
 	}
 	return false
 }
 
-// digiposteSteps are the states of the cycle, in order, shown with their counts.
-var digiposteSteps = []domain.EntryState{domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
-	domain.EntryVaultNotified, domain.EntryDeposited}
-
-// DigiposteCounts is the cycle with its counts: "à demander 0 → adhésion demandée 3 →
-// coffre ouvert 1 → étudiant prévenu 2 → déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
-func DigiposteCounts(counts map[domain.EntryState]int) string {
+// PathCounts is the channel's path with its counts, then its other states:
+// "à demander 0 → adhésion demandée 3 → coffre ouvert 1 → étudiant prévenu 2 →
+// déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
+func PathCounts(ch domain.Channel, counts map[domain.EntryState]int) string {
 	var steps []string
-	for _, st := range digiposteSteps {
+	onPath := map[domain.EntryState]bool{}
+	for _, st := range ch.Path() {
+		onPath[st] = true
 		label := st.Label()
 		if st == domain.EntryEligible {
 			label = i18n.CampDigiToRequest
@@ -118,10 +113,12 @@ func DigiposteCounts(counts map[domain.EntryState]int) string {
 		steps = append(steps, unbreakable(label+" "+i18n.Int(counts[st])))
 	}
 	out := strings.Join(steps, " → ")
-	for _, st := range []domain.EntryState{domain.EntryVaultRefused, domain.EntryCancelled, domain.EntryExcluded} {
-		out += " · " + unbreakable(st.Label()+" "+i18n.Int(counts[st]))
+	for _, st := range ch.States() {
+		if !onPath[st.State] {
+			out += " · " + unbreakable(st.Label+" "+i18n.Int(counts[st.State]))
+		}
 	}
-	return out
+	return out + " · " + unbreakable(domain.EntryExcluded.Label()+" "+i18n.Int(counts[domain.EntryExcluded]))
 }
 
 // unbreakable joins the words of s with no-break spaces, so a wrapped line never
@@ -139,6 +136,8 @@ type Model struct {
 	entries  []domain.Entry
 	audit    []domain.AuditRecord
 	view     []int
+	order    []int // indices of entries by name (or by code after s)
+	byCode   bool
 	filter   filter
 	tab      tab
 	cur      common.Cursor
@@ -171,6 +170,9 @@ func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
 
 // Busy: loading.
 func (m *Model) Busy() bool { return m.loading }
+
+// Capturing: the revocation's reason is being typed (q and ? are letters then).
+func (m *Model) Capturing() bool { return m.revoke != nil }
 
 // Owns: id is this screen's (its watch).
 func (m *Model) Owns(id int64) bool { return id == m.id }
@@ -254,12 +256,12 @@ func (m *Model) head() []string {
 	case c.State == domain.CampaignSuspended:
 		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
 			common.Wrap(launch.Counts(c.Counts), m.width))
-	case c.Mode == domain.ModeDigiposte:
+	case m.scheduled():
 		lines = append(lines, m.digiposteCounts())
 	default:
 		lines = append(lines, common.Wrap(launch.Counts(c.Counts), m.width))
 	}
-	if c.Mode == domain.ModeDigiposte {
+	if m.scheduled() {
 		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
 	}
 	return lines
@@ -267,7 +269,28 @@ func (m *Model) head() []string {
 
 func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
 
-func (m *Model) digiposteCounts() string { return common.Wrap(DigiposteCounts(m.camp.Counts), m.width) }
+func (m *Model) digiposteCounts() string {
+	ch, _ := domain.ChannelOf(m.camp.Mode)
+	return common.Wrap(PathCounts(ch, m.camp.Counts), m.width)
+}
+
+// scheduled: the campaign's students are served by the daemon's scheduled job.
+func (m *Model) scheduled() bool {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	return ok && domain.Scheduled(ch)
+}
+
+// relaunchRefused says why the campaign's channel takes no relaunch ("" if it does).
+func (m *Model) relaunchRefused() string {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	if !ok {
+		return ""
+	}
+	if ok, why := ch.Relaunch(); !ok {
+		return fmt.Sprintf(i18n.CampNoRelaunch, ch.Label(), why)
+	}
+	return ""
+}
 
 func (m *Model) resize() {
 	m.cur.SetHeight(m.height - m.headLines())
@@ -305,12 +328,32 @@ func (m *Model) refreshRecord() {
 
 func (m *Model) refilter() {
 	m.view = m.view[:0]
-	for i := range m.entries {
-		if m.filter.keep(&m.entries[i], m.camp.Mode) {
+	for _, i := range m.order {
+		if m.filter.keep(&m.entries[i]) {
 			m.view = append(m.view, i)
 		}
 	}
 	m.cur.SetLen(len(m.view))
+}
+
+// sortEntries orders the students like the preview (by name, French collation) or,
+// after s, by student code.
+func (m *Model) sortEntries() {
+	m.order = m.order[:0]
+	for i := range m.entries {
+		m.order = append(m.order, i)
+	}
+	if m.byCode {
+		slices.SortStableFunc(m.order, func(a, b int) int {
+			return strings.Compare(m.entries[a].Student.Code, m.entries[b].Student.Code)
+		})
+		return
+	}
+	keys := make([]common.NameKey, len(m.entries))
+	for i := range m.entries {
+		keys[i] = common.KeyOf(m.entries[i].Student)
+	}
+	common.SortByName(m.order, keys)
 }
 
 // liveEvery paces the reads of the students while a run goes on.
@@ -374,6 +417,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.camp.Counts = counts
 		}
 		m.resize()
+		m.sortEntries()
 		m.refilter()
 		m.reselect(sel)
 		m.refreshRecord()
@@ -463,6 +507,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.openRecord()
 		case key.Matches(msg, km.Tab):
 			m.tab = 1 - m.tab
+		case key.Matches(msg, km.Sort) && m.tab == tabEntries:
+			sel := m.selected()
+			m.byCode = !m.byCode
+			m.sortEntries()
+			m.refilter()
+			m.reselect(sel)
 		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
 			m.filter = (m.filter + 1) % filterCount
 			m.refilter()
@@ -471,8 +521,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
 			return m, m.startRevoke()
 		case key.Matches(msg, km.Relaunch):
-			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
-				return m, common.StatusCmd(i18n.CampDigiRelaunch)
+			if why := m.relaunchRefused(); why != "" { // the engine refuses it: say why
+				return m, common.StatusCmd(why)
 			}
 			if m.running {
 				return m, nil
@@ -533,21 +583,105 @@ func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	if m.ask > 0 {
-		return []key.Binding{km.Yes, km.No}
+		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyRelaunch), km.No}
+	}
+	if m.revoke != nil { // typing the reason: the field's keys
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyValidate), keymap.Labelled(km.Back, i18n.KeyCancel)}
 	}
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if m.camp.Mode == domain.ModeDigiposte {
-		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Revoke, km.Refresh, km.Back}
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
 	}
-	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Revoke, km.Refresh, km.Back}
+	var keys []key.Binding
+	if m.canRelaunch() { // the primary action of a campaign with failures
+		keys = append(keys, km.Relaunch)
+	}
+	if m.rows() > 0 {
+		keys = append(keys, km.Detail)
+	}
+	if m.revocable() {
+		keys = append(keys, km.Revoke)
+	}
+	if m.tab == tabEntries {
+		keys = append(keys, km.Filter, m.sortKey())
+	}
+	keys = append(keys, km.Tab, km.Refresh, km.Back)
+	if !m.canRelaunch() && m.relaunchRefused() == "" && !m.running {
+		keys = append(keys, km.Relaunch) // says why there is nothing to relaunch
+	}
+	return keys
+}
+
+// revocable: the student under the cursor has a delivered attestation (v revokes it).
+func (m *Model) revocable() bool {
+	if m.tab != tabEntries || m.cur.Pos >= len(m.view) {
+		return false
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	return e.Reference != "" && e.State.Done()
+}
+
+// canRelaunch: a mail campaign, not running, with students to send again (R07).
+func (m *Model) canRelaunch() bool {
+	return m.relaunchRefused() == "" && !m.running && m.relaunchable() > 0
+}
+
+// rows is the number of rows of the current tab.
+func (m *Model) rows() int {
+	if m.tab == tabAudit {
+		return len(m.audit)
+	}
+	return len(m.view)
+}
+
+func (m *Model) sortKey() key.Binding {
+	if m.byCode {
+		return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortName)
+	}
+	return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortCode)
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections: only what works now.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	if m.ask > 0 || m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	var nav, actions, filters []key.Binding
+	if m.rows() > 0 {
+		nav = append(km.Navigation(), km.Detail)
+	}
+	nav = append(nav, km.Tab)
+	for _, b := range m.ShortHelp() {
+		switch b.Help().Key {
+		case "entrée/d", "tab":
+		case "f", "s":
+			filters = append(filters, b)
+		default:
+			actions = append(actions, b)
+		}
+	}
+	return common.Sections(nav, actions, filters)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.rec.IsOpen() || m.ask > 0 || m.err != nil {
+		return nil
+	}
+	l := []string{i18n.LegendCursor, i18n.LegendTab}
+	if m.tab == tabEntries && m.relaunchRefused() == "" {
+		l = append(l, i18n.LegendFailed)
+	}
+	return l
 }
 
 // View draws the header, the tabs and the current tab.
@@ -575,10 +709,11 @@ func (m *Model) View() string {
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
+		// The brackets mark the active tab without colour (NO_COLOR, monochrome).
 		if tab(i) == m.tab {
-			tabs[i] = s.TabActive.Render(tabs[i])
+			tabs[i] = s.TabActive.Render("[" + tabs[i] + "]")
 		} else {
-			tabs[i] = s.TabPassive.Render(tabs[i])
+			tabs[i] = s.TabPassive.Render(" " + tabs[i] + " ")
 		}
 	}
 	tabLine := strings.Join(tabs, " ")
@@ -595,8 +730,8 @@ func (m *Model) View() string {
 }
 
 var entryCols = []common.Column{
-	{Title: i18n.PrevColName, Width: 8, Flex: 2},
-	{Title: i18n.PrevColFirst, Width: 8, Flex: 2},
+	{Title: i18n.PrevColName, Width: 8, Flex: 2, Max: 22},
+	{Title: i18n.PrevColFirst, Width: 8, Flex: 2, Max: 22},
 	{Title: i18n.PrevColCode, Width: 8},
 	{Title: i18n.CampColState, Width: 17},
 	{Title: i18n.CampColAttempts, Width: 6},
@@ -630,9 +765,9 @@ func (m *Model) entriesView() string {
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
-		case e.State == domain.EntryMailFailed, e.State == domain.EntryVaultRefused:
+		case e.State.Outcome() == domain.OutcomeFailed:
 			line = s.Bad.Render(line)
-		case e.State == domain.EntryExcluded, e.State == domain.EntryCancelled:
+		case e.State.Outcome() == domain.OutcomeExcluded, e.State.Outcome() == domain.OutcomeClosed:
 			line = s.Muted.Render(line)
 		}
 		b.WriteString("\n" + line)

@@ -214,7 +214,7 @@ func TestCampaignDigiposteCycle(t *testing.T) {
 		t.Fatalf("states after three cycles: %v", counts)
 	}
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
-	uitest.WaitForText(t, tm, "déposé", "coffre refusé")
+	uitest.WaitForText(t, tm, "déposé", "coffre\u00a0refusé") // the counts (the list is by name)
 	uitest.Drain(tm)
 	tm.Send(uitest.Key("f"))
 	tm.Send(uitest.Key("f"))

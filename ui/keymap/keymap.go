@@ -15,7 +15,7 @@ type KeyMap struct {
 	Filter, Search, Detail, Export          key.Binding
 	Launch, Relaunch, Tab, Revoke           key.Binding
 	Yes, No, Clear                          key.Binding
-	HubEE, Mode                             key.Binding
+	HubEE, Mode, Sort, TestMode             key.Binding
 }
 
 // DefaultKeyMap is the keymap of hypercerts.
@@ -41,7 +41,7 @@ func DefaultKeyMap() KeyMap {
 		ToggleAll: b(i18n.KeyToggleAll, "a", "a"),
 		Filter:    b(i18n.KeyFilter, "f", "f"),
 		Search:    b(i18n.KeySearch, "/", "/"),
-		Detail:    b(i18n.KeyDetail, "d", "d"),
+		Detail:    b(i18n.KeyDetail, "entrée/d", "enter", "d"),
 		Export:    b(i18n.KeyExport, "e", "e"),
 		Launch:    b(i18n.KeyLaunch, "l", "l"),
 		Relaunch:  b(i18n.KeyRelaunch, "R", "R"),
@@ -52,6 +52,8 @@ func DefaultKeyMap() KeyMap {
 		Clear:     b(i18n.KeyClear, "ctrl+u", "ctrl+u"),
 		HubEE:     b(i18n.KeyHubEE, "h", "h"),
 		Mode:      b(i18n.KeyMode, "m", "m"),
+		Sort:      b(i18n.KeySortCode, "s", "s"),
+		TestMode:  b(i18n.KeyTestMode, "t", "t"),
 	}
 }
 
@@ -63,7 +65,13 @@ func (k KeyMap) Navigation() []key.Binding {
 // ShortHelp is the global part of the help bar.
 func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
-// FullHelp is the global part of the full help.
+// FullHelp is the global part of the full help (the root adds it under « Général »).
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.Navigation(), {k.Enter, k.Back, k.Help, k.Quit, k.ForceQuit}}
+	return [][]key.Binding{{k.Help, k.Quit}}
+}
+
+// Labelled is b with another label (the same keys): « o/entrée lancer ».
+func Labelled(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }

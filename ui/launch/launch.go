@@ -16,6 +16,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // Plan is what the preview said: the request and its counts. Mode is the delivery
@@ -74,6 +75,12 @@ func New(c *common.Common, plan Plan) *Model {
 		m.plan.Mode = c.Engine.Settings().Mode
 	}
 	return m
+}
+
+// scheduled: the campaign's students are served by the daemon's scheduled job.
+func (m *Model) scheduled() bool {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	return ok && domain.Scheduled(ch)
 }
 
 // Mode is the delivery mode the campaign will be launched in.
@@ -211,22 +218,34 @@ func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	switch m.state {
 	case stateConfirm:
+		keys := []key.Binding{keymap.Labelled(km.Yes, i18n.KeyLaunch)}
 		if m.canToggle() {
-			return []key.Binding{km.Yes, km.Mode, km.No}
+			keys = append(keys, km.Mode)
 		}
-		return []key.Binding{km.Yes, km.No}
+		return append(keys, keymap.Labelled(km.No, i18n.KeyBack))
 	case statePreparing:
 		return nil
 	case stateError:
-		return []key.Binding{km.Refresh, km.Back}
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyLaunchAgain), km.Back}
 	}
-	open := km.Enter
-	open.SetHelp("entrée", i18n.KeyOpen)
-	return []key.Binding{open, km.Back}
+	return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyOpen), km.Back}
 }
 
 // FullHelp is the full help.
 func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections: the confirmation and the progress have actions only.
+func (m *Model) HelpSections() []common.HelpSection {
+	return common.Sections(nil, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.state == stateConfirm && m.canToggle() {
+		return []string{i18n.LegendMode}
+	}
+	return nil
+}
 
 // View draws the confirmation or the progress.
 func (m *Model) View() string {
@@ -297,20 +316,14 @@ func (m *Model) modeChoice() string {
 	return strings.Join(parts, " / ")
 }
 
-// stateOrder is the order counts are shown in.
-var stateOrder = []domain.EntryState{domain.EntryEligible, domain.EntryRendered, domain.EntrySending,
-	domain.EntryMailed, domain.EntryMailFailed, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
-	domain.EntryVaultNotified, domain.EntryDeposited, domain.EntryVaultRefused, domain.EntryCancelled,
-	domain.EntryExcluded, domain.EntryDiscovered}
-
-// Counts formats counts per state in a fixed order.
+// Counts formats counts per state in the domain's order of states.
 func Counts(counts map[domain.EntryState]int) string {
 	var parts []string
 	seen := map[domain.EntryState]bool{}
-	for _, st := range stateOrder {
-		seen[st] = true
-		if n := counts[st]; n > 0 {
-			parts = append(parts, st.Label()+" "+i18n.Int(n))
+	for _, st := range domain.States() {
+		seen[st.State] = true
+		if n := counts[st.State]; n > 0 {
+			parts = append(parts, st.Label+" "+i18n.Int(n))
 		}
 	}
 	var rest []string
@@ -334,7 +347,7 @@ func excludedLine(n int) string {
 // doneTitle says how the run ended: "terminée", "terminée avec 3 échecs", or that
 // nothing went out.
 func doneTitle(id string, p domain.Progress) string {
-	failed := p.Counts[domain.EntryMailFailed] + p.Counts[domain.EntryVaultRefused]
+	failed := domain.CountOutcomes(p.Counts)[domain.OutcomeFailed]
 	switch {
 	case failed == 0:
 		return fmt.Sprintf(i18n.LaunchFinished, id)
@@ -362,7 +375,7 @@ func (m *Model) progressView() string {
 		title = fmt.Sprintf(i18n.LaunchRunning, id)
 	}
 	lines := []string{m.what(), "", s.Title.Render(title), ""}
-	if m.camp.Mode == domain.ModeDigiposte && m.state == stateDone && !p.Interrupted {
+	if m.scheduled() && m.state == stateDone && !p.Interrupted {
 		// No progress bar: nothing leaves now, the daemon's cycle does the rest.
 		lines = append(lines, Counts(p.Counts), "", common.Wrap(i18n.LaunchDigiWaiting, m.width),
 			"", s.Muted.Render(i18n.LaunchLeave))
@@ -396,7 +409,7 @@ func (m *Model) progressView() string {
 			lines = append(lines, "  "+common.Cut(i18n.French(e), m.width-2))
 		}
 	}
-	if m.c.MailDir != "" && m.camp.Mode != domain.ModeDigiposte && p.Counts[domain.EntryMailed] > 0 {
+	if m.c.MailDir != "" && m.camp.Mode == domain.ModeMail && p.Counts[domain.EntryMailed] > 0 {
 		lines = append(lines, "", fmt.Sprintf(i18n.LaunchMailDir, m.c.MailDir))
 	}
 	leave := i18n.LaunchLeave
