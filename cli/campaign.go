@@ -67,7 +67,7 @@ Exemples :
 	if *testMode && *testRecipient == "" && *o.demo {
 		*testRecipient = "test-scolarite@univ-demo.fr"
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -307,7 +307,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}

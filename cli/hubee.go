@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"hypercerts/app"
 	"hypercerts/domain"
 )
 
@@ -30,7 +29,7 @@ le dossier échoue encore.
 
 Exemple :
   hypercerts hubee retry --case 0b7c4c1e-5a2d-4f7e-9a55-4d1f0c2b9e31`)
-	id := fs.String("case", "", "identifiant HubEE du dossier (donné entre parenthèses par hubee sync)")
+	id := fs.String("case", "", "identifiant HubEE du dossier (entre parenthèses dans hubee sync) ou son n° de télédossier (hubee list)")
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -40,12 +39,20 @@ Exemple :
 		fs.Usage()
 		return errUsage
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	c, err := a.Engine.HubEERetry(ctx, a.User, *id)
+	caseID := *id // the HubEE id, or the télédossier number shown by hubee list
+	if cases, err := a.Engine.HubEECases(ctx, a.User); err == nil {
+		for _, c := range cases {
+			if c.ExternalID == *id {
+				caseID = c.CaseID
+			}
+		}
+	}
+	c, err := a.Engine.HubEERetry(ctx, a.User, caseID)
 	if err != nil {
 		return err
 	}
@@ -67,7 +74,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -113,7 +120,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}

@@ -304,7 +304,7 @@ func (e *Engine) Campaigns(ctx context.Context, user User) ([]Campaign, error) {
 	if e.store == nil {
 		return nil, errNoStore
 	}
-	comps, err := e.requireAnyRight(ctx, user)
+	comps, err := e.readRights(ctx, user)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (e *Engine) Campaigns(ctx context.Context, user User) ([]Campaign, error) {
 
 // Campaign gives one campaign of a component the user manages (R02).
 func (e *Engine) Campaign(ctx context.Context, user User, id string) (Campaign, error) {
-	c, err := e.campaignFor(ctx, user, id)
+	c, err := e.campaignForRead(ctx, user, id)
 	if err != nil {
 		return Campaign{}, err
 	}
@@ -335,7 +335,7 @@ func (e *Engine) Campaign(ctx context.Context, user User, id string) (Campaign, 
 
 // Entries gives a campaign's students and their states, sorted by student code (R02).
 func (e *Engine) Entries(ctx context.Context, user User, id string) ([]Entry, error) {
-	if _, err := e.campaignFor(ctx, user, id); err != nil {
+	if _, err := e.campaignForRead(ctx, user, id); err != nil {
 		return nil, err
 	}
 	return e.store.Entries(id)
@@ -343,7 +343,7 @@ func (e *Engine) Entries(ctx context.Context, user User, id string) ([]Entry, er
 
 // Audit gives a campaign's audit log, oldest first (R02).
 func (e *Engine) Audit(ctx context.Context, user User, id string) ([]AuditRecord, error) {
-	if _, err := e.campaignFor(ctx, user, id); err != nil {
+	if _, err := e.campaignForRead(ctx, user, id); err != nil {
 		return nil, err
 	}
 	return e.store.Audit(id)
@@ -366,6 +366,28 @@ func (e *Engine) campaignFor(ctx context.Context, user User, id string) (Campaig
 		return Campaign{}, err
 	}
 	return c, nil
+}
+
+// campaignForRead is campaignFor for read-only work: while Apogée is unreachable, the
+// user's last known rights stand in (readRights).
+func (e *Engine) campaignForRead(ctx context.Context, user User, id string) (Campaign, error) {
+	if e.store == nil {
+		return Campaign{}, errNoStore
+	}
+	comps, err := e.readRights(ctx, user)
+	if err != nil {
+		return Campaign{}, err
+	}
+	c, err := e.store.Campaign(id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	for _, comp := range comps {
+		if comp.Code == c.Component.Code {
+			return c, nil
+		}
+	}
+	return Campaign{}, Forbidden(user, "la composante "+c.Component.Code)
 }
 
 // live overlays the counts of a campaign being worked through.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -123,7 +124,44 @@ func call[T any](ctx context.Context, e *Engine, fn func() (T, error)) (T, error
 
 // Components applies R02: the components the user may manage. None means no action.
 func (e *Engine) Components(ctx context.Context, user User) ([]Component, error) {
-	return call(ctx, e, func() ([]Component, error) { return e.apogee.Components(ctx, user.Code) })
+	comps, err := call(ctx, e, func() ([]Component, error) { return e.apogee.Components(ctx, user.Code) })
+	if err == nil {
+		e.rememberRights(user, comps)
+	}
+	return comps, err
+}
+
+// rememberRights records the rights Apogée just gave, when they changed (best effort:
+// a read-only store simply keeps none).
+func (e *Engine) rememberRights(user User, comps []Component) {
+	rc, ok := e.store.(RightsCache)
+	if !ok || user.Code == "" {
+		return
+	}
+	if old, _, err := rc.Rights(user.Code); err == nil && slices.Equal(old, comps) {
+		return
+	}
+	_ = rc.PutRights(user.Code, comps, e.clock.Now())
+}
+
+// readRights is requireAnyRight for read-only work: when Apogée is unreachable
+// (transient error), the last rights it gave the user stand in.
+func (e *Engine) readRights(ctx context.Context, user User) ([]Component, error) {
+	comps, err := e.requireAnyRight(ctx, user)
+	if err == nil || !IsTransient(err) {
+		return comps, err
+	}
+	rc, ok := e.store.(RightsCache)
+	if !ok {
+		return nil, err
+	}
+	cached, at, cerr := rc.Rights(user.Code)
+	if cerr != nil || len(cached) == 0 {
+		return nil, err
+	}
+	e.log.Warn("Apogée injoignable : droits de l'utilisateur repris de la dernière consultation (lecture seule)",
+		"utilisateur", user.Code, "du", at.Format(time.RFC3339), "err", err)
+	return cached, nil
 }
 
 // Years lists the open years (R03).

@@ -145,6 +145,14 @@ type AsyncEntryWriter interface {
 	PutEntriesAsync(campaignID string, entries []Entry) (wait func() error)
 }
 
+// RightsCache is a Store that keeps the last components Apogée gave each user (R02),
+// so read-only work (campaign list and show, the UI's campaign list) goes on while
+// Apogée is unreachable. Never used to launch, send or change anything.
+type RightsCache interface {
+	PutRights(userCode string, comps []Component, at time.Time) error
+	Rights(userCode string) ([]Component, time.Time, error) // ErrNotFound if none
+}
+
 // Clock gives the time; tests fix it.
 type Clock interface{ Now() time.Time }
 

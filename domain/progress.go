@@ -176,7 +176,7 @@ func (r *campaignRun) end(now time.Time, fn func(p *Progress)) {
 // watching early. When the user may not see the campaign, the error says why and the
 // channel holds only a Done snapshot carrying it.
 func (e *Engine) Watch(ctx context.Context, user User, campaignID string) (<-chan Progress, func(), error) {
-	if _, err := e.campaignFor(ctx, user, campaignID); err != nil {
+	if _, err := e.campaignForRead(ctx, user, campaignID); err != nil {
 		ch := make(chan Progress, 1)
 		ch <- Progress{CampaignID: campaignID, Done: true, Err: err.Error(), Counts: map[EntryState]int{}}
 		close(ch)
