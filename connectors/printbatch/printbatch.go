@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"hypercerts/domain"
+	"hypercerts/internal/safefile"
 	"hypercerts/render"
 )
 
@@ -125,33 +126,12 @@ func writeCSV(w io.Writer, as []domain.Attestation) error {
 	return cw.Error()
 }
 
-// writeAtomic writes path through a temporary file of the same folder (0600: students'
-// data), synced, then renamed over path: never half a file, never through a link.
+// writeAtomic writes path through internal/safefile: a temporary file of the same
+// folder (0600: students' data), synced, then renamed over path (a batch written again
+// replaces its files whole); a symbolic link planted at path is refused.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
-	if err != nil {
-		return fmt.Errorf("lot d'impression %s : %w", path, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
+	if err := safefile.Write(path, safefile.Options{Force: true}, write); err != nil {
 		return fmt.Errorf("lot d'impression %s : %w", filepath.Base(path), err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("lot d'impression %s : %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("lot d'impression %s : %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("lot d'impression %s : %w", path, err)
-	}
-	done = true
 	return nil
 }

@@ -81,7 +81,9 @@ func TestPrintBatch_OnePDFSortedByFrenchCollationWithCoverAndPageNumbers(t *test
 	if n := strings.TrimSpace(run(t, "qpdf", "--show-npages", path)); n != "4" {
 		t.Fatalf("%s pages, want 4 (cover + 3)", n)
 	}
-	page := func(n string) string { return run(t, "pdftotext", "-enc", "UTF-8", "-layout", "-f", n, "-l", n, path, "-") }
+	page := func(n string) string {
+		return run(t, "pdftotext", "-enc", "UTF-8", "-layout", "-f", n, "-l", n, path, "-")
+	}
 	cover := strings.Join(strings.Fields(page("1")), " ")
 	for _, want := range []string{"Lot d'impression P20250703-0123456789ab", "Campagne 20250703-140500-LMATH-201",
 		"3 attestations dans ce lot", "5 étudiants, dont 2 exclus", "3 juillet 2025", "Page 1 / 4"} {
@@ -135,9 +137,9 @@ func TestPrintBatch_OnePDFSortedByFrenchCollationWithCoverAndPageNumbers(t *test
 	}
 }
 
-// A batch written again (an interrupted run resumed) replaces its files whole, and a
-// link planted in place of the file is replaced, not followed.
-func TestPrintBatch_WrittenAgainReplacesNeverFollowsALink(t *testing.T) {
+// A batch written again (an interrupted run resumed) replaces its files whole; a link
+// planted in place of a file is refused, never followed.
+func TestPrintBatch_WrittenAgainReplacesRefusesALink(t *testing.T) {
 	t.Parallel()
 	f := newFolder(t)
 	victim := filepath.Join(t.TempDir(), "victim")
@@ -149,16 +151,29 @@ func TestPrintBatch_WrittenAgainReplacesNeverFollowsALink(t *testing.T) {
 	if err := os.Symlink(victim, link); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if _, err := f.Print(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := f.Print(context.Background(), b); err == nil || !strings.Contains(err.Error(), filepath.Base(link)) {
+		t.Fatalf("batch written through a planted link: %v", err)
 	}
 	if data, _ := os.ReadFile(victim); string(data) != "keep" {
 		t.Errorf("the link was followed: victim now %q", data)
 	}
-	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink != 0 {
-		t.Errorf("CSV still a link: %v", err)
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	for range 2 {
+		path, err := f.Print(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, fi.Size())
+	}
+	if entries, _ := os.ReadDir(f.Dir()); len(entries) != 2 || sizes[0] != sizes[1] {
+		t.Errorf("written twice: %d files, sizes %v", len(entries), sizes)
 	}
 }
 
