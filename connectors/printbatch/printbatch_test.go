@@ -40,7 +40,7 @@ func batch() domain.PrintBatch {
 			attestation("21000002", "EDMOND", "Paul")}}
 }
 
-func newFolder(t *testing.T) *printbatch.Folder {
+func newFolder(t testing.TB) *printbatch.Folder {
 	t.Helper()
 	r, err := render.New(render.Options{University: "Université de Démonstration", City: "Besançon"})
 	if err != nil {
