@@ -107,9 +107,7 @@ Exemples :
 	}
 	if a.Sim != nil { // demo without a daemon: play its scheduled jobs in this process
 		go runDemoJobs(ctx, a, opts.Log)
-		if err := serveVerify(ctx, a, opts.Log); err != nil { // the QR codes' page, on loopback
-			opts.Log.Warn("démo : page de vérification non servie", "erreur", err)
-		}
+		_ = serveVerify(ctx, a, opts.Log) // the QR codes' page, on loopback (a taken port is only logged)
 	}
 	mailDir := ""
 	if a.Config != nil {

@@ -96,6 +96,10 @@ func serveVerify(ctx context.Context, a *app.App, log *slog.Logger) error {
 		return nil
 	}
 	ln, err := net.Listen("tcp", cfg.Verify.Listen)
+	if err != nil && a.Sim != nil { // the demo's fixed loopback port may be taken by another demo
+		log.Warn("démo : page de vérification non servie", "adresse", cfg.Verify.Listen, "erreur", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
 	}
