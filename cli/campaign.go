@@ -67,7 +67,7 @@ Exemples :
 	if *testMode && *testRecipient == "" && *o.demo {
 		*testRecipient = "test-scolarite@univ-demo.fr"
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,10 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"hypercerts/app"
+	"hypercerts/daemon"
+	"hypercerts/store"
 )
 
 // Env is what a command may use of the outside world (tests pass their own).
@@ -179,6 +183,16 @@ type subcommand struct {
 
 // dispatch runs the verb named by args[0], or explains usage.
 func dispatch(ctx context.Context, env Env, args []string, usage string, subs []subcommand) error {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help") {
+		// Asked for: the usage (on standard error, like every --help here) and success.
+		names := make([]string, len(subs))
+		for i, sc := range subs {
+			names[i] = sc.name
+		}
+		fmt.Fprintln(env.Stderr, usage)
+		fmt.Fprintf(env.Stderr, "Sous-commandes : %s (--help après la sous-commande pour ses options).\n", strings.Join(names, ", "))
+		return nil
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(env.Stderr, usage+"  (--help après la sous-commande)")
 		return errUsage
@@ -193,4 +207,25 @@ func dispatch(ctx context.Context, env Env, args []string, usage string, subs []
 	list := strings.Join(names[:len(names)-1], ", ") + " ou " + names[len(names)-1]
 	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : %s\n", args[0], list)
 	return errUsage
+}
+
+// inUseError is a store held by the daemon, explained with the daemon's real SSH
+// address (from its status file), not a guessed « ssh -p 2222 serveur ».
+type inUseError struct {
+	msg string
+	err error
+}
+
+func (e inUseError) Error() string { return e.msg }
+func (e inUseError) Unwrap() error { return e.err }
+
+// openApp opens the application; a store the daemon holds says how to reach it.
+func openApp(ctx context.Context, o *appFlags, opts app.Options) (*app.App, error) {
+	a, err := app.Open(ctx, opts)
+	if err != nil && errors.Is(err, store.ErrInUse) {
+		if cfg, cerr := loadConfig(o); cerr == nil {
+			return nil, inUseError{msg: daemon.InUseMessage(cfg), err: err}
+		}
+	}
+	return a, err
 }

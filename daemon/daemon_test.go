@@ -203,6 +203,13 @@ func TestSchedules_InvalidRejected(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
 		t.Fatalf("err = %v", err)
 	}
+	// robfig/cron runs these every second: refused (R22: one Digiposte drop a day).
+	for _, spec := range []string{"@every -5m", "@every 0s", "@every 1ns"} {
+		_, err := daemon.New(daemon.Options{Engine: newEngine(st), Schedules: map[string]string{daemon.JobDigiposteCycle: spec}})
+		if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
+			t.Errorf("%q: err = %v", spec, err)
+		}
+	}
 }
 
 func TestShutdown_JobFinishesItsStep(t *testing.T) {
