@@ -155,6 +155,9 @@ Exemples :
 	for name, spec := range overrides {
 		scheds[name] = spec
 	}
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+		log.Warn("planification : " + w)
+	}
 	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,
 		AuthorizedKeys: cfg.Daemon.SSH.AuthorizedKeys, IdleTimeout: cfg.Daemon.SSH.IdleTimeout}
 	switch *sshListen {
@@ -221,7 +224,11 @@ Exemples :
 		}
 		return err
 	}, OnResult: func(up bool) { m.SetAvailable("Apogée", up) }}}
-	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
+	minInterval := time.Duration(0) // a minute
+	if *o.demo {
+		minInterval = time.Second // the demo shows a Digiposte cycle in seconds
+	}
+	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs, MinInterval: minInterval,
 		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Watch: watch, Log: log})
 	if err != nil {
 		return err
