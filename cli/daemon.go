@@ -214,7 +214,11 @@ Exemples :
 		}
 		return err
 	}, OnResult: func(up bool) { m.SetAvailable("Apogée", up) }}}
-	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
+	minInterval := time.Duration(0) // a minute
+	if *o.demo {
+		minInterval = time.Second // the demo shows a Digiposte cycle in seconds
+	}
+	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs, MinInterval: minInterval,
 		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Watch: watch, Log: log})
 	if err != nil {
 		return err

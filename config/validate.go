@@ -543,7 +543,11 @@ func (k checker) log() {
 // with it so that what validates is what runs. An @every interval must be a minute or
 // more: robfig/cron turns a negative, zero or sub-second one into "every second".
 // Errors are in French (the parser's own are English).
-func ParseSchedule(spec string) (cron.Schedule, error) {
+func ParseSchedule(spec string) (cron.Schedule, error) { return ParseScheduleMin(spec, time.Minute) }
+
+// ParseScheduleMin is ParseSchedule with another shortest @every interval (the demo
+// shows a cycle in seconds); a non-positive interval is always refused.
+func ParseScheduleMin(spec string, minInterval time.Duration) (cron.Schedule, error) {
 	body := strings.TrimSpace(spec)
 	if strings.HasPrefix(body, "CRON_TZ=") || strings.HasPrefix(body, "TZ=") {
 		if _, rest, ok := strings.Cut(body, " "); ok {
@@ -557,8 +561,8 @@ func ParseSchedule(spec string) (cron.Schedule, error) {
 			return nil, fmt.Errorf("durée %q illisible après @every (exemples : 15m, 1h, 24h)", strings.TrimSpace(rest))
 		case d <= 0:
 			return nil, fmt.Errorf("intervalle %s négatif ou nul", d)
-		case d < time.Minute:
-			return nil, fmt.Errorf("intervalle %s inférieur à une minute", d)
+		case d < minInterval:
+			return nil, fmt.Errorf("intervalle %s inférieur à %s", d, minInterval)
 		}
 	}
 	s, err := cronParser.Parse(spec)
