@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -25,8 +24,6 @@ import (
 	"hypercerts/ui"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
-	"hypercerts/verify"
-	"hypercerts/verify/web"
 )
 
 func init() {
@@ -140,15 +137,8 @@ Exemples :
 		go m.Serve(ctx, mln)
 		log.Info("métriques servies", "adresse", mln.Addr().String())
 	}
-	if cfg.Verify.Listen != "" { // the public verification page (docs/verify.md)
-		vln, err := net.Listen("tcp", cfg.Verify.Listen)
-		if err != nil {
-			return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
-		}
-		go web.Serve(ctx, vln, web.Handler(web.Options{University: cfg.University.Name,
-			Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
-			RatePerMinute: cfg.Verify.RateLimit, Log: log}))
-		log.Info("page de vérification des attestations servie", "adresse", vln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
+	if err := serveVerify(ctx, a, log); err != nil {
+		return err
 	}
 	bus := common.NewBus()
 	jobs[daemon.JobResumeCampaigns] = daemon.ResumeJob(a.Engine) // the engine's own, with news
