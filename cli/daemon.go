@@ -23,6 +23,7 @@ import (
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
+	"hypercerts/ui/i18n"
 )
 
 func init() {
@@ -35,10 +36,21 @@ var daemonJobs = map[string]func(a *app.App) daemon.JobFunc{}
 
 // sessionModel makes the model of each SSH session: the managers' TUI over the
 // daemon's engine, styled with the session's renderer.
-var sessionModel = func(a *app.App) daemon.ModelFactory {
+var sessionModel = func(a *app.App, bus *common.Bus) daemon.ModelFactory {
 	return func(s ssh.Session, user domain.User) tea.Model {
-		c := common.New(s.Context(), common.Options{Engine: a.Engine, User: user, Renderer: bm.MakeRenderer(s), MailDir: a.MailDir})
+		c := common.New(s.Context(), common.Options{Engine: a.Engine, User: user, Renderer: bm.MakeRenderer(s), MailDir: a.MailDir,
+			Bus: bus, MailExport: mailExport(a)})
 		return ui.New(c)
+	}
+}
+
+// withNews makes a job tell every open session when it ran (campaigns resumed, a
+// Digiposte cycle, a HubEE sync, a purge): their screens refresh by themselves.
+func withNews(bus *common.Bus, fn daemon.JobFunc) daemon.JobFunc {
+	return func(ctx context.Context) (daemon.Result, error) {
+		res, err := fn(ctx)
+		bus.Changed()
+		return res, err
 	}
 }
 
@@ -128,8 +140,11 @@ Exemples :
 	if err := serveVerify(ctx, a, log); err != nil {
 		return err
 	}
+	bus := common.NewBus()
+	jobs[daemon.JobResumeCampaigns] = daemon.ResumeJob(a.Engine) // the engine's own, with news
+	jobs[daemon.JobDigiposteCycle] = daemon.DigiposteJob(a.Engine)
 	for name, fn := range jobs {
-		jobs[name] = metrics.Job(m, name, fn)
+		jobs[name] = metrics.Job(m, name, withNews(bus, fn))
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
 	// A job left out because it is not configured (hubee_sync without a démarche) is
@@ -187,7 +202,7 @@ Exemples :
 		sshOpts.Password = login
 	}
 	if sessionModel != nil {
-		sshOpts.Model = sessionModel(a)
+		sshOpts.Model = sessionModel(a, bus)
 	}
 	// Apogée may be down at start: the daemon serves the UI and the store anyway, and
 	// reports it in status, /healthz and hypercerts_dependency_up until it answers.
@@ -229,7 +244,20 @@ Exemples :
 		go a.DigiposteSim.Run(simCtx, demoSimulatorEvery)
 		log.Info("démo : simulateur Digiposte actif", "dossier", cfg.Digiposte.LocalDir, "pas", demoSimulatorEvery.String())
 	}
-	return d.Run(ctx) // SIGTERM/SIGINT end ctx: clean stop, exit 0
+	// SIGTERM/SIGINT end ctx: every manager connected is told why, then the clean
+	// stop (exit 0) closes the sessions.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	go func() {
+		select {
+		case <-ctx.Done():
+			bus.Close(i18n.ClosingReason)
+			time.Sleep(time.Second) // the sessions draw the notice
+			stopRun()
+		case <-runCtx.Done():
+		}
+	}()
+	return d.Run(runCtx)
 }
 
 // loadConfig reads the configuration the app flags name (the demo's, or the file).
@@ -245,3 +273,11 @@ func loadConfig(o *appFlags) (*config.Config, error) {
 }
 
 // newLogger is log/slog as the configuration says (log.level, log.format), on stderr.
+
+// mailExport is how a session exports a preview over SSH: nil until a mail kind
+// carries a CSV attachment (the export is refused with an explanation meanwhile).
+func mailExport(a *app.App) func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error) {
+	return func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error) {
+		return "", errors.New("l'envoi de l'export par courriel n'est pas encore disponible sur ce serveur ; utilisez « hypercerts preview --csv » sur le serveur")
+	}
+}

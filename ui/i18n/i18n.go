@@ -39,6 +39,9 @@ const (
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
 
 	QuitTitle          = "Quitter hypercerts ?"
+	ClosingTitle       = "Le serveur hypercerts s'arrête"
+	ClosingHint        = "Votre session va se fermer. Les campagnes en cours reprendront au redémarrage du démon ; reconnectez-vous ensuite (ssh)."
+	ClosingReason      = "Le démon hypercerts a reçu l'ordre de s'arrêter (maintenance, mise à jour ou redémarrage du serveur)."
 	QuitConfirm        = "Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
 	QuitConfirmLoading = "Un chargement est en cours et sera abandonné."
 	QuitKeys           = "o ou Entrée pour quitter, toute autre touche pour rester."

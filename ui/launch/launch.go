@@ -157,6 +157,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateFollowing
+		m.c.Bus.Changed() // the other sessions' lists show it at once
 		return m, common.WatchCmd(m.c, m.id, m.camp.ID)
 	case common.WatchingMsg:
 		if msg.ID != m.id {
