@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"hypercerts/control"
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/export"
 	"hypercerts/logging"
 	"hypercerts/metrics"
 	"hypercerts/store"
@@ -274,10 +276,33 @@ func loadConfig(o *appFlags) (*config.Config, error) {
 
 // newLogger is log/slog as the configuration says (log.level, log.format), on stderr.
 
-// mailExport is how a session exports a preview over SSH: nil until a mail kind
-// carries a CSV attachment (the export is refused with an explanation meanwhile).
-func mailExport(a *app.App) func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error) {
-	return func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error) {
-		return "", errors.New("l'envoi de l'export par courriel n'est pas encore disponible sur ce serveur ; utilisez « hypercerts preview --csv » sur le serveur")
+// mailExport is how a session exports a preview over SSH: the CSV goes to the
+// manager's own address (UTILISATEUR.ADR_MAIL_UTI, as for R17b) as an attachment; in
+// test mode to the test address, like every mail.
+func mailExport(a *app.App) func(ctx context.Context, user domain.User, e common.Export) (string, error) {
+	return func(ctx context.Context, user domain.User, e common.Export) (string, error) {
+		mailer := a.Engine.Deps().Mailer
+		if mailer == nil {
+			return "", errors.New("aucun envoi de courriel n'est configuré sur ce serveur (section mail)")
+		}
+		if user.Email == "" {
+			return "", fmt.Errorf("Apogée ne connaît pas votre adresse électronique (UTILISATEUR.ADR_MAIL_UTI de %s) : faites-la renseigner", user.Code)
+		}
+		var buf bytes.Buffer
+		if err := export.WritePreviewCSV(&buf, e.Rows); err != nil {
+			return "", err
+		}
+		s := a.Engine.Settings()
+		m := domain.Mail{Kind: domain.MailPreviewExport, CampaignID: "apercu", Ref: fmt.Sprint(time.Now().UnixNano()),
+			To: user.Email, AttachmentName: e.Name, Attachment: buf.Bytes(),
+			Data: domain.MailData{University: a.Config.University.Name, DiplomaLabel: e.What, YearLabel: e.YearLabel}}
+		if s.TestMode && s.TestRecipient != "" {
+			m.To, m.RealTo = s.TestRecipient, user.Email
+			m.Data.TestMode, m.Data.RealTo = true, user.Email
+		}
+		if err := mailer.Send(ctx, m); err != nil {
+			return "", err
+		}
+		return m.To, nil
 	}
 }
