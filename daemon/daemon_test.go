@@ -89,7 +89,7 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
 		Schedules: map[string]string{"slow": "@every 1s"}, MinInterval: time.Second,
-		Log:       slog.New(slog.NewJSONHandler(logs, nil))})
+		Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
