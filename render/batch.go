@@ -23,10 +23,10 @@ type Cover struct {
 // serves the whole batch (the full DejaVu Sans as soon as one name needs it).
 func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation) error {
 	type prepared struct {
-		a   domain.Attestation
-		t   texts
-		sig *picture
-		sl  seal
+		a          domain.Attestation
+		t          texts
+		sig, stamp *picture
+		sl         seal
 	}
 	pages := make([]prepared, len(as))
 	font := latinFont
@@ -51,17 +51,15 @@ func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation
 		if f == fullFont {
 			font = fullFont
 		}
-		var sig *picture
-		if len(a.Signature.Image) > 0 {
-			if sig, err = r.pics.get(a.Signature.Image); err != nil {
-				return fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
-			}
+		sig, stamp, err := r.pictures(a)
+		if err != nil {
+			return err
 		}
 		sl, err := r.seal(a)
 		if err != nil {
 			return err
 		}
-		pages[i] = prepared{a: a, t: t, sig: sig, sl: sl}
+		pages[i] = prepared{a: a, t: t, sig: sig, stamp: stamp, sl: sl}
 	}
 
 	pdf := fpdf.New("P", "mm", "A4", "")
@@ -101,7 +99,7 @@ func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation
 	for _, p := range pages {
 		pdf.SetAutoPageBreak(true, margin)
 		pdf.AddPage()
-		if err := r.drawPage(pdf, p.a, p.t, p.sig, p.sl); err != nil {
+		if err := r.drawPage(pdf, p.a, p.t, p.sig, p.stamp, p.sl); err != nil {
 			return err
 		}
 	}
