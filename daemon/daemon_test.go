@@ -89,7 +89,7 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
 		Schedules: map[string]string{"slow": "@every 1s"}, MinInterval: time.Second,
-		Log:       slog.New(slog.NewJSONHandler(logs, nil))})
+		Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestSSH_SessionOpensTheUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := s2.CombinedOutput("")
-	if !strings.Contains(string(out), "PTY") {
+	if !strings.Contains(string(out), "PTY") || !strings.Contains(string(out), "terminal interactif") || strings.Contains(string(out), "Requires") {
 		t.Errorf("without a PTY: %q", out)
 	}
 
