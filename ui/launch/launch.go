@@ -62,8 +62,10 @@ type Model struct {
 	ch    <-chan domain.Progress
 	stop  func()
 	modes []domain.Mode // the modes the engine can launch in
-	width int
-	hgt   int
+	// testMode: the manager chose test mode here (t), the configuration did not.
+	testMode bool
+	width    int
+	hgt      int
 }
 
 // New makes the confirmation of plan.
@@ -128,9 +130,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) launchCmd() tea.Cmd {
-	c, id, req, mode := m.c, m.id, m.plan.Request, m.plan.Mode
+	c, id, req, mode, test := m.c, m.id, m.plan.Request, m.plan.Mode, m.testMode
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -155,6 +157,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateFollowing
+		m.c.Bus.Changed() // the other sessions' lists show it at once
 		return m, common.WatchCmd(m.c, m.id, m.camp.ID)
 	case common.WatchingMsg:
 		if msg.ID != m.id {
@@ -184,6 +187,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, tea.Batch(m.spin.Tick, m.launchCmd())
 			case key.Matches(msg, km.Mode) && m.canToggle():
 				m.toggleMode()
+			case key.Matches(msg, km.TestMode) && m.canTest():
+				m.testMode = !m.testMode
 			case key.Matches(msg, km.No):
 				return m, common.Back
 			}
@@ -221,6 +226,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		keys := []key.Binding{keymap.Labelled(km.Yes, i18n.KeyLaunch)}
 		if m.canToggle() {
 			keys = append(keys, km.Mode)
+		}
+		if m.canTest() {
+			keys = append(keys, km.TestMode)
 		}
 		return append(keys, keymap.Labelled(km.No, i18n.KeyBack))
 	case statePreparing:
@@ -278,6 +286,17 @@ func (m *Model) confirmView() string {
 	}
 	mode := m.plan.Mode
 	lines := []string{s.Title.Render(i18n.LaunchConfirmTitle), "", m.what(), fmt.Sprintf(i18n.LaunchVETs, strings.Join(vets, ", "))}
+	if m.canTest() {
+		choice := "[" + i18n.YesNo(false) + "] / " + i18n.YesNo(true)
+		if m.testMode {
+			choice = i18n.YesNo(false) + " / [" + i18n.YesNo(true) + "]"
+		}
+		line := fmt.Sprintf(i18n.LaunchTestChoice, choice, m.testRecipient())
+		if m.testMode {
+			line = s.Banner.Render(line)
+		}
+		lines = append(lines, line)
+	}
 	if m.canToggle() {
 		lines = append(lines, s.Strong.Render(fmt.Sprintf(i18n.LaunchMode, m.modeChoice())))
 	} else {
@@ -290,11 +309,12 @@ func (m *Model) confirmView() string {
 		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchMailCountOne, i18n.LaunchMailCount))
 	}
 	lines = append(lines, excludedLine(m.plan.Students-m.plan.Eligible))
+	test := m.c.TestMode || m.testMode
 	switch {
-	case m.c.TestMode && mode == domain.ModeDigiposte:
-		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.c.TestRecipient)))
-	case m.c.TestMode:
-		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, i18n.Plural(m.plan.Eligible, i18n.NounMail), m.c.TestRecipient)))
+	case test && mode == domain.ModeDigiposte:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.testRecipient())))
+	case test:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, i18n.Plural(m.plan.Eligible, i18n.NounMail), m.testRecipient())))
 	case mode != domain.ModeDigiposte:
 		lines = append(lines, i18n.LaunchRealTo)
 	}
@@ -302,6 +322,20 @@ func (m *Model) confirmView() string {
 	width := max(min(m.width-2, 96), 20)
 	return s.Dialog.Width(width).Render(strings.Join(lines, "\n"))
 }
+
+// canTest: a test address is configured and the test mode is not already forced by
+// the configuration: the manager may launch this campaign in test mode (t).
+func (m *Model) canTest() bool { return !m.c.TestMode && m.testRecipient() != "" }
+
+func (m *Model) testRecipient() string {
+	if m.c.TestRecipient != "" {
+		return m.c.TestRecipient
+	}
+	return m.c.Engine.Settings().TestRecipient
+}
+
+// TestMode says whether the campaign will be launched in test mode.
+func (m *Model) TestMode() bool { return m.c.TestMode || m.testMode }
 
 // modeChoice shows the modes, the chosen one in brackets: "[courriel] / Digiposte".
 func (m *Model) modeChoice() string {
