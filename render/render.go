@@ -190,6 +190,8 @@ const (
 	signW     = pageW - margin - signX
 	sigMaxW   = 60.0
 	sigMaxH   = 28.0
+	stampMax  = 28.0 // the official stamp, beside the signature: signX+sigMaxW+stampGap+stampMax = pageW-margin
+	stampGap  = 2.0
 	logoMaxW  = 50.0
 	logoMaxH  = 24.0
 	greyLevel = 90
@@ -214,6 +216,12 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if len(a.Signature.Image) > 0 {
 		if sig, err = r.pics.get(a.Signature.Image); err != nil {
 			return fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
+		}
+	}
+	var stamp *picture
+	if len(a.Signature.Stamp) > 0 {
+		if stamp, err = r.pics.get(a.Signature.Stamp); err != nil {
+			return fmt.Errorf("render : tampon officiel de %s : %w", a.Signature.Name, err)
 		}
 	}
 
@@ -334,13 +342,31 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.Ln(4)
 	pdf.SetX(signX)
 	pdf.MultiCell(signW, lineH, t.signerTitle, "", "L", false)
-	if sig != nil {
-		w, h := fit(sig, sigMaxW, sigMaxH)
-		if pdf.GetY()+h+lineH > 297-margin {
+	if sig != nil || stamp != nil {
+		// The signature, then the official stamp beside it on its right.
+		var w, h, sw, sh float64
+		if sig != nil {
+			w, h = fit(sig, sigMaxW, sigMaxH)
+		}
+		if stamp != nil {
+			sw, sh = fit(stamp, stampMax, stampMax)
+		}
+		bh := max(h, sh)
+		if pdf.GetY()+bh+lineH > 297-margin {
 			pdf.AddPage()
 		}
-		r.image(pdf, sig, signX, pdf.GetY()+2, w, h)
-		pdf.SetY(pdf.GetY() + h + 4)
+		y := pdf.GetY() + 2
+		if sig != nil {
+			r.image(pdf, sig, signX, y, w, h)
+		}
+		if stamp != nil {
+			x := signX
+			if sig != nil {
+				x += w + stampGap
+			}
+			r.image(pdf, stamp, x, y+(bh-sh)/2, sw, sh)
+		}
+		pdf.SetY(pdf.GetY() + bh + 4)
 	} else {
 		pdf.Ln(lineH * 3)
 	}
