@@ -308,6 +308,9 @@ func (k checker) delivery() {
 		k.at("delivery.test_recipient", "obligatoire quand delivery.test_mode vaut true : l'adresse qui reçoit tous les mails destinés aux étudiants")
 	}
 	k.email("delivery.test_recipient", d.TestRecipient)
+	if d.Mode == string(domain.ModePrint) && strings.TrimSpace(k.c.Print.Dir) == "" {
+		k.at("print.dir", "obligatoire quand delivery.mode vaut impression : le dossier où les lots d'impression sont écrits")
+	}
 }
 
 func (k checker) mail() {
