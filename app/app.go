@@ -19,6 +19,7 @@ import (
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
+	"hypercerts/logging"
 	"hypercerts/metrics"
 	"hypercerts/store"
 )
@@ -32,7 +33,11 @@ type Options struct {
 	DemoStudents int
 	// NoStore opens no store: for read-only commands (preview) that may run beside a daemon.
 	NoStore bool
-	Log     *slog.Logger
+	// Log, when set, is used as is (the daemon builds its own). Otherwise LogTo
+	// receives the log, set up from the configuration's log section (level, format,
+	// journald) by logging.New: the one set-up every command shares. Neither: no log.
+	Log   *slog.Logger
+	LogTo io.Writer
 	Getenv  func(string) string
 	// Metrics, when set, counts and times the calls to the outside (daemon).
 	Metrics *metrics.Metrics
@@ -64,9 +69,6 @@ const DefaultDemoDir = "demo-out"
 
 // Open loads the configuration and wires everything.
 func Open(ctx context.Context, o Options) (*App, error) {
-	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
@@ -87,6 +89,13 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		if cfg, err = config.Load(o.ConfigPath); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case o.Log != nil:
+	case o.LogTo != nil:
+		o.Log = logging.New(cfg.Log, o.LogTo, o.Getenv)
+	default:
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{Config: cfg, Log: o.Log, metrics: o.Metrics}
 	if err := a.open(ctx, o); err != nil {

@@ -146,8 +146,6 @@ apogee:
     dialect: sqlite
   signer:
     code: PRES
-delivery:
-  mode: mail
 mail:
   smtp:
     host: %s
