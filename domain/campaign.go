@@ -113,6 +113,8 @@ type Campaign struct {
 	State       CampaignState
 	Error       string // why it failed or was suspended (CampaignFailed, CampaignSuspended)
 	Counts      map[EntryState]int
+	// ManagerMails are the "campaign created" mails (R17a), a stored step.
+	ManagerMails []ManagerMail `json:",omitempty"`
 }
 
 // EntryState is a student's state within a campaign (DESIGN.md, per-student state).

@@ -115,6 +115,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 		entries[i] = newEntry(row, camp, now)
 	}
 	camp.Counts = countStates(entries)
+	camp.ManagerMails = e.pendingCreationMails()
 	if err := e.store.CreateCampaign(&camp); err != nil {
 		return Campaign{}, fmt.Errorf("enregistrement de la campagne : %w", err)
 	}
@@ -132,7 +133,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	}
 	e.log.Info("campagne créée", "campagne", camp.ID, "utilisateur", user.Code, "étudiants", len(entries), "éligibles", eligible, "mode_test", testMode)
 
-	e.mailManagers(ctx, camp) // R17a: after the campaign is recorded
+	e.sendCreationMails(ctx, camp.ID) // R17a: a stored step, after the campaign is recorded
 
 	if mode == ModeDigiposte { // worked through by the Digiposte cycle (R19–R22)
 		camp.State, camp.UpdatedAt = CampaignWaiting, e.clock.Now()
@@ -228,6 +229,7 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	e.resumeCreationMails(ctx, list) // R17a left pending by a crash
 	var (
 		sig    Signature
 		sigErr error
@@ -696,37 +698,4 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 		p.State = CampaignFinished
 		p.Counts = c.Counts
 	})
-}
-
-// mailManagers sends the "campaign created" mail to every manager (R17a).
-func (e *Engine) mailManagers(ctx context.Context, c Campaign) {
-	if e.mailer == nil {
-		return
-	}
-	for _, to := range e.settings.Managers {
-		m := Mail{Kind: MailCampaignCreated, CampaignID: c.ID, To: to,
-			Data: MailData{University: e.settings.University, DiplomaLabel: c.DiplomaLabel, YearLabel: AcademicYearLabel(c.Year),
-				Campaign: c, Counts: c.Counts, TestMode: c.TestMode}}
-		e.sendManagerMail(ctx, c.ID, m)
-	}
-}
-
-// sendManagerMail sends a mail to a manager (R17a, R17b); a failure is logged and
-// audited, and stops nothing. In a test-mode campaign it goes to the test address like
-// every other mail (R18), the manager kept as the real recipient: the mailer's own
-// test-mode guard refuses any other address.
-func (e *Engine) sendManagerMail(ctx context.Context, id string, m Mail) {
-	if e.mailer == nil {
-		return
-	}
-	if c := m.Data.Campaign; c.TestMode && c.TestRecipient != "" {
-		m.To, m.RealTo = Recipient(m.To, true, c.TestRecipient)
-		m.Data.TestMode, m.Data.RealTo = true, m.RealTo
-	}
-	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
-	if err != nil {
-		e.log.Warn("courriel aux gestionnaires non envoyé", "campagne", id, "type", m.Kind, "à", m.To, "erreur", err)
-		_ = e.store.AppendAudit(id, AuditRecord{At: e.clock.Now(), User: systemUser, Action: AuditMail,
-			Detail: fmt.Sprintf("courriel %s à %s non envoyé : %v", m.Kind, m.To, err)})
-	}
 }
