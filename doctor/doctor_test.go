@@ -297,11 +297,17 @@ func TestHubEETokens(t *testing.T) {
 	t.Setenv("HYPERCERTS_DOCTOR_HUB_OK", "good")
 	t.Setenv("HYPERCERTS_DOCTOR_HUB_BAD", "bad")
 	res := checkHubEE(ctx(t), cfg, 5*time.Second)
-	if len(res) != 2 {
+	if len(res) != 3 {
 		t.Fatalf("results = %+v", res)
 	}
 	want(t, res[0], OK, "jeton obtenu")
-	want(t, res[1], Fail, "jeton refusé", "hubee.processes[1].client_id", "HYPERCERTS_DOCTOR_HUB_BAD")
+	// The SI token cannot read the démarche's settings (ADMIN only): what to have
+	// confirmed by the HubEE team is spelled out.
+	want(t, res[1], Warn, "jeton SI")
+	if !strings.Contains(res[1].Fix, "messageToTransmitter") || !strings.Contains(res[1].Fix, "application/pdf") {
+		t.Errorf("à demander : %q", res[1].Fix)
+	}
+	want(t, res[2], Fail, "jeton refusé", "hubee.processes[1].client_id", "HYPERCERTS_DOCTOR_HUB_BAD")
 	if r := checkHubEE(ctx(t), config.Default(), time.Second); r[0].Status != Skip {
 		t.Errorf("no démarche: %+v", r)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"hypercerts/config"
 	"hypercerts/connectors/digiposte"
+	"hypercerts/connectors/hubee"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
 )
@@ -409,10 +410,68 @@ func checkHubEE(ctx context.Context, cfg *config.Config, timeout time.Duration) 
 			if !tok.Expiry.IsZero() {
 				res.Detail += fmt.Sprintf(" (valable %s)", time.Until(tok.Expiry).Round(time.Minute))
 			}
+			out = append(out, res)
+			out = append(out, checkHubEEProcess(ctx, cfg, p, secret.Reveal(), timeout))
+			continue
 		}
 		out = append(out, res)
 	}
 	return out
+}
+
+// checkHubEEProcess reads a démarche's settings from the referential (getProcessById)
+// and says what to ask the HubEE team for when one hypercerts needs is missing
+// (docs/hubee.md, « Prérequis d'une démarche »). The functional specification reserves
+// that read to ADMIN (and OSL in the OpenAPI description): with a SI token the hub
+// answers 403, and the prerequisites are then listed to be confirmed by the team.
+func checkHubEEProcess(ctx context.Context, cfg *config.Config, p config.HubEEProcess, secret string, timeout time.Duration) Result {
+	res := Result{Name: "HubEE : " + p.Code + " (réglages de la démarche)"}
+	tokenURL, apiURL := cfg.HubEE.HubEEURLs()
+	answers := p.Role == "" || p.Role == config.RoleAttestationRequest
+	ask := "demandez à l'équipe HubEE (contact-nhube@data.gouv.fr) pour la démarche " + p.Code + " : " +
+		strings.Join(hubee.MissingPrerequisites(hubee.Process{}, answers, 0)[:1+btoi(answers)], " ; ")
+	c, err := hubee.New(hubee.Config{BaseURL: apiURL, TokenURL: tokenURL, Scope: hubee.ScopeSI, MaxAttempts: 1,
+		Credentials: map[string]hubee.Credentials{p.Code: {ClientID: p.ClientID, ClientSecret: secret}}, CallTimeout: timeout})
+	if err != nil {
+		res.Status, res.Detail = Fail, err.Error()
+		return res
+	}
+	s, err := c.Session(p.Code)
+	if err != nil {
+		res.Status, res.Detail = Fail, err.Error()
+		return res
+	}
+	proc, err := s.GetProcess(ctx, p.Code)
+	switch {
+	case hubee.IsStatus(err, http.StatusForbidden) || hubee.IsStatus(err, http.StatusUnauthorized):
+		res.Status = Warn
+		res.Detail = "réglages illisibles avec le jeton SI (getProcessById est réservé à l'administration HubEE) : prérequis non vérifiés"
+		res.Fix = "faites confirmer par écrit — " + ask
+	case err != nil:
+		res.Status, res.Detail = Warn, "réglages de la démarche illisibles : "+err.Error()
+		res.Fix = ask
+	default:
+		missing := hubee.MissingPrerequisites(proc, answers, 1<<20)
+		if len(missing) == 0 {
+			res.Status = OK
+			res.Detail = "messages à l'OSL autorisés"
+			if answers {
+				res.Detail += ", PDF accepté des SI"
+			}
+			return res
+		}
+		res.Status = Fail
+		res.Detail = "il manque à la démarche " + p.Code + " : " + strings.Join(missing, " ; ")
+		res.Fix = "demandez à l'équipe HubEE (contact-nhube@data.gouv.fr) de régler la démarche " + p.Code + " : " + strings.Join(missing, " ; ")
+	}
+	return res
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // checkCAS: the CAS login page answers.

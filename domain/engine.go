@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -156,7 +157,9 @@ func (e *Engine) requireAnyRight(ctx context.Context, user User) ([]Component, e
 		return nil, err
 	}
 	if len(comps) == 0 {
-		return nil, Forbidden(user, "aucune composante")
+		// Not Forbidden(user, "aucune composante"): "n'a pas le droit … sur aucune" is a
+		// double negative.
+		return nil, fmt.Errorf("%w : l'utilisateur %s n'a le droit TRAREF10 sur aucune composante", ErrForbidden, user.Code)
 	}
 	return comps, nil
 }

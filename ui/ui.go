@@ -271,22 +271,27 @@ func (m *Model) View() string {
 	b.WriteString("\n")
 	h := m.bodyHeight()
 	var body string
-	if m.showHelp {
+	switch {
+	case m.quitAsk != "":
+		body = m.c.Dialog(i18n.QuitTitle, []string{m.quitAsk}, i18n.QuitKeys, w)
+	case m.showHelp:
 		groups := append(m.top().FullHelp(), km(m).FullHelp()...)
 		body = m.help.FullHelpView(groups)
-	} else {
+	default:
 		body = m.top().View()
 	}
 	b.WriteString(clampLines(body, w, h) + "\n")
 	switch {
-	case m.quitAsk != "":
-		b.WriteString(s.StatusErr.Render(common.Cut(m.quitAsk, w)))
 	case m.status != "" && m.statusEr:
 		b.WriteString(s.StatusErr.Render(common.Cut(m.status, w)))
 	case m.status != "":
 		b.WriteString(s.Status.Render(common.Cut(m.status, w)))
 	}
 	b.WriteString("\n")
+	if m.quitAsk != "" {
+		b.WriteString(common.Cut(m.help.ShortHelpView([]key.Binding{km(m).Yes, km(m).No}), w))
+		return b.String()
+	}
 	global := km(m).ShortHelp()
 	if m.showHelp {
 		global[0].SetHelp("?/échap", i18n.KeyCloseHelp)

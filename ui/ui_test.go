@@ -170,7 +170,7 @@ func TestQuitWhileCampaignRuns(t *testing.T) {
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	uitest.WaitForText(t, tm, "en cours")
 	tm.Send(uitest.Key("q"))
-	uitest.WaitForText(t, tm, "Quitter ? (o/n) Une campagne est en cours")
+	uitest.WaitForText(t, tm, "Quitter hypercerts ?", "campagne est en cours")
 	tm.Send(uitest.Key("n")) // the question goes; the help in and out proves the UI is still there
 	tm.Send(uitest.Key("?"))
 	uitest.WaitForText(t, tm, "fermer l")
@@ -178,7 +178,7 @@ func TestQuitWhileCampaignRuns(t *testing.T) {
 	tm.Send(uitest.Key("?"))
 	uitest.WaitForText(t, tm, "Créée le")
 	tm.Send(uitest.Key("q"))
-	uitest.WaitForText(t, tm, "Quitter ? (o/n)")
+	uitest.WaitForText(t, tm, "Quitter hypercerts ?")
 	tm.Send(uitest.Key("o"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	final := tm.FinalModel(t).View()

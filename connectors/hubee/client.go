@@ -560,6 +560,8 @@ func asciiHeader(s string) string {
 			b.WriteRune(r)
 		case r == '’' || r == '‘':
 			b.WriteByte('\'')
+		case r == '–' || r == '—':
+			b.WriteByte('-')
 		case r == 'œ':
 			b.WriteString("oe")
 		case r == 'Œ':

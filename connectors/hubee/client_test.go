@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"hypercerts/connectors/hubee"
 	"hypercerts/domain"
@@ -550,5 +552,59 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if hubee.ParseContentRange("").Known {
 		t.Fatal("vide")
+	}
+}
+
+// One retry layer honouring Retry-After (RFC 9110 §10.2.3) on 429 and 503, within a cap.
+func TestRetryAfterHonouredWithinCap(t *testing.T) {
+	e := setup(t, func(c *hubee.Config) { c.RetryAfterMax = time.Minute })
+	ctx := ctxT(t)
+	filed := e.fileRequest(t, 1)
+	var waits []time.Duration
+	hubee.SetSleep(e.client, func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil })
+
+	e.sim.FailNextWith("getCaseById", 1, 429, "7")
+	if _, err := e.si.GetCase(ctx, filed.CaseID); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 1 || waits[0] != 7*time.Second {
+		t.Fatalf("attentes : %v, 7s attendu (Retry-After)", waits)
+	}
+	// Beyond the cap: no wait, a transient error, the case waits for the next run.
+	waits = nil
+	before := e.sim.Calls("getCaseById")
+	e.sim.FailNextWith("getCaseById", 1, 503, "3600")
+	_, err := e.si.GetCase(ctx, filed.CaseID)
+	if !domain.IsTransient(err) || !strings.Contains(err.Error(), "Retry-After") || len(waits) != 0 ||
+		e.sim.Calls("getCaseById") != before+1 {
+		t.Fatalf("Retry-After au-delà du plafond : %v, attentes %v, %d appels", err, waits, e.sim.Calls("getCaseById")-before)
+	}
+}
+
+// Partner headers go out in ASCII: "Université Exemple" is transliterated.
+func TestPartnerHeadersASCII(t *testing.T) {
+	e := setup(t, func(c *hubee.Config) { c.EditorName = "Université d’Exemple – Besançon" })
+	ctx := ctxT(t)
+	filed := e.fileRequest(t, 1)
+	ev, err := e.si.CreateEvent(ctx, filed.CaseID, hubee.Event{ActionType: hubee.ActionComAdd, Notification: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.PartnerInfo == nil || ev.PartnerInfo.EditorName == nil || *ev.PartnerInfo.EditorName != "Universite d'Exemple - Besancon" {
+		t.Fatalf("partnerInfo : %+v", ev.PartnerInfo)
+	}
+}
+
+// X-HTTP-Method-Override, for proxies that block PATCH: the case is changed through
+// updateCaseWithPost.
+func TestMethodOverride(t *testing.T) {
+	e := setup(t, func(c *hubee.Config) { c.MethodOverride = true })
+	ctx := ctxT(t)
+	filed := e.fileRequest(t, 1)
+	if err := e.si.UpdateCase(ctx, filed.CaseID, hubee.StatusSIReceived); err != nil {
+		t.Fatal(err)
+	}
+	if e.sim.Calls("updateCaseWithPost") != 1 || e.sim.Calls("updateCase") != 0 || e.sim.CaseStatus(filed.CaseID) != hubee.StatusSIReceived {
+		t.Fatalf("appels : %d POST, %d PATCH", e.sim.Calls("updateCaseWithPost"), e.sim.Calls("updateCase"))
 	}
 }

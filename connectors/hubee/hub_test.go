@@ -2,6 +2,7 @@ package hubee_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"hypercerts/connectors/hubee"
@@ -82,5 +83,56 @@ func TestHubPortLoop(t *testing.T) {
 				t.Fatalf("notifications OSL : %+v", e.sim.PendingNotifications(oslOrg))
 			}
 		})
+	}
+}
+
+// The démarche's settings hypercerts needs (SFD RC003, RC005, RC006), as doctor says them.
+func TestMissingPrerequisites(t *testing.T) {
+	ok := hubee.Process{IsActivated: true, MessageToTransmitter: true, SIAttachmentFormatsEnabled: []string{"application/pdf"},
+		AttachmentMaxSizeEnabled: 10 << 20}
+	if m := hubee.MissingPrerequisites(ok, true, 1<<20); len(m) != 0 {
+		t.Fatalf("rien ne manque : %v", m)
+	}
+	bare := hubee.Process{IsActivated: true}
+	m := hubee.MissingPrerequisites(bare, true, 1<<20)
+	if len(m) != 2 || !strings.Contains(m[0], "messageToTransmitter") || !strings.Contains(m[1], "siAttachmentFormatsEnabled") {
+		t.Fatalf("manques : %v", m)
+	}
+	// A démarche only acknowledged needs messages, not the PDF.
+	if m := hubee.MissingPrerequisites(bare, false, 0); len(m) != 1 {
+		t.Fatalf("autre démarche : %v", m)
+	}
+}
+
+// The simulator refuses what the hub refuses for a démarche's settings (SFD RC005,
+// RC006): a message when messageToTransmitter is false, a SI file whose type is not in
+// siAttachmentFormatsEnabled (empty: none at all).
+func TestSimEnforcesDemarcheSettings(t *testing.T) {
+	e := setup(t)
+	ctx := ctxT(t)
+	p, err := e.admin.GetProcess(ctx, process)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.MessageToTransmitter, p.SIAttachmentFormatsEnabled = false, nil
+	if _, err := e.admin.UpdateProcess(ctx, process, p); err != nil {
+		t.Fatal(err)
+	}
+	filed := e.fileRequest(t, 1)
+	refused := hubee.StatusRefused
+	_, err = e.si.CreateEvent(ctx, filed.CaseID, hubee.Event{ActionType: hubee.ActionStatusUpdate, Notification: true,
+		CaseNewStatus: &refused, Message: hubee.Ptr("Votre demande ne peut pas être satisfaite")})
+	if !hubee.IsStatus(err, 400) || !strings.Contains(err.Error(), "messageToTransmitter") {
+		t.Fatalf("message refusé attendu : %v", err)
+	}
+	_, err = e.si.CreateEvent(ctx, filed.CaseID, hubee.Event{ActionType: hubee.ActionAttachDeposit, Notification: true,
+		Attachments: []hubee.Attachment{{FileName: "a.pdf", Type: "ATTESTATION", MimeType: "application/pdf", Size: 10}}})
+	if !hubee.IsStatus(err, 400) || !strings.Contains(err.Error(), "mimeType") {
+		t.Fatalf("PDF refusé attendu : %v", err)
+	}
+	// Without a message, a status event still goes through.
+	if _, err := e.si.CreateEvent(ctx, filed.CaseID, hubee.Event{ActionType: hubee.ActionStatusUpdate, Notification: true,
+		CaseNewStatus: &refused}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ package campaign
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -137,6 +138,7 @@ type Model struct {
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
 	running  bool
+	loadedAt time.Time // wall time of the last read (paces the live reads)
 	prog     domain.Progress
 	ch       <-chan domain.Progress
 	stop     func()
@@ -204,11 +206,48 @@ func (m *Model) SetSize(w, h int) {
 // headLines is the number of lines above the list: the header, the state, the counts,
 // the Digiposte explanation, the tabs and the column titles.
 func (m *Model) headLines() int {
-	n := 5
-	if m.camp.Mode == domain.ModeDigiposte {
-		n += strings.Count(m.digiposteCounts(), "\n") + strings.Count(m.digiposteHelp(), "\n") + 1
+	return strings.Count(strings.Join(m.head(), "\n"), "\n") + 3
+}
+
+// head is what is above the tabs: the campaign and its state (wrapped on two lines
+// each, so the end date is never cut at 80 columns), its counts.
+func (m *Model) head() []string {
+	s := m.c.Styles
+	c := m.camp
+	label := c.DiplomaLabel
+	if label == "" {
+		label = c.VDI.Label
 	}
-	return n
+	mode := c.Mode.Label()
+	if c.TestMode {
+		mode += " (test → " + c.TestRecipient + ")"
+	}
+	lines := []string{s.Strong.Render(common.WrapMax(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width, 2))}
+	st := fmt.Sprintf(i18n.CampState, i18n.CampaignState(c), i18n.Date(c.CreatedAt), c.CreatedBy)
+	if !c.FinishedAt.IsZero() {
+		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
+	}
+	lines = append(lines, common.WrapMax(st, m.width, 2))
+	if m.ask > 0 {
+		return lines
+	}
+	switch {
+	case m.running:
+		lines = append(lines, s.Status.Render(common.Wrap(fmt.Sprintf(i18n.CampRunning, i18n.Int(m.prog.Processed), i18n.Int(m.prog.ToDo))+" · "+launch.Counts(c.Counts), m.width)))
+	case c.State == domain.CampaignFailed:
+		lines = append(lines, s.Error.Render(common.Wrap(fmt.Sprintf(i18n.CampFailed, i18n.French(c.Error)), m.width)))
+	case c.State == domain.CampaignSuspended:
+		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
+			common.Wrap(launch.Counts(c.Counts), m.width))
+	case c.Mode == domain.ModeDigiposte:
+		lines = append(lines, m.digiposteCounts())
+	default:
+		lines = append(lines, common.Wrap(launch.Counts(c.Counts), m.width))
+	}
+	if c.Mode == domain.ModeDigiposte {
+		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
+	}
+	return lines
 }
 
 func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
@@ -259,6 +298,17 @@ func (m *Model) refilter() {
 	m.cur.SetLen(len(m.view))
 }
 
+// liveEvery paces the reads of the students while a run goes on.
+const liveEvery = 500 * time.Millisecond
+
+// askText is the relaunch question for m.ask students.
+func (m *Model) askText() string {
+	if m.ask == 1 {
+		return i18n.CampRelaunchAskOne
+	}
+	return fmt.Sprintf(i18n.CampRelaunchAsk, i18n.Int(m.ask))
+}
+
 // selected is the code of the student under the cursor ("" when none).
 func (m *Model) selected() string {
 	if m.cur.Pos < len(m.view) {
@@ -295,7 +345,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ID != m.id {
 			return m, nil
 		}
-		m.loading, m.err = false, msg.Err
+		m.loading, m.err, m.loadedAt = false, msg.Err, time.Now()
 		if msg.Err != nil {
 			return m, nil
 		}
@@ -339,10 +389,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Progress.CampaignID != "" {
 			m.prog = msg.Progress
 			m.camp.Counts = msg.Progress.Counts
+			m.resize() // the counts may take another line
 		}
 		if msg.Closed || m.prog.Done {
 			m.running, m.stop, m.ch = false, nil, nil
 			return m, m.load()
+		}
+		// The list follows the run: the students are read again, one read at a time
+		// and at most every half second, so the states and failures shown stay live.
+		if !m.loading && time.Since(m.loadedAt) >= liveEvery {
+			return m, tea.Batch(m.load(), common.WaitProgressCmd(m.id, m.ch))
 		}
 		return m, common.WaitProgressCmd(m.id, m.ch)
 	case tea.KeyMsg:
@@ -351,7 +407,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.ask = 0
 			if key.Matches(msg, km.Yes) {
 				c, id, campID := m.c, m.id, m.campID
-				return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRelaunched, n)), func() tea.Msg {
+				return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRelaunched, i18n.Plural(n, i18n.NounStudent))), func() tea.Msg {
 					return RelaunchedMsg{ID: id, Err: c.Engine.Relaunch(c.Ctx, c.User, campID)}
 				})
 			}
@@ -436,37 +492,11 @@ func (m *Model) View() string {
 	if m.rec.IsOpen() {
 		return m.rec.View(s)
 	}
-	c := m.camp
-	label := c.DiplomaLabel
-	if label == "" {
-		label = c.VDI.Label
-	}
-	mode := c.Mode.Label()
-	if c.TestMode {
-		mode += " (test → " + c.TestRecipient + ")"
-	}
-	lines := []string{
-		s.Strong.Render(common.Cut(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width)),
-	}
-	st := fmt.Sprintf(i18n.CampState, c.State.Label(), i18n.Date(c.CreatedAt), c.CreatedBy)
-	if !c.FinishedAt.IsZero() {
-		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
-	}
-	lines = append(lines, common.Cut(st, m.width))
-	switch {
-	case m.ask > 0:
-		lines = append(lines, s.Warn.Render(common.Cut(fmt.Sprintf(i18n.CampRelaunchAsk, m.ask), m.width)))
-	case m.running:
-		lines = append(lines, s.Status.Render(fmt.Sprintf(i18n.CampRunning, m.prog.Processed, m.prog.ToDo)+" · "+launch.Counts(c.Counts)))
-	case c.State == domain.CampaignFailed:
-		lines = append(lines, s.Error.Render(common.Cut(fmt.Sprintf(i18n.CampFailed, c.Error), m.width)))
-	case c.Mode == domain.ModeDigiposte:
-		lines = append(lines, m.digiposteCounts())
-	default:
-		lines = append(lines, common.Cut(launch.Counts(c.Counts), m.width))
-	}
-	if c.Mode == domain.ModeDigiposte {
-		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
+	lines := m.head()
+	if m.ask > 0 { // the question in a box, wrapped, in place of the list
+		lines = append(lines, "", m.c.Dialog(i18n.CampRelaunchTitle,
+			[]string{m.askText()}, i18n.CampRelaunchKeys, m.width))
+		return strings.Join(lines, "\n")
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
@@ -513,7 +543,7 @@ func (m *Model) entriesView() string {
 	start, end := m.cur.Visible()
 	for i := start; i < end; i++ {
 		e := &m.entries[m.view[i]]
-		reason := e.LastError
+		reason := i18n.French(e.LastError)
 		if reason == "" {
 			reason = strings.Join(e.Reasons, " ; ")
 		}

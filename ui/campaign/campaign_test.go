@@ -86,10 +86,9 @@ func TestCampaignRelaunchNothingToDo(t *testing.T) {
 	}
 }
 
-// A failed send is relaunched after confirmation (R07): the entry is sent again.
-func TestCampaignRelaunchFailed(t *testing.T) {
-	env := uitest.Open(t, uitest.Options{})
-	c := launched(t, env)
+// failOne marks one mailed entry as failed (a relay's temporary refusal).
+func failOne(t *testing.T, env *uitest.Env, c domain.Campaign) {
+	t.Helper()
 	entries, err := env.Store.Entries(c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +104,42 @@ func TestCampaignRelaunchFailed(t *testing.T) {
 	if err := env.Store.PutEntries(c.ID, []domain.Entry{failed}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// R07: the relaunch question is a dialog that wraps at 40 columns (nothing cut) and
+// shows no rule number; the campaign's state says it ended with a failure.
+func TestCampaignRelaunchDialogFits(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	failOne(t, env, c)
+	m := campaign.New(env.Common, c.ID)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m}, 40, 16)
+	uitest.WaitForText(t, tm, "1 échec")
+	tm.Send(uitest.Key("R"))
+	uitest.WaitForText(t, tm, "Relancer la")
+	view := m.View()
+	for _, l := range strings.Split(view, "\n") {
+		if len([]rune(l)) > 40 {
+			t.Errorf("line wider than 40: %q", l)
+		}
+	}
+	if strings.Contains(view, "R07") || !strings.Contains(view, "ne sont pas repris") {
+		t.Fatalf("the question is cut or shows a rule number:\n%s", view)
+	}
+	tm.Send(uitest.Key("n"))
+	uitest.Golden(t, view)
+	uitest.Final(t, tm)
+}
+
+// A failed send is relaunched after confirmation (R07): the entry is sent again.
+func TestCampaignRelaunchFailed(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	failOne(t, env, c)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
 	uitest.WaitForText(t, tm, "échec d'envoi 1")
 	tm.Send(uitest.Key("R"))
-	uitest.WaitForText(t, tm, "Relancer 1 étudiants")
+	uitest.WaitForText(t, tm, "Relancer la campagne ?", "sera repris")
 	tm.Send(uitest.Key("o"))
 	uitest.WaitForText(t, tm, "Journal (4)", "envoyé 10")
 	uitest.Final(t, tm)

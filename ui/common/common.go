@@ -5,6 +5,7 @@ package common
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -146,4 +147,18 @@ func ErrorCmd(err error) tea.Cmd { return func() tea.Msg { return ErrorMsg{Err: 
 func (c *Common) ErrorView(err error, width int) string {
 	e := i18n.Explain(err)
 	return c.Styles.Error.Render(Wrap(i18n.ErrorTitle+" : "+e.What, width)) + "\n" + Wrap(i18n.WhatToDo+e.Hint, width)
+}
+
+// Dialog draws a question in a box: its title, its paragraphs wrapped to the room (a
+// question is never cut), then the keys that answer it.
+func (c *Common) Dialog(title string, paras []string, keys string, width int) string {
+	s := c.Styles
+	w := max(min(width-2, 80), 16)
+	inner := w - s.Dialog.GetHorizontalFrameSize()
+	lines := []string{s.Title.Render(Wrap(title, inner)), ""}
+	for _, p := range paras {
+		lines = append(lines, Wrap(p, inner))
+	}
+	lines = append(lines, "", s.Strong.Render(Wrap(keys, inner)))
+	return s.Dialog.Width(w - s.Dialog.GetHorizontalBorderSize()).Render(strings.Join(lines, "\n"))
 }

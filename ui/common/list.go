@@ -194,3 +194,14 @@ func Gutter(selected bool) string {
 
 // GutterWidth is the width of Gutter.
 const GutterWidth = 2
+
+// WrapMax wraps s to width and keeps at most n lines, the last one cut with an
+// ellipsis when there was more.
+func WrapMax(s string, width, n int) string {
+	lines := strings.Split(Wrap(s, width), "\n")
+	if len(lines) <= n {
+		return strings.Join(lines, "\n")
+	}
+	lines[n-1] = Cut(lines[n-1]+" "+strings.Join(lines[n:], " "), width)
+	return strings.Join(lines[:n], "\n")
+}

@@ -63,7 +63,7 @@ func EntryFields(e *domain.Entry) []Field {
 		f = append(f, Field{i18n.DetFAttempts, i18n.Int(e.Attempts)})
 	}
 	if e.LastError != "" {
-		f = append(f, Field{i18n.DetFLastError, e.LastError})
+		f = append(f, Field{i18n.DetFLastError, i18n.French(e.LastError)})
 	}
 	if !e.UpdatedAt.IsZero() {
 		f = append(f, Field{i18n.DetFUpdated, i18n.Date(e.UpdatedAt)})

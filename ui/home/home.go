@@ -2,7 +2,6 @@
 package home
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -224,10 +223,7 @@ func (m *Model) View() string {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	count := fmt.Sprintf(i18n.HomeCount, len(m.list))
-	if len(m.list) == 1 {
-		count = i18n.HomeCountOne
-	}
+	count := i18n.Plural(len(m.list), i18n.NounCampaign)
 	b.WriteString(s.Muted.Render(count) + "\n")
 	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
 	start, end := m.cur.Visible()

@@ -225,7 +225,7 @@ func applicant(a domain.HubApplicant) string {
 func (m *Model) cells(k *domain.HubEECase) []string {
 	reason := k.Reason
 	if reason == "" {
-		reason = k.LastError
+		reason = i18n.French(k.LastError)
 	}
 	switch {
 	case m.width >= 130:
@@ -267,7 +267,7 @@ func (m *Model) View() string {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.HubCount, len(m.cases))) + "\n")
+	b.WriteString(s.Muted.Render(i18n.Plural(len(m.cases), i18n.NounCase)) + "\n")
 	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
 	start, end := m.cur.Visible()
 	drawn := 0
@@ -341,7 +341,7 @@ func (m *Model) detailView() string {
 		lines = append(lines, fmt.Sprintf(i18n.HubDetFiles, strings.Join(names, ", ")))
 	}
 	if k.LastError != "" {
-		lines = append(lines, fmt.Sprintf(i18n.HubDetError, k.LastError, k.Attempts))
+		lines = append(lines, fmt.Sprintf(i18n.HubDetError, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt)))
 	}
 	lines = append(lines, fmt.Sprintf(i18n.HubDetDates, i18n.Date(k.Received), i18n.Date(k.Updated)))
 	if len(lines) > detailHeight {
@@ -395,7 +395,7 @@ func caseFields(k *domain.HubEECase) []common.Field {
 		f = append(f, common.Field{Label: i18n.HubFFile, Value: file.FileName})
 	}
 	if k.LastError != "" {
-		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, k.LastError, i18n.Plural(k.Attempts, i18n.NounAttempt))})
+		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt))})
 	}
 	return append(f, common.Field{Label: i18n.HubColReceived, Value: i18n.Date(k.Received)},
 		common.Field{Label: i18n.HubFUpdated, Value: i18n.Date(k.Updated)})

@@ -5,6 +5,7 @@ package i18n
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -29,13 +30,15 @@ const (
 	ErrorTitle  = "Erreur"
 	WhatToDo    = "Que faire : "
 	RetryHint   = "r pour réessayer, Échap pour revenir."
-	StatusSaved = "Aperçu exporté : %d lignes dans %s"
+	StatusSaved = "Aperçu exporté : %s dans %s"
 
 	// StatusExportFailed: the advice first, so a narrow status line keeps it.
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
 
-	QuitConfirm        = "Quitter ? (o/n) Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
-	QuitConfirmLoading = "Quitter ? (o/n) Un chargement est en cours et sera abandonné."
+	QuitTitle          = "Quitter hypercerts ?"
+	QuitConfirm        = "Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
+	QuitConfirmLoading = "Un chargement est en cours et sera abandonné."
+	QuitKeys           = "o ou Entrée pour quitter, toute autre touche pour rester."
 )
 
 // Help bar labels.
@@ -75,8 +78,6 @@ const (
 // Home.
 const (
 	HomeEmpty    = "Aucune campagne pour vos composantes. Appuyez sur n pour en créer une."
-	HomeCount    = "%d campagnes"
-	HomeCountOne = "1 campagne"
 	HomeColYear  = "Année"
 	HomeColComp  = "Comp."
 	HomeColVDI   = "VDI"
@@ -107,7 +108,7 @@ const (
 	WizNoVET           = "Cette VDI n'a aucune étape diplômante cette année : choisissez-en une autre (Échap)."
 	WizNoYear          = "Aucune année n'est ouverte dans Apogée."
 	WizNeedOneVET      = "Cochez au moins une étape."
-	WizSelected        = "%d/%d étapes cochées — Entrée pour voir l'aperçu"
+	WizSelected        = "Étapes cochées : %s sur %s — Entrée pour voir l'aperçu"
 	WizNoRights        = "Vous ne pouvez créer aucune campagne."
 	WizNoRightsWhy     = "Votre profil Apogée (%s) n'a la fonction TRAREF10 « attestations de réussite » du domaine RE (collecte et diffusion des résultats) sur aucune composante."
 	WizNoRightsWhat    = "Demandez à l'administrateur Apogée de votre établissement d'ajouter ce droit à votre type d'utilisateur pour les composantes que vous gérez, puis relancez hypercerts."
@@ -115,8 +116,7 @@ const (
 
 // Preview.
 const (
-	PrevLoading    = "Lecture Apogée : %d / %d étudiants"
-	PrevDone       = "%d étudiants lus"
+	PrevLoading    = "Lecture Apogée : %s / %s"
 	PrevStarting   = "Vérification de la demande et liste des étudiants…"
 	PrevColName    = "Nom"
 	PrevColFirst   = "Prénoms"
@@ -131,8 +131,8 @@ const (
 	PrevFilter     = "Filtre : %s"
 	PrevSearch     = "Recherche : "
 	PrevNoRow      = "Aucun étudiant ne correspond."
-	PrevShown      = "%d affichés"
-	PrevTotals     = "%d attestations à produire · %d étudiants : %d reçus · %d non reçus · %d sans verdict · %d bloqués · %d erreurs"
+	PrevToProduce  = "%s à produire"
+	PrevNoVerdict  = "%s sans verdict"
 	PrevNoEligible = "Aucun étudiant éligible : rien à lancer."
 	PrevStopped    = "Aperçu interrompu (r pour le relancer) : %s"
 	PrevIncomplete = "Aperçu incomplet : relancez-le (r) avant de lancer la campagne."
@@ -198,24 +198,32 @@ const (
 	LaunchConfirmTitle = "Lancer la campagne ?"
 	LaunchWhat         = "%s (%s), %s, composante %s"
 	LaunchVETs         = "Étapes : %s"
-	LaunchMailCount    = "%d attestations seront générées puis envoyées par courriel, une par étudiant éligible (d'après l'aperçu)."
-	LaunchDigiCount    = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %d demandes d'adhésion (ouverture de coffre) seront déposées, une par étudiant éligible dont le coffre n'est pas déjà ouvert."
+	LaunchMailCount    = "%s attestations seront générées puis envoyées par courriel, une par étudiant éligible (d'après l'aperçu)."
+	LaunchMailCountOne = "%s attestation sera générée puis envoyée par courriel, à l'étudiant éligible (d'après l'aperçu)."
+	LaunchDigiCount    = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %s demandes d'adhésion (ouverture de coffre) seront déposées, une par étudiant éligible dont le coffre n'est pas déjà ouvert."
+	LaunchDigiCountOne = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %s demande d'adhésion (ouverture de coffre) sera déposée, pour l'étudiant éligible si son coffre n'est pas déjà ouvert."
 	LaunchDigiNext     = "Ensuite, cycle après cycle : chaque étudiant dont le coffre s'ouvre est prévenu par courriel, puis son attestation est déposée dans son coffre ; un coffre refusé ou résilié ne reçoit rien."
 	LaunchDigiTestTo   = "MODE TEST : les courriels « coffre ouvert » iront tous à %s. Les vrais destinataires sont journalisés."
 	LaunchMode         = "Mode de diffusion : %s   (m pour changer)"
 	LaunchModeOnly     = "Mode de diffusion : %s"
 	LaunchDigiWaiting  = "Les demandes d'adhésion partiront au prochain cycle Digiposte du démon : suivez les états depuis l'écran de la campagne (Entrée)."
-	LaunchExcluded     = "%d étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) et ne recevront rien."
-	LaunchTestTo       = "MODE TEST : les %d courriels iront tous à %s ; aucun étudiant ne recevra rien. Les vrais destinataires sont journalisés."
+	LaunchExcluded     = "%s étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) : ils ne recevront pas d'attestation."
+	LaunchExcludedOne  = "%s étudiant est exclu (non reçu, sans verdict, bloqué ou sans adresse) : il ne recevra pas d'attestation."
+	LaunchExcludedNone = "Aucun étudiant n'est exclu."
+	LaunchTestTo       = "MODE TEST : chaque courriel (%s en tout) ira à %s ; aucun ne partira vers un étudiant. Les vrais destinataires sont journalisés."
 	LaunchRealTo       = "Les courriels partiront vers les adresses des étudiants lues dans Apogée."
 	LaunchManagers     = "Les gestionnaires sont prévenus de la création ; vous recevrez le bilan à la fin."
 	LaunchAsk          = "Entrée ou o pour lancer, Échap ou n pour revenir à l'aperçu."
 	LaunchPreparing    = "Préparation : signature, libellé officiel et relecture Apogée de chaque étudiant…"
 	LaunchRunning      = "Campagne %s en cours"
 	LaunchFinished     = "Campagne %s terminée"
+	LaunchFinishedFail = "Campagne %s terminée avec %s"
+	LaunchAllFailed    = "Campagne %s terminée : aucun envoi n'a réussi (%s)"
+	LaunchLeaveDone    = "Échap : revenir à la liste des campagnes · Entrée : ouvrir la campagne"
 	LaunchWaiting      = "Campagne %s enregistrée : elle avance au rythme des cycles Digiposte (démon)."
 	LaunchInterrupted  = "Campagne %s interrompue : elle reprendra au prochain démarrage."
-	LaunchProcessed    = "%d / %d traités"
+	LaunchSuspended    = "Campagne %s suspendue : le serveur de courriel ne répond plus ; elle reprendra au prochain démarrage ou avec « hypercerts campaign resume »."
+	LaunchProcessed    = "Traités : %s sur %s"
 	LaunchThroughput   = "Débit : %s attestations/s"
 	LaunchETA          = "Temps restant : %s"
 	LaunchETAUnknown   = "Temps restant : estimation en cours"
@@ -227,26 +235,30 @@ const (
 
 // Campaign.
 const (
-	CampTabEntries   = "Étudiants"
-	CampTabAudit     = "Journal"
-	CampHeader       = "%s — %s (%s), composante %s, par %s"
-	CampState        = "État : %s · créée le %s par %s"
-	CampFinished     = " · terminée le %s"
-	CampColState     = "État"
-	CampColAttempts  = "Essais"
-	CampColReason    = "Motif / erreur"
-	CampColAt        = "Date"
-	CampColUser      = "Par"
-	CampColAction    = "Action"
-	CampColDetail    = "Détail"
-	CampRelaunchAsk  = "Relancer %d étudiants dont l'attestation n'a pas été envoyée (R07) ? Les étudiants déjà servis et les exclus ne sont pas repris. (o/n)"
-	CampRelaunched   = "Relance demandée pour %d étudiants."
-	CampRelaunchNone = "Rien à relancer : toutes les attestations des étudiants éligibles ont été envoyées."
-	CampRunning      = "Campagne en cours : %d / %d traités"
-	CampFilter       = "Filtre : %s"
-	CampNoEntry      = "Aucun étudiant dans cet état."
-	CampNoAudit      = "Journal vide."
-	CampFailed       = "Échec : %s"
+	CampTabEntries     = "Étudiants"
+	CampTabAudit       = "Journal"
+	CampHeader         = "%s — %s (%s), composante %s, par %s"
+	CampState          = "État : %s · créée le %s par %s"
+	CampFinished       = " · terminée le %s"
+	CampColState       = "État"
+	CampColAttempts    = "Essais"
+	CampColReason      = "Motif / erreur"
+	CampColAt          = "Date"
+	CampColUser        = "Par"
+	CampColAction      = "Action"
+	CampColDetail      = "Détail"
+	CampRelaunchTitle  = "Relancer la campagne ?"
+	CampRelaunchAsk    = "Les %s étudiants dont l'attestation n'est pas partie seront repris. Les étudiants déjà servis et les exclus ne sont pas repris."
+	CampRelaunchAskOne = "L'étudiant dont l'attestation n'est pas partie sera repris. Les étudiants déjà servis et les exclus ne sont pas repris."
+	CampRelaunchKeys   = "Entrée ou o pour relancer, Échap ou n pour annuler."
+	CampRelaunched     = "Relance demandée : %s."
+	CampRelaunchNone   = "Rien à relancer : toutes les attestations des étudiants éligibles ont été envoyées."
+	CampRunning        = "Campagne en cours : %s sur %s traités"
+	CampFilter         = "Filtre : %s"
+	CampNoEntry        = "Aucun étudiant dans cet état."
+	CampNoAudit        = "Journal vide."
+	CampFailed         = "Échec : %s"
+	CampSuspended      = "Suspendue : %s"
 
 	CampFilterAll     = "tous"
 	CampFilterDone    = "envoyés"
@@ -265,7 +277,6 @@ const (
 
 // HubEE.
 const (
-	HubCount        = "%d télédossiers reçus"
 	HubColReceived  = "Reçu le"
 	HubColProcess   = "Démarche"
 	HubColFolder    = "N° dossier"
@@ -293,7 +304,7 @@ const (
 	HubDetAnswer    = "Réponse envoyée : %s"
 	HubDetFiles     = "Pièces reçues : %s"
 	HubDetDeposit   = "Attestation déposée : %s (%s octets)"
-	HubDetError     = "Dernière erreur : %s (%d essais) — reprise au prochain relevé"
+	HubDetError     = "Dernière erreur : %s (%s) — reprise au prochain relevé"
 	HubDetDates     = "Reçu le %s · mis à jour le %s"
 	HubDetNone      = "—"
 
@@ -386,7 +397,6 @@ var (
 	NounStep        = Noun{"étape cochée", "étapes cochées"}
 	NounExclStudent = Noun{"étudiant est exclu", "étudiants sont exclus"}
 	NounRun         = Noun{"exécution", "exécutions"}
-	NounRequest     = Noun{"demande", "demandes"}
 	NounMail        = Noun{"courriel", "courriels"}
 )
 
@@ -396,6 +406,15 @@ func Word(n int, w Noun) string {
 		return w.One
 	}
 	return w.Many
+}
+
+// Count picks the singular or plural sentence for n and puts n (formatted) in it:
+// each format has one %s for the number.
+func Count(n int, one, many string) string {
+	if n >= -1 && n <= 1 {
+		return fmt.Sprintf(one, Int(n))
+	}
+	return fmt.Sprintf(many, Int(n))
 }
 
 // Plural is n formatted (Int) and its word: "1 étudiant", "0 erreur", "1 182 étudiants".
@@ -454,31 +473,66 @@ type Error struct {
 
 // Explain turns an engine error into a message and advice.
 func Explain(err error) Error {
-	e := Error{What: err.Error()}
+	e := Error{What: French(err.Error())}
+	var pe *fs.PathError
 	switch {
+	case errors.Is(err, domain.ErrForbidden) && strings.Contains(err.Error(), "aucune composante"):
+		e.Hint = "Demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur les composantes que vous gérez."
 	case errors.Is(err, domain.ErrForbidden):
-		e.Hint = "demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur cette composante."
+		e.Hint = "Demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur cette composante."
 	case errors.Is(err, domain.ErrTransient):
 		e.Hint = "Apogée ou le serveur ne répond pas pour l'instant : réessayez dans quelques minutes (r)."
 	case errors.Is(err, domain.ErrInvalid):
-		e.Hint = "revenez en arrière (Échap) et corrigez le choix."
+		e.Hint = "Revenez en arrière (Échap) et corrigez le choix."
 	case errors.Is(err, domain.ErrNoSignature):
-		e.Hint = "faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
+		e.Hint = "Faites vérifier la configuration du signataire (apogee.signer) ; rien n'a été envoyé."
 	case errors.Is(err, domain.ErrRelayUnavailable):
-		e.Hint = "le serveur de courriel ne répond pas ou refuse la connexion : faites vérifier la section mail.smtp (le message dit quoi) ; rien n'a été enregistré ni envoyé."
+		e.Hint = "Le serveur de courriel ne répond pas ou refuse la connexion : faites vérifier la section mail.smtp (le message dit quoi) ; rien n'a été enregistré ni envoyé."
 	case errors.Is(err, domain.ErrShutdown):
 		e.Hint = "hypercerts s'arrête : relancez-le pour continuer."
 	case errors.Is(err, domain.ErrNotFound):
-		e.Hint = "l'élément n'existe plus : revenez à la liste (Échap) et actualisez (r)."
+		e.Hint = "L'élément n'existe plus : revenez à la liste (Échap) et actualisez (r)."
+	case errors.As(err, &pe):
+		e.Hint = "Le serveur n'a pas pu lire ou écrire " + pe.Path + " : transmettez ce message à l'équipe technique (droits, place sur le disque, dossier manquant)."
 	case strings.Contains(err.Error(), "aucune base"):
-		e.Hint = "la base de hypercerts (store.path) n'est pas configurée : faites compléter application.yaml, ou essayez hypercerts --demo."
+		e.Hint = "La base de hypercerts (store.path) n'est pas configurée : faites compléter application.yaml, ou essayez hypercerts --demo."
 	case strings.Contains(err.Error(), "déjà utilisée"):
-		e.Hint = "le démon hypercerts tient la base : connectez-vous à lui par ssh (ssh -p 2222 serveur)."
+		e.Hint = "Le démon hypercerts tient la base : connectez-vous à lui par ssh (l'adresse est dans « hypercerts daemon status »)."
 	default:
-		e.Hint = "réessayez (r) ; si l'erreur persiste, transmettez ce message à l'équipe technique."
+		e.Hint = "Réessayez (r) ; si l'erreur persiste, transmettez ce message à l'équipe technique."
 	}
 	return e
 }
+
+// osWords are the system's English error texts and operations, in French: a message
+// shown to a manager never keeps "mkdir out/mails: not a directory".
+var osWords = strings.NewReplacer(
+	": not a directory", " : un fichier porte ce nom là où un dossier est attendu",
+	": no such file or directory", " : fichier ou dossier introuvable",
+	": permission denied", " : permission refusée",
+	": no space left on device", " : plus de place sur le disque",
+	": read-only file system", " : système de fichiers en lecture seule",
+	": file exists", " : existe déjà",
+	": is a directory", " : c'est un dossier",
+	": too many open files", " : trop de fichiers ouverts",
+	": connection refused", " : connexion refusée",
+	": connection reset by peer", " : connexion coupée par le serveur",
+	": i/o timeout", " : délai dépassé",
+	": broken pipe", " : connexion interrompue",
+	": input/output error", " : erreur d'entrée-sortie du disque",
+	"context deadline exceeded", "délai dépassé",
+	"context canceled", "opération annulée",
+	"mkdir ", "création du dossier ",
+	"open ", "ouverture de ",
+	"write ", "écriture de ",
+	"rename ", "renommage de ",
+	"remove ", "suppression de ",
+	"dial tcp ", "connexion à ",
+)
+
+// French translates the system's words left in an error text (paths and the
+// engine's French are kept as they are).
+func French(msg string) string { return osWords.Replace(msg) }
 
 // AuditAction is a journal action in the managers' words (the store keeps short codes).
 func AuditAction(a string) string {
@@ -503,4 +557,15 @@ func AuditAction(a string) string {
 		return "Digiposte"
 	}
 	return a
+}
+
+// CampaignState is a campaign's state as the manager must read it: a finished
+// campaign with failures says how many ("terminée avec 3 échecs"), one where nothing
+// went out says so.
+func CampaignState(c domain.Campaign) string {
+	failed := c.Counts[domain.EntryMailFailed] + c.Counts[domain.EntryVaultRefused]
+	if c.State != domain.CampaignFinished || failed == 0 {
+		return c.State.Label()
+	}
+	return c.State.Label() + " avec " + Plural(failed, NounFailure)
 }

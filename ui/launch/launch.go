@@ -266,16 +266,16 @@ func (m *Model) confirmView() string {
 	}
 	lines = append(lines, "")
 	if mode == domain.ModeDigiposte {
-		lines = append(lines, fmt.Sprintf(i18n.LaunchDigiCount, m.plan.Eligible), i18n.LaunchDigiNext)
+		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchDigiCountOne, i18n.LaunchDigiCount), i18n.LaunchDigiNext)
 	} else {
-		lines = append(lines, fmt.Sprintf(i18n.LaunchMailCount, m.plan.Eligible))
+		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchMailCountOne, i18n.LaunchMailCount))
 	}
-	lines = append(lines, fmt.Sprintf(i18n.LaunchExcluded, m.plan.Students-m.plan.Eligible))
+	lines = append(lines, excludedLine(m.plan.Students-m.plan.Eligible))
 	switch {
 	case m.c.TestMode && mode == domain.ModeDigiposte:
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.c.TestRecipient)))
 	case m.c.TestMode:
-		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, m.plan.Eligible, m.c.TestRecipient)))
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, i18n.Plural(m.plan.Eligible, i18n.NounMail), m.c.TestRecipient)))
 	case mode != domain.ModeDigiposte:
 		lines = append(lines, i18n.LaunchRealTo)
 	}
@@ -323,6 +323,27 @@ func Counts(counts map[domain.EntryState]int) string {
 	return strings.Join(append(parts, rest...), " · ")
 }
 
+// excludedLine says how many students get nothing, in a correct sentence for 0 and 1.
+func excludedLine(n int) string {
+	if n == 0 {
+		return i18n.LaunchExcludedNone
+	}
+	return i18n.Count(n, i18n.LaunchExcludedOne, i18n.LaunchExcluded)
+}
+
+// doneTitle says how the run ended: "terminée", "terminée avec 3 échecs", or that
+// nothing went out.
+func doneTitle(id string, p domain.Progress) string {
+	failed := p.Counts[domain.EntryMailFailed] + p.Counts[domain.EntryVaultRefused]
+	switch {
+	case failed == 0:
+		return fmt.Sprintf(i18n.LaunchFinished, id)
+	case failed >= p.ToDo:
+		return fmt.Sprintf(i18n.LaunchAllFailed, id, i18n.Plural(failed, i18n.NounFailure))
+	}
+	return fmt.Sprintf(i18n.LaunchFinishedFail, id, i18n.Plural(failed, i18n.NounFailure))
+}
+
 func (m *Model) progressView() string {
 	s := m.c.Styles
 	p := m.prog
@@ -331,10 +352,12 @@ func (m *Model) progressView() string {
 	switch {
 	case m.camp.State == domain.CampaignWaiting || p.State == domain.CampaignWaiting:
 		title = fmt.Sprintf(i18n.LaunchWaiting, id)
+	case p.Suspended:
+		title = fmt.Sprintf(i18n.LaunchSuspended, id)
 	case p.Interrupted:
 		title = fmt.Sprintf(i18n.LaunchInterrupted, id)
 	case m.state == stateDone:
-		title = fmt.Sprintf(i18n.LaunchFinished, id)
+		title = doneTitle(id, p)
 	default:
 		title = fmt.Sprintf(i18n.LaunchRunning, id)
 	}
@@ -352,7 +375,7 @@ func (m *Model) progressView() string {
 		pct = 1
 	}
 	lines = append(lines, m.bar.ViewAs(pct)+" "+i18n.Percent(pct),
-		fmt.Sprintf(i18n.LaunchProcessed, p.Processed, p.ToDo), Counts(p.Counts))
+		fmt.Sprintf(i18n.LaunchProcessed, i18n.Int(p.Processed), i18n.Int(p.ToDo)), Counts(p.Counts))
 	if m.state != stateDone {
 		lines = append(lines, fmt.Sprintf(i18n.LaunchThroughput, i18n.Decimal(p.Throughput)))
 		if eta := p.ETA(); eta > 0 {
@@ -365,17 +388,21 @@ func (m *Model) progressView() string {
 		}
 	}
 	if p.Err != "" {
-		lines = append(lines, s.Error.Render(p.Err))
+		lines = append(lines, s.Error.Render(common.Wrap(i18n.French(p.Err), m.width)))
 	}
 	if len(p.LastErrors) > 0 {
 		lines = append(lines, "", s.Bad.Render(i18n.LaunchLastErrors))
 		for _, e := range p.LastErrors {
-			lines = append(lines, "  "+common.Cut(e, m.width-2))
+			lines = append(lines, "  "+common.Cut(i18n.French(e), m.width-2))
 		}
 	}
-	if m.c.MailDir != "" && m.camp.Mode != domain.ModeDigiposte {
+	if m.c.MailDir != "" && m.camp.Mode != domain.ModeDigiposte && p.Counts[domain.EntryMailed] > 0 {
 		lines = append(lines, "", fmt.Sprintf(i18n.LaunchMailDir, m.c.MailDir))
 	}
-	lines = append(lines, "", s.Muted.Render(i18n.LaunchLeave))
+	leave := i18n.LaunchLeave
+	if m.state == stateDone && !p.Interrupted {
+		leave = i18n.LaunchLeaveDone
+	}
+	lines = append(lines, "", s.Muted.Render(common.Wrap(leave, m.width)))
 	return strings.Join(lines, "\n")
 }

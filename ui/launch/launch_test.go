@@ -128,3 +128,29 @@ func TestLaunchErrorRetries(t *testing.T) {
 		t.Fatalf("r does not launch again:\n%s", m.View())
 	}
 }
+
+// Every send fails: the end says so ("aucun envoi n'a réussi", the number of
+// failures), the errors are in French, no « Courriels écrits dans » and no « la
+// campagne continue ».
+func TestLaunchEndsWithFailures(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{FailMail: true})
+	p := plan(t, env)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
+	uitest.WaitForText(t, tm, "Entrée ou o pour lancer")
+	tm.Send(uitest.Key("o"))
+	uitest.WaitForText(t, tm, "aucun envoi n'a réussi", "10 échecs")
+	view := uitest.Final(t, tm)
+	for _, no := range []string{"Courriels écrits", "la campagne continue", "not a directory", "mkdir"} {
+		if strings.Contains(view, no) {
+			t.Errorf("%q on the end screen:\n%s", no, view)
+		}
+	}
+	// The last errors come in the order the concurrent sends failed: masked.
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "  210000") {
+			lines[i] = "  210000## " + l[len("  210000##"):]
+		}
+	}
+	uitest.Golden(t, strings.Join(lines, "\n"))
+}

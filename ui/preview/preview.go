@@ -379,7 +379,7 @@ func (m *Model) exportCmd() tea.Cmd {
 			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, err), Err: true}
 		}
 		abs, _ := filepath.Abs(path)
-		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, len(rows), abs)}
+		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, i18n.Plural(len(rows), i18n.NounLine), abs)}
 	}
 }
 

@@ -81,7 +81,7 @@ func TestPreviewSmallTerminal(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p}, 80, 24)
-	uitest.WaitForText(t, tm, "attestations")
+	uitest.WaitForText(t, tm, "à produire")
 	uitest.WaitForText(t, tm, "étudiants lus")
 	view := uitest.Final(t, tm)
 	for i, line := range strings.Split(view, "\n") {

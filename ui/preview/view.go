@@ -126,23 +126,37 @@ func (m *Model) infoLine() string {
 	case m.loading && !m.started:
 		right = m.spin.View() + " " + i18n.PrevStarting
 	case m.loading:
-		right = m.spin.View() + " " + fmt.Sprintf(i18n.PrevLoading, len(m.rows), m.total)
+		right = m.spin.View() + " " + fmt.Sprintf(i18n.PrevLoading, i18n.Int(len(m.rows)), i18n.Plural(m.total, i18n.NounStudent))
 	case m.stopErr != nil:
 		right = s.Error.Render(fmt.Sprintf(i18n.PrevStopped, m.stopErr))
 	default:
-		right = s.Ok.Render(fmt.Sprintf(i18n.PrevDone, len(m.rows)))
+		right = s.Ok.Render(i18n.Plural(len(m.rows), i18n.NounRead))
 	}
 	return s.Strong.Render(common.Cut(what, max(m.width-ansi.StringWidth(right)-3, 10))) + " · " + right
 }
 
 func (m *Model) totalsLine() string {
 	t := m.totals
-	return fmt.Sprintf(i18n.PrevTotals, t.Eligible, t.Students, t.Admitted, t.NotAdmitted, t.NoVerdict, t.Blocked, t.Errors)
+	produce := fmt.Sprintf(i18n.PrevToProduce, i18n.Plural(t.Eligible, i18n.NounAttestation))
+	counts := i18n.Plural(t.Admitted, i18n.NounReceived) + " · " + i18n.Plural(t.NotAdmitted, i18n.NounNotReceived) + " · " +
+		fmt.Sprintf(i18n.PrevNoVerdict, i18n.Int(t.NoVerdict)) + " · " + i18n.Plural(t.Blocked, i18n.NounBlocked) + " · " +
+		i18n.Plural(t.Errors, i18n.NounError)
+	long := produce + " · " + i18n.Plural(t.Students, i18n.NounStudent) + " : " + counts
+	if ansi.StringWidth(long) <= m.width {
+		return long
+	}
+	// Narrower: the words that repeat go first, then the total (the sum of the
+	// rest), never the blocked and the errors.
+	short := fmt.Sprintf(i18n.PrevToProduce, i18n.Int(t.Eligible))
+	if mid := short + " · " + i18n.Int(t.Students) + " : " + counts; ansi.StringWidth(mid) <= m.width {
+		return mid
+	}
+	return short + " · " + counts
 }
 
 func (m *Model) footer() string {
 	s := m.c.Styles
-	parts := []string{fmt.Sprintf(i18n.PrevFilter, m.filter.Label()), fmt.Sprintf(i18n.PrevShown, len(m.view))}
+	parts := []string{fmt.Sprintf(i18n.PrevFilter, m.filter.Label()), i18n.Plural(len(m.view), i18n.NounShown)}
 	search := i18n.PrevSearch + s.Input.Render(m.search)
 	if m.searching {
 		search += "█"

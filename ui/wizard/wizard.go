@@ -466,7 +466,7 @@ func (m *Model) View() string {
 		if m.note != "" {
 			b.WriteString(s.Warn.Render(m.note))
 		} else {
-			b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.WizSelected, m.countSelected(), len(m.vets))))
+			b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.WizSelected, i18n.Int(m.countSelected()), i18n.Int(len(m.vets)))))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -127,7 +127,7 @@ func TestWizardVDIErrorRetries(t *testing.T) {
 			w.Update(msg)
 		}
 	}
-	if !strings.Contains(w.View(), "réessayez (r)") || w.Capturing() {
+	if !strings.Contains(w.View(), "Réessayez (r)") || w.Capturing() {
 		t.Fatalf("capturing %v with the error shown:\n%s", w.Capturing(), w.View())
 	}
 	_, cmd = w.Update(uitest.Key("r"))

@@ -67,7 +67,8 @@ func (s *Sim) Handler() http.Handler {
 	route("PUT "+ref+"/organizations/{id}", "updateOrganization", scopesAdmin, s.putOrganization)
 	route("GET "+ref+"/processes", "listProcess", scopesAdmin, s.listProcesses)
 	route("POST "+ref+"/processes", "createProcess", scopesAdmin, s.postProcess)
-	route("GET "+ref+"/processes/{code}", "getProcessById", scopesAdmin, s.getProcess)
+	// OSL and ADMIN (OpenAPI description); a SI token gets 403 (SFD access table, #26).
+	route("GET "+ref+"/processes/{code}", "getProcessById", scopesOSL, s.getProcess)
 	route("PUT "+ref+"/processes/{code}", "updateProcess", scopesAdmin, s.putProcessH)
 	return mux
 }

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"io/fs"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +59,9 @@ type Options struct {
 	// HoldMail, when set, makes every student's mail wait until it is closed (a
 	// campaign that stays running).
 	HoldMail chan struct{}
+	// FailMail makes every student's mail fail for good (the relay refuses it), as
+	// an OS error would: "mkdir out/mails: not a directory".
+	FailMail bool
 }
 
 // Env is an opened engine and its UI context.
@@ -87,6 +92,17 @@ func (h heldMailer) Send(ctx context.Context, m domain.Mail) error {
 		return ctx.Err()
 	}
 	return h.Mailer.Send(ctx, m)
+}
+
+// failingMailer refuses every student's mail (the managers' mails go).
+type failingMailer struct{ domain.Mailer }
+
+func (f failingMailer) Send(ctx context.Context, m domain.Mail) error {
+	if m.StudentCode == "" {
+		return f.Mailer.Send(ctx, m)
+	}
+	return &domain.ExternalError{System: "EML", Op: "écriture", Kind: domain.ErrPermanent,
+		Err: &fs.PathError{Op: "mkdir", Path: "out/mails", Err: syscall.ENOTDIR}}
 }
 
 // Open opens the engine on the embedded Apogée; everything is closed at the end of t.
@@ -131,6 +147,9 @@ func Open(t testing.TB, o Options) *Env {
 	deps := domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: FixedClock{}}
 	if o.HoldMail != nil {
 		deps.Mailer = heldMailer{Mailer: mailer, hold: o.HoldMail}
+	}
+	if o.FailMail {
+		deps.Mailer = failingMailer{Mailer: mailer}
 	}
 	if o.Outside {
 		ad := a.Engine.Deps()
