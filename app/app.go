@@ -36,9 +36,9 @@ type Options struct {
 	// Log, when set, is used as is (the daemon builds its own). Otherwise LogTo
 	// receives the log, set up from the configuration's log section (level, format,
 	// journald) by logging.New: the one set-up every command shares. Neither: no log.
-	Log   *slog.Logger
-	LogTo io.Writer
-	Getenv  func(string) string
+	Log    *slog.Logger
+	LogTo  io.Writer
+	Getenv func(string) string
 	// Metrics, when set, counts and times the calls to the outside (daemon).
 	Metrics *metrics.Metrics
 }

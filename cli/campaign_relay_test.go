@@ -34,9 +34,9 @@ type relay struct {
 	refused     string
 	// failKind: mails of that kind (X-Hypercerts-Kind) get a 451 after DATA.
 	failKind string
-	ids      []string // Message-IDs of the messages queued
-	queued      map[string]int // per recipient
-	total       int
+	ids      []string       // Message-IDs of the messages queued
+	queued   map[string]int // per recipient
+	total    int
 }
 
 const relayUser, relayPass = "hypercerts", "mot-de-passe-du-relais"
@@ -296,7 +296,9 @@ func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
 // A student refused for good: the campaign ends, the exit code says some were not served.
 func TestR07_ExitCodeSaysSomeStudentsWereNotServed(t *testing.T) {
 	r := startRelay(t)
+	r.mu.Lock()
 	r.refuseFirst = true
+	r.mu.Unlock()
 	cfg, _ := relayConfig(t, r.addr, "")
 	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
 	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
@@ -321,7 +323,9 @@ func (r *relay) idsOf(kind string) []string {
 // sent by the next resume, once. R17b: each end summary has its own Message-ID.
 func TestR17_ManagerMailsStoredStepAndOneMessageIDPerSummary(t *testing.T) {
 	r := startRelay(t)
+	r.mu.Lock()
 	r.refuseFirst, r.failKind = true, "campaign_created"
+	r.mu.Unlock()
 	cfg, db := relayConfig(t, r.addr, "  managers: [\"direction-etudes@univ-demo.fr\"]")
 	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
 	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
