@@ -17,7 +17,7 @@ test:
 bench:
 	# Micro-benchmarks run long enough to be steady; the end-to-end ones (minutes each) once.
 	$(GO) test -run '^$$' -bench . -benchmem ./render ./store ./domain ./export ./connectors/mail ./ui/...
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./bench ./e2e ./connectors/digiposte ./connectors/apogee/sim
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./bench ./e2e ./connectors/digiposte ./connectors/apogee/sim ./connectors/apogee ./connectors/hubee
 
 generate:
 	$(GO) generate ./...

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	_ "github.com/sijms/go-ora/v2" // Oracle driver for Apogée
 
+	"hypercerts/attest"
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/apogee/sim"
@@ -33,6 +35,9 @@ type Options struct {
 	DemoStudents int
 	// NoStore opens no store: for read-only commands (preview) that may run beside a daemon.
 	NoStore bool
+	// ReadOnlyStore opens an existing store read-only (campaign list/show, hubee list):
+	// nothing is written to the file. A missing one is created as usual.
+	ReadOnlyStore bool
 	// Log, when set, is used as is (the daemon builds its own). Otherwise LogTo
 	// receives the log, set up from the configuration's log section (level, format,
 	// journald) by logging.New: the one set-up every command shares. Neither: no log.
@@ -50,10 +55,16 @@ type App struct {
 	Apogee *apogee.Adapter
 	// User is who acts: the demo user in demo mode (later: the CAS-authenticated user).
 	User domain.User
+	// ApogeeErr is why Apogée could not be reached at start-up (nil: it was); the
+	// daemon keeps checking with CheckApogee.
+	ApogeeErr error
 	// Sim is the embedded Apogée when the configuration asks for it.
 	Sim *sim.Apogee
 	// Store is the bbolt store (nil with Options.NoStore).
 	Store *store.Store
+	// PublicKeys are the university's attestation keys, current and retired (nil
+	// without a store).
+	PublicKeys attest.PublicKeys
 	// MailDir is where mails are written as .eml files (demo), empty with SMTP.
 	MailDir string
 	// DigiposteSim plays Digiposte on the demo's local folder.
@@ -128,7 +139,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		baseURL = cfg.Apogee.WS.BaseURL
 	)
 	if cfg.Apogee.Embedded {
-		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents})
+		s, err := sim.Open(sim.Options{Seed: 1, Students: o.DemoStudents, CacheDir: simCacheDir()})
 		if err != nil {
 			//lint:ignore ST1005 Apogée is a proper noun
 			return nil, fmt.Errorf("Apogée embarqué : %w", err)
@@ -158,9 +169,15 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		return nil, err
 	}
 	// Every query (site overrides included) must parse and return its columns before
-	// anything runs: a broken file is named now, not in the middle of a campaign.
+	// anything runs: a broken file is named now, not in the middle of a campaign. An
+	// unreachable database does not stop the start: store-only work (campaign list,
+	// purge, backup, the daemon) goes on, and the check runs again at the first query.
 	if err := queries.Check(ctx); err != nil {
-		return nil, err
+		if !domain.IsTransient(err) {
+			return nil, err
+		}
+		a.ApogeeErr = err
+		a.Log.Warn("Apogée injoignable au démarrage : ce qui en a besoin échouera jusqu'à son retour", "err", err)
 	}
 	svc := cfg.Apogee.WS.Services
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -199,6 +216,29 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 	}
 	return &apogee.Adapter{WS: ws, DB: queries, AbsentNature: cfg.Apogee.AbsentNatureCode,
 		SignerCode: cfg.Apogee.Signer.Code, SignerKey: signerKey, QueryTimeout: cfg.Apogee.DB.QueryTimeout}, nil
+}
+
+// CheckApogee tells whether Apogée answers: its database (every query checked) and
+// its web services (one probe of EtudiantMetier).
+func (a *App) CheckApogee(ctx context.Context) error {
+	if a.Apogee == nil {
+		return errors.New("Apogée non configuré")
+	}
+	if err := a.Apogee.DB.Check(ctx); err != nil {
+		return err
+	}
+	return a.Apogee.WS.Probe(ctx, apogee.ServiceEtudiant)
+}
+
+// simCacheDir is where the embedded Apogée keeps its generated data between starts
+// (the demo starts in a fraction of the time it takes to generate it): the user's
+// cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no cache without one.
+func simCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "hypercerts")
 }
 
 // Close releases everything in reverse order of opening.

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"time"
 
+	"hypercerts/config"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
 	"hypercerts/metrics"
+	"hypercerts/pades"
 	"hypercerts/render"
 	"hypercerts/store"
 )
@@ -18,7 +22,11 @@ import (
 func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) error {
 	cfg := a.Config
 	if !o.NoStore {
-		st, err := store.Open(cfg.Store.Path, cfg.Store.OpenTimeout)
+		open := store.Open
+		if _, err := os.Stat(cfg.Store.Path); err == nil && o.ReadOnlyStore {
+			open = store.OpenReadOnly
+		}
+		st, err := open(cfg.Store.Path, cfg.Store.OpenTimeout)
 		if err != nil {
 			return err
 		}
@@ -26,7 +34,28 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 		a.closers = append(a.closers, st.Close)
 		deps.Store = st
 	}
-	r, err := render.New(render.Options{University: cfg.University.Name, City: cfg.University.City, LogoPath: cfg.University.Logo})
+	ro := render.Options{University: cfg.University.Name, City: cfg.University.City, LogoPath: cfg.University.Logo,
+		Address: cfg.University.Address, VerifyURL: cfg.Verify.PublicURL}
+	if a.Store != nil {
+		// The university's signing key is created at first start, in the base (0600, in
+		// every backup); without a base (read-only commands) attestations carry no QR code.
+		key, pubs, created, err := a.Store.AttestationKey(time.Now())
+		if err != nil {
+			return fmt.Errorf("clé de signature des attestations : %w", err)
+		}
+		if created {
+			a.Log.Info("clé de signature des attestations créée (Ed25519)", "clé", key.ID.String())
+		}
+		ro.Key, a.PublicKeys = key, pubs
+	}
+	signer, err := a.pdfSigner(o)
+	if err != nil {
+		return err
+	}
+	if signer != nil {
+		ro.Sign = func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, *signer, time.Now()) }
+	}
+	r, err := render.New(ro)
 	if err != nil {
 		return fmt.Errorf("attestations : %w", err)
 	}
@@ -43,6 +72,37 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 		return err
 	}
 	return nil
+}
+
+// pdfSigner gives the university's PAdES signer (signing.*), the demo's own in demo
+// mode (created on first start), nil when PDFs are not signed.
+func (a *App) pdfSigner(o Options) (*pades.Signer, error) {
+	cfg := a.Config
+	var (
+		s   pades.Signer
+		err error
+	)
+	switch {
+	case o.Demo:
+		s, err = pades.EnsureDemo(o.DemoDir, cfg.University.Name, time.Now())
+	case cfg.Signing.Certificate == "":
+		return nil, nil
+	case pades.IsPKCS12(cfg.Signing.Certificate):
+		var pw config.Secret
+		if pw, err = cfg.Secret(cfg.Signing.PasswordEnv); err == nil {
+			s, err = pades.LoadPKCS12(cfg.Signing.Certificate, pw.Reveal())
+		}
+	default:
+		var key config.Secret
+		if key, err = cfg.Secret(cfg.Signing.KeyEnv); err == nil {
+			s, err = pades.LoadPEM(cfg.Signing.Certificate, []byte(key.Reveal()))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signature des PDF (signing) : %w", err)
+	}
+	s.Reason, s.Location = cfg.Signing.Reason, cfg.University.City
+	return &s, nil
 }
 
 // openMailer gives the .eml folder (demo) or the SMTP relay. In test mode the mailer

@@ -14,6 +14,7 @@ import (
 	"hypercerts/config"
 	"hypercerts/control"
 	"hypercerts/daemon"
+	"hypercerts/internal/safefile"
 	"hypercerts/store"
 )
 
@@ -24,13 +25,15 @@ func init() {
 	daemonJobs[daemon.JobPurge] = purgeJob
 }
 
-const backupSynopsis = `hypercerts backup [--demo | --config FICHIER] FICHIER
+const backupSynopsis = `hypercerts backup [--demo | --config FICHIER] [--force] FICHIER
 
 Écrit dans FICHIER une copie cohérente de la base (store.path) : une seule transaction
 de lecture bbolt, les écritures continuent. Si le démon tourne, la copie passe par son
 socket de contrôle (store.path + ".sock", mode 0600 : lancez la commande sous
 l'utilisateur du démon) ; sinon la base est ouverte directement. La copie est écrite à
 côté puis renommée, et vérifiée (elle s'ouvre, schéma connu) avant d'être annoncée.
+Elle contient les données personnelles : mode 0600, jamais écrite à travers un lien
+symbolique ; un FICHIER existant n'est remplacé qu'avec --force.
 
 Exemples :
   sudo -u hypercerts hypercerts backup --config /etc/hypercerts/application.yaml \
@@ -88,6 +91,7 @@ func parseFile(fs *flag.FlagSet, args []string) (string, error) {
 func runBackup(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "backup", backupSynopsis)
 	o := addAppFlags(fs)
+	force := fs.Bool("force", false, "remplacer FICHIER s'il existe")
 	file, err := parseFile(fs, args)
 	if err != nil {
 		return err
@@ -96,7 +100,7 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	how, info, err := Backup(ctx, cfg, file)
+	how, info, err := Backup(ctx, cfg, file, *force)
 	if err != nil {
 		return err
 	}
@@ -107,34 +111,32 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 // Backup writes a consistent copy of cfg's store to file: through the daemon's control
 // socket when one answers, from the file itself otherwise. It says which, and describes
 // the copy (checked before it is renamed into place).
-func Backup(ctx context.Context, cfg *config.Config, file string) (how string, info control.FileInfo, err error) {
+//
+// The copy holds every student's data: it is written 0600 to a temporary file created
+// exclusively beside file (safefile), never through a symbolic link, and replaces an
+// existing file only with force.
+func Backup(ctx context.Context, cfg *config.Config, file string, force bool) (how string, info control.FileInfo, err error) {
 	storePath := cfg.Store.Path
 	if same(file, storePath) {
 		return "", info, fmt.Errorf("%s est la base elle-même : choisissez un autre fichier", file)
 	}
-	tmp := file + ".partiel"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := safefile.Create(file, safefile.Options{Force: force})
 	if err != nil {
 		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
-	defer os.Remove(tmp) // after the rename: nothing left
-	how, err = backupTo(ctx, cfg, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	defer f.Abort() // no-op once committed
+	if how, err = backupTo(ctx, cfg, f); err != nil {
 		return "", info, err
 	}
-	if info, err = control.Inspect(tmp); err != nil {
-		return "", info, fmt.Errorf("la copie ne s'ouvre pas comme une base : %w", err)
-	}
-	if err := os.Rename(tmp, file); err != nil {
+	if err := f.Sync(); err != nil {
 		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
-	syncDir(filepath.Dir(file))
+	if info, err = control.Inspect(f.Name()); err != nil {
+		return "", info, fmt.Errorf("la copie ne s'ouvre pas comme une base : %w", err)
+	}
+	if err := f.Commit(); err != nil {
+		return "", info, fmt.Errorf("sauvegarde : %w", err)
+	}
 	return how, info, nil
 }
 
@@ -217,12 +219,12 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 			// A damaged base is what one restores over: keep it as it is.
 			st = nil
 		}
-		kept = storePath + ".avant-restauration-" + time.Now().Format("20060102-150405")
+		kept = store.RestoreCopyName(storePath, time.Now())
 		if st != nil {
-			err = writeFile(kept, func(w io.Writer) error { _, err := st.WriteTo(w); return err })
+			err = safefile.Write(kept, safefile.Options{}, func(w io.Writer) error { _, err := st.WriteTo(w); return err })
 			defer st.Close()
 		} else {
-			err = copyFile(kept, storePath)
+			err = copyFile(kept, storePath, false)
 		}
 		if err != nil {
 			return "", info, fmt.Errorf("copie de la base actuelle avant restauration : %w", err)
@@ -230,51 +232,21 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 	} else if err := os.MkdirAll(filepath.Dir(storePath), 0o700); err != nil {
 		return "", info, err
 	}
-	if err := copyFile(storePath, file); err != nil {
+	if err := copyFile(storePath, file, true); err != nil {
 		return kept, info, fmt.Errorf("restauration : %w", err)
 	}
 	return kept, info, nil
 }
 
-// copyFile writes src to dst through a temporary file renamed into place (mode 0600).
-func copyFile(dst, src string) error {
+// copyFile writes src to dst through a temporary file renamed into place (mode 0600,
+// never through a symbolic link); replace: dst may exist (the store being restored).
+func copyFile(dst, src string, replace bool) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	return writeFile(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
-}
-
-func writeFile(dst string, fill func(io.Writer) error) error {
-	tmp := dst + ".partiel"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	err = fill(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(dst))
-	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+	return safefile.Write(dst, safefile.Options{Force: replace}, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
 }
 
 func same(a, b string) bool {
@@ -332,6 +304,12 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	for _, id := range rep.Campaigns {
 		fmt.Fprintf(env.Stdout, "  %s\n", id)
 	}
+	if rep.Compacted {
+		fmt.Fprintln(env.Stdout, "base compactée : les données effacées ne sont plus dans le fichier ni dans les sauvegardes à venir")
+	}
+	for _, f := range rep.CopiesRemoved {
+		fmt.Fprintf(env.Stdout, "copie d'avant restauration supprimée (conservation) : %s\n", f)
+	}
 	return nil
 }
 
@@ -343,6 +321,7 @@ func purgeJob(a *app.App) daemon.JobFunc {
 			return daemon.Result{"conservation": "illimitée"}, nil
 		}
 		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
-		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases}, err
+		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases,
+			"compactée": rep.Compacted, "copies_supprimées": len(rep.CopiesRemoved)}, err
 	}
 }

@@ -159,7 +159,7 @@ func TestBackup_DirectWhenNoDaemonAndRefusedWhenHeldSilently(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	// No store yet: nothing to back up.
-	if _, _, err := Backup(context.Background(), cfg, filepath.Join(dir, "x.db")); err == nil {
+	if _, _, err := Backup(context.Background(), cfg, filepath.Join(dir, "x.db"), false); err == nil {
 		t.Fatal("backup of a missing store: no error")
 	}
 	st, err := store.Open(cfg.Store.Path, time.Second)
@@ -170,7 +170,7 @@ func TestBackup_DirectWhenNoDaemonAndRefusedWhenHeldSilently(t *testing.T) {
 	st.CreateCampaign(c)
 	st.PutEntries(c.ID, []domain.Entry{{Row: domain.Row{Student: domain.Student{Code: "21000001"}}}})
 	// Held by a process without control socket (a TUI): refused, with what to do.
-	_, _, err = Backup(context.Background(), cfg, filepath.Join(dir, "held.db"))
+	_, _, err = Backup(context.Background(), cfg, filepath.Join(dir, "held.db"), false)
 	if err == nil || !strings.Contains(err.Error(), "ne répond pas") {
 		t.Fatalf("backup of a store held silently: %v", err)
 	}

@@ -170,7 +170,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := app.Open(ctx, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := app.Open(ctx, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -352,5 +352,6 @@ func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 
 func needsValue(flag string) bool {
 	name := strings.TrimLeft(flag, "-")
-	return !strings.Contains(name, "=") && (name == "config" || name == "demo-dir" || name == "demo-students")
+	return !strings.Contains(name, "=") && (name == "config" || name == "demo-dir" || name == "demo-students" ||
+		name == "reason" || name == "keys")
 }

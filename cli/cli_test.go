@@ -145,7 +145,7 @@ func TestRenderCommand_WritesTheAttestation(t *testing.T) {
 	if !strings.Contains(out, "Élodie LEFÈVRE") {
 		t.Fatalf("output: %s", out)
 	}
-	_, errOut, code = runMain(t, append([]string{"render", "--student", "99999999", "--out", pdf}, demoArgs(t)...)...)
+	_, errOut, code = runMain(t, append([]string{"render", "--student", "99999999", "--out", pdf, "--force"}, demoArgs(t)...)...)
 	if code == 0 || !strings.Contains(errOut, "99999999") {
 		t.Fatalf("unknown student: exit %d, %s", code, errOut)
 	}

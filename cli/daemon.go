@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -22,6 +24,8 @@ import (
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
+	"hypercerts/verify"
+	"hypercerts/verify/web"
 )
 
 func init() {
@@ -95,6 +99,9 @@ Exemples :
 	}
 	defer a.Close() // after Run: the store is flushed and closed last
 	cfg = a.Config
+	for _, w := range cfg.SecurityWarnings() {
+		log.Warn("sécurité : " + w)
+	}
 
 	// Backups while the daemon runs go through a local socket next to the store.
 	ctl, err := control.Listen(control.SocketPath(a.Store.Path()))
@@ -120,6 +127,16 @@ Exemples :
 		}
 		go m.Serve(ctx, mln)
 		log.Info("métriques servies", "adresse", mln.Addr().String())
+	}
+	if cfg.Verify.Listen != "" { // the public verification page (docs/verify.md)
+		vln, err := net.Listen("tcp", cfg.Verify.Listen)
+		if err != nil {
+			return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
+		}
+		go web.Serve(ctx, vln, web.Handler(web.Options{University: cfg.University.Name,
+			Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
+			RatePerMinute: cfg.Verify.RateLimit, Log: log}))
+		log.Info("page de vérification des attestations servie", "adresse", vln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
 	}
 	for name, fn := range jobs {
 		jobs[name] = metrics.Job(m, name, fn)
@@ -169,8 +186,33 @@ Exemples :
 	if sessionModel != nil {
 		sshOpts.Model = sessionModel(a)
 	}
+	// Apogée may be down at start: the daemon serves the UI and the store anyway, and
+	// reports it in status, /healthz and hypercerts_dependency_up until it answers.
+	var apogeeDown atomic.Pointer[string]
+	if a.ApogeeErr != nil {
+		msg := a.ApogeeErr.Error()
+		apogeeDown.Store(&msg)
+	}
+	if m != nil {
+		m.SetHealth(func(context.Context) error {
+			if p := apogeeDown.Load(); p != nil {
+				return errors.New("Apogée indisponible : " + *p)
+			}
+			return nil
+		})
+	}
+	watch := []daemon.DependencyCheck{{Name: "Apogée", Check: func(ctx context.Context) error {
+		err := a.CheckApogee(ctx)
+		if err != nil {
+			msg := err.Error()
+			apogeeDown.Store(&msg)
+		} else {
+			apogeeDown.Store(nil)
+		}
+		return err
+	}, OnResult: func(up bool) { m.SetAvailable("Apogée", up) }}}
 	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
-		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Log: log})
+		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Watch: watch, Log: log})
 	if err != nil {
 		return err
 	}

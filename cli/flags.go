@@ -30,4 +30,11 @@ func (f *appFlags) options(env Env, noStore bool) app.Options {
 		NoStore: noStore, Getenv: env.Getenv, LogTo: env.Stderr} // log.level and log.format honoured (R18 at INFO)
 }
 
+// readOnly is options for commands that only read the store (it is opened read-only).
+func (f *appFlags) readOnly(env Env) app.Options {
+	o := f.options(env, false)
+	o.ReadOnlyStore = true
+	return o
+}
+
 func sqlNamed(name string, v any) sql.NamedArg { return sql.Named(name, v) }

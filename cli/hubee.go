@@ -113,7 +113,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := app.Open(ctx, o.readOnly(env))
 	if err != nil {
 		return err
 	}

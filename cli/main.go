@@ -33,6 +33,19 @@ var commands = map[string]command{}
 
 func register(c command) { commands[c.name] = c }
 
+// table lists commands registered without init(); the others join it as they move.
+var table = []command{attestationCommand, verifyCommand}
+
+func lookup(name string) (command, bool) {
+	for _, c := range table {
+		if c.name == name {
+			return c, true
+		}
+	}
+	c, ok := commands[name]
+	return c, ok
+}
+
 // errUsage marks errors already explained by the flag package.
 var errUsage = errors.New("usage")
 
@@ -59,7 +72,7 @@ func Main(args []string, env Env) int {
 		usage(env.Stdout)
 		return 0
 	}
-	c, ok := commands[name]
+	c, ok := lookup(name)
 	if !ok {
 		fmt.Fprintf(env.Stderr, "hypercerts : commande inconnue %q\n\n", name)
 		usage(env.Stderr)
@@ -85,9 +98,13 @@ func usage(w io.Writer) {
 	for n := range commands {
 		names = append(names, n)
 	}
+	for _, c := range table {
+		names = append(names, c.name)
+	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		c, _ := lookup(n)
+		fmt.Fprintf(w, "  %-10s %s\n", n, c.summary)
 	}
 	fmt.Fprintln(w, "\nOptions communes : --demo (Apogée embarqué, rien à installer), --config FICHIER (défaut ./application.yaml)")
 	fmt.Fprintln(w, "Aide d'une commande : hypercerts COMMANDE --help")

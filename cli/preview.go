@@ -8,6 +8,7 @@ import (
 	"hypercerts/app"
 	"hypercerts/domain"
 	"hypercerts/export"
+	"hypercerts/internal/safefile"
 )
 
 func init() {
@@ -31,8 +32,14 @@ Exemples :
 	var vetFlags multiFlag
 	fs.Var(&vetFlags, "vet", "VET diplômante ETAPE/VERSION (répétable ; défaut : toutes)")
 	csvPath := fs.String("csv", "", "écrire le CSV (UTF-8, séparateur ;) dans ce fichier au lieu du tableau")
+	force := fs.Bool("force", false, "remplacer le fichier --csv s'il existe")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *csvPath != "" { // before reading Apogée, not after
+		if err := safefile.Check(*csvPath, *force); err != nil {
+			return fmt.Errorf("CSV : %w", err)
+		}
 	}
 	req, err := previewRequest(*year, *component, *vdiFlag, vetFlags)
 	if err != nil {
@@ -67,7 +74,7 @@ Exemples :
 	if *csvPath == "" {
 		return WritePreviewTable(env.Stdout, rows)
 	}
-	if err := export.WritePreviewCSVFile(*csvPath, rows); err != nil {
+	if err := export.WritePreviewCSVFile(*csvPath, rows, *force); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%d étudiants écrits dans %s\n", len(rows), *csvPath)

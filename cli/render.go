@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"hypercerts/app"
 	"hypercerts/domain"
+	"hypercerts/internal/safefile"
+	"hypercerts/store"
 )
 
 func init() {
@@ -28,6 +31,7 @@ Exemples :
 	year := fs.String("year", "", "année universitaire (en démo : celle de l'inscription de l'étudiant)")
 	vdiFlag := fs.String("vdi", "", "VDI CODE_DIPLOME/VERSION (en démo : celle de l'inscription de l'étudiant)")
 	out := fs.String("out", "", "fichier PDF à écrire")
+	force := fs.Bool("force", false, "remplacer le fichier --out s'il existe")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +39,16 @@ Exemples :
 		fs.Usage()
 		return fmt.Errorf("--student et --out sont obligatoires")
 	}
-	a, err := app.Open(ctx, o.options(env, true))
+	if err := safefile.Check(*out, *force); err != nil {
+		return fmt.Errorf("attestation : %w", err)
+	}
+	// With the base, the attestation is sealed (QR code) and its reference recorded; the
+	// daemon may hold it, and the page is still worth seeing without.
+	a, err := app.Open(ctx, o.options(env, false))
+	if errors.Is(err, store.ErrInUse) {
+		fmt.Fprintln(env.Stderr, "base tenue par le démon : attestation produite sans QR code, sa référence n'est pas enregistrée")
+		a, err = app.Open(ctx, o.options(env, true))
+	}
 	if err != nil {
 		return err
 	}
@@ -64,11 +77,15 @@ Exemples :
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pdf.Bytes(), 0o600); err != nil { // a student's personal data
-		return fmt.Errorf("écriture de %s : %w", *out, err)
+	// A student's personal data: 0600, never through a planted link (safefile).
+	if err := safefile.Write(*out, safefile.Options{Force: *force}, func(w io.Writer) error { _, err := w.Write(pdf.Bytes()); return err }); err != nil {
+		return fmt.Errorf("attestation non écrite : %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "attestation de %s (%s, %s %s) écrite dans %s (%d octets)\n", row.Student.FullName(), row.Student.Code,
 		vdi.Key(), domain.AcademicYearLabel(*year), *out, pdf.Len())
+	if ref := row.Reference; ref != "" {
+		fmt.Fprintf(env.Stdout, "référence : %s\n", ref)
+	}
 	return nil
 }
 

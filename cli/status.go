@@ -40,7 +40,7 @@ Exemple :
 		fmt.Fprintf(env.Stdout, "aucune base %s : le démon n'a jamais tourné avec cette configuration\n", path)
 		return nil
 	}
-	st, err := store.Open(path, 200*time.Millisecond)
+	st, err := store.OpenReadOnly(path, 200*time.Millisecond)
 	if errors.Is(err, store.ErrInUse) { // the daemon runs
 		s, ferr := daemon.ReadHealthFile(healthFile)
 		if ferr != nil {

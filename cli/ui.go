@@ -14,6 +14,7 @@ import (
 
 	"hypercerts/app"
 	"hypercerts/daemon"
+	"hypercerts/internal/safefile"
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
@@ -49,7 +50,8 @@ Exemples :
 			*logPath = filepath.Join(*o.demoDir, "hypercerts.log")
 		}
 	}
-	logFile, err := os.OpenFile(*logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	// Never through a planted link nor into a file others can read (safefile).
+	logFile, err := safefile.OpenAppend(*logPath)
 	if err != nil {
 		return fmt.Errorf("journal %s : %w", *logPath, err)
 	}

@@ -33,6 +33,8 @@ type Config struct {
 	HubEE      HubEE      `yaml:"hubee"`
 	CAS        CAS        `yaml:"cas"`
 	Daemon     Daemon     `yaml:"daemon"`
+	Verify     Verify     `yaml:"verify"`
+	Signing    Signing    `yaml:"signing"`
 	Log        Log        `yaml:"log"`
 
 	source string         // file name, for messages
@@ -44,6 +46,35 @@ type University struct {
 	Name string `yaml:"name"` // printed on attestations and in mails
 	City string `yaml:"city"` // "Fait à {city}, le …"
 	Logo string `yaml:"logo"` // PNG or JPEG file, optional
+	// Address is printed in the attestations' footer.
+	Address string `yaml:"address"`
+}
+
+// Signing is the university's certificate that signs each attestation PDF (PAdES);
+// off when Certificate is empty.
+type Signing struct {
+	// Certificate is a PEM file (signing certificate first, then its chain) or a
+	// PKCS#12 file (.p12, .pfx).
+	Certificate string `yaml:"certificate"`
+	// KeyEnv names the variable holding the PEM private key (with a PEM certificate).
+	KeyEnv string `yaml:"key_env"`
+	// PasswordEnv names the variable holding the PKCS#12 file's password.
+	PasswordEnv string `yaml:"password_env"`
+	// Reason is shown by PDF readers beside the signature.
+	Reason string `yaml:"reason"`
+}
+
+// Verify is the public verification endpoint of the attestations' QR codes (the
+// daemon serves it; off by default).
+type Verify struct {
+	// Listen is the HTTP address of the verification page; empty: off.
+	Listen string `yaml:"listen"`
+	// PublicURL is the page's address as the public reaches it (behind the university's
+	// reverse proxy): the QR codes carry PublicURL/a/TOKEN. Empty: the QR codes carry
+	// the bare token, checked with `hypercerts verify`.
+	PublicURL string `yaml:"public_url"`
+	// RateLimit is the most checks a minute from one client address.
+	RateLimit int `yaml:"rate_limit"`
 }
 
 // Apogee is how to reach Apogée: its web services and its Oracle database.
@@ -421,8 +452,10 @@ func Default() *Config {
 			RetentionDays:   365,
 			ShutdownTimeout: 30 * time.Second,
 		},
-		Log:   Log{Level: "info", Format: "text"},
-		lines: map[string]int{},
+		Verify:  Verify{RateLimit: 30},
+		Signing: Signing{Reason: "Attestation de réussite délivrée par l'université"},
+		Log:     Log{Level: "info", Format: "text"},
+		lines:   map[string]int{},
 	}
 }
 
@@ -480,6 +513,10 @@ func Demo(dir string) *Config {
 	c.Daemon.Schedules.DigiposteCycle = "@every 1m"
 	c.Daemon.Schedules.HubEESync = "@every 1m"
 	c.Daemon.SSH.HostKey = filepath.Join(dir, "ssh_host_ed25519")
+	c.University.Address = "1 place de la Démonstration, 25000 Besançon"
+	// The demo daemon serves the verification page on loopback.
+	c.Verify.Listen = "127.0.0.1:8089"
+	c.Verify.PublicURL = "http://127.0.0.1:8089"
 	return c
 }
 

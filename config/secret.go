@@ -195,6 +195,11 @@ func (c *Config) secretRefs(requiredOnly bool) []SecretRef {
 	for i, p := range c.HubEE.Processes {
 		add(fmt.Sprintf("hubee.processes[%d].client_secret_env", i), p.ClientSecretEnv, true)
 	}
+	if c.Signing.Certificate != "" {
+		p12 := strings.HasSuffix(strings.ToLower(c.Signing.Certificate), ".p12") || strings.HasSuffix(strings.ToLower(c.Signing.Certificate), ".pfx")
+		add("signing.key_env", c.Signing.KeyEnv, !p12)
+		add("signing.password_env", c.Signing.PasswordEnv, p12)
+	}
 	return refs
 }
 

@@ -34,6 +34,8 @@ func (c *Config) validate(ps *problems) {
 	k.hubee()
 	k.cas()
 	k.daemon()
+	k.verify()
+	k.signing()
 	k.log()
 }
 
@@ -455,6 +457,37 @@ func (k checker) daemon() {
 	k.listen("daemon.metrics.listen", d.Metrics.Listen)
 	k.intRange("daemon.retention_days", d.RetentionDays, 0, 36500, "un nombre de jours")
 	k.positive("daemon.shutdown_timeout", d.ShutdownTimeout)
+}
+
+func (k checker) signing() {
+	sg := k.c.Signing
+	if sg.Certificate == "" {
+		return
+	}
+	if _, err := os.Stat(sg.Certificate); err != nil {
+		k.at("signing.certificate", "fichier illisible : %v", err)
+	}
+	lower := strings.ToLower(sg.Certificate)
+	if strings.HasSuffix(lower, ".p12") || strings.HasSuffix(lower, ".pfx") {
+		k.required("signing.password_env", sg.PasswordEnv, "la variable d'environnement du mot de passe du fichier PKCS#12")
+	} else {
+		k.required("signing.key_env", sg.KeyEnv, "la variable d'environnement qui contient la clé privée PEM")
+	}
+}
+
+func (k checker) verify() {
+	v := k.c.Verify
+	k.listen("verify.listen", v.Listen)
+	if v.PublicURL != "" {
+		u, err := url.Parse(v.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			k.at("verify.public_url", "%q : attendu une adresse http(s) sans paramètres, par exemple https://verification.univ.fr", v.PublicURL)
+		}
+	}
+	if v.Listen != "" && v.PublicURL == "" {
+		k.at("verify.public_url", "obligatoire avec verify.listen : l'adresse publique de la page, imprimée dans les QR codes")
+	}
+	k.intRange("verify.rate_limit", v.RateLimit, 1, 100000, "un nombre de vérifications par minute et par adresse")
 }
 
 // authorizedKey accepts a public key line or a file of them.

@@ -99,7 +99,7 @@ func ServeListener(ctx context.Context, ln net.Listener, st *store.Store) error 
 }
 
 func backup(w http.ResponseWriter, st *store.Store) {
-	err := st.DB().View(func(tx *bolt.Tx) error {
+	err := st.View(func(tx *bolt.Tx) error {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.FormatInt(tx.Size(), 10))
 		_, err := tx.WriteTo(w)

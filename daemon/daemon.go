@@ -64,8 +64,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// SSH serves the TUI; Listen empty: no SSH server.
 	SSH SSHOptions
-	Log *slog.Logger
-	Now func() time.Time
+	// Watch are outside systems checked at start and then periodically (Apogée): the
+	// daemon starts without them and reports their state in the health file.
+	Watch []DependencyCheck
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Daemon runs the jobs and the SSH server.
@@ -209,6 +212,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.health.started()
 	d.log.Info("démon démarré", "tâches", d.scheduled())
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	for _, c := range d.o.Watch {
+		go d.watch(watchCtx, c)
+	}
 	if d.o.ResumeAtStart {
 		go d.RunJob(JobResumeCampaigns)
 	}

@@ -179,6 +179,9 @@ func TestHealth_StoreAndFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, _ := os.Stat(daemon.HealthFilePath(st.Path())); fi.Mode().Perm() != 0o600 {
+		t.Errorf("health file mode %v, want 0600 (errors may name students)", fi.Mode().Perm())
+	}
 	if len(s.Jobs) != 3 || s.PID != os.Getpid() {
 		t.Errorf("health file: %+v", s)
 	}

@@ -50,6 +50,8 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 	SSH     string    `json:"ssh,omitempty"` // listening address
 	Jobs    []Health  `json:"jobs"`
+	// Dependencies are the outside systems the daemon watches (Apogée).
+	Dependencies []Dependency `json:"dependencies,omitempty"`
 }
 
 // Running reports whether the file describes a daemon that has not stopped.
@@ -74,7 +76,7 @@ func ReadHealthFile(path string) (Status, error) {
 // ReadHealth reads the health records kept in the store, sorted by job.
 func ReadHealth(st *store.Store) ([]Health, error) {
 	var out []Health
-	err := st.DB().View(func(tx *bolt.Tx) error {
+	err := st.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(store.RootBucket())
 		if root == nil {
 			return nil
@@ -205,7 +207,7 @@ func (b *healthBook) stopped() {
 func (b *healthBook) flush(h *Health) {
 	if b.st != nil {
 		v, _ := json.Marshal(h)
-		err := b.st.DB().Update(func(tx *bolt.Tx) error {
+		err := b.st.Update(func(tx *bolt.Tx) error {
 			root, err := tx.CreateBucketIfNotExists(store.RootBucket())
 			if err != nil {
 				return err
@@ -255,7 +257,7 @@ func writeAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), 0o600) // job outcomes and errors: for the service account only
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
@@ -279,6 +281,9 @@ func WriteStatus(w io.Writer, s Status, fromFile bool) {
 		fmt.Fprintln(w, ")")
 	default:
 		fmt.Fprintf(w, "démon : arrêté le %s\n", s.Stopped.Local().Format("02/01/2006 15:04:05"))
+	}
+	if fromFile && s.Running() {
+		writeDependencies(w, s.Dependencies)
 	}
 	if len(s.Jobs) == 0 {
 		fmt.Fprintln(w, "aucune tâche n'a encore tourné")

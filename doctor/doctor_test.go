@@ -11,6 +11,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -202,6 +204,25 @@ func TestApogeeWebServices(t *testing.T) {
 	want(t, checkWS(ctx(t), cfg, base), Fail, "ReferentielMetier", "HTTP 404", "path")
 
 	want(t, checkWS(ctx(t), config.Default(), "http://"+closedAddr(t)+"/apo"), Fail, "injoignable", "base_url")
+}
+
+// TestApogeeWebServices_AxisFaultAdvice: an Axis-level fault (no such operation) has
+// only Axis' hostname in its detail; doctor must not advise setting the service
+// namespace to http://xml.apache.org/axis/, which would break a correct configuration.
+func TestApogeeWebServices_AxisFaultAdvice(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>`+
+			`<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>No such operation 'x'</faultstring><detail>`+
+			`<ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">apogee</ns1:hostname></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
+	}))
+	t.Cleanup(srv.Close)
+	res := checkWS(ctx(t), config.Default(), srv.URL)
+	want(t, res, Fail, "path", "namespace")
+	if strings.Contains(res.Fix, "xml.apache.org") {
+		t.Errorf("advice points at Axis' namespace: %s", res.Fix)
+	}
 }
 
 // ---- SMTP: a real SMTP server on loopback (emersion/go-smtp) ----

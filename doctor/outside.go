@@ -1,13 +1,12 @@
 package doctor
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,54 +25,69 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"hypercerts/config"
+	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/hubee"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
 )
 
-// probes are the cheap operation called on each Apogée service: a request for a code
-// that does not exist. A business fault ("nullretrieve") is an answer: the service is up.
-var probes = []struct {
-	service, op, body string
-	cfg               func(config.Services) config.Service
-}{
-	{"OffreFormationMetier", "recupererSE_v3", "<_seCritere><codDip>DOCTOR</codDip><codVrsVdi>0</codVrsVdi></_seCritere>",
-		func(s config.Services) config.Service { return s.OffreFormation }},
-	{"EtudiantMetier", "recupererIdentifiantsEtudiant", "<_codEtu>0</_codEtu><_codInd></_codInd><_numINE></_numINE><_numBoursier></_numBoursier><_codEtuLu></_codEtuLu><_codUti></_codUti><_codTypeOpi></_codTypeOpi><_nom></_nom><_prenom></_prenom><_dateNaiss></_dateNaiss><_temoinRecupAnnu></_temoinRecupAnnu>",
-		func(s config.Services) config.Service { return s.Etudiant }},
-	{"PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", "<_codEtu>0</_codEtu><_sourceExtension>APOGEE</_sourceExtension><_codAnu>0</_codAnu><_codDip></_codDip><_codVrsVdi></_codVrsVdi><_codEtp></_codEtp><_codVrsVet></_codVrsVet>",
-		func(s config.Services) config.Service { return s.Pedagogique }},
-	{"ReferentielMetier", "recupererSignataire", "<_codSig>DOCTOR</_codSig><_temEnSveSig></_temEnSveSig>",
-		func(s config.Services) config.Service { return s.Referentiel }},
+// wsKeys are the configuration keys of the four services (apogee.ws.services.<key>).
+var wsKeys = map[string]string{
+	apogee.ServiceOffreFormation: "offre_formation",
+	apogee.ServiceEtudiant:       "etudiant",
+	apogee.ServicePedagogique:    "pedagogique",
+	apogee.ServiceReferentiel:    "referentiel",
 }
 
-// checkWS calls each service once and compares the namespace of its answer (response
-// element or fault detail) with the configured one.
+// checkWS probes each service with apogee.(*WS).Probe: one real operation, built by the
+// same generated request code as the real calls (and so validated against AMUE's XSDs by
+// the connector's tests), for a code that does not exist. Apogée's "no data" fault is an
+// answer: the service is up. The namespace is compared on the answer or on Apogée's
+// exception element; a fault of Axis itself (its detail holds only
+// {http://xml.apache.org/axis/}hostname) says nothing about the service namespace.
 func checkWS(ctx context.Context, cfg *config.Config, baseURL string) Result {
 	res := Result{Name: "Apogée : web services"}
 	if baseURL == "" {
 		res.Status, res.Detail, res.Fix = Fail, "apogee.ws.base_url vide", "renseignez apogee.ws.base_url"
 		return res
 	}
-	ws := cfg.Apogee.WS
-	ws.BaseURL = baseURL
-	hc := &http.Client{Timeout: ws.Timeout}
+	svc := cfg.Apogee.WS.Services
+	ws, err := apogee.NewWS(apogee.WSConfig{
+		BaseURL: baseURL, Timeout: cfg.Apogee.WS.Timeout, MaxResponseBytes: int64(cfg.Apogee.WS.MaxResponseBytes),
+		Services: map[string]apogee.ServiceConfig{
+			apogee.ServiceOffreFormation: {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
+			apogee.ServiceEtudiant:       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},
+			apogee.ServicePedagogique:    {Path: svc.Pedagogique.Path, Namespace: svc.Pedagogique.Namespace},
+			apogee.ServiceReferentiel:    {Path: svc.Referentiel.Path, Namespace: svc.Referentiel.Namespace},
+		},
+	})
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez apogee.ws"
+		return res
+	}
 	var ok, bad []string
 	var fixes []string
-	for _, p := range probes {
-		sc := p.cfg(ws.Services)
-		url := ws.URL(sc)
-		got, err := soapProbe(ctx, hc, url, sc.Namespace, p.op, p.body)
+	for _, name := range apogee.Services {
+		key := "apogee.ws.services." + wsKeys[name]
+		err := ws.Probe(ctx, name)
+		var nse *apogee.NamespaceError
 		switch {
-		case err != nil:
-			bad = append(bad, fmt.Sprintf("%s (%s) : %v", p.service, url, err))
-			fixes = append(fixes, "vérifiez apogee.ws.base_url et le chemin du service (apogee.ws.services.*.path)")
-		case got != sc.Namespace:
-			bad = append(bad, fmt.Sprintf("%s : l'espace de noms répondu est %q, la configuration dit %q", p.service, got, sc.Namespace))
-			fixes = append(fixes, "mettez apogee.ws.services.*.namespace à la valeur répondue (elle change entre versions d'Apogée)")
+		case err == nil:
+			ok = append(ok, name)
+			continue
+		case errors.As(err, &nse):
+			bad = append(bad, fmt.Sprintf("%s : l'espace de noms répondu est %q, la configuration dit %q", name, nse.Got, nse.Want))
+			fixes = append(fixes, fmt.Sprintf("mettez %s.namespace à %q (il change entre versions d'Apogée)", key, nse.Got))
+		case errors.Is(err, apogee.ErrUnknownOperation):
+			bad = append(bad, fmt.Sprintf("%s (%s) : %v", name, ws.Endpoint(name), err))
+			fixes = append(fixes, fmt.Sprintf("le service à cette adresse ne connaît pas l'opération dans l'espace de noms configuré : vérifiez %s.path et %s.namespace (valeur du targetNamespace du WSDL de ce service)", key, key))
+		case domain.IsTransient(err):
+			bad = append(bad, fmt.Sprintf("%s (%s) : %v", name, ws.Endpoint(name), err))
+			fixes = append(fixes, "vérifiez apogee.ws.base_url et que ce serveur joint Apogée (pare-feu, proxy)")
 		default:
-			ok = append(ok, p.service)
+			bad = append(bad, fmt.Sprintf("%s (%s) : %v", name, ws.Endpoint(name), err))
+			fixes = append(fixes, fmt.Sprintf("vérifiez apogee.ws.base_url et le chemin du service (%s.path)", key))
 		}
 	}
 	if len(bad) > 0 {
@@ -98,74 +112,6 @@ func uniq(s []string) []string {
 		}
 	}
 	return out
-}
-
-// soapProbe posts op in namespace ns and returns the namespace of the answer's body
-// element (or, for a fault, of its detail element).
-func soapProbe(ctx context.Context, hc *http.Client, url, ns, op, body string) (string, error) {
-	env := `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>` +
-		`<ns1:` + op + ` xmlns:ns1="` + ns + `">` + body + `</ns1:` + op + `></soapenv:Body></soapenv:Envelope>`
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(env))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	req.Header.Set("SOAPAction", `""`)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("injoignable : %v", err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	ct := resp.Header.Get("Content-Type")
-	if !strings.Contains(ct, "xml") {
-		return "", fmt.Errorf("HTTP %d, pas une réponse SOAP (%s)", resp.StatusCode, ct)
-	}
-	// First element in Body; for a Fault, the first element inside detail.
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	var stack []string
-	inFault, inDetail := false, false
-	faultString := ""
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			if faultString != "" {
-				return "", fmt.Errorf("fault SOAP : %s", faultString)
-			}
-			return "", fmt.Errorf("HTTP %d, réponse SOAP illisible", resp.StatusCode)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			parent := ""
-			if len(stack) > 0 {
-				parent = stack[len(stack)-1]
-			}
-			stack = append(stack, t.Name.Local)
-			switch {
-			case parent == "Body" && t.Name.Local == "Fault":
-				inFault = true
-			case parent == "Body":
-				return t.Name.Space, nil
-			case inFault && t.Name.Local == "detail":
-				inDetail = true
-			case inFault && t.Name.Local == "faultstring":
-				var s string
-				if dec.DecodeElement(&s, &t) == nil {
-					faultString = s
-				}
-				stack = stack[:len(stack)-1]
-			case inDetail && parent == "detail":
-				if strings.Contains(faultString, "No such operation") {
-					return "", fmt.Errorf("opération %s inconnue du service (fault : %s) : chemin ou espace de noms faux", op, faultString)
-				}
-				return t.Name.Space, nil
-			}
-		case xml.EndElement:
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-		}
-	}
 }
 
 // checkMail: connects, EHLO, STARTTLS and AUTH as configured, QUIT (nothing sent); or

@@ -30,9 +30,15 @@ func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, s
 	if err != nil {
 		return row, err
 	}
-	a := Attestation{Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
-		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: e.clock.Now()}
-	return row, e.renderTo(w, a)
+	now := e.clock.Now()
+	a := Attestation{Reference: SingleReference(year, vdi, row.Student.Code, now), Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
+		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: now}
+	if err := e.renderTo(w, a); err != nil {
+		return row, err
+	}
+	row.Reference = a.Reference
+	return row, e.recordSingle(IssuedAttestation{Reference: a.Reference, Year: year, VDI: vdi,
+		StudentCode: row.Student.Code, StudentName: row.Student.FullName(), IssuedAt: now})
 }
 
 // StudentAttestationAs is StudentAttestation for a signed-in user: the VDI must be

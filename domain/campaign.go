@@ -46,6 +46,9 @@ type Row struct {
 	RealRecipient string
 	// Err is set when Apogée could not be read for this student (after retries).
 	Err string
+	// Reference of the attestation produced for the student (CampaignReference in a
+	// campaign, set before it is rendered and stored with the state that follows).
+	Reference string
 }
 
 // Mode is how attestations reach students.

@@ -497,13 +497,20 @@ func (e *Engine) work(rs *campaignRuns, r *campaignRun) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			fail := func(err error) {
+				failOnce.Do(func() {
+					fatal = err
+					close(failed)
+				})
+			}
+			var pending func() error // the last student's final state, being committed
 			for i := range jobs {
-				if err := e.deliver(rs.base, r, &r.todo[i]); err != nil {
-					failOnce.Do(func() {
-						fatal = err
-						close(failed)
-					})
+				if err := e.deliver(rs.base, r, &r.todo[i], &pending); err != nil {
+					fail(err)
 				}
+			}
+			if err := flush(&pending); err != nil {
+				fail(err)
 			}
 		}()
 	}
@@ -541,13 +548,20 @@ feed:
 
 // deliver renders and mails one attestation. Each state is stored before the next
 // outside action; it returns an error only when the store cannot be written.
-func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
+//
+// The final state ("mailed", "mail_failed" after a send) is queued, not waited for:
+// *pending waits for it, and is called before this worker's next send (with the next
+// student's "sending", usually in the same group commit) or when the worker stops.
+// So the next student's render overlaps that commit, and a crash still resends at
+// most one mail per worker: the one sent last.
+func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry, pending *func() error) error {
 	camp := r.camp
 	from := en.State
 	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
 
 	var pdf bytes.Buffer
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
+	en.Reference = a.Reference // stored with the next state, before the mail leaves
 	if err := e.renderTo(&pdf, a); err != nil {
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
 	}
@@ -561,8 +575,9 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 		return e.setState(r, en, from, EntryMailFailed, ReasonNoEmail, false)
 	}
 	en.Attempts++
-	if err := e.setState(r, en, from, EntrySending, en.LastError, en.Retryable); err != nil {
-		return err
+	sending := e.queueState(r, en, from, EntrySending, en.LastError, en.Retryable)
+	if err := errors.Join(flush(pending), sending()); err != nil {
+		return err // nothing sent: both writes must be durable before the send
 	}
 	if camp.TestMode {
 		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
@@ -578,41 +593,67 @@ func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry) error {
 	}
 	if err != nil {
 		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
-		if serr := e.setState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err)); serr != nil {
-			return serr
-		}
+		*pending = e.queueState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
 		if IsTransient(err) {
 			r.relay.failed(en, err, e.settings.SuspendAfter)
 		}
 		return nil
 	}
 	r.relay.ok()
-	return e.setState(r, en, EntrySending, EntryMailed, "", false)
+	*pending = e.queueState(r, en, EntrySending, EntryMailed, "", false)
+	return nil
+}
+
+// flush waits for the write *pending holds, if any, and clears it.
+func flush(pending *func() error) error {
+	if *pending == nil {
+		return nil
+	}
+	wait := *pending
+	*pending = nil
+	return wait()
 }
 
 // setState stores the entry in its new state, then accounts for it in the progress.
 func (e *Engine) setState(r *campaignRun, en *Entry, from, to EntryState, lastError string, retryable bool) error {
+	return e.queueState(r, en, from, to, lastError, retryable)()
+}
+
+// queueState sets the entry's new state and queues its write; wait returns once the
+// write is durable, and only then accounts for it in the progress (so the progress
+// never shows what a crash would lose). wait must be called.
+func (e *Engine) queueState(r *campaignRun, en *Entry, from, to EntryState, lastError string, retryable bool) (wait func() error) {
 	now := e.clock.Now()
 	en.State, en.LastError, en.Retryable, en.UpdatedAt = to, lastError, retryable, now
-	if err := e.store.PutEntries(r.camp.ID, []Entry{*en}); err != nil {
-		msg := fmt.Sprintf("base non modifiable, campagne suspendue : %v", err)
-		r.update(now, func(p *Progress) { p.addError(msg) })
-		return errors.New(msg)
+	var written func() error
+	if a, ok := e.store.(AsyncEntryWriter); ok {
+		written = a.PutEntriesAsync(r.camp.ID, []Entry{*en})
+	} else {
+		err := e.store.PutEntries(r.camp.ID, []Entry{*en})
+		written = func() error { return err }
 	}
-	final := to == EntryMailed || to == EntryMailFailed
-	r.update(now, func(p *Progress) {
-		p.move(from, to)
+	code := en.Student.Code
+	return sync.OnceValue(func() error {
+		if err := written(); err != nil {
+			msg := fmt.Sprintf("base non modifiable, campagne suspendue : %v", err)
+			r.update(now, func(p *Progress) { p.addError(msg) })
+			return errors.New(msg)
+		}
+		final := to == EntryMailed || to == EntryMailFailed
+		r.update(now, func(p *Progress) {
+			p.move(from, to)
+			if final {
+				p.Processed++
+			}
+			if to == EntryMailFailed {
+				p.addError(code + " : " + lastError)
+			}
+		})
 		if final {
-			p.Processed++
+			e.saveCounts(r, false)
 		}
-		if to == EntryMailFailed {
-			p.addError(en.Student.Code + " : " + lastError)
-		}
+		return nil
 	})
-	if final {
-		e.saveCounts(r, false)
-	}
-	return nil
 }
 
 // saveCounts stores the campaign's counts, at most every 2 seconds unless forced, so

@@ -605,6 +605,10 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 	for k, r := range refs {
 		en, camp := *r.en(), r.dc.camp
 		a := AttestationFor(camp, en, sig, now)
+		if r.en().Reference != a.Reference { // stored with the deposit's state
+			r.en().Reference = a.Reference
+			r.dc.dirty[r.i] = true
+		}
 		deposits[k] = Deposit{StudentCode: en.Student.Code, FileName: DepositFileName(camp, en.Student.Code),
 			Title: "Attestation de réussite — " + camp.DiplomaLabel + " " + a.YearLabel,
 			PDF: func(w io.Writer) error {
@@ -745,7 +749,7 @@ func countPerCampaign(refs []entryRef) map[*dpCampaign]int {
 // AttestationFor is what is printed for one entry of a campaign (the campaign runs
 // build the same).
 func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) Attestation {
-	return Attestation{Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
+	return Attestation{Reference: CampaignReference(camp.ID, en.Student.Code), Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
 		Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"time"
@@ -483,18 +484,15 @@ func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *
 			if f.Key != "" || f.EventID != "" {
 				continue
 			}
-			data, err := e.hubDownload(ctx, func(b *bytes.Buffer) (int64, error) {
-				return e.hub.DownloadCaseAttachment(ctx, p.Code, rec.CaseID, f.AttachmentID, f.Size, b)
+			key := "case/" + f.AttachmentID
+			err := e.hubDownload(hs, rec.CaseID, key, func(w io.Writer) (int64, error) {
+				return e.hub.DownloadCaseAttachment(ctx, p.Code, rec.CaseID, f.AttachmentID, f.Size, w)
 			})
 			if err != nil {
-				if IsTransient(err) || ctx.Err() != nil {
+				if IsTransient(err) || ctx.Err() != nil || errors.Is(err, errHubStore) {
 					return fmt.Errorf("téléchargement de %s : %w", f.FileName, err)
 				}
 				return e.integrationError(hs, rec, fmt.Sprintf("la pièce jointe %s n'a pas pu être récupérée (%v)", f.FileName, err))
-			}
-			key := "case/" + f.AttachmentID
-			if err := hs.PutHubEEFile(rec.CaseID, key, data); err != nil {
-				return fmt.Errorf("base : pièce %s : %w", f.FileName, err)
 			}
 			f.Key = key
 			if err := e.putCase(hs, rec); err != nil {
@@ -595,14 +593,25 @@ func (e *Engine) integrationError(hs HubStore, rec *HubEECase, why string) error
 	return e.putCase(hs, rec)
 }
 
-// hubDownload downloads a verified file (the adapter retries a digest mismatch and
-// never hands over a corrupted byte; the client retries transient failures).
-func (e *Engine) hubDownload(ctx context.Context, dl func(*bytes.Buffer) (int64, error)) ([]byte, error) {
-	var buf bytes.Buffer
-	if _, err := dl(&buf); err != nil {
-		return nil, err
+// errHubStore marks a failure to keep a file (disk full, rights): not the hub's.
+var errHubStore = errors.New("fichiers HubEE")
+
+// hubDownload streams a verified file into the files kept for a case (the adapter
+// retries a digest mismatch through Reset and never commits a corrupted byte; the
+// client retries transient failures). Memory stays bounded whatever the size.
+func (e *Engine) hubDownload(hs HubStore, caseID, key string, dl func(io.Writer) (int64, error)) error {
+	w, err := hs.CreateHubEEFile(caseID, key)
+	if err != nil {
+		return fmt.Errorf("%w : %w", errHubStore, err)
 	}
-	return buf.Bytes(), nil
+	if _, err := dl(w); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	if err := w.Commit(); err != nil {
+		return fmt.Errorf("%w : %w", errHubStore, err)
+	}
+	return nil
 }
 
 // hubOnce runs a non-idempotent action on the hub at most once in effect: before any
@@ -745,15 +754,12 @@ func (e *Engine) hubEvent(ctx context.Context, hs HubStore, p HubEEProcess, case
 		if f.EventID != eventID || f.Key != "" {
 			continue
 		}
-		data, err := e.hubDownload(ctx, func(b *bytes.Buffer) (int64, error) {
-			return e.hub.DownloadEventAttachment(ctx, p.Code, caseID, eventID, f.AttachmentID, f.Size, b)
+		key := "event/" + eventID + "/" + f.AttachmentID
+		err := e.hubDownload(hs, caseID, key, func(w io.Writer) (int64, error) {
+			return e.hub.DownloadEventAttachment(ctx, p.Code, caseID, eventID, f.AttachmentID, f.Size, w)
 		})
 		if err != nil {
 			return fmt.Errorf("téléchargement de %s : %w", f.FileName, err)
-		}
-		key := "event/" + eventID + "/" + f.AttachmentID
-		if err := hs.PutHubEEFile(caseID, key, data); err != nil {
-			return fmt.Errorf("base : pièce %s : %w", f.FileName, err)
 		}
 		f.Key = key
 		if err := e.putCase(hs, &rec); err != nil {

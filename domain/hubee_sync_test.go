@@ -588,3 +588,47 @@ func (h hookHub) DeleteNotification(ctx context.Context, p, id string) error {
 	}
 	return err
 }
+
+// status_update: event_only sends statuses only as events' caseNewStatus. A hub that
+// follows the functional specification records them without moving the case; the sync
+// still ends, answers once, and after a crash right after the status event does not
+// send it again (it looks for the event, not the case's status).
+func TestHubEESyncEventOnlyMode(t *testing.T) {
+	f := newFixture(t)
+	filed := f.file(procAttest, "admitted", "", "")
+	s := settings()
+	s.StatusByEventOnly = true
+	build := func(hook func(string) error) *domain.Engine {
+		var inner domain.Hub = hubee.NewHub(f.client, hubee.HubOptions{StatusMode: hubee.StatusEventOnly, TempDir: f.t.TempDir()})
+		if hook != nil {
+			inner = hookHub{Hub: inner, after: hook}
+		}
+		return domain.NewEngine(domain.Deps{Apogee: f.app.Apogee, Store: f.app.Store, Renderer: f.renderer,
+			Hub: domain.HubWithSettings(inner, s)}, domain.Settings{MaxAttempts: 4, Backoff: time.Millisecond})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	crashed := build(func(method string) error {
+		if method == "SetCaseStatus" {
+			cancel()
+			return context.Canceled
+		}
+		return nil
+	})
+	if _, err := crashed.HubEESync(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("arrêt attendu : %v", err)
+	}
+	if rep := f.sync(build(nil)); rep.Delivered != 1 || rep.Resumed+rep.Notifications == 0 {
+		t.Fatalf("reprise : %+v", rep)
+	}
+	want := map[string]int{"STATUS_UPDATE:SI_RECEIVED": 1, "ATTACH_DEPOSIT:SENT": 1}
+	if got := f.siEvents(filed.CaseID); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("événements du SI : %v, attendu %v", got, want)
+	}
+	if st := f.sim.CaseStatus(filed.CaseID); st != hubee.StatusHubeeNotified {
+		t.Fatalf("le simulateur suit la SFD (caseNewStatus enregistré, pas appliqué) : %s", st)
+	}
+	if rec := f.record(filed.CaseID); rec.Step != domain.HubStepFinished || rec.Outcome != domain.HubOutcomeDelivered {
+		t.Fatalf("dossier : %+v", rec)
+	}
+}

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // HubEE service-instructeur sync: the settings, the case record kept in the store, the
 // store port and the report of a run. The engine itself is in hubee_sync.go.
@@ -108,6 +111,19 @@ type HubStore interface {
 	HubEECases() ([]HubEECase, error) // newest first
 	PutHubEEFile(caseID, name string, data []byte) error
 	HubEEFile(caseID, name string) ([]byte, error) // ErrNotFound if absent
+	// CreateHubEEFile streams a file in (a download), never whole in memory.
+	CreateHubEEFile(caseID, name string) (HubFileWriter, error)
+	// OpenHubEEFile reads a file as a stream, with its size; ErrNotFound if absent.
+	OpenHubEEFile(caseID, name string) (io.ReadCloser, int64, error)
+}
+
+// HubFileWriter receives a file of a case. Nothing is kept under its name until
+// Commit; Reset empties it for a new attempt; Abort drops it.
+type HubFileWriter interface {
+	io.Writer
+	Reset() error
+	Commit() error
+	Abort() error
 }
 
 // HubEEStep is how far the sync went with a case. Each step is written to the store

@@ -36,6 +36,9 @@ type Apogee interface {
 
 // Attestation is everything printed on one attestation de réussite.
 type Attestation struct {
+	// Reference is the attestation's unique reference (CampaignReference,
+	// SingleReference), printed and carried by its signed QR code.
+	Reference    string
 	Student      Student
 	DiplomaLabel string // R09
 	YearLabel    string // "2024-2025"
@@ -114,6 +117,14 @@ type Store interface {
 	Entries(campaignID string) ([]Entry, error) // sorted by student code
 	AppendAudit(campaignID string, r AuditRecord) error
 	Audit(campaignID string) ([]AuditRecord, error) // oldest first
+}
+
+// AsyncEntryWriter is a Store that can queue an entry write without waiting for it:
+// wait blocks until the write is durable and returns its outcome (the same as
+// PutEntries'). The engine uses it to overlap a student's "mailed" write with the
+// next student's render; it still waits for it before its next outside action.
+type AsyncEntryWriter interface {
+	PutEntriesAsync(campaignID string, entries []Entry) (wait func() error)
 }
 
 // Clock gives the time; tests fix it.

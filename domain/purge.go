@@ -19,6 +19,19 @@ type EntryPurger interface {
 	PurgeEntries(campaignID string, record func(n int) AuditRecord) (int, error)
 }
 
+// Compacter is a store whose file keeps the bytes of deleted data in its free pages
+// until rewritten: Purge compacts it after removing anything, so that the purged data
+// are gone from the file and from every later backup (store.Store.Compact).
+type Compacter interface {
+	Compact() error
+}
+
+// CopyPruner is a store that keeps whole copies of itself beside it (restore keeps the
+// base it replaced): Purge removes those made before the retention limit.
+type CopyPruner interface {
+	PruneRestoreCopies(limit time.Time) ([]string, error)
+}
+
 // PurgeReport says what a purge did.
 type PurgeReport struct {
 	Campaigns []string // campaigns whose personal data were removed, in this run
@@ -27,6 +40,10 @@ type PurgeReport struct {
 	Already   int      // campaigns purged by an earlier run
 	// HubEECases: finished HubEE cases whose applicant, student and files were removed.
 	HubEECases int
+	// Compacted: the store file was rewritten without the freed pages.
+	Compacted bool
+	// CopiesRemoved: copies of older bases (kept by restore) removed for retention.
+	CopiesRemoved []string
 }
 
 // Purge removes the personal data of the campaigns that ended (finished or failed) more
@@ -101,7 +118,36 @@ func (e *Engine) Purge(ctx context.Context, olderThan time.Duration) (PurgeRepor
 	}
 	n, err := e.purgeHubEECases(ctx, limit, now)
 	rep.HubEECases = n
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	return rep, e.scrub(&rep, limit)
+}
+
+// scrub makes the purge real on disk: the store file is compacted when anything was
+// removed (bbolt leaves deleted bytes in free pages), and restore's old copies past the
+// retention limit are deleted.
+func (e *Engine) scrub(rep *PurgeReport, limit time.Time) error {
+	var errs []error
+	if c, ok := e.store.(Compacter); ok && (len(rep.Campaigns) > 0 || rep.HubEECases > 0) {
+		if err := c.Compact(); err != nil {
+			errs = append(errs, err)
+		} else {
+			rep.Compacted = true
+			e.log.Info("purge : base compactée, les données effacées ne sont plus dans le fichier")
+		}
+	}
+	if p, ok := e.store.(CopyPruner); ok {
+		removed, err := p.PruneRestoreCopies(limit)
+		rep.CopiesRemoved = removed
+		for _, f := range removed {
+			e.log.Info("purge : copie d'avant restauration supprimée (conservation)", "fichier", f)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("copies d'avant restauration : %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // purgeHubEECases removes the personal data of the HubEE cases finished before limit:

@@ -7,16 +7,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
 
 // smtpSink is a real SMTP server on loopback that counts the mails per recipient.
 type smtpSink struct {
-	mu     sync.Mutex
-	byRcpt map[string]int
-	total  int
-	addr   string
+	mu          sync.Mutex
+	byRcpt      map[string]int
+	total       int
+	first, last time.Time // first and last mail received
+	addr        string
 }
 
 func startSMTPSink(t testing.TB) *smtpSink {
@@ -37,6 +39,13 @@ func startSMTPSink(t testing.TB) *smtpSink {
 }
 
 func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
+
+// span is when the first and the last mail arrived.
+func (s *smtpSink) span() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.last
+}
 
 func (s *smtpSink) counts() (map[string]int, int) {
 	s.mu.Lock()
@@ -67,6 +76,12 @@ func (s *sinkSession) Data(r io.Reader) error {
 	for _, to := range s.rcpts {
 		s.sink.byRcpt[to]++
 		s.sink.total++
+	}
+	if now := time.Now(); len(s.rcpts) > 0 {
+		if s.sink.first.IsZero() {
+			s.sink.first = now
+		}
+		s.sink.last = now
 	}
 	s.rcpts = nil
 	return nil

@@ -4,12 +4,13 @@ package export
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"hypercerts/domain"
+	"hypercerts/internal/safefile"
 )
 
 // PreviewHeader are the columns of the preview, in French.
@@ -57,15 +58,22 @@ func WritePreviewCSV(w io.Writer, rows []domain.Row) error {
 }
 
 // WritePreviewCSVFile writes the CSV into path, readable by its owner only: it holds
-// students' names, codes and addresses.
-func WritePreviewCSVFile(path string, rows []domain.Row) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+// students' names, codes and addresses. It never writes through a symbolic link and
+// replaces an existing file only with force (safefile).
+func WritePreviewCSVFile(path string, rows []domain.Row, force bool) error {
+	f, err := safefile.Create(path, safefile.Options{Force: force})
 	if err != nil {
+		if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrSymlink) || errors.Is(err, safefile.ErrNotRegular) {
+			return fmt.Errorf("CSV non écrit : %w", err)
+		}
 		return fmt.Errorf("impossible de créer le CSV %s : %w (choisissez un dossier où vous pouvez écrire)", path, err)
 	}
 	if err := WritePreviewCSV(f, rows); err != nil {
-		f.Close()
+		f.Abort()
 		return fmt.Errorf("écriture du CSV %s : %w", path, err)
 	}
-	return f.Close()
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("CSV non écrit : %w", err)
+	}
+	return nil
 }

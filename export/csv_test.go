@@ -44,14 +44,14 @@ func TestWritePreviewCSV_ReadsBackInASpreadsheet(t *testing.T) {
 
 func TestWritePreviewCSVFile_OwnerOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "apercu.csv")
-	if err := WritePreviewCSVFile(path, nil); err != nil {
+	if err := WritePreviewCSVFile(path, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v, %v; want 0600 (students' personal data)", st.Mode().Perm(), err)
 	}
-	err = WritePreviewCSVFile(filepath.Join(t.TempDir(), "absent", "x.csv"), nil)
+	err = WritePreviewCSVFile(filepath.Join(t.TempDir(), "absent", "x.csv"), nil, false)
 	if err == nil || !strings.Contains(err.Error(), "choisissez un dossier") {
 		t.Fatalf("got %v", err)
 	}

@@ -58,6 +58,7 @@ type Metrics struct {
 	jobRuns                                  *prometheus.CounterVec
 	jobDuration                              *prometheus.HistogramVec
 	calls, errs                              *prometheus.CounterVec
+	up                                       *prometheus.GaugeVec
 	latency                                  *prometheus.HistogramVec
 
 	mu     sync.Mutex
@@ -81,12 +82,25 @@ func New() *Metrics {
 	m.errs = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "hypercerts", Name: "external_errors_total", Help: "Failed calls to outside systems."}, []string{"system", "op", "kind"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "hypercerts", Name: "external_call_duration_seconds",
 		Help: "Latency of the calls to outside systems.", Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"system"})
+	m.up = f("dependency_up", "Whether an outside system the daemon watches answers (1) or not (0).", "system")
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hypercerts", Name: "build_info", Help: "Version of the running binary."}, []string{"version", "commit", "date"})
 	v := version.Get()
 	build.WithLabelValues(v.Version, v.Commit, v.Date).Set(1)
-	m.reg.MustRegister(m.jobLastRun, m.jobLastSuccess, m.jobLastError, m.jobRuns, m.jobDuration, m.calls, m.errs, m.latency, build,
+	m.reg.MustRegister(m.jobLastRun, m.jobLastSuccess, m.jobLastError, m.jobRuns, m.jobDuration, m.calls, m.errs, m.latency, m.up, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// SetAvailable records whether a watched outside system (Apogée) answers. nil-safe.
+func (m *Metrics) SetAvailable(system string, up bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.up.WithLabelValues(system).Set(v)
 }
 
 // Registry gives the registry, to add collectors.

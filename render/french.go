@@ -77,3 +77,12 @@ func presenter(title, university string) string {
 	}
 	return title + ", " + university + ","
 }
+
+// isoDate writes "2006-01-02" in French prose.
+func isoDate(s string) (string, bool) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return "", false
+	}
+	return FrenchDate(t), true
+}

@@ -18,9 +18,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/go-pdf/fpdf"
 
+	"hypercerts/attest"
 	"hypercerts/domain"
 )
 
@@ -41,6 +43,17 @@ type Options struct {
 	// SignerTitleFallback is the signer's title when the signature has none
 	// (default DefaultSignerTitle).
 	SignerTitleFallback string
+	// Address is the university's postal address, printed in the footer.
+	Address string
+	// Key signs the QR code's token (attest); without it no QR code is printed.
+	Key *attest.PrivateKey
+	// VerifyURL is the public verification page (verify.public_url): the QR code
+	// carries VerifyURL/a/TOKEN and the page says where to check. Empty: the QR code
+	// carries the bare token, for `hypercerts verify`.
+	VerifyURL string
+	// Sign, when set, signs the finished PDF (PAdES, see package pades) and returns
+	// the signed bytes.
+	Sign func(pdf []byte) ([]byte, error)
 }
 
 // Renderer renders attestations; it is safe for concurrent use.
@@ -57,6 +70,7 @@ func New(opts Options) (*Renderer, error) {
 	opts.University = clean(opts.University)
 	opts.City = clean(opts.City)
 	opts.SignerTitleFallback = clean(opts.SignerTitleFallback)
+	opts.Address = clean(opts.Address)
 	if opts.SignerTitleFallback == "" {
 		opts.SignerTitleFallback = DefaultSignerTitle
 	}
@@ -92,6 +106,7 @@ type texts struct {
 	label, year, mention, ects              string
 	madeAt, signerTitle, signerName         string
 	title, subject                          string
+	reference, studentNo                    string
 }
 
 func (r *Renderer) texts(a domain.Attestation) (texts, error) {
@@ -119,6 +134,8 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 		madeAt:      "Fait à " + r.opts.City + ", le " + FrenchDate(a.IssuedAt),
 		signerTitle: clean(a.Signature.Title),
 		signerName:  clean(a.Signature.Name),
+		reference:   clean(a.Reference),
+		studentNo:   clean(s.Code),
 	}
 	if t.mention == "" {
 		t.mention = clean(a.Mention.Code)
@@ -145,12 +162,12 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 }
 
 // fields names every printed text, for pickFont and its messages.
-func (t texts) fields() map[string]string {
+func (t texts) fields(r *Renderer) map[string]string {
 	return map[string]string{
 		"université": t.university, "signataire": t.presenter + t.signerName,
 		"nom de l'étudiant": t.name, "lieu de naissance": t.birth, "INE": t.ine,
 		"libellé du diplôme": t.label, "année": t.year, "mention": t.mention,
-		"ECTS": t.ects, "ville": t.madeAt,
+		"ECTS": t.ects, "ville": t.madeAt, "adresse": r.opts.Address,
 	}
 }
 
@@ -168,8 +185,9 @@ const (
 	logoMaxW  = 50.0
 	logoMaxH  = 24.0
 	greyLevel = 90
-	// boldStroke is the outline width of bold text, per point of font size, in mm.
-	boldStroke = 0.008
+	greyText  = 70
+	qrSize    = 34.0 // mm: ~0.45 mm a module at version 15, read by any phone
+	footerH   = 18.0
 )
 
 // Render writes the attestation as a PDF to w. An attestation without a signature
@@ -180,7 +198,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err != nil {
 		return err
 	}
-	font, err := pickFont(t.fields())
+	font, err := pickFont(t.fields(r))
 	if err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
@@ -191,16 +209,29 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		}
 	}
 
+	sl, err := r.seal(a)
+	if err != nil {
+		return err
+	}
+
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
+	pdf.SetCompression(false) // page contents are compressed by finishPDF
 	pdf.SetCreationDate(a.IssuedAt)
 	pdf.SetModificationDate(a.IssuedAt)
 	pdf.SetTitle(t.title, true)
 	pdf.SetAuthor(t.university, true)
 	pdf.SetSubject(t.subject, true)
 	pdf.SetCreator("hypercerts", true)
-	pdf.SetProducer("hypercerts (go-pdf/fpdf)", true)
+	pdf.SetProducer(producer, true)
 	pdf.SetLang("fr-FR")
+	keywords := ""
+	if sl.token != "" {
+		// `hypercerts verify FILE.pdf` reads the token here (the QR code carries the same).
+		keywords = keywordPrefix + sl.token
+		pdf.SetKeywords(keywords, false)
+	}
+	pdf.SetXmpMetadata(xmpPacket(t.title, t.university, t.subject, keywords, "hypercerts", producer, a.IssuedAt))
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	font.install(pdf)
@@ -230,7 +261,15 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.Ln(16)
 	setFont(pdf, true, 22)
 	pdf.CellFormat(textW, 12, "Attestation de réussite", "", 1, "C", false, 0, "")
-	pdf.Ln(14)
+	if t.reference != "" {
+		setFont(pdf, false, 10)
+		pdf.SetTextColor(greyText, greyText, greyText)
+		pdf.CellFormat(textW, 6, "Référence "+t.reference, "", 1, "C", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+		pdf.Ln(8)
+	} else {
+		pdf.Ln(14)
+	}
 
 	// Body.
 	setFont(pdf, false, bodySize)
@@ -242,8 +281,13 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if t.birth != "" {
 		pdf.MultiCell(textW, lineH, t.birth, "", "C", false)
 	}
-	if t.ine != "" {
+	switch {
+	case t.ine != "" && t.studentNo != "":
+		pdf.MultiCell(textW, lineH, "INE : "+t.ine+"   —   N° étudiant : "+t.studentNo, "", "C", false)
+	case t.ine != "":
 		pdf.MultiCell(textW, lineH, "INE : "+t.ine, "", "C", false)
+	case t.studentNo != "":
+		pdf.MultiCell(textW, lineH, "N° étudiant : "+t.studentNo, "", "C", false)
 	}
 	pdf.Ln(5)
 	pdf.MultiCell(textW, lineH, "a obtenu le diplôme", "", "C", false)
@@ -265,8 +309,18 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	pdf.Ln(10)
 	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à l'intéressé(e) pour servir et valoir ce que de droit.", "", "L", false)
 
-	// "Fait à", signer, signature.
+	// "Fait à", signer, signature; the QR code on the left.
 	pdf.Ln(12)
+	if sl.qr != "" {
+		y := pdf.GetY()
+		if y+qrSize > 297-footerH-margin {
+			pdf.AddPage()
+			y = pdf.GetY()
+		}
+		if err := drawQR(pdf, sl.qr, margin, y, qrSize); err != nil {
+			return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+		}
+	}
 	pdf.SetX(signX)
 	pdf.MultiCell(signW, lineH, t.madeAt, "", "L", false)
 	pdf.Ln(4)
@@ -288,27 +342,79 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		pdf.MultiCell(signW, lineH, t.signerName, "", "L", false)
 	}
 
+	r.footer(pdf, t, sl)
 	pdf.Close()
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
-	if err := pdf.Output(w); err != nil {
+	raw := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(raw)
+	raw.Reset()
+	if err := pdf.Output(raw); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	doc := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(doc)
+	doc.Reset()
+	if err := finishPDF(raw.Bytes(), doc); err != nil {
+		return err
+	}
+	out := doc.Bytes()
+	if r.opts.Sign != nil {
+		if out, err = r.opts.Sign(out); err != nil {
+			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+		}
+	}
+	if _, err := w.Write(out); err != nil {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
 	return nil
 }
 
-// setFont selects DejaVu Sans at size points, bold or not. Bold strokes the outline
-// of the regular face (see fonts.go).
-func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
-	pdf.SetFont(fontFamily, "", size)
-	if bold {
-		pdf.SetDrawColor(0, 0, 0)
-		pdf.SetLineWidth(size * boldStroke)
-		pdf.SetTextRenderingMode(2)
-	} else {
-		pdf.SetTextRenderingMode(0)
+// bufs recycles the output buffers of Render (two per document).
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const producer = "hypercerts (go-pdf/fpdf)"
+
+// keywordPrefix marks the token in the PDF's Keywords.
+const keywordPrefix = "hypercerts-jeton:"
+
+// footer prints, at the foot of the last page, the verification note, the university's
+// address and the reference.
+func (r *Renderer) footer(pdf *fpdf.Fpdf, t texts, sl seal) {
+	pdf.SetAutoPageBreak(false, 0)
+	y := 297 - margin/2 - footerH
+	pdf.SetDrawColor(greyLevel, greyLevel, greyLevel)
+	pdf.SetLineWidth(0.2)
+	pdf.Line(margin, y, pageW-margin, y)
+	pdf.SetY(y + 1.5)
+	setFont(pdf, false, 8)
+	pdf.SetTextColor(greyText, greyText, greyText)
+	if sl.qr != "" {
+		note := "Vérifiez cette attestation : scannez le QR code ou lancez « hypercerts verify » sur ce fichier."
+		if r.opts.VerifyURL != "" {
+			note = "Vérifiez cette attestation : scannez le QR code ou ouvrez " + r.opts.VerifyURL
+		}
+		pdf.CellFormat(textW, 4.5, note, "", 1, "C", false, 0, "")
 	}
+	line := t.university
+	if r.opts.Address != "" {
+		line += " — " + r.opts.Address
+	}
+	pdf.CellFormat(textW, 4.5, line, "", 1, "C", false, 0, "")
+	if t.reference != "" {
+		pdf.CellFormat(textW, 4.5, "Attestation n° "+t.reference, "", 1, "C", false, 0, "")
+	}
+	pdf.SetTextColor(0, 0, 0)
+}
+
+// setFont selects DejaVu Sans or DejaVu Sans Bold at size points.
+func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
+	style := ""
+	if bold {
+		style = "B"
+	}
+	pdf.SetFont(fontFamily, style, size)
 }
 
 // image places p at (x, y), w × h millimetres.

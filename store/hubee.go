@@ -13,8 +13,8 @@ import (
 //
 //	v1
 //	├── hubee_cases                 <case id> → JSON domain.HubEECase
-//	└── hubee_files
-//	    └── <case id>               <file key> → bytes (attachments received, PDF answered)
+//	└── hubee_files                 (bases of earlier versions only: files are now on
+//	    └── <case id>               disk, see hubee_files.go) <file key> → bytes
 //
 // The buckets are created on first write; a base that never saw HubEE has none.
 var (
@@ -27,7 +27,7 @@ var _ domain.HubStore = (*Store)(nil)
 // HubEECase reads a case's record; domain.ErrNotFound if absent.
 func (s *Store) HubEECase(caseID string) (domain.HubEECase, error) {
 	var c domain.HubEECase
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		var v []byte
 		if b != nil {
@@ -46,7 +46,7 @@ func (s *Store) PutHubEECase(c domain.HubEECase) error {
 	if c.CaseID == "" {
 		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.Update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketHubEECases)
 		if err != nil {
 			return err
@@ -61,7 +61,12 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 	if c.CaseID == "" {
 		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	// Files first: a crash in between leaves a record still to purge, never personal
+	// data behind a purged record.
+	if err := s.removeHubEEFiles(c.CaseID); err != nil {
+		return fmt.Errorf("fichiers du dossier HubEE : %w", err)
+	}
+	return s.Update(func(tx *bolt.Tx) error {
 		if files := getBucket(tx, bucketHubEEFiles); files != nil && files.Bucket([]byte(c.CaseID)) != nil {
 			if err := files.DeleteBucket([]byte(c.CaseID)); err != nil {
 				return err
@@ -78,7 +83,7 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 // HubEECases lists every case, newest first (by first reception, then id).
 func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 	var out []domain.HubEECase
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		if b == nil {
 			return nil
@@ -97,38 +102,6 @@ func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 			return out[i].Received.After(out[j].Received)
 		}
 		return out[i].CaseID < out[j].CaseID
-	})
-	return out, err
-}
-
-// PutHubEEFile keeps a file of a case under a key.
-func (s *Store) PutHubEEFile(caseID, key string, data []byte) error {
-	if caseID == "" || key == "" {
-		return fmt.Errorf("%w : fichier HubEE sans dossier ou sans nom", domain.ErrInvalid)
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := createBucketIfNotExists(tx, bucketHubEEFiles, []byte(caseID))
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(key), append([]byte{}, data...))
-	})
-}
-
-// HubEEFile reads a file of a case; domain.ErrNotFound if absent.
-func (s *Store) HubEEFile(caseID, key string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := getBucket(tx, bucketHubEEFiles, []byte(caseID))
-		var v []byte
-		if b != nil {
-			v = b.Get([]byte(key))
-		}
-		if v == nil {
-			return notFound("fichier HubEE", caseID+"/"+key)
-		}
-		out = append([]byte{}, v...)
-		return nil
 	})
 	return out, err
 }

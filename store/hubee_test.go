@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -66,5 +67,58 @@ func TestHubEECases(t *testing.T) {
 	got, err := s.HubEEFile("b", "answer/x.pdf")
 	if err != nil || !bytes.Equal(got, pdf) {
 		t.Fatalf("fichier : %q %v", got, err)
+	}
+}
+
+// HubEE files live on disk beside the base, 0600, visible only once committed, never
+// in bbolt; the retention purge removes them.
+func TestHubEEFilesOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(filepath.Join(dir, "h.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.CreateHubEEFile("case-1", "case/../../etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("corrompu")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reset(); err != nil { // a digest mismatch: start again
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("pièce vérifiée")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HubEEFile("case-1", "case/../../etc/passwd"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("visible avant Commit : %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.HubEEFile("case-1", "case/../../etc/passwd")
+	if err != nil || string(got) != "pièce vérifiée" {
+		t.Fatalf("lu : %q %v", got, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(s.HubEEFilesDir(), "*", "*"))
+	if len(files) != 1 || filepath.Dir(filepath.Dir(files[0])) != filepath.Join(dir, "hubee-files") {
+		t.Fatalf("fichiers : %v", files)
+	}
+	if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("droits : %v %v", fi.Mode(), err)
+	}
+	if err := s.PutHubEECase(domain.HubEECase{CaseID: "case-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PurgeHubEECase(domain.HubEECase{CaseID: "case-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HubEEFile("case-1", "case/../../etc/passwd"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("après la purge : %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.HubEEFilesDir(), "*")); len(left) != 0 {
+		t.Fatalf("restes : %v", left)
 	}
 }

@@ -26,9 +26,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -61,57 +65,160 @@ var (
 	ErrSchema = errors.New("base écrite par une version plus récente de hypercerts")
 	// ErrCorrupt: the file is not a readable hypercerts base.
 	ErrCorrupt = errors.New("base illisible ou corrompue")
+	// ErrMissing: a read-only open found no file (it never creates one).
+	ErrMissing = errors.New("base absente")
 )
 
 // DefaultTimeout is how long Open waits for the file lock when given no timeout.
 const DefaultTimeout = time.Second
 
+// wayOut tells the operator what to do with a damaged base.
+const wayOut = "la base n'a pas été modifiée ; arrêtez hypercerts (démon compris) et restaurez la dernière sauvegarde : hypercerts restore FICHIER_DE_SAUVEGARDE"
+
 // Store is the bbolt implementation of domain.Store.
 type Store struct {
-	db   *bolt.DB
-	path string
+	// mu is held shared by every transaction and exclusively by Compact, which swaps db
+	// for the compacted file while the daemon keeps serving.
+	mu       sync.RWMutex
+	db       *bolt.DB
+	path     string
+	readOnly bool
+	w        *committer // campaign writes, committed in groups (commit.go)
 }
 
 var _ domain.Store = (*Store)(nil)
 
 // Open opens (or creates, mode 0600) the base at path. If another process holds it,
 // Open gives up after timeout (DefaultTimeout when ≤ 0) with ErrInUse; it never blocks
-// forever. A file from a newer schema gives ErrSchema, a damaged one ErrCorrupt.
-func Open(path string, timeout time.Duration) (s *Store, err error) {
+// forever. A file from a newer schema gives ErrSchema, a damaged one ErrCorrupt. An
+// existing empty (0-byte) file is damage, not a new base: it is never re-created.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	return open(path, timeout, false)
+}
+
+// OpenReadOnly opens an existing base for commands that only read: nothing is written to
+// the file (not even the schema), a missing file gives ErrMissing. It shares the lock
+// with other readers and waits, like Open, for a writer (the daemon) to let go.
+func OpenReadOnly(path string, timeout time.Duration) (*Store, error) {
+	return open(path, timeout, true)
+}
+
+func open(path string, timeout time.Duration, readOnly bool) (s *Store, err error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	fi, statErr := os.Stat(path)
+	switch {
+	case statErr == nil && fi.IsDir():
+		return nil, fmt.Errorf("%w : %s est un dossier, pas une base", ErrCorrupt, path)
+	case statErr == nil && fi.Size() == 0:
+		// bbolt would silently initialise it: an emptied base must not become a new one.
+		return nil, corrupt(path, "fichier vide (0 octet)")
+	case errors.Is(statErr, fs.ErrNotExist) && readOnly:
+		return nil, fmt.Errorf("%w : %s n'existe pas (vérifiez store.path ; le démon la crée à son premier démarrage)", ErrMissing, path)
+	}
+	if statErr == nil {
+		if have, want := fileSizes(path); have < want {
+			// bbolt would fault on the missing pages (or say "file size too small").
+			return nil, corrupt(path, fmt.Sprintf("fichier tronqué : %d octets sur %d", have, want))
+		}
+	}
+	var db *bolt.DB
 	defer func() { // bbolt panics on some damaged files instead of returning an error
 		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("%w : %s (%v) ; restaurez une sauvegarde", ErrCorrupt, path, r)
+			if db != nil {
+				db.Close() // the lock too: a later open in this process must not find it held
+			}
+			s, err = nil, corrupt(path, "structure endommagée")
 		}
 	}()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
 	if err != nil {
-		switch {
-		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%w : %s ; connectez-vous au démon (ssh -p 2222 serveur) ou arrêtez-le avant de relancer", ErrInUse, path)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("%w : %s (%v) ; restaurez une sauvegarde", ErrCorrupt, path, err)
-		}
-		return nil, fmt.Errorf("ouverture de la base %s : %w", path, err)
+		return nil, openError(path, err)
 	}
-	if err := db.Update(initSchema); err != nil {
+	if readOnly {
+		err = db.View(func(tx *bolt.Tx) error { return checkSchema(tx, true) })
+	} else {
+		err = db.Update(initSchema)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("base %s : %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path, readOnly: readOnly}
+	st.w = newCommitter(st.Update)
+	return st, nil
+}
+
+// fileSizes reads the bbolt meta pages of path (layout of go.etcd.io/bbolt's
+// internal/common: a 16-byte page header, then magic, version, page size, flags, root,
+// freelist, high-water page id, txid) and gives the file's size and the size its newest
+// valid meta page says it has. want is 0 when the header cannot be read: bbolt judges.
+func fileSizes(path string) (have, want int64) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0
+	}
+	have = fi.Size()
+	const magic = 0xED0CDAED
+	read := func(off int64) (pageSize uint32, pgid, txid uint64, ok bool) {
+		var b [72]byte
+		if _, err := f.ReadAt(b[:], off); err != nil {
+			return 0, 0, 0, false
+		}
+		if binary.LittleEndian.Uint32(b[16:]) != magic {
+			return 0, 0, 0, false
+		}
+		return binary.LittleEndian.Uint32(b[24:]), binary.LittleEndian.Uint64(b[56:]), binary.LittleEndian.Uint64(b[64:]), true
+	}
+	ps, pgid, txid, ok := read(0)
+	if !ok || ps < 512 || ps > 1<<20 {
+		return have, 0
+	}
+	if ps1, pgid1, txid1, ok1 := read(int64(ps)); ok1 && ps1 == ps && txid1 > txid {
+		pgid = pgid1
+	}
+	if pgid > 1<<40 {
+		return have, 0
+	}
+	return have, int64(pgid) * int64(ps)
+}
+
+// openError says in French why bbolt refused the file, and what to do.
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w : %s ; connectez-vous au démon (ssh -p 2222 serveur) ou arrêtez-le avant de relancer", ErrInUse, path)
+	case errors.Is(err, berrors.ErrInvalid):
+		return corrupt(path, "en-tête invalide : ce n'est pas une base bbolt")
+	case errors.Is(err, berrors.ErrChecksum):
+		return corrupt(path, "somme de contrôle des métadonnées fausse")
+	case errors.Is(err, berrors.ErrVersionMismatch):
+		return corrupt(path, "version de format bbolt inconnue")
+	case strings.Contains(err.Error(), "file size too small"):
+		return corrupt(path, "fichier tronqué")
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("ouverture de la base %s : droits insuffisants (le service doit tourner sous le compte propriétaire du fichier, mode 0600)", path)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("ouverture de la base %s : dossier absent (créez le dossier de store.path)", path)
+	}
+	return corrupt(path, "illisible")
+}
+
+// corrupt builds the ErrCorrupt message: which file, what is wrong, the way out.
+func corrupt(path, why string) error {
+	return fmt.Errorf("%w : %s (%s) ; %s", ErrCorrupt, path, why, wayOut)
 }
 
 // initSchema checks the schema version and creates every top-level bucket.
 func initSchema(tx *bolt.Tx) error {
-	// A root bucket "vN" with N > SchemaVersion means a newer layout.
-	if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		if v, ok := rootVersion(name); ok && v > SchemaVersion {
-			return fmt.Errorf("%w (schéma %d, cette version connaît le schéma %d) : mettez hypercerts à jour", ErrSchema, v, SchemaVersion)
-		}
-		return nil
-	}); err != nil {
+	if err := checkSchema(tx, false); err != nil {
 		return err
 	}
 	root, err := tx.CreateBucketIfNotExists(bucketRoot)
@@ -125,19 +232,59 @@ func initSchema(tx *bolt.Tx) error {
 	}
 	meta := root.Bucket(bucketMeta)
 	if v := meta.Get(keySchema); v != nil {
-		n, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("%w : version de schéma %q illisible", ErrCorrupt, v)
-		}
-		if n > SchemaVersion {
-			return fmt.Errorf("%w (schéma %d, cette version connaît le schéma %d) : mettez hypercerts à jour", ErrSchema, n, SchemaVersion)
-		}
 		return nil
 	}
 	if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 		return err
 	}
 	return meta.Put(keyCreated, []byte(time.Now().UTC().Format(time.RFC3339)))
+}
+
+// checkSchema is the check every opening makes (read-write, read-only, a restore's
+// candidate): no root bucket of a newer layout, a readable schema version this build
+// knows. mustExist: the hypercerts root must be there (read-only, candidates); a base
+// being created has none yet, but a bbolt file holding only foreign buckets is refused.
+func checkSchema(tx *bolt.Tx, mustExist bool) error {
+	foreign := false
+	if err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		v, ok := rootVersion(name)
+		if ok && v > SchemaVersion {
+			return fmt.Errorf("%w (schéma %d, cette version connaît le schéma %d) : mettez hypercerts à jour", ErrSchema, v, SchemaVersion)
+		}
+		foreign = foreign || !ok
+		return nil
+	}); err != nil {
+		return err
+	}
+	root := tx.Bucket(bucketRoot)
+	if root == nil {
+		if mustExist || foreign {
+			return fmt.Errorf("%w : pas de racine %q, ce n'est pas une base hypercerts", ErrCorrupt, bucketRoot)
+		}
+		return nil
+	}
+	meta := root.Bucket(bucketMeta)
+	if meta == nil {
+		if mustExist {
+			return fmt.Errorf("%w : base sans métadonnées ; %s", ErrCorrupt, wayOut)
+		}
+		return nil
+	}
+	v := meta.Get(keySchema)
+	if v == nil {
+		if mustExist {
+			return fmt.Errorf("%w : version de schéma absente ; %s", ErrCorrupt, wayOut)
+		}
+		return nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return fmt.Errorf("%w : version de schéma %q illisible ; %s", ErrCorrupt, v, wayOut)
+	}
+	if n > SchemaVersion {
+		return fmt.Errorf("%w (schéma %d, cette version connaît le schéma %d) : mettez hypercerts à jour", ErrSchema, n, SchemaVersion)
+	}
+	return nil
 }
 
 func rootVersion(name []byte) (int, bool) {
@@ -148,14 +295,48 @@ func rootVersion(name []byte) (int, bool) {
 	return n, err == nil
 }
 
-// Close releases the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close commits the writes already queued, then releases the file.
+func (s *Store) Close() error {
+	s.w.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db.Close()
+}
 
 // Path is the file's path.
 func (s *Store) Path() string { return s.path }
 
-// DB gives the bbolt handle to extensions adding their own buckets under RootBucket.
-func (s *Store) DB() *bolt.DB { return s.db }
+// ReadOnly tells whether the base was opened by OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// View runs fn in a read transaction. A damaged page makes bbolt panic (or fault, on a
+// page the file lacks: SetPanicOnFault turns that into a panic too): that becomes
+// ErrCorrupt naming the file and the way out, never a crash.
+func (s *Store) View(fn func(*bolt.Tx) error) (err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.View(fn)
+}
+
+// Update runs fn in a write transaction (see View for damaged files).
+func (s *Store) Update(fn func(*bolt.Tx) error) (err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.readOnly {
+		return fmt.Errorf("base %s ouverte en lecture seule : modification refusée", s.path)
+	}
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Update(fn)
+}
+
+func (s *Store) recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = corrupt(s.path, fmt.Sprintf("page endommagée : %v", r))
+	}
+}
 
 // RootBucket is the versioned root bucket's key; extensions nest their buckets in it.
 func RootBucket() []byte { return append([]byte(nil), bucketRoot...) }
@@ -163,7 +344,7 @@ func RootBucket() []byte { return append([]byte(nil), bucketRoot...) }
 // WriteTo writes a consistent copy of the whole base to w (a backup that bbolt opens
 // as is), from one read transaction: writers are not blocked.
 func (s *Store) WriteTo(w io.Writer) (n int64, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.View(func(tx *bolt.Tx) error {
 		n, err = tx.WriteTo(w)
 		return err
 	})
@@ -224,7 +405,7 @@ func notFound(what, id string) error {
 // CreateCampaign stores a new campaign, assigns its ID and creates its entry and audit
 // buckets.
 func (s *Store) CreateCampaign(c *domain.Campaign) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		campaigns := getBucket(tx, bucketCampaigns)
 		base := newID(c)
 		id := base
@@ -257,7 +438,7 @@ func (s *Store) CreateCampaign(c *domain.Campaign) error {
 
 // UpdateCampaign replaces a stored campaign.
 func (s *Store) UpdateCampaign(c domain.Campaign) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketCampaigns)
 		if b.Get([]byte(c.ID)) == nil {
 			return notFound("campagne", c.ID)
@@ -269,7 +450,7 @@ func (s *Store) UpdateCampaign(c domain.Campaign) error {
 // Campaign reads one campaign; domain.ErrNotFound if absent.
 func (s *Store) Campaign(id string) (domain.Campaign, error) {
 	var c domain.Campaign
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		v := getBucket(tx, bucketCampaigns).Get([]byte(id))
 		if v == nil {
 			return notFound("campagne", id)
@@ -282,7 +463,7 @@ func (s *Store) Campaign(id string) (domain.Campaign, error) {
 // Campaigns lists every campaign, newest first.
 func (s *Store) Campaigns() ([]domain.Campaign, error) {
 	var list []domain.Campaign
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		campaigns := getBucket(tx, bucketCampaigns)
 		cur := getBucket(tx, bucketCampaignOrder).Cursor()
 		for k, id := cur.Last(); k != nil; k, id = cur.Prev() {
@@ -304,27 +485,46 @@ func (s *Store) Campaigns() ([]domain.Campaign, error) {
 // PutEntries writes (creates or replaces) entries of a campaign, keyed by student code,
 // all in one transaction.
 func (s *Store) PutEntries(campaignID string, entries []domain.Entry) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.PutEntriesAsync(campaignID, entries)()
+}
+
+var _ domain.AsyncEntryWriter = (*Store)(nil)
+
+// PutEntriesAsync queues the write PutEntries does and returns at once; wait blocks
+// until the write is durable and gives its outcome. The entries are encoded before
+// it returns: the caller may change them right away.
+func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait func() error) {
+	fail := func(err error) func() error { return func() error { return err } }
+	keys, values := make([][]byte, len(entries)), make([][]byte, len(entries))
+	for i := range entries { // encoded here, in parallel, not in the single writer
+		if entries[i].Student.Code == "" {
+			return fail(fmt.Errorf("campagne %s : entrée sans code étudiant", campaignID))
+		}
+		v, err := json.Marshal(&entries[i])
+		if err != nil {
+			return fail(err)
+		}
+		keys[i], values[i] = []byte(entries[i].Student.Code), v
+	}
+	done := s.w.queue(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
 		}
-		for i := range entries {
-			if entries[i].Student.Code == "" {
-				return fmt.Errorf("campagne %s : entrée sans code étudiant", campaignID)
-			}
-			if err := putJSON(b, []byte(entries[i].Student.Code), &entries[i]); err != nil {
+		for i := range keys {
+			if err := b.Put(keys[i], values[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return sync.OnceValue(func() error { return <-done })
 }
 
 // Entries lists a campaign's entries sorted by student code.
 func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 	var list []domain.Entry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
@@ -344,7 +544,7 @@ func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 
 // AppendAudit adds a record at the end of a campaign's audit log.
 func (s *Store) AppendAudit(campaignID string, r domain.AuditRecord) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketAudit, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
@@ -360,7 +560,7 @@ func (s *Store) AppendAudit(campaignID string, r domain.AuditRecord) error {
 // Audit lists a campaign's audit log, oldest first.
 func (s *Store) Audit(campaignID string) ([]domain.AuditRecord, error) {
 	var list []domain.AuditRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.View(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketAudit, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)

@@ -217,7 +217,7 @@ func TestWriteToBackupIsAValidBase(t *testing.T) {
 	if err != nil || len(got) != 500 {
 		t.Fatalf("backup entries: %d, %v", len(got), err)
 	}
-	if err := b.DB().View(func(tx *bolt.Tx) error {
+	if err := b.View(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return err
 		}

@@ -11,7 +11,6 @@ package ui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -29,7 +28,6 @@ import (
 type Model struct {
 	c        *common.Common
 	stack    []common.Component
-	help     help.Model
 	showHelp bool
 	status   string
 	statusEr bool
@@ -38,12 +36,7 @@ type Model struct {
 
 // New makes the root model over c.
 func New(c *common.Common) *Model {
-	h := help.New()
-	s := c.Styles
-	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = s.HelpKey, s.HelpDesc, s.Help
-	h.Styles.FullKey, h.Styles.FullDesc, h.Styles.FullSeparator = s.HelpKey, s.HelpDesc, s.Help
-	h.Styles.Ellipsis = s.Help
-	m := &Model{c: c, help: h}
+	m := &Model{c: c}
 	m.stack = []common.Component{home.New(c)}
 	return m
 }
@@ -151,13 +144,30 @@ func fromScreen(from common.Component, cmd tea.Cmd) tea.Cmd {
 	}
 }
 
+// splitBurst splits keys typed in one burst ("jjj", "f f f": a paste, a fast typist
+// over SSH), which arrive as one message of several runes and would match no key,
+// into one key each; nil when msg is a single key or goes into a text field.
+func splitBurst(msg tea.KeyMsg, textField bool) []tea.Msg {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || textField {
+		return nil
+	}
+	out := make([]tea.Msg, 0, len(msg.Runes))
+	for _, r := range msg.Runes {
+		if r == ' ' {
+			out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+			continue
+		}
+		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return out
+}
+
 // Update routes messages: keys to the screen on top, everything else to every screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km := m.c.KeyMap
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.Width, m.c.Height = msg.Width, msg.Height
-		m.help.Width = msg.Width
 		for _, s := range m.stack {
 			s.SetSize(msg.Width, m.bodyHeight())
 		}
@@ -171,6 +181,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyMsg:
+		if keys := splitBurst(msg, m.capturing() && m.quitAsk == "" && !m.showHelp); keys != nil {
+			var cmds []tea.Cmd
+			for _, k := range keys {
+				_, cmd := m.Update(k)
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Sequence(cmds...)
+		}
 		m.status, m.statusEr = "", false
 		if m.quitAsk != "" {
 			if key.Matches(msg, km.Yes) || msg.String() == "ctrl+c" {
@@ -248,23 +266,45 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
+// header is the breadcrumb and the user. When it does not fit, the user goes, then
+// the tagline, then the screens between the first and the last (« … »), so the
+// current screen is always named whole, never a dangling « Aperçu › ».
+func (m *Model) header() string {
+	s := m.c.Styles
+	w := m.c.Width
+	var titles []string
+	for _, sc := range m.stack {
+		titles = append(titles, sc.Title())
+	}
+	sep := s.Muted.Render(" › ")
+	crumb := func(ts []string) string { return strings.Join(ts, sep) }
+	right := s.Muted.Render(m.c.User.Name + " (" + m.c.User.Code + ")")
+	left := s.Title.Render(i18n.AppName) + s.Muted.Render(" · "+i18n.AppTagline+" · ") + crumb(titles)
+	if gap := w - widthOf(left) - widthOf(right); gap >= 1 {
+		return left + strings.Repeat(" ", gap) + right
+	}
+	if widthOf(left) <= w {
+		return left
+	}
+	short := s.Title.Render(i18n.AppName) + s.Muted.Render(" · ")
+	if l := short + crumb(titles); widthOf(l) <= w {
+		return l
+	}
+	if len(titles) > 2 {
+		if l := short + crumb([]string{titles[0], "…", titles[len(titles)-1]}); widthOf(l) <= w {
+			return l
+		}
+	}
+	return common.Cut(titles[len(titles)-1], w)
+}
+
 // View draws the header, the test-mode banner, the screen, the status line and the
 // help bar, in exactly the terminal's height.
 func (m *Model) View() string {
 	s := m.c.Styles
 	w := m.c.Width
 	var b strings.Builder
-	var titles []string
-	for _, sc := range m.stack {
-		titles = append(titles, sc.Title())
-	}
-	left := s.Title.Render(i18n.AppName) + s.Muted.Render(" · "+i18n.AppTagline+" · ") + strings.Join(titles, s.Muted.Render(" › "))
-	right := s.Muted.Render(m.c.User.Name + " (" + m.c.User.Code + ")")
-	gap := w - widthOf(left) - widthOf(right)
-	if gap < 1 {
-		right, gap = "", 0
-	}
-	b.WriteString(left + strings.Repeat(" ", gap) + right + "\n")
+	b.WriteString(m.header() + "\n")
 	if m.c.TestMode {
 		b.WriteString(s.Banner.Render(common.Fit(" "+sprintf(i18n.TestModeBanner, m.c.TestRecipient), w)) + "\n")
 	}
@@ -275,8 +315,7 @@ func (m *Model) View() string {
 	case m.quitAsk != "":
 		body = m.c.Dialog(i18n.QuitTitle, []string{m.quitAsk}, i18n.QuitKeys, w)
 	case m.showHelp:
-		groups := append(m.top().FullHelp(), km(m).FullHelp()...)
-		body = m.help.FullHelpView(groups)
+		body = m.fullHelp()
 	default:
 		body = m.top().View()
 	}
@@ -288,15 +327,49 @@ func (m *Model) View() string {
 		b.WriteString(s.Status.Render(common.Cut(m.status, w)))
 	}
 	b.WriteString("\n")
-	if m.quitAsk != "" {
-		b.WriteString(common.Cut(m.help.ShortHelpView([]key.Binding{km(m).Yes, km(m).No}), w))
-		return b.String()
+	var screen, global []key.Binding
+	switch {
+	case m.quitAsk != "":
+		screen = []key.Binding{km(m).Yes, km(m).No}
+	case m.showHelp:
+		closeHelp := km(m).Help
+		closeHelp.SetHelp("?/échap", i18n.KeyCloseHelp)
+		global = []key.Binding{closeHelp}
+	default:
+		screen = m.top().ShortHelp()
+		if !m.capturing() { // while typing, q and ? are letters of the field
+			global = km(m).ShortHelp()
+		}
 	}
-	global := km(m).ShortHelp()
-	if m.showHelp {
-		global[0].SetHelp("?/échap", i18n.KeyCloseHelp)
-	}
-	bindings := append(global, m.top().ShortHelp()...)
-	b.WriteString(common.Cut(m.help.ShortHelpView(bindings), w))
+	b.WriteString(common.Footer(s, screen, global, w))
 	return b.String()
+}
+
+func (m *Model) capturing() bool {
+	c, ok := m.top().(common.Capturer)
+	return ok && c.Capturing()
+}
+
+// fullHelp is the screen's help by sections, then the keys of every screen, then the
+// legend of the screen's marks.
+func (m *Model) fullHelp() string {
+	top := m.top()
+	var sections []common.HelpSection
+	var legend []string
+	if sc, ok := top.(common.Sectioned); ok {
+		sections, legend = sc.HelpSections(), sc.Legend()
+	} else {
+		for i, g := range top.FullHelp() {
+			title := i18n.HelpActions
+			if i == 0 {
+				title = i18n.HelpNavigation
+			}
+			sections = append(sections, common.HelpSection{Title: title, Keys: g})
+		}
+	}
+	k := km(m)
+	quit := k.Quit
+	quit.SetHelp("q/ctrl+c", i18n.KeyQuit)
+	sections = append(sections, common.HelpSection{Title: i18n.HelpGeneral, Keys: []key.Binding{k.Help, quit}})
+	return common.FullHelpView(m.c.Styles, sections, legend, m.c.Width)
 }

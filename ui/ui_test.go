@@ -41,6 +41,7 @@ func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
 	}
 	tm.Send(uitest.Key("n"))
 	uitest.WaitForText(t, tm, "2024-2025")
+	tm.Send(uitest.Key("g")) // the preselected year is the deliberated one: from the top
 	uitest.Downs(tm, env.YearIndex(t, "2024"))
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Choisissez la composante")
@@ -50,7 +51,7 @@ func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
 	uitest.Type(tm, "lmath")
 	uitest.WaitForText(t, tm, "LMATH/201")
 	tm.Send(uitest.Key("enter"))
-	uitest.WaitForText(t, tm, "cochées")
+	uitest.WaitForText(t, tm, "Étapes cochées")
 	if stop == atWizard {
 		return
 	}
@@ -150,7 +151,7 @@ func TestBackFromPreviewKeepsWizard(t *testing.T) {
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	journey(t, env, tm, atPreview)
 	tm.Send(uitest.Key("esc"))
-	uitest.WaitForText(t, tm, "cochées")
+	uitest.WaitForText(t, tm, "Étapes cochées")
 	m := uitest.Final(t, tm)
 	if !strings.Contains(m, "Diplôme (VDI) : LMATH/201") {
 		t.Fatalf("wizard lost its choices:\n%s", m)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	"hypercerts/domain"
@@ -69,6 +70,11 @@ type DB struct {
 	db      *sql.DB
 	dialect string
 	queries map[string]*query
+
+	// checkMu serialises the lazy Check: a start-up with Apogée unreachable does not
+	// fail (store-only work goes on); the queries are checked at their first use.
+	checkMu sync.Mutex
+	checked bool
 }
 
 var bindRE = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)`)
@@ -173,6 +179,27 @@ func (q *query) args(vals map[string]any) ([]any, error) {
 // Check runs every query once with binds that match nothing and verifies the columns
 // each returns. It reports every faulty file at once, by name.
 func (d *DB) Check(ctx context.Context) error {
+	d.checkMu.Lock()
+	defer d.checkMu.Unlock()
+	return d.check(ctx)
+}
+
+// ensureChecked runs Check once before the first query, if start-up could not.
+func (d *DB) ensureChecked(ctx context.Context) error {
+	d.checkMu.Lock()
+	defer d.checkMu.Unlock()
+	if d.checked {
+		return nil
+	}
+	return d.check(ctx)
+}
+
+func (d *DB) check(ctx context.Context) (err error) {
+	defer func() {
+		if err == nil {
+			d.checked = true
+		}
+	}()
 	var problems []error
 	for _, spec := range querySpecs {
 		q := d.queries[spec.name]
@@ -208,9 +235,9 @@ func (d *DB) Check(ctx context.Context) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	err := errors.Join(problems...)
+	joined := errors.Join(problems...)
 	return &domain.ExternalError{System: system, Op: "vérification des requêtes SQL", Kind: domain.ErrPermanent,
-		Msg: err.Error() + " (corriger le fichier nommé, ou le retirer du dossier des requêtes pour revenir à la version fournie)", Err: err}
+		Msg: joined.Error() + " (corriger le fichier nommé, ou le retirer du dossier des requêtes pour revenir à la version fournie)", Err: joined}
 }
 
 func upper(cols []string) []string {
@@ -236,6 +263,9 @@ func sameColumns(got, want []string) bool {
 // run executes a query; the caller closes the rows.
 func (d *DB) run(ctx context.Context, op, name string, vals map[string]any) (*sql.Rows, *query, error) {
 	q := d.queries[name]
+	if err := d.ensureChecked(ctx); err != nil {
+		return nil, q, err
+	}
 	args, err := q.args(vals)
 	if err != nil {
 		return nil, q, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrPermanent, Msg: err.Error(), Err: err}

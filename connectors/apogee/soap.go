@@ -119,11 +119,11 @@ func (w *WS) Endpoint(service string) string {
 	return redactURL(w.base + w.services[service].Path)
 }
 
-// VETs calls OffreFormationMetier.recupererSE_v3 (R05) and returns every stage version
-// of the VDI for that year, in Apogée's order. Graduating is left false: the SQL side
-// knows VERSION_ETAPE.tem_dip_vet. No data gives an empty list.
-func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VET, error) {
-	req := &offreformation.RecupererSE_v3{SeCritere: &offreformation.SECritereDTO2{
+// The requests, one builder per operation: the real calls and doctor's probes (Probe)
+// send the same generated types.
+
+func seRequest(year string, vdi domain.VDI) *offreformation.RecupererSE_v3 {
+	return &offreformation.RecupererSE_v3{SeCritere: &offreformation.SECritereDTO2{
 		CodAnu:    xsd.Of(year),
 		CodDip:    xsd.Of(vdi.Dip),
 		CodVrsVdi: xsd.Of(vdi.Version),
@@ -133,8 +133,50 @@ func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VE
 		// codComposanteVdi, codNatureDip, codNatureElp, codTypDip and
 		// temOuvertRecrutement stay nil: xsi:nil="true", "no filter".
 	}}
+}
+
+func studentsRequest(year string, vdi domain.VDI, vet domain.VET) *etudiant.RecupererListeEtudiants {
+	dipVersion, vetVersion := vdi.Version, vet.Version
+	return &etudiant.RecupererListeEtudiants{Parametres: &etudiant.EtudiantCritereDTO{
+		Annee: xsd.Of(year),
+		ListDiplomes: xsd.Of(etudiant.TableauDiplomes{Item: []*etudiant.EtudiantCritereListeDTO{
+			{Code: xsd.Of(vdi.Dip), ListVersion: []*string{&dipVersion}},
+		}}),
+		ListEtapes: xsd.Of(etudiant.TableauEtapes{Item: []*etudiant.EtudiantCritereListeDTO{
+			{Code: xsd.Of(vet.Etape), ListVersion: []*string{&vetVersion}},
+		}}),
+	}}
+}
+
+func identityRequest(studentCode string) *etudiant.RecupererIdentifiantsEtudiant {
+	return &etudiant.RecupererIdentifiantsEtudiant{CodEtu: studentCode, TemoinRecupAnnu: "O"}
+}
+
+func contractRequest(studentCode, year string) *pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2 {
+	return &pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2{
+		CodEtu:    studentCode,
+		CodAnu:    year,
+		SourceRes: "Apogee",
+		EtatDelib: "T",
+		// Every session, every result type (R10 "null"): the wildcards public Apogée
+		// clients send (esup-ecandidat: "toutes", "tous"). An empty string may be read
+		// as a filter matching nothing, turning every verdict into "no result".
+		CodSes:    "toutes",
+		TypeRes:   "tous",
+		CodEtaIae: "E",
+	}
+}
+
+func signerRequest(code string) *referentiel.RecupererSignataire {
+	return &referentiel.RecupererSignataire{CodSig: code, TemoinEnService: "O"}
+}
+
+// VETs calls OffreFormationMetier.recupererSE_v3 (R05) and returns every stage version
+// of the VDI for that year, in Apogée's order. Graduating is left false: the SQL side
+// knows VERSION_ETAPE.tem_dip_vet. No data gives an empty list.
+func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VET, error) {
 	var resp offreformation.RecupererSE_v3Response
-	if err := w.call(ctx, ServiceOffreFormation, req, &resp); err != nil {
+	if err := w.call(ctx, ServiceOffreFormation, seRequest(year, vdi), &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
@@ -181,18 +223,8 @@ func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VE
 // Students calls EtudiantMetier.recupererListeEtudiants for one VET (R06). No data
 // gives an empty list.
 func (w *WS) Students(ctx context.Context, year string, vdi domain.VDI, vet domain.VET) ([]domain.StudentRef, error) {
-	dipVersion, vetVersion := vdi.Version, vet.Version
-	crit := &etudiant.EtudiantCritereDTO{
-		Annee: xsd.Of(year),
-		ListDiplomes: xsd.Of(etudiant.TableauDiplomes{Item: []*etudiant.EtudiantCritereListeDTO{
-			{Code: xsd.Of(vdi.Dip), ListVersion: []*string{&dipVersion}},
-		}}),
-		ListEtapes: xsd.Of(etudiant.TableauEtapes{Item: []*etudiant.EtudiantCritereListeDTO{
-			{Code: xsd.Of(vet.Etape), ListVersion: []*string{&vetVersion}},
-		}}),
-	}
 	var resp etudiant.RecupererListeEtudiantsResponse
-	if err := w.call(ctx, ServiceEtudiant, &etudiant.RecupererListeEtudiants{Parametres: crit}, &resp); err != nil {
+	if err := w.call(ctx, ServiceEtudiant, studentsRequest(year, vdi, vet), &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
@@ -217,7 +249,7 @@ func (w *WS) Students(ctx context.Context, year string, vdi domain.VDI, vet doma
 // Identity calls EtudiantMetier.recupererIdentifiantsEtudiant (R08), asking for the
 // directory e-mail. An unknown student is ErrNotFound.
 func (w *WS) Identity(ctx context.Context, studentCode string) (domain.Identity, error) {
-	req := &etudiant.RecupererIdentifiantsEtudiant{CodEtu: studentCode, TemoinRecupAnnu: "O"}
+	req := identityRequest(studentCode)
 	var resp etudiant.RecupererIdentifiantsEtudiantResponse
 	if err := w.call(ctx, ServiceEtudiant, req, &resp); err != nil {
 		return domain.Identity{}, err
@@ -285,18 +317,7 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 // and keeps the contract of that diploma and VDI, with its VDI-level results. nil when
 // the student has none.
 func (w *WS) Contract(ctx context.Context, studentCode, year string, vdi domain.VDI) (*domain.Contract, error) {
-	req := &pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2{
-		CodEtu:    studentCode,
-		CodAnu:    year,
-		SourceRes: "Apogee",
-		EtatDelib: "T",
-		// Every session, every result type (R10 "null"): the wildcards public Apogée
-		// clients send (esup-ecandidat: "toutes", "tous"). An empty string may be read
-		// as a filter matching nothing, turning every verdict into "no result".
-		CodSes:    "toutes",
-		TypeRes:   "tous",
-		CodEtaIae: "E",
-	}
+	req := contractRequest(studentCode, year)
 	var resp pedagogique.RecupererContratPedagogiqueResultatVdiVet_v2Response
 	if err := w.call(ctx, ServicePedagogique, req, &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
@@ -374,7 +395,7 @@ func sessionResult(r *pedagogique.ResultatVdiDTO) (domain.SessionResult, error) 
 // Signer calls ReferentielMetier.recupererSignataire for the configured signer code
 // (R16): name and title. The image is only in the database. Unknown code: ErrNotFound.
 func (w *WS) Signer(ctx context.Context, code string) (name, title string, err error) {
-	req := &referentiel.RecupererSignataire{CodSig: code, TemoinEnService: "O"}
+	req := signerRequest(code)
 	var resp referentiel.RecupererSignataireResponse
 	if err := w.call(ctx, ServiceReferentiel, req, &resp); err != nil {
 		return "", "", err

@@ -132,7 +132,7 @@ func (w *WS) call(ctx context.Context, service string, req soapRequest, resp any
 	if first.Name.Space != sc.Namespace {
 		return w.permanent(service, op, fmt.Sprintf("réponse de %s dans l'espace de noms %q au lieu de %q (service %s, opération %s) ; "+
 			"vérifier l'espace de noms configuré pour %s (il change entre versions d'Apogée)",
-			shown, first.Name.Space, sc.Namespace, service, op, service), nil)
+			shown, first.Name.Space, sc.Namespace, service, op, service), &NamespaceError{Service: service, Got: first.Name.Space, Want: sc.Namespace})
 	}
 	if err := dec.DecodeElement(resp, &first); err != nil {
 		if e := readErr(err); e != nil {
@@ -200,17 +200,55 @@ type soapFault struct {
 	Code   string `xml:"faultcode"`
 	String string `xml:"faultstring"`
 	Detail struct {
-		Fault *etudiant.WebBaseException `xml:"fault"`
-		WBE   *etudiant.WebBaseException `xml:"WebBaseException"`
+		Items []detailItem `xml:",any"`
 	} `xml:"detail"`
 }
 
-func (f soapFault) webBaseException() *etudiant.WebBaseException {
-	if f.Detail.Fault != nil {
-		return f.Detail.Fault
-	}
-	return f.Detail.WBE
+// detailItem is one element of the fault detail, read as a WebBaseException (Axis'
+// hostname simply leaves every field empty).
+type detailItem struct {
+	XMLName xml.Name
+	etudiant.WebBaseException
 }
+
+func (f soapFault) exceptionItem() *detailItem {
+	for i := range f.Detail.Items {
+		if n := f.Detail.Items[i].XMLName.Local; n == "fault" || n == "WebBaseException" {
+			return &f.Detail.Items[i]
+		}
+	}
+	return nil
+}
+
+func (f soapFault) webBaseException() *etudiant.WebBaseException {
+	if it := f.exceptionItem(); it != nil {
+		return &it.WebBaseException
+	}
+	return nil
+}
+
+// FaultError is the cause of an error made from a SOAP fault.
+type FaultError struct {
+	Code string // Apogée's code (faultstring), e.g. technical.data.nullretrieve.etudiant
+	// Namespace is the namespace of the WebBaseException element, "" when the fault
+	// came from Axis itself (no such operation, invalid element…).
+	Namespace string
+}
+
+func (e *FaultError) Error() string { return "fault " + e.Code }
+
+// NamespaceError: the service answered in another namespace than the configured one.
+type NamespaceError struct {
+	Service, Got, Want string
+}
+
+func (e *NamespaceError) Error() string {
+	return fmt.Sprintf("%s répond dans l'espace de noms %q, la configuration dit %q", e.Service, e.Got, e.Want)
+}
+
+// ErrUnknownOperation is Axis' "No such operation": the service at that path does not
+// know the operation in that namespace.
+var ErrUnknownOperation = errors.New("opération inconnue du service")
 
 // faultCode is Apogée's code, e.g. "technical.data.nullretrieve.etudiant": the
 // faultstring, which Axis fills with the exception's message and which public clients
@@ -275,6 +313,14 @@ func (w *WS) faultError(service, op string, f soapFault) error {
 		full = "fault SOAP " + strings.TrimSpace(f.Code) + " sans message"
 	}
 	full = fmt.Sprintf("%s (service %s, opération %s)", full, service, op)
+	var cause error = &FaultError{Code: code}
+	if it := f.exceptionItem(); it != nil {
+		cause = &FaultError{Code: code, Namespace: it.XMLName.Space}
+	}
+	if strings.Contains(f.String, "No such operation") {
+		full += " ; vérifier le chemin du service et son espace de noms (apogee.ws.services)"
+		cause = errors.Join(cause, ErrUnknownOperation)
+	}
 	kind := domain.ErrPermanent
 	switch {
 	case strings.Contains(all, "nullretrieve"):
@@ -283,7 +329,7 @@ func (w *WS) faultError(service, op string, f soapFault) error {
 		(strings.Contains(all, "transaction") && strings.Contains(all, "connexion")):
 		kind = domain.ErrTransient
 	}
-	return &domain.ExternalError{System: "Apogée", Op: op, Kind: kind, Msg: full}
+	return &domain.ExternalError{System: "Apogée", Op: op, Kind: kind, Msg: full, Err: cause}
 }
 
 // unreachable maps a transport failure: the caller's cancellation stays visible

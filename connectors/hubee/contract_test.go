@@ -163,7 +163,7 @@ type env struct {
 
 type option func(*hubee.Config)
 
-func setup(t *testing.T, opts ...option) *env {
+func setup(t testing.TB, opts ...option) *env {
 	t.Helper()
 	s := sim.New()
 	base, err := s.Start()
@@ -219,7 +219,7 @@ func (e *env) fileRequest(t *testing.T, n int) sim.Filed {
 	return f
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx

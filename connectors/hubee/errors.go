@@ -28,12 +28,14 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
+// Error puts the hub's own words before the request, so that a reason shown cut
+// (a list, a pane) still says what the hub answered.
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("HubEE %s : %s %s : HTTP %d", e.Op, e.Method, e.Path, e.Status)
+	s := fmt.Sprintf("HubEE %s : HTTP %d", e.Op, e.Status)
 	if len(e.Messages) > 0 {
 		s += " : " + strings.Join(e.Messages, " ; ")
 	}
-	return s
+	return s + fmt.Sprintf(" (%s %s)", e.Method, e.Path)
 }
 
 // Unwrap gives the domain classification.

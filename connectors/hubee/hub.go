@@ -161,6 +161,9 @@ func (h *Hub) verified(ctx context.Context, process string, size int64, w io.Wri
 	if err != nil {
 		return 0, err
 	}
+	if rw, ok := w.(resetWriter); ok { // a file that is committed only once verified
+		return h.verifiedInto(ctx, s, size, rw, dl)
+	}
 	tmp, err := os.CreateTemp(h.opt.TempDir, "hubee-*.part")
 	if err != nil {
 		return 0, err
@@ -177,8 +180,7 @@ func (h *Hub) verified(ctx context.Context, process string, size int64, w io.Wri
 		var d Download
 		d, err = dl(s, tmp)
 		if err == nil && size > 0 && d.Size != size {
-			return 0, &domain.ExternalError{System: "HubEE", Op: "téléchargement", Kind: domain.ErrPermanent,
-				Msg: fmt.Sprintf("taille reçue %d octets, %d déclarés dans les métadonnées de la pièce", d.Size, size)}
+			return 0, sizeError(d.Size, size)
 		}
 		var de *DigestError
 		if err == nil || !errors.As(err, &de) || attempt >= h.opt.DownloadAttempts {
@@ -196,6 +198,44 @@ func (h *Hub) verified(ctx context.Context, process string, size int64, w io.Wri
 		return 0, err
 	}
 	return io.Copy(w, tmp)
+}
+
+// resetWriter is a destination that can start again (domain.HubFileWriter): a
+// download goes straight into it, with no temporary copy.
+type resetWriter interface {
+	io.Writer
+	Reset() error
+}
+
+// verifiedInto downloads straight into w, starting it again after a digest mismatch;
+// the caller keeps w only on a nil error.
+func (h *Hub) verifiedInto(ctx context.Context, s *Session, size int64, w resetWriter, dl func(*Session, io.Writer) (Download, error)) (int64, error) {
+	wait := h.c.cfg.Backoff
+	for attempt := 1; ; attempt++ {
+		if err := w.Reset(); err != nil {
+			return 0, err
+		}
+		d, err := dl(s, w)
+		if err == nil {
+			if size > 0 && d.Size != size {
+				return 0, sizeError(d.Size, size)
+			}
+			return d.Size, nil
+		}
+		var de *DigestError
+		if !errors.As(err, &de) || attempt >= h.opt.DownloadAttempts {
+			return 0, err
+		}
+		if err := h.c.sleep(ctx, wait); err != nil {
+			return 0, err
+		}
+		wait *= 2
+	}
+}
+
+func sizeError(got, declared int64) error {
+	return &domain.ExternalError{System: "HubEE", Op: "téléchargement", Kind: domain.ErrPermanent,
+		Msg: fmt.Sprintf("taille reçue %d octets, %d déclarés dans les métadonnées de la pièce", got, declared)}
 }
 
 // SetCaseStatus changes a case's status and notifies the OSL with a STATUS_UPDATE event.

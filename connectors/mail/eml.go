@@ -101,7 +101,7 @@ func (e *EMLDir) Send(ctx context.Context, m domain.Mail) error {
 	if err := f.Close(); err != nil {
 		return fail(err)
 	}
-	if err := os.Chmod(tmp, 0o640); err != nil {
+	if err := os.Chmod(tmp, 0o600); err != nil { // a student's personal data
 		return fail(err)
 	}
 	if err := os.Rename(tmp, final); err != nil {

@@ -34,6 +34,9 @@ func TestEMLDir_WritesParsableMessagesIdempotently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if fi, _ := os.Stat(want); fi.Mode().Perm() != 0o600 { // a student's personal data
+		t.Errorf("mode .eml = %v, 0600 attendu", fi.Mode().Perm())
+	}
 	p := parseMessage(t, raw)
 	if p.MessageID != "<attestation.C-2024-0007.21901234@univ-demo.fr>" || p.From.Address != "scolarite@univ-demo.fr" ||
 		p.To[0].Address != m.To || p.ReplyTo.Address != "contact@univ-demo.fr" {

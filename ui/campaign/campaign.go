@@ -5,15 +5,18 @@ package campaign
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 	"hypercerts/ui/launch"
 )
 
@@ -25,6 +28,13 @@ type LoadedMsg struct {
 	Audit    []domain.AuditRecord
 	Running  bool
 	Err      error
+}
+
+// RevokedMsg: the engine revoked (or refused to revoke) an attestation.
+type RevokedMsg struct {
+	ID  int64
+	Ref string
+	Err error
 }
 
 // RelaunchedMsg: the engine accepted (or refused) the relaunch.
@@ -131,12 +141,15 @@ type Model struct {
 	entries  []domain.Entry
 	audit    []domain.AuditRecord
 	view     []int
+	order    []int // indices of entries by name (or by code after s)
+	byCode   bool
 	filter   filter
 	tab      tab
 	cur      common.Cursor
 	auditCur common.Cursor
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
+	revoke   *revokeAsk    // the reason being typed for a revocation
 	running  bool
 	loadedAt time.Time // wall time of the last read (paces the live reads)
 	prog     domain.Progress
@@ -144,6 +157,12 @@ type Model struct {
 	stop     func()
 	width    int
 	height   int
+}
+
+// revokeAsk is a revocation being confirmed: whose, and the reason typed.
+type revokeAsk struct {
+	ref, name string
+	reason    textinput.Model
 }
 
 // New makes the screen of campaign id.
@@ -156,6 +175,9 @@ func (m *Model) Title() string { return i18n.ScreenCampaign + " " + m.campID }
 
 // Busy: loading.
 func (m *Model) Busy() bool { return m.loading }
+
+// Capturing: the revocation's reason is being typed (q and ? are letters then).
+func (m *Model) Capturing() bool { return m.revoke != nil }
 
 // Owns: id is this screen's (its watch).
 func (m *Model) Owns(id int64) bool { return id == m.id }
@@ -290,12 +312,32 @@ func (m *Model) refreshRecord() {
 
 func (m *Model) refilter() {
 	m.view = m.view[:0]
-	for i := range m.entries {
+	for _, i := range m.order {
 		if m.filter.keep(&m.entries[i], m.camp.Mode) {
 			m.view = append(m.view, i)
 		}
 	}
 	m.cur.SetLen(len(m.view))
+}
+
+// sortEntries orders the students like the preview (by name, French collation) or,
+// after s, by student code.
+func (m *Model) sortEntries() {
+	m.order = m.order[:0]
+	for i := range m.entries {
+		m.order = append(m.order, i)
+	}
+	if m.byCode {
+		slices.SortStableFunc(m.order, func(a, b int) int {
+			return strings.Compare(m.entries[a].Student.Code, m.entries[b].Student.Code)
+		})
+		return
+	}
+	keys := make([]common.NameKey, len(m.entries))
+	for i := range m.entries {
+		keys[i] = common.KeyOf(m.entries[i].Student)
+	}
+	common.SortByName(m.order, keys)
 }
 
 // liveEvery paces the reads of the students while a run goes on.
@@ -359,6 +401,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.camp.Counts = counts
 		}
 		m.resize()
+		m.sortEntries()
 		m.refilter()
 		m.reselect(sel)
 		m.refreshRecord()
@@ -401,7 +444,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Batch(m.load(), common.WaitProgressCmd(m.id, m.ch))
 		}
 		return m, common.WaitProgressCmd(m.id, m.ch)
+	case RevokedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			return m, common.ErrorCmd(msg.Err)
+		}
+		return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRevoked, msg.Ref)), m.load())
 	case tea.KeyMsg:
+		if m.revoke != nil {
+			return m, m.revokeKey(msg)
+		}
 		if m.ask > 0 {
 			n := m.ask
 			m.ask = 0
@@ -437,11 +491,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.openRecord()
 		case key.Matches(msg, km.Tab):
 			m.tab = 1 - m.tab
+		case key.Matches(msg, km.Sort) && m.tab == tabEntries:
+			sel := m.selected()
+			m.byCode = !m.byCode
+			m.sortEntries()
+			m.refilter()
+			m.reselect(sel)
 		case key.Matches(msg, km.Filter) && m.tab == tabEntries:
 			m.filter = (m.filter + 1) % filterCount
 			m.refilter()
 		case key.Matches(msg, km.Refresh):
 			return m, m.load()
+		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
+			return m, m.startRevoke()
 		case key.Matches(msg, km.Relaunch):
 			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
 				return m, common.StatusCmd(i18n.CampDigiRelaunch)
@@ -459,25 +521,151 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// startRevoke asks the reason of revoking the attestation of the student under the
+// cursor; only a delivered attestation (one with a reference) can be revoked.
+func (m *Model) startRevoke() tea.Cmd {
+	if len(m.view) == 0 {
+		return nil
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	if e.Reference == "" || !e.State.Done() {
+		return common.StatusCmd(i18n.CampRevokeNone)
+	}
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 300
+	in.Focus()
+	m.revoke = &revokeAsk{ref: e.Reference, name: e.Student.FullName(), reason: in}
+	return textinput.Blink
+}
+
+// revokeKey edits the reason; Entrée revokes (the engine checks rights, R02, and
+// refuses an empty reason), Échap cancels.
+func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyEsc:
+		m.revoke = nil
+		return nil
+	case tea.KeyEnter:
+		r := m.revoke
+		if strings.TrimSpace(r.reason.Value()) == "" {
+			return nil
+		}
+		m.revoke = nil
+		c, id, ref, reason := m.c, m.id, r.ref, r.reason.Value()
+		return func() tea.Msg {
+			_, err := c.Engine.RevokeAttestation(c.Ctx, c.User, ref, reason)
+			return RevokedMsg{ID: id, Ref: ref, Err: err}
+		}
+	}
+	var cmd tea.Cmd
+	m.revoke.reason, cmd = m.revoke.reason.Update(msg)
+	return cmd
+}
+
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	if m.ask > 0 {
-		return []key.Binding{km.Yes, km.No}
+		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyRelaunch), km.No}
+	}
+	if m.revoke != nil { // typing the reason: the field's keys
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyValidate), keymap.Labelled(km.Back, i18n.KeyCancel)}
 	}
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if m.camp.Mode == domain.ModeDigiposte {
-		return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Refresh, km.Back}
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
 	}
-	return []key.Binding{km.Up, km.Down, km.Tab, km.Filter, km.Relaunch, km.Refresh, km.Back}
+	var keys []key.Binding
+	if m.canRelaunch() { // the primary action of a campaign with failures
+		keys = append(keys, km.Relaunch)
+	}
+	if m.rows() > 0 {
+		keys = append(keys, km.Detail)
+	}
+	if m.revocable() {
+		keys = append(keys, km.Revoke)
+	}
+	if m.tab == tabEntries {
+		keys = append(keys, km.Filter, m.sortKey())
+	}
+	keys = append(keys, km.Tab, km.Refresh, km.Back)
+	if !m.canRelaunch() && m.camp.Mode != domain.ModeDigiposte && !m.running {
+		keys = append(keys, km.Relaunch) // says why there is nothing to relaunch
+	}
+	return keys
+}
+
+// revocable: the student under the cursor has a delivered attestation (v revokes it).
+func (m *Model) revocable() bool {
+	if m.tab != tabEntries || m.cur.Pos >= len(m.view) {
+		return false
+	}
+	e := &m.entries[m.view[m.cur.Pos]]
+	return e.Reference != "" && e.State.Done()
+}
+
+// canRelaunch: a mail campaign, not running, with students to send again (R07).
+func (m *Model) canRelaunch() bool {
+	return m.camp.Mode != domain.ModeDigiposte && !m.running && m.relaunchable() > 0
+}
+
+// rows is the number of rows of the current tab.
+func (m *Model) rows() int {
+	if m.tab == tabAudit {
+		return len(m.audit)
+	}
+	return len(m.view)
+}
+
+func (m *Model) sortKey() key.Binding {
+	if m.byCode {
+		return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortName)
+	}
+	return keymap.Labelled(m.c.KeyMap.Sort, i18n.KeySortCode)
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections: only what works now.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()[2:]}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	if m.ask > 0 || m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	var nav, actions, filters []key.Binding
+	if m.rows() > 0 {
+		nav = append(km.Navigation(), km.Detail)
+	}
+	nav = append(nav, km.Tab)
+	for _, b := range m.ShortHelp() {
+		switch b.Help().Key {
+		case "entrée/d", "tab":
+		case "f", "s":
+			filters = append(filters, b)
+		default:
+			actions = append(actions, b)
+		}
+	}
+	return common.Sections(nav, actions, filters)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.rec.IsOpen() || m.ask > 0 || m.err != nil {
+		return nil
+	}
+	l := []string{i18n.LegendCursor, i18n.LegendTab}
+	if m.tab == tabEntries && m.camp.Mode != domain.ModeDigiposte {
+		l = append(l, i18n.LegendFailed)
+	}
+	return l
 }
 
 // View draws the header, the tabs and the current tab.
@@ -493,6 +681,11 @@ func (m *Model) View() string {
 		return m.rec.View(s)
 	}
 	lines := m.head()
+	if m.revoke != nil { // the reason asked in a box, in place of the list
+		lines = append(lines, "", m.c.Dialog(i18n.CampRevokeTitle,
+			[]string{fmt.Sprintf(i18n.CampRevokeAsk, m.revoke.ref, m.revoke.name), m.revoke.reason.View()}, i18n.CampRevokeHint, m.width))
+		return strings.Join(lines, "\n")
+	}
 	if m.ask > 0 { // the question in a box, wrapped, in place of the list
 		lines = append(lines, "", m.c.Dialog(i18n.CampRelaunchTitle,
 			[]string{m.askText()}, i18n.CampRelaunchKeys, m.width))
@@ -500,10 +693,11 @@ func (m *Model) View() string {
 	}
 	tabs := []string{i18n.CampTabEntries + " (" + i18n.Int(len(m.entries)) + ")", i18n.CampTabAudit + " (" + i18n.Int(len(m.audit)) + ")"}
 	for i := range tabs {
+		// The brackets mark the active tab without colour (NO_COLOR, monochrome).
 		if tab(i) == m.tab {
-			tabs[i] = s.TabActive.Render(tabs[i])
+			tabs[i] = s.TabActive.Render("[" + tabs[i] + "]")
 		} else {
-			tabs[i] = s.TabPassive.Render(tabs[i])
+			tabs[i] = s.TabPassive.Render(" " + tabs[i] + " ")
 		}
 	}
 	tabLine := strings.Join(tabs, " ")
@@ -520,8 +714,8 @@ func (m *Model) View() string {
 }
 
 var entryCols = []common.Column{
-	{Title: i18n.PrevColName, Width: 8, Flex: 2},
-	{Title: i18n.PrevColFirst, Width: 8, Flex: 2},
+	{Title: i18n.PrevColName, Width: 8, Flex: 2, Max: 22},
+	{Title: i18n.PrevColFirst, Width: 8, Flex: 2, Max: 22},
 	{Title: i18n.PrevColCode, Width: 8},
 	{Title: i18n.CampColState, Width: 17},
 	{Title: i18n.CampColAttempts, Width: 6},

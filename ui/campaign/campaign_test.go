@@ -214,10 +214,76 @@ func TestCampaignDigiposteCycle(t *testing.T) {
 		t.Fatalf("states after three cycles: %v", counts)
 	}
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
-	uitest.WaitForText(t, tm, "déposé", "coffre refusé")
+	uitest.WaitForText(t, tm, "déposé", "coffre\u00a0refusé") // the counts (the list is by name)
 	uitest.Drain(tm)
 	tm.Send(uitest.Key("f"))
 	tm.Send(uitest.Key("f"))
 	uitest.WaitForText(t, tm, "Filtre : refusés ou résiliés")
 	uitest.Golden(t, uitest.Final(t, tm))
+}
+
+// v on a served student asks a reason, then revokes the attestation (R02: the user
+// manages the component); the journal records it and verification says revoked.
+// Driven message by message: the screen's Update and View, the real engine and store.
+func TestCampaignRevokeAttestation(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	c := launched(t, env)
+	m := campaign.New(env.Common, c.ID)
+	m.SetSize(100, 40)
+	m.Update(m.Init()())
+	m.Update(uitest.Key("f")) // envoyés
+	if _, cmd := m.Update(uitest.Key("v")); cmd == nil {
+		t.Fatal("v asked nothing")
+	}
+	if v := m.View(); !strings.Contains(v, "Révoquer l'attestation ?") || !strings.Contains(v, "Motif") {
+		t.Fatalf("no question:\n%s", v)
+	}
+	if _, cmd := m.Update(uitest.Key("enter")); cmd != nil { // an empty reason is not sent
+		t.Fatal("revoked without a reason")
+	}
+	for _, r := range "erreur de jury" {
+		m.Update(uitest.Key(string(r)))
+	}
+	if v := m.View(); !strings.Contains(v, "erreur de jury") {
+		t.Fatalf("reason not shown:\n%s", v)
+	}
+	_, cmd := m.Update(uitest.Key("enter"))
+	msg := cmd()
+	if rm, ok := msg.(campaign.RevokedMsg); !ok || rm.Err != nil {
+		t.Fatalf("after Entrée: %#v", msg)
+	}
+	entries, err := env.Engine.Entries(context.Background(), env.Common.User, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := 0
+	for _, e := range entries {
+		if e.Reference == "" {
+			continue
+		}
+		if r, err := env.Engine.Revoked(e.Reference); err != nil {
+			t.Fatal(err)
+		} else if r != nil {
+			revoked++
+			if r.Reason != "erreur de jury" || r.By != env.Common.User.Code {
+				t.Errorf("revocation = %+v", r)
+			}
+		}
+	}
+	if revoked != 1 {
+		t.Fatalf("%d attestations revoked, want 1", revoked)
+	}
+	audit, _ := env.Engine.Audit(context.Background(), env.Common.User, c.ID)
+	if last := audit[len(audit)-1]; last.Action != domain.AuditRevoke || !strings.Contains(last.Detail, "erreur de jury") {
+		t.Errorf("last audit record = %+v", last)
+	}
+	// A second revocation of the same attestation is refused, naming the first.
+	m.Update(uitest.Key("v"))
+	for _, r := range "encore" {
+		m.Update(uitest.Key(string(r)))
+	}
+	_, cmd = m.Update(uitest.Key("enter"))
+	if rm := cmd().(campaign.RevokedMsg); rm.Err == nil || !strings.Contains(rm.Err.Error(), "déjà révoquée") {
+		t.Errorf("second revocation: %v", rm.Err)
+	}
 }

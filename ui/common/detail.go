@@ -156,3 +156,10 @@ func (d *Detail) ShortHelp(km keymap.KeyMap) []key.Binding {
 	scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", i18n.KeyScroll))
 	return []key.Binding{back, scroll, km.PageDown}
 }
+
+// HelpSections is the full help while the record is open.
+func (d *Detail) HelpSections(km keymap.KeyMap) []HelpSection {
+	back := km.Back
+	back.SetHelp("échap/entrée/d", i18n.KeyClose)
+	return Sections([]key.Binding{km.Up, km.Down, km.PageUp, km.PageDown, km.Top, km.Bottom}, []key.Binding{back}, nil)
+}

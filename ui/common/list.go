@@ -108,6 +108,9 @@ type Column struct {
 	Title string
 	Width int // fixed width, or minimum for a flexible column
 	Flex  int
+	// Max caps a flexible column (0: none): past it, the extra width goes to the
+	// columns that are cut first (a reason, a blocking), not to names.
+	Max int
 }
 
 // Layout computes the widths of cols for a total width, one space between columns.
@@ -120,18 +123,43 @@ func Layout(cols []Column, total int) []int {
 		flex += c.Flex
 	}
 	spare := total - used
-	if spare > 0 && flex > 0 {
-		given := 0
-		last := -1
+	// Share the spare width by flex; a column that reaches its Max leaves the game
+	// and the rest is shared again among the others.
+	capped := make([]bool, len(cols))
+	for spare > 0 && flex > 0 {
+		given, last := 0, -1
 		for i, c := range cols {
-			if c.Flex > 0 {
+			if c.Flex > 0 && !capped[i] {
 				extra := spare * c.Flex / flex
+				if c.Max > 0 && widths[i]+extra > c.Max {
+					extra = max(c.Max-widths[i], 0)
+				}
 				widths[i] += extra
 				given += extra
 				last = i
 			}
 		}
-		widths[last] += spare - given
+		if last >= 0 && given < spare && (cols[last].Max == 0 || widths[last] < cols[last].Max) {
+			add := spare - given
+			if m := cols[last].Max; m > 0 {
+				add = min(add, m-widths[last])
+			}
+			widths[last] += add
+			given += add
+		}
+		spare -= given
+		flex = 0
+		for i, c := range cols {
+			if c.Flex > 0 && c.Max > 0 && widths[i] >= c.Max {
+				capped[i] = true
+			}
+			if c.Flex > 0 && !capped[i] {
+				flex += c.Flex
+			}
+		}
+		if given == 0 {
+			break
+		}
 	}
 	// Too narrow: take the deficit from the flexible columns, one cell at a time,
 	// never below 3 cells.

@@ -28,6 +28,9 @@ func RowFields(r *domain.Row) []Field {
 		{i18n.DetFVETs, strings.Join(r.VETs, ", ")},
 		{i18n.DetFVerdict, r.Verdict.Label()},
 	}
+	if r.Reference != "" {
+		f = append(f, Field{i18n.DetFReference, r.Reference})
+	}
 	if r.Session >= 0 {
 		f = append(f, Field{i18n.DetFResult, fmt.Sprintf(i18n.DetSessionResult, r.Session, orDash(r.Result))})
 	} else {

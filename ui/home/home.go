@@ -11,6 +11,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // OpenMsg asks the root to open a campaign.
@@ -146,16 +147,34 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
-	open := km.Enter
-	open.SetHelp("entrée", i18n.KeyOpen)
 	// No ↑/↓ here (they are in the full help): the bar keeps room for h at 80 columns.
-	return []key.Binding{open, km.New, km.HubEE, km.Refresh}
+	if len(m.list) == 0 { // nothing to open: creating one is the primary action
+		return []key.Binding{km.New, km.HubEE, km.Refresh}
+	}
+	return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyOpen), km.New, km.HubEE, km.Refresh}
 }
 
 // FullHelp is the full help.
 func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{m.ShortHelp()}
+}
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()}
+	var nav []key.Binding
+	if len(m.list) > 1 {
+		nav = km.Navigation()
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks of the list.
+func (m *Model) Legend() []string {
+	if len(m.list) == 0 {
+		return nil
+	}
+	return []string{i18n.LegendCursor, i18n.LegendTestMode}
 }
 
 // columns of the list; below 100 cells the component, the failures and the progress

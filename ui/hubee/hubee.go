@@ -25,6 +25,13 @@ type LoadedMsg struct {
 	Err   error
 }
 
+// RetriedMsg carries the end of a retry asked with R.
+type RetriedMsg struct {
+	ID   int64
+	Case domain.HubEECase
+	Err  error
+}
+
 // errNotConfigured: no hub is wired (shown in place with what to do).
 var errNotConfigured = errors.New(i18n.HubNotConfigured) //lint:ignore ST1005 a full French sentence, shown as is by the UI
 
@@ -40,6 +47,19 @@ type Model struct {
 	rec     common.Detail // the full record (Entrée, d)
 	width   int
 	height  int
+	// retrying: a retry runs (R); notice is its outcome, on the count line until the
+	// next key.
+	retrying  bool
+	notice    string
+	noticeBad bool
+}
+
+// retryKey is R, "reprendre" on this screen.
+var retryKey = key.NewBinding(key.WithKeys("R"), key.WithHelp("R", i18n.KeyHubRetry))
+
+// retryable: the sync gave up on the case, or left it waiting after a failure.
+func retryable(k *domain.HubEECase) bool {
+	return k.NeedsPerson || (k.LastError != "" && k.Step != domain.HubStepFinished)
 }
 
 // New makes the screen.
@@ -50,8 +70,8 @@ func New(c *common.Common) *Model {
 // Title names the screen.
 func (m *Model) Title() string { return i18n.ScreenHubEE }
 
-// Busy: loading.
-func (m *Model) Busy() bool { return m.loading }
+// Busy: loading or retrying.
+func (m *Model) Busy() bool { return m.loading || m.retrying }
 
 // Init loads the cases.
 func (m *Model) Init() tea.Cmd { return m.load() }
@@ -138,9 +158,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.rec.Update(m.recordTitle(k), caseFields(k))
 			}
 		}
+	case RetriedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		m.retrying = false
+		name := orDash(msg.Case.ExternalID)
+		if msg.Err != nil {
+			m.notice, m.noticeBad = fmt.Sprintf(i18n.HubRetryFailed, name, i18n.French(msg.Err.Error())), true
+		} else {
+			m.notice, m.noticeBad = fmt.Sprintf(i18n.HubRetried, name, msg.Case.Step.Label(), msg.Case.Outcome.Label()), false
+		}
+		return m, m.load()
 	case tea.KeyMsg:
 		if m.rec.HandleKey(msg, km) {
 			return m, nil
+		}
+		m.notice = ""
+		if key.Matches(msg, retryKey) && len(m.cases) > 0 && !m.retrying {
+			return m, m.retry(m.cases[m.cur.Pos])
 		}
 		if key.Matches(msg, km.Back) {
 			return m, common.Back
@@ -159,19 +195,61 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// retry asks the engine to take the case up again (Engine.HubEERetry).
+func (m *Model) retry(k domain.HubEECase) tea.Cmd {
+	if !retryable(&k) {
+		m.notice, m.noticeBad = fmt.Sprintf(i18n.HubNothingToRetry, orDash(k.ExternalID), k.Step.Label()), false
+		return nil
+	}
+	m.retrying = true
+	m.notice, m.noticeBad = fmt.Sprintf(i18n.HubRetrying, orDash(k.ExternalID)), false
+	c, id := m.c, m.id
+	return func() tea.Msg {
+		got, err := c.Engine.HubEERetry(c.Ctx, c.User, k.CaseID)
+		if got.CaseID == "" {
+			got = k
+		}
+		return RetriedMsg{ID: id, Case: got, Err: err}
+	}
+}
+
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	return []key.Binding{km.Up, km.Down, km.Detail, km.Refresh, km.Back}
+	if len(m.cases) == 0 {
+		return []key.Binding{km.Refresh, km.Back}
+	}
+	if retryable(&m.cases[m.cur.Pos]) { // the action this case waits for comes first
+		return []key.Binding{retryKey, km.Detail, km.Refresh, km.Back}
+	}
+	return []key.Binding{km.Detail, km.Refresh, km.Back}
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), {km.Detail, km.Refresh, km.Back}}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	var nav []key.Binding
+	if len(m.cases) > 1 {
+		nav = km.Navigation()
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks of the list.
+func (m *Model) Legend() []string {
+	if len(m.cases) == 0 || m.rec.IsOpen() {
+		return nil
+	}
+	return []string{i18n.LegendCursor, i18n.LegendHubToHandle}
 }
 
 // Column sets by width: every column from 130 cells; below, the démarche and the
@@ -224,19 +302,23 @@ func applicant(a domain.HubApplicant) string {
 
 func (m *Model) cells(k *domain.HubEECase) []string {
 	reason := k.Reason
-	if reason == "" {
+	if reason == "" || k.NeedsPerson {
 		reason = i18n.French(k.LastError)
+	}
+	outcome := k.Outcome.Label()
+	if k.NeedsPerson {
+		outcome = i18n.HubNeedsPerson
 	}
 	switch {
 	case m.width >= 130:
 		return []string{i18n.Date(k.Received), k.Process, k.ExternalID, applicant(k.Applicant), k.StudentCode,
-			i18n.HubStatus(k.Status), k.Step.Label(), k.Outcome.Label(), reason}
+			i18n.HubStatus(k.Status), k.Step.Label(), outcome, reason}
 	case m.width >= 100:
 		return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
-			i18n.HubStatus(k.Status), k.Outcome.Label(), reason}
+			i18n.HubStatus(k.Status), outcome, reason}
 	}
 	return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
-		k.Outcome.Label(), reason}
+		outcome, reason}
 }
 
 // View draws the list and the detail pane, or the empty state, or the error in place.
@@ -267,7 +349,18 @@ func (m *Model) View() string {
 		titles[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(s.Muted.Render(i18n.Plural(len(m.cases), i18n.NounCase)) + "\n")
+	count := s.Muted.Render(i18n.Plural(len(m.cases), i18n.NounCase))
+	if n := needsPerson(m.cases); n > 0 {
+		count += s.Muted.Render(" · ") + s.Bad.Render(fmt.Sprintf(i18n.HubNeedsPersonN, i18n.Plural(n, i18n.NounFolder)))
+	}
+	if m.notice != "" {
+		st := s.Strong
+		if m.noticeBad {
+			st = s.Bad
+		}
+		count = st.Render(common.Fit(m.notice, m.width))
+	}
+	b.WriteString(count + "\n")
 	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
 	start, end := m.cur.Visible()
 	drawn := 0
@@ -277,7 +370,7 @@ func (m *Model) View() string {
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
-		case k.Outcome == domain.HubOutcomeIntegrationError || k.LastError != "":
+		case k.NeedsPerson || k.Outcome == domain.HubOutcomeIntegrationError || k.LastError != "":
 			line = s.Bad.Render(line)
 		case k.Outcome == domain.HubOutcomeToHandle:
 			line = s.Warn.Render(line)
@@ -340,7 +433,12 @@ func (m *Model) detailView() string {
 		}
 		lines = append(lines, fmt.Sprintf(i18n.HubDetFiles, strings.Join(names, ", ")))
 	}
-	if k.LastError != "" {
+	switch {
+	case k.NeedsPerson:
+		// First under the status: the reason a person is needed must not be cut off.
+		l := fmt.Sprintf(i18n.HubDetNeedsPerson, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt))
+		lines = append(lines[:4], append([]string{l}, lines[4:]...)...)
+	case k.LastError != "":
 		lines = append(lines, fmt.Sprintf(i18n.HubDetError, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt)))
 	}
 	lines = append(lines, fmt.Sprintf(i18n.HubDetDates, i18n.Date(k.Received), i18n.Date(k.Updated)))
@@ -394,9 +492,21 @@ func caseFields(k *domain.HubEECase) []common.Field {
 	for _, file := range k.Files {
 		f = append(f, common.Field{Label: i18n.HubFFile, Value: file.FileName})
 	}
-	if k.LastError != "" {
+	if k.NeedsPerson {
+		f = append(f, common.Field{Label: i18n.HubFNeedsPerson, Value: fmt.Sprintf(i18n.HubFNeedsPersonV, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt))})
+	} else if k.LastError != "" {
 		f = append(f, common.Field{Label: i18n.HubFError, Value: fmt.Sprintf(i18n.HubFErrorV, i18n.French(k.LastError), i18n.Plural(k.Attempts, i18n.NounAttempt))})
 	}
 	return append(f, common.Field{Label: i18n.HubColReceived, Value: i18n.Date(k.Received)},
 		common.Field{Label: i18n.HubFUpdated, Value: i18n.Date(k.Updated)})
+}
+
+func needsPerson(list []domain.HubEECase) int {
+	n := 0
+	for i := range list {
+		if list[i].NeedsPerson {
+			n++
+		}
+	}
+	return n
 }

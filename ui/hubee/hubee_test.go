@@ -154,3 +154,47 @@ func TestHubEECursorFollowsItsCase(t *testing.T) {
 	}
 	t.Fatalf("no cursor:\n%s", view)
 }
+
+// A case the sync handed to a person shows « à reprendre » with its reason in the list
+// and the pane; R takes it up again (Engine.HubEERetry) and the list says how it ended.
+func TestHubEENeedsPersonAndRetry(t *testing.T) {
+	env := synced(t)
+	list, err := env.Store.HubEECases()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("cases: %d %v", len(list), err)
+	}
+	k := list[0]
+	for _, c := range list {
+		if c.Outcome == domain.HubOutcomeRefused {
+			k = c
+		}
+	}
+	k.NeedsPerson, k.Attempts = true, 1
+	k.LastError = "passage au statut REFUSED : HubEE createEvent : HTTP 400 : EventLimitReached (POST /teledossiers/v1/cases/x/events)"
+	if err := env.Store.PutHubEECase(k); err != nil {
+		t.Fatal(err)
+	}
+	// Where the screen puts it: newest first, then by student (hubee.sortCases).
+	pos := 0
+	for _, c := range list {
+		if c.CaseID != k.CaseID && (c.Received.After(k.Received) || c.Received.Equal(k.Received) && c.StudentCode < k.StudentCode) {
+			pos++
+		}
+	}
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
+	uitest.WaitForText(t, tm, "1 dossier à reprendre par un gestionnaire")
+	for range pos {
+		tm.Send(uitest.Key("down"))
+	}
+	uitest.WaitForText(t, tm, "À reprendre par un gestionnaire : passage au statut REFUSED : HubEE createEvent : HTTP 400")
+	tm.Send(uitest.Key("R"))
+	uitest.WaitForText(t, tm, "repris : terminé, refusée")
+	view := uitest.Final(t, tm)
+	if strings.Contains(view, "à reprendre par un gestionnaire") {
+		t.Fatalf("still waiting for a person after the retry:\n%s", view)
+	}
+	uitest.Golden(t, stable(view))
+	if got, err := env.Store.HubEECase(k.CaseID); err != nil || got.NeedsPerson || got.LastError != "" {
+		t.Fatalf("record after the retry: %+v %v", got, err)
+	}
+}

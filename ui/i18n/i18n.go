@@ -43,37 +43,96 @@ const (
 
 // Help bar labels.
 const (
-	KeyUp        = "monter"
-	KeyDown      = "descendre"
-	KeyPageUp    = "page préc."
-	KeyPageDown  = "page suiv."
-	KeyTop       = "début"
-	KeyBottom    = "fin"
-	KeyOpen      = "ouvrir"
-	KeyChoose    = "choisir"
-	KeyBack      = "retour"
-	KeyQuit      = "quitter"
-	KeyHelp      = "aide"
-	KeyCloseHelp = "fermer l'aide"
-	KeyClose     = "fermer"
-	KeyScroll    = "défiler"
-	KeyNew       = "nouvelle campagne"
-	KeyRefresh   = "actualiser"
-	KeyToggle    = "cocher"
-	KeyToggleAll = "tout cocher"
-	KeyFilter    = "filtre"
-	KeySearch    = "rechercher"
-	KeyDetail    = "détail"
-	KeyExport    = "export CSV"
-	KeyLaunch    = "lancer"
-	KeyRelaunch  = "relancer"
-	KeyTab       = "étudiants/journal"
-	KeyConfirm   = "confirmer"
-	KeyCancel    = "annuler"
-	KeyClear     = "effacer"
-	KeyHubEE     = "HubEE"
-	KeyMode      = "courriel/Digiposte"
+	KeyUp          = "monter"
+	KeyDown        = "descendre"
+	KeyPageUp      = "page préc."
+	KeyPageDown    = "page suiv."
+	KeyTop         = "début"
+	KeyBottom      = "fin"
+	KeyOpen        = "ouvrir"
+	KeyChoose      = "choisir"
+	KeyBack        = "retour"
+	KeyQuit        = "quitter"
+	KeyHelp        = "aide"
+	KeyCloseHelp   = "fermer l'aide"
+	KeyClose       = "fermer"
+	KeyScroll      = "défiler"
+	KeyNew         = "nouvelle campagne"
+	KeyRefresh     = "actualiser"
+	KeyToggle      = "cocher"
+	KeyToggleAll   = "tout cocher"
+	KeyFilter      = "filtre"
+	KeySearch      = "rechercher"
+	KeyDetail      = "détail"
+	KeyExport      = "export CSV"
+	KeyLaunch      = "lancer"
+	KeyRelaunch    = "relancer"
+	KeyRevoke      = "révoquer l'attestation"
+	KeyTab         = "étudiants/journal"
+	KeyConfirm     = "confirmer"
+	KeyCancel      = "annuler"
+	KeyClear       = "effacer"
+	KeyHubEE       = "HubEE"
+	KeyMode        = "courriel/Digiposte"
+	KeySortCode    = "trier par code"
+	KeySortName    = "trier par nom"
+	KeyTestMode    = "mode test"
+	KeyReread      = "relire Apogée"
+	KeyValidate    = "valider"
+	KeyRetry       = "réessayer"
+	KeyClearFilter = "effacer le filtre"
+	KeyPreview     = "voir l'aperçu"
+	KeyLaunchAgain = "relancer le lancement"
+	KeyClearSearch = "effacer la recherche"
 )
+
+// Full help.
+const (
+	HelpNavigation = "Navigation"
+	HelpActions    = "Actions"
+	HelpFilters    = "Filtres"
+	HelpGeneral    = "Général"
+	HelpLegend     = "Légende"
+
+	LegendCursor      = "›  ligne sélectionnée"
+	LegendEligible    = "✓  éligible : une attestation sera produite ; une ligne sans ✓ (grisée en couleur) ne recevra rien"
+	LegendTestMode    = "courriel*  campagne lancée en mode test (tous les courriels à l'adresse de test)"
+	LegendTab         = "[Onglet]  onglet affiché (tab pour changer)"
+	LegendFailed      = "échec d'envoi, coffre refusé : en rouge en couleur ; R relance les envois en échec"
+	LegendHubToHandle = "à traiter : une personne doit instruire ce dossier (en jaune en couleur)"
+	LegendChecked     = "[x]  étape cochée, [ ] non cochée"
+	LegendMode        = "[courriel]  mode de diffusion choisi"
+	LegendApogeeError = "erreur Apogée : l'étudiant n'a pas pu être lu (en rouge en couleur) ; r relit Apogée"
+)
+
+// shortLabels are the help bar's labels when the full ones do not fit.
+var shortLabels = map[string]string{
+	KeyNew:       "nouvelle",
+	KeyRefresh:   "actu.",
+	KeyExport:    "export",
+	KeyTab:       "onglet",
+	KeySearch:    "chercher",
+	KeyDetail:    "détail",
+	KeyToggleAll: "tout",
+	KeyConfirm:   "ok",
+	KeyCancel:    "annuler",
+	KeyPageDown:  "page",
+	KeyMode:      "mode",
+	KeyCloseHelp: "fermer",
+	KeySortCode:  "tri",
+	KeyRevoke:    "révoquer",
+	KeySortName:  "tri",
+	KeyTestMode:  "test",
+	KeyReread:    "relire",
+}
+
+// ShortLabel is the short form of a help label (itself when it has none).
+func ShortLabel(desc string) string {
+	if s, ok := shortLabels[desc]; ok {
+		return s
+	}
+	return desc
+}
 
 // Home.
 const (
@@ -100,6 +159,7 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
+	WizYearWhy         = "%s est présélectionnée : c'est l'année la plus récente dont les jurys ont pu délibérer (première session en juin). En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "
@@ -170,6 +230,7 @@ const (
 	DetFEligible     = "Éligible"
 	DetFReason       = "Motif"
 	DetFState        = "État"
+	DetFReference    = "Référence de l'attestation"
 	DetFAttempts     = "Essais"
 	DetFLastError    = "Dernière erreur"
 	DetFUpdated      = "Mis à jour le"
@@ -252,6 +313,11 @@ const (
 	CampRelaunchAskOne = "L'étudiant dont l'attestation n'est pas partie sera repris. Les étudiants déjà servis et les exclus ne sont pas repris."
 	CampRelaunchKeys   = "Entrée ou o pour relancer, Échap ou n pour annuler."
 	CampRelaunched     = "Relance demandée : %s."
+	CampRevokeTitle    = "Révoquer l'attestation ?"
+	CampRevokeAsk      = "L'attestation %s de %s ne sera plus reconnue authentique (définitif). Motif, affiché aux vérificateurs :"
+	CampRevokeHint     = "Entrée pour révoquer, Échap pour annuler."
+	CampRevokeNone     = "Aucune attestation délivrée à révoquer pour cet étudiant."
+	CampRevoked        = "Attestation %s révoquée : la page de vérification le dit désormais."
 	CampRelaunchNone   = "Rien à relancer : toutes les attestations des étudiants éligibles ont été envoyées."
 	CampRunning        = "Campagne en cours : %s sur %s traités"
 	CampFilter         = "Filtre : %s"
@@ -306,7 +372,19 @@ const (
 	HubDetDeposit   = "Attestation déposée : %s (%s octets)"
 	HubDetError     = "Dernière erreur : %s (%s) — reprise au prochain relevé"
 	HubDetDates     = "Reçu le %s · mis à jour le %s"
-	HubDetNone      = "—"
+	// Cases the sync handed to a person (a permanent failure, or transient ones too many
+	// runs in a row), and the retry action.
+	HubNeedsPerson    = "à reprendre"
+	HubNeedsPersonN   = "%s à reprendre par un gestionnaire (R pour reprendre le dossier choisi)"
+	HubDetNeedsPerson = "À reprendre par un gestionnaire : %s (%s) — R pour reprendre le dossier"
+	HubFNeedsPerson   = "À reprendre"
+	HubFNeedsPersonV  = "%s (%s) — R pour reprendre le dossier, une fois la cause traitée"
+	KeyHubRetry       = "reprendre"
+	HubRetrying       = "Reprise du dossier %s…"
+	HubRetried        = "Dossier %s repris : %s, %s."
+	HubRetryFailed    = "Le dossier %s échoue encore : %s"
+	HubNothingToRetry = "Le dossier %s n'a rien à reprendre (%s)."
+	HubDetNone        = "—"
 
 	HubFEmail    = "Courriel du demandeur"
 	HubFCaseID   = "Identifiant HubEE"
@@ -390,6 +468,7 @@ var (
 	NounFailure     = Noun{"échec", "échecs"}
 	NounLine        = Noun{"ligne", "lignes"}
 	NounCase        = Noun{"télédossier reçu", "télédossiers reçus"}
+	NounFolder      = Noun{"dossier", "dossiers"}
 	NounReceived    = Noun{"reçu", "reçus"}
 	NounNotReceived = Noun{"non reçu", "non reçus"}
 	NounRead        = Noun{"étudiant lu", "étudiants lus"}
@@ -555,6 +634,8 @@ func AuditAction(a string) string {
 		return "purge"
 	case domain.AuditDigiposte:
 		return "Digiposte"
+	case domain.AuditRevoke:
+		return "révocation"
 	}
 	return a
 }

@@ -13,9 +13,9 @@ type KeyMap struct {
 	Enter, Back, Quit, ForceQuit, Help      key.Binding
 	New, Refresh, Toggle, ToggleAll         key.Binding
 	Filter, Search, Detail, Export          key.Binding
-	Launch, Relaunch, Tab                   key.Binding
+	Launch, Relaunch, Tab, Revoke           key.Binding
 	Yes, No, Clear                          key.Binding
-	HubEE, Mode                             key.Binding
+	HubEE, Mode, Sort, TestMode             key.Binding
 }
 
 // DefaultKeyMap is the keymap of hypercerts.
@@ -41,16 +41,19 @@ func DefaultKeyMap() KeyMap {
 		ToggleAll: b(i18n.KeyToggleAll, "a", "a"),
 		Filter:    b(i18n.KeyFilter, "f", "f"),
 		Search:    b(i18n.KeySearch, "/", "/"),
-		Detail:    b(i18n.KeyDetail, "d", "d"),
+		Detail:    b(i18n.KeyDetail, "entrée/d", "enter", "d"),
 		Export:    b(i18n.KeyExport, "e", "e"),
 		Launch:    b(i18n.KeyLaunch, "l", "l"),
 		Relaunch:  b(i18n.KeyRelaunch, "R", "R"),
+		Revoke:    b(i18n.KeyRevoke, "v", "v"),
 		Tab:       b(i18n.KeyTab, "tab", "tab", "shift+tab"),
 		Yes:       b(i18n.KeyConfirm, "o/entrée", "o", "y", "enter"),
 		No:        b(i18n.KeyCancel, "n/échap", "n", "esc"),
 		Clear:     b(i18n.KeyClear, "ctrl+u", "ctrl+u"),
 		HubEE:     b(i18n.KeyHubEE, "h", "h"),
 		Mode:      b(i18n.KeyMode, "m", "m"),
+		Sort:      b(i18n.KeySortCode, "s", "s"),
+		TestMode:  b(i18n.KeyTestMode, "t", "t"),
 	}
 }
 
@@ -62,7 +65,13 @@ func (k KeyMap) Navigation() []key.Binding {
 // ShortHelp is the global part of the help bar.
 func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Help, k.Quit} }
 
-// FullHelp is the global part of the full help.
+// FullHelp is the global part of the full help (the root adds it under « Général »).
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.Navigation(), {k.Enter, k.Back, k.Help, k.Quit, k.ForceQuit}}
+	return [][]key.Binding{{k.Help, k.Quit}}
+}
+
+// Labelled is b with another label (the same keys): « o/entrée lancer ».
+func Labelled(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }

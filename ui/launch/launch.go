@@ -16,6 +16,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // Plan is what the preview said: the request and its counts. Mode is the delivery
@@ -211,22 +212,34 @@ func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
 	switch m.state {
 	case stateConfirm:
+		keys := []key.Binding{keymap.Labelled(km.Yes, i18n.KeyLaunch)}
 		if m.canToggle() {
-			return []key.Binding{km.Yes, km.Mode, km.No}
+			keys = append(keys, km.Mode)
 		}
-		return []key.Binding{km.Yes, km.No}
+		return append(keys, keymap.Labelled(km.No, i18n.KeyBack))
 	case statePreparing:
 		return nil
 	case stateError:
-		return []key.Binding{km.Refresh, km.Back}
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyLaunchAgain), km.Back}
 	}
-	open := km.Enter
-	open.SetHelp("entrée", i18n.KeyOpen)
-	return []key.Binding{open, km.Back}
+	return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyOpen), km.Back}
 }
 
 // FullHelp is the full help.
 func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections: the confirmation and the progress have actions only.
+func (m *Model) HelpSections() []common.HelpSection {
+	return common.Sections(nil, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.state == stateConfirm && m.canToggle() {
+		return []string{i18n.LegendMode}
+	}
+	return nil
+}
 
 // View draws the confirmation or the progress.
 func (m *Model) View() string {

@@ -17,6 +17,7 @@ import (
 	"hypercerts/export"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // LaunchMsg asks the root to open the launch confirmation for this preview.
@@ -94,8 +95,10 @@ type Model struct {
 	events  <-chan domain.PreviewEvent
 	total   int
 	rows    []domain.Row
-	keys    []string // folded "name first names code" of each row, for search
-	view    []int    // indices of rows shown
+	keys    []string         // folded "name first names code" of each row, for search
+	names   []common.NameKey // French collation key of each row
+	order   []int            // indices of rows in name order
+	view    []int            // indices of rows shown
 	totals  domain.PreviewTotals
 	err     error // fatal: the request was refused
 	stopErr error // the stream stopped early
@@ -103,6 +106,7 @@ type Model struct {
 	filter    Filter
 	search    string
 	searching bool
+	moved     bool          // the manager moved the cursor: it follows its row
 	rec       common.Detail // the full record of the row (Entrée, d)
 	cur       common.Cursor
 	width     int
@@ -184,16 +188,19 @@ func (m *Model) resize() {
 	m.rec.SetSize(m.width, m.height)
 }
 
+// addRows takes rows as they stream in: each takes its place in the French name
+// order at once (the cursor stays on its row), so nothing moves when the stream ends.
 func (m *Model) addRows(rows []domain.Row) {
+	added := make([]int, 0, len(rows))
 	for _, r := range rows {
 		m.rows = append(m.rows, r)
 		m.keys = append(m.keys, common.Fold(r.Student.LastName+" "+r.Student.FirstNames()+" "+r.Student.Code))
+		m.names = append(m.names, common.KeyOf(r.Student))
 		m.totals.Add(r)
-		if m.match(len(m.rows) - 1) {
-			m.view = append(m.view, len(m.rows)-1)
-		}
+		added = append(added, len(m.rows)-1)
 	}
-	m.cur.SetLen(len(m.view))
+	m.order = common.MergeByName(m.order, added, m.names)
+	m.refilter()
 }
 
 func (m *Model) match(i int) bool {
@@ -203,24 +210,32 @@ func (m *Model) match(i int) bool {
 	return m.search == "" || strings.Contains(m.keys[i], common.Fold(m.search))
 }
 
+// refilter rebuilds the rows shown, in name order; once the manager moved the
+// cursor, it stays on its row when that row is still shown (else it stays on top).
 func (m *Model) refilter() {
+	sel := -1
+	if m.moved && m.cur.Pos < len(m.view) {
+		sel = m.view[m.cur.Pos]
+	}
 	m.view = m.view[:0]
-	for i := range m.rows {
+	pos := -1
+	for _, i := range m.order {
 		if m.match(i) {
+			if i == sel {
+				pos = len(m.view)
+			}
 			m.view = append(m.view, i)
 		}
 	}
 	m.cur.SetLen(len(m.view))
+	if pos >= 0 && pos != m.cur.Pos {
+		m.cur.Move(pos - m.cur.Pos)
+	}
 }
 
-// finish sorts the rows by name once everything is in.
+// finish: everything is in (and already in order).
 func (m *Model) finish() {
 	m.loading = false
-	domain.SortRows(m.rows)
-	m.keys = m.keys[:0]
-	for _, r := range m.rows {
-		m.keys = append(m.keys, common.Fold(r.Student.LastName+" "+r.Student.FirstNames()+" "+r.Student.Code))
-	}
 	m.refilter()
 }
 
@@ -320,6 +335,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if m.cur.HandleKey(msg, km) {
+		m.moved = true
 		return nil
 	}
 	if key.Matches(msg, km.Refresh) && !m.loading {
@@ -359,7 +375,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) restart() tea.Cmd {
 	m.loading, m.started, m.stopErr = true, false, nil
 	m.events, m.total, m.totals = nil, 0, domain.PreviewTotals{}
-	m.rows, m.keys, m.view = nil, nil, nil
+	m.rows, m.keys, m.view, m.names, m.order = nil, nil, nil, nil, nil
 	m.cur.SetLen(0)
 	m.id = m.c.NextID()
 	return m.Init()
@@ -373,7 +389,8 @@ func (m *Model) exportCmd() tea.Cmd {
 	name := fmt.Sprintf("apercu-%s-%s-%s.csv", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
 	path := filepath.Join(m.c.ExportDir, name)
 	return func() tea.Msg {
-		if err := export.WritePreviewCSVFile(path, rows); err != nil {
+		// The screen's own export: a new one replaces it (never through a symbolic link).
+		if err := export.WritePreviewCSVFile(path, rows, true); err != nil {
 			// Not ErrorMsg: its generic advice (r) would restart the preview.
 			dir, _ := filepath.Abs(filepath.Dir(path))
 			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, err), Err: true}
@@ -389,17 +406,70 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if m.searching {
+	if m.searching { // the field's keys: q and ? are letters here
 		enter, esc := km.Enter, km.Back
-		enter.SetHelp("entrée", i18n.KeyConfirm)
-		esc.SetHelp("échap", i18n.KeyClear)
-		return []key.Binding{enter, esc}
+		enter.SetHelp("entrée", i18n.KeyValidate)
+		esc.SetHelp("échap", i18n.KeyCancel)
+		return []key.Binding{enter, esc, km.Clear}
 	}
-	return []key.Binding{km.Up, km.Down, km.Filter, km.Search, km.Detail, km.Export, km.Launch, km.Back}
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
+	}
+	var keys []key.Binding
+	if !m.loading { // the primary action, once the counts are known
+		keys = append(keys, km.Launch)
+	}
+	if len(m.view) > 0 {
+		keys = append(keys, km.Detail)
+	}
+	keys = append(keys, km.Filter, km.Search)
+	if len(m.view) > 0 {
+		keys = append(keys, km.Export)
+	}
+	if !m.loading {
+		keys = append(keys, keymap.Labelled(km.Refresh, i18n.KeyReread))
+	}
+	return append(keys, m.backKey())
+}
+
+// backKey: Échap clears the search first, then leaves.
+func (m *Model) backKey() key.Binding {
+	if m.search != "" {
+		return keymap.Labelled(m.c.KeyMap.Back, i18n.KeyClearSearch)
+	}
+	return m.c.KeyMap.Back
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections: only what works now.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), {km.Filter, km.Search, km.Clear, km.Detail, km.Export}, {km.Launch, km.Refresh, km.Back}}
+	if m.rec.IsOpen() {
+		return m.rec.HelpSections(km)
+	}
+	if m.searching {
+		return common.Sections([]key.Binding{km.Up, km.Down, km.PageUp, km.PageDown}, nil, m.ShortHelp())
+	}
+	var nav, actions []key.Binding
+	if len(m.view) > 0 {
+		nav = append(km.Navigation(), km.Detail)
+	}
+	for _, b := range m.ShortHelp() {
+		switch b.Help().Desc {
+		case i18n.KeyFilter, i18n.KeySearch, i18n.KeyDetail:
+		default:
+			actions = append(actions, b)
+		}
+	}
+	return common.Sections(nav, actions, []key.Binding{km.Filter, km.Search})
+}
+
+// Legend explains the marks of the table.
+func (m *Model) Legend() []string {
+	if m.rec.IsOpen() || m.searching {
+		return nil
+	}
+	return []string{i18n.LegendCursor, i18n.LegendEligible, i18n.LegendApogeeError}
 }

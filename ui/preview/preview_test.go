@@ -21,8 +21,7 @@ func TestPreviewStreamsAndTotals(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
-	uitest.WaitForText(t, tm, "à produire", "Filtre : tous")
-	uitest.WaitForText(t, tm, "étudiants lus")
+	uitest.WaitForText(t, tm, "à produire", "Filtre : tous", "22 étudiants lus")
 	tm.Send(uitest.Key("g"))
 	uitest.Golden(t, uitest.Final(t, tm))
 }
@@ -46,8 +45,7 @@ func TestPreviewFilterSearchDetail(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
-	uitest.WaitForText(t, tm, "à produire")
-	uitest.WaitForText(t, tm, "étudiants lus")
+	uitest.WaitForText(t, tm, "à produire", "22 étudiants lus")
 	tm.Send(uitest.Key("f"))
 	tm.Send(uitest.Key("f")) // non reçus
 	uitest.WaitForText(t, tm, "Filtre : non reçus")
@@ -81,8 +79,7 @@ func TestPreviewSmallTerminal(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p}, 80, 24)
-	uitest.WaitForText(t, tm, "à produire")
-	uitest.WaitForText(t, tm, "étudiants lus")
+	uitest.WaitForText(t, tm, "à produire", "étudiants lus")
 	view := uitest.Final(t, tm)
 	for i, line := range strings.Split(view, "\n") {
 		if w := len([]rune(line)); w > 80 {
@@ -169,7 +166,7 @@ func TestPreviewRecordFullAndWrapped(t *testing.T) {
 		env := uitest.Open(t, uitest.Options{})
 		p := preview.New(env.Common, uitest.LMATH)
 		tm := uitest.NewTestModel(t, uitest.Harness{Screen: p}, size...)
-		uitest.WaitForText(t, tm, "lus")
+		uitest.WaitForText(t, tm, "22 étudiants lus")
 		for range 4 {
 			tm.Send(uitest.Key("f"))
 		}

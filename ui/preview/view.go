@@ -14,11 +14,11 @@ import (
 func (m *Model) columns() []common.Column {
 	cols := []common.Column{
 		{Title: "", Width: 1},
-		{Title: i18n.PrevColName, Width: 8, Flex: 3},
-		{Title: i18n.PrevColFirst, Width: 8, Flex: 3},
+		{Title: i18n.PrevColName, Width: 8, Flex: 3, Max: 22},
+		{Title: i18n.PrevColFirst, Width: 8, Flex: 3, Max: 22},
 		{Title: i18n.PrevColCode, Width: 8},
 		{Title: i18n.PrevColVerdict, Width: 14},
-		{Title: i18n.PrevColMention, Width: 9, Flex: 1},
+		{Title: i18n.PrevColMention, Width: 9, Flex: 1, Max: 12},
 		{Title: i18n.PrevColECTS, Width: 4},
 		{Title: i18n.PrevColBlock, Width: 7, Flex: 2},
 	}

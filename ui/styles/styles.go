@@ -77,7 +77,7 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		Dialog:     n().Border(lipgloss.NormalBorder()).BorderForeground(blue).Padding(0, 1),
 		Input:      n().Bold(true),
 		Checked:    n().Foreground(green),
-		TabActive:  n().Bold(true).Reverse(true).Padding(0, 1),
-		TabPassive: n().Padding(0, 1),
+		TabActive:  n().Bold(true).Reverse(true),
+		TabPassive: n(),
 	}
 }

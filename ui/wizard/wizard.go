@@ -5,6 +5,7 @@ package wizard
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -13,6 +14,7 @@ import (
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 	"hypercerts/ui/i18n"
+	"hypercerts/ui/keymap"
 )
 
 // Step is a step of the wizard.
@@ -200,6 +202,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.pending--
 			m.years = msg.Years
 			m.yearCur.SetLen(len(m.years))
+			m.yearCur.Move(DeliberatedYear(m.years, m.c.Now()) - m.yearCur.Pos)
 			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
 				m.err = msg.Err
 			}
@@ -385,23 +388,47 @@ func (m *Model) Request() domain.PreviewRequest {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
-	up, down := km.Up, km.Down
-	if m.step == StepVDI {
+	if m.err != nil {
+		return []key.Binding{keymap.Labelled(km.Refresh, i18n.KeyRetry), km.Back}
+	}
+	switch m.step {
+	case StepVDI: // typing filters: the arrows move, letters go to the filter
+		up, down := km.Up, km.Down
 		up.SetHelp("↑", i18n.KeyUp)
 		down.SetHelp("↓", i18n.KeyDown)
-		clear := km.Clear
-		return []key.Binding{up, down, km.Enter, km.Back, clear}
+		return []key.Binding{km.Enter, km.Back, up, down, keymap.Labelled(km.Clear, i18n.KeyClearFilter)}
+	case StepVETs:
+		return []key.Binding{keymap.Labelled(km.Enter, i18n.KeyPreview), km.Toggle, km.ToggleAll, km.Back}
 	}
-	if m.step == StepVETs {
-		return []key.Binding{up, down, km.Toggle, km.ToggleAll, km.Enter, km.Back}
-	}
-	return []key.Binding{up, down, km.Enter, km.Back}
+	return []key.Binding{km.Enter, km.Back}
 }
 
 // FullHelp is the full help.
-func (m *Model) FullHelp() [][]key.Binding {
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+
+// HelpSections is the full help by sections.
+func (m *Model) HelpSections() []common.HelpSection {
 	km := m.c.KeyMap
-	return [][]key.Binding{km.Navigation(), m.ShortHelp()}
+	if m.err != nil {
+		return common.Sections(nil, m.ShortHelp(), nil)
+	}
+	nav := km.Navigation()
+	if m.step == StepVDI { // g, G, j, k are letters of the filter here
+		up, down := km.Up, km.Down
+		up.SetHelp("↑", i18n.KeyUp)
+		down.SetHelp("↓", i18n.KeyDown)
+		nav = []key.Binding{up, down, km.PageUp, km.PageDown}
+		return common.Sections(nav, []key.Binding{km.Enter, km.Back}, []key.Binding{keymap.Labelled(km.Clear, i18n.KeyClearFilter)})
+	}
+	return common.Sections(nav, m.ShortHelp(), nil)
+}
+
+// Legend explains the marks.
+func (m *Model) Legend() []string {
+	if m.step == StepVETs {
+		return []string{i18n.LegendChecked}
+	}
+	return nil
 }
 
 // View draws the breadcrumb and the current step.
@@ -431,6 +458,10 @@ func (m *Model) View() string {
 		b.WriteString(m.list(&m.yearCur, func(i int) string {
 			return domain.AcademicYearLabel(m.years[i].Code)
 		}))
+		if i := DeliberatedYear(m.years, m.c.Now()); i > 0 {
+			b.WriteString("\n" + s.Muted.Render(common.Wrap(fmt.Sprintf(i18n.WizYearWhy,
+				domain.AcademicYearLabel(m.years[i].Code), domain.AcademicYearLabel(m.years[0].Code)), m.width)))
+		}
 	case StepComponent:
 		b.WriteString(i18n.WizChooseComponent + "\n")
 		b.WriteString(m.list(&m.compCur, func(i int) string {
@@ -521,3 +552,20 @@ func (m *Model) breadcrumb() string {
 
 // fold lowercases and strips French accents, for searching.
 func fold(s string) string { return common.Fold(s) }
+
+// DeliberatedYear is the position of the year to preselect: the newest open year
+// whose juries have sat (their first session ends in June of its second calendar
+// year), not the newest open one, whose results are not deliberated yet and whose
+// preview would have nothing to send. 0 when none is older than the newest.
+func DeliberatedYear(years []domain.Year, now time.Time) int {
+	for i, y := range years {
+		var start int
+		if _, err := fmt.Sscanf(y.Code, "%d", &start); err != nil {
+			continue
+		}
+		if !now.Before(time.Date(start+1, time.June, 1, 0, 0, 0, 0, now.Location())) {
+			return i
+		}
+	}
+	return 0
+}

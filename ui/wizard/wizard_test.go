@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
@@ -18,6 +19,7 @@ func TestWizardToVETs(t *testing.T) {
 	w := wizard.New(env.Common)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
 	uitest.WaitForText(t, tm, "Choisissez l'ann", "2024-2025")
+	tm.Send(uitest.Key("g")) // the preselected year is the deliberated one: from the top
 	uitest.Downs(tm, env.YearIndex(t, "2024"))
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Choisissez la composante", "SCI")
@@ -42,6 +44,7 @@ func TestWizardEscKeepsChoices(t *testing.T) {
 	w := wizard.New(env.Common)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
 	uitest.WaitForText(t, tm, "2024-2025")
+	tm.Send(uitest.Key("g")) // the preselected year is the deliberated one: from the top
 	uitest.Downs(tm, env.YearIndex(t, "2024"))
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Choisissez la composante")
@@ -134,5 +137,34 @@ func TestWizardVDIErrorRetries(t *testing.T) {
 	run(w, cmd)
 	if view := w.View(); strings.Contains(view, "Apogée ne répond pas") || !strings.Contains(view, "Filtre : █") || w.Busy() {
 		t.Fatalf("r did not read the VDIs again:\n%s", view)
+	}
+}
+
+// The newest open year is still running (its juries have not sat): the wizard
+// preselects the newest year whose results can be deliberated, and says why.
+func TestWizardPreselectsDeliberatedYear(t *testing.T) {
+	years := []domain.Year{{Code: "2025"}, {Code: "2024"}, {Code: "2023"}}
+	for _, c := range []struct {
+		now  time.Time
+		want int
+	}{
+		{time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), 1},  // 2024-2025 juries sat in June
+		{time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC), 0}, // 2025-2026 deliberated
+		{time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2},  // 2024-2025 not yet
+	} {
+		if got := wizard.DeliberatedYear(years, c.now); got != c.want {
+			t.Errorf("%s: position %d, want %d", c.now.Format("2006-01-02"), got, c.want)
+		}
+	}
+	env := uitest.Open(t, uitest.Options{})
+	w := wizard.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+	uitest.WaitForText(t, tm, "Choisissez l'ann", "2024-2025")
+	view := uitest.Final(t, tm)
+	if strings.Contains(view, "présélectionnée") != (env.YearIndex(t, "2024") > 0) {
+		t.Fatalf("preselection not explained:\n%s", view)
+	}
+	if !strings.Contains(view, "› 2024-2025") && !strings.Contains(view, "> 2024-2025") {
+		t.Fatalf("2024-2025 not preselected (the clock says 03/07/2025):\n%s", view)
 	}
 }

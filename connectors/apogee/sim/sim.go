@@ -65,6 +65,9 @@ type Options struct {
 	Faults map[string]Fault
 	// SignatureKey encrypts the signature image; default SignatureKey.
 	SignatureKey string
+	// CacheDir, when set, keeps the generated database there and reuses it while the
+	// generator, the seed, the size and the signature key are unchanged (cache.go).
+	CacheDir string
 }
 
 // Campaign is what to choose in the wizard to meet a rule case.
@@ -77,7 +80,7 @@ type Campaign struct {
 
 // Apogee is a running embedded Apogée.
 type Apogee struct {
-	db    *sql.DB
+	db    *stmtDB
 	dir   string
 	opts  Options
 	cases map[string]string
@@ -114,16 +117,26 @@ func Open(opts Options) (*Apogee, error) {
 		a.faults[k] = v
 	}
 	path := filepath.Join(dir, "apogee.db")
+	cached := false
+	if opts.CacheDir != "" {
+		a.cases, cached = a.loadCache(path)
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	a.db = db
+	a.db = newStmtDB(db)
+	if cached {
+		return a, nil
+	}
 	if err := a.fill(); err != nil {
 		a.Close()
 		//lint:ignore ST1005 Apogée is a proper noun
 		return nil, fmt.Errorf("Apogée simulée : génération des données : %w", err)
+	}
+	if opts.CacheDir != "" {
+		_ = a.saveCache() // a cache: the next start generates again if it failed
 	}
 	return a, nil
 }
@@ -159,7 +172,7 @@ func (a *Apogee) fill() error {
 }
 
 // DB is the Apogée database (SQLite dialect of the connector's queries).
-func (a *Apogee) DB() *sql.DB { return a.db }
+func (a *Apogee) DB() *sql.DB { return a.db.DB }
 
 // Cases maps each rule case to a student code (cod_etu); see CaseCampaign.
 func (a *Apogee) Cases() map[string]string {

@@ -48,6 +48,9 @@ var operations = map[string]struct {
 type soapFault struct {
 	code string // faultcode
 	msg  string // faultstring = lastErrorMsg, e.g. technical.data.nullretrieve.etudiant
+	// axis marks a fault of Axis itself (unknown operation or element, unreadable XML):
+	// its detail has no WebBaseException, only Axis' hostname.
+	axis bool
 }
 
 func noData(what string) *soapFault {
@@ -87,7 +90,7 @@ func (a *Apogee) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	env, err := parseXML(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "XML illisible : " + err.Error()})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Server.userException", msg: "org.xml.sax.SAXParseException: " + err.Error(), axis: true})
 		return
 	}
 	var op *node
@@ -97,12 +100,16 @@ func (a *Apogee) serve(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if op == nil {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "enveloppe SOAP sans corps"})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Server.userException", msg: "org.xml.sax.SAXException: enveloppe SOAP sans corps", axis: true})
 		return
 	}
 	def, ok := operations[op.name]
 	if !ok || def.service != service {
-		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "No such operation '" + op.name + "'"})
+		writeFault(rw, ns, &soapFault{code: "soapenv:Client", msg: "No such operation '" + op.name + "'", axis: true})
+		return
+	}
+	if sf := checkRequest(op); sf != nil {
+		writeFault(rw, ns, sf)
 		return
 	}
 	a.mu.Lock()
@@ -163,6 +170,11 @@ func writeFault(rw http.ResponseWriter, ns string, f *soapFault) {
 	x := &w{}
 	x.b.WriteString(`<soapenv:Fault><faultcode>` + f.code + `</faultcode>`)
 	x.str("faultstring", f.msg)
+	if f.axis {
+		x.b.WriteString(`<detail><ns1:hostname xmlns:ns1="http://xml.apache.org/axis/">apogee-sim</ns1:hostname></detail></soapenv:Fault>`)
+		writeEnvelope(rw, http.StatusInternalServerError, x.b.String())
+		return
+	}
 	x.b.WriteString(`<detail><ns1:fault xmlns:ns1="` + ns + `" xmlns:xsi="` + nsXSI + `">`)
 	x.optS("domaine", parts[2])
 	x.optS("element", parts[3])

@@ -32,7 +32,7 @@ func wsdlDir(t *testing.T) string {
 	}
 	w := filepath.Join(dir, "..", "shared", "apogee", "wsdl", "apo-webservices-client-64030", "wsdl")
 	if _, err := os.Stat(w); err != nil {
-		t.Skipf("Apogée WSDLs not found at %s", w)
+		skipOrFail(t, "Apogée WSDLs not found at %s", w)
 	}
 	abs, _ := filepath.Abs(w)
 	return abs
@@ -106,7 +106,7 @@ func validate(t *testing.T, service, envelope string) {
 	t.Helper()
 	xmllint, err := exec.LookPath("xmllint")
 	if err != nil {
-		t.Skip("xmllint not installed (Debian: libxml2-utils)")
+		skipOrFail(t, "xmllint not installed (Debian: libxml2-utils)")
 	}
 	body := envelope
 	if i := strings.Index(body, "<ns1:fault "); i >= 0 {
@@ -282,6 +282,52 @@ func TestSOAP_WrongServiceOrMethod(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown service: %d", resp.StatusCode)
+	}
+}
+
+// skipOrFail skips, or fails under CI=true (a missing tool or contract is a failure).
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// TestSOAP_RefusesElementsNotOfTheOperation: like Axis, an element the operation (or one
+// of its beans) does not declare is refused with a fault naming it, and a missing
+// parameter is a parameter fault; a well-formed request still passes.
+func TestSOAP_RefusesElementsNotOfTheOperation(t *testing.T) {
+	a, base := startSim(t, Options{Students: 30})
+	code := a.Cases()["admitted"]
+	for _, tc := range []struct {
+		name, service, op, params, want string
+	}{
+		{"parameter of another operation", "PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2",
+			`<_codEtu>` + code + `</_codEtu><_sourceExtension>APOGEE</_sourceExtension><_codAnu>2024</_codAnu>`,
+			"Invalid element in recupererContratPedagogiqueResultatVdiVet_v2 - _sourceExtension"},
+		{"unknown bean field", "OffreFormationMetier", "recupererSE_v3",
+			`<_seCritere><codAnu>2024</codAnu><codDiplome>LMATH</codDiplome></_seCritere>`,
+			"Invalid element in SECritereDTO2 - codDiplome"},
+		{"repeated parameter", "ReferentielMetier", "recupererSignataire",
+			`<_codSig>PRES</_codSig><_codSig>PRES</_codSig><_temoinEnService>O</_temoinEnService>`,
+			"Invalid element in recupererSignataire - _codSig"},
+		{"missing parameter", "ReferentielMetier", "recupererSignataire", `<_codSig>PRES</_codSig>`,
+			"technical.parameter.noncoherentinput.temoinEnService"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := a.Calls(tc.op)
+			status, body := call(t, base, tc.service, tc.op, tc.params)
+			if status != http.StatusInternalServerError || !strings.Contains(body, tc.want+"</faultstring>") {
+				t.Errorf("%d %s\nwant a fault %q", status, body, tc.want)
+			}
+			if a.Calls(tc.op) != before {
+				t.Error("a refused request was counted as served")
+			}
+		})
+	}
+	if status, body := call(t, base, "ReferentielMetier", "recupererSignataire", `<_codSig>PRES</_codSig><_temoinEnService>O</_temoinEnService>`); status != http.StatusOK {
+		t.Errorf("valid request refused: %d %s", status, body)
 	}
 }
 

@@ -1,0 +1,73 @@
+package sim
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtDB is the embedded Apogée's database with its queries prepared once.
+//
+// Profiled on a 10,000-student campaign, the embedded Apogée spent most of its CPU
+// parsing the same dozen SQL texts again for every SOAP call, and opening SQLite
+// connections again and again (database/sql keeps two idle ones by default while
+// eight calls run at once). Prepared statements (a *sql.Stmt prepares itself on each
+// pooled connection) and a pool that keeps its connections remove both.
+type stmtDB struct {
+	*sql.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxConns bounds the pooled SQLite connections: above the client's calls in flight.
+const maxConns = 16
+
+func newStmtDB(db *sql.DB) *stmtDB {
+	db.SetMaxIdleConns(maxConns)
+	return &stmtDB{DB: db, stmts: map[string]*sql.Stmt{}}
+}
+
+func (d *stmtDB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st, ok := d.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := d.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.stmts[query] = st
+	return st, nil
+}
+
+// QueryContext runs query from its prepared statement.
+func (d *stmtDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := d.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs query from its prepared statement; a query that does not
+// prepare goes the plain way, which reports the error through Row.Scan.
+func (d *stmtDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := d.prepared(ctx, query)
+	if err != nil {
+		return d.DB.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// Close closes the statements, then the database.
+func (d *stmtDB) Close() error {
+	d.mu.Lock()
+	for q, st := range d.stmts {
+		st.Close()
+		delete(d.stmts, q)
+	}
+	d.mu.Unlock()
+	return d.DB.Close()
+}

@@ -1,0 +1,83 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-pdf/fpdf"
+
+	"hypercerts/attest"
+	"hypercerts/domain"
+)
+
+// seal is what makes an attestation verifiable: the signed token of what it states and
+// what its QR code carries (the verification URL, or the bare token without one).
+type seal struct {
+	token, qr string
+}
+
+// seal signs the claims of a, when the renderer has a key.
+func (r *Renderer) seal(a domain.Attestation) (seal, error) {
+	if r.opts.Key == nil {
+		return seal{}, nil
+	}
+	if a.Reference == "" {
+		return seal{}, fmt.Errorf("render : étudiant %s : attestation sans référence", a.Student.Code)
+	}
+	tok, err := attest.Sign(r.opts.Key, attest.ClaimsOf(a, r.opts.University, clean))
+	if err != nil {
+		return seal{}, fmt.Errorf("render : signature du QR code : %w", err)
+	}
+	s := seal{token: tok, qr: tok}
+	if r.opts.VerifyURL != "" {
+		s.qr = attest.URL(r.opts.VerifyURL, tok)
+	}
+	return s, nil
+}
+
+// Claims are the claims the renderer seals for a (what `verify` compares the PDF with).
+func (r *Renderer) Claims(a domain.Attestation) attest.Claims {
+	return attest.ClaimsOf(a, r.opts.University, clean)
+}
+
+// drawQR draws content as a QR code (ECC level M, see qr.go) of side size mm at (x, y): vector
+// squares in module units under one transformation, so the operators are small integers
+// that compress well, filled at once. The quiet zone the standard asks for is the white
+// page around it.
+func drawQR(pdf *fpdf.Fpdf, content string, x, y, size float64) error {
+	code, err := qrEncode(content)
+	if err != nil {
+		return fmt.Errorf("QR code : %w", err)
+	}
+	n := code.Size
+	k := pdf.GetConversionRatio() // points per mm
+	m := size / float64(n) * k    // module side in points
+	_, pageH := pdf.GetPageSize() // mm
+	top := (pageH - y) * k        // PDF y of the code's top edge
+	var b strings.Builder
+	b.Grow(n * n)
+	// Module (col, row) is the unit square at (col, -row-1) once scaled and moved.
+	fmt.Fprintf(&b, "q 0 g %.4f 0 0 %.4f %.2f %.2f cm\n", m, m, x*k, top)
+	for row := 0; row < n; row++ {
+		for col := 0; col < n; {
+			if !code.Black(col, row) {
+				col++
+				continue
+			}
+			start := col
+			for col < n && code.Black(col, row) {
+				col++
+			}
+			b.WriteString(strconv.Itoa(start))
+			b.WriteByte(' ')
+			b.WriteString(strconv.Itoa(-row - 1))
+			b.WriteByte(' ')
+			b.WriteString(strconv.Itoa(col - start))
+			b.WriteString(" 1 re\n")
+		}
+	}
+	b.WriteString("f Q\n")
+	pdf.RawWriteStr(b.String())
+	return nil
+}

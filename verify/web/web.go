@@ -1,0 +1,281 @@
+// Package web is the public verification page the attestations' QR codes open: a
+// small French page, readable on a phone and accessible, that says whether an
+// attestation is authentic and shows what it states, or that it was revoked, or that
+// the token is invalid. It shows nothing but what the token itself carries plus its
+// revocation status: no listing, no search. Checks are rate-limited per client
+// address; logs name the reference only.
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"hypercerts/attest"
+	"hypercerts/verify"
+)
+
+// Options configure the handler.
+type Options struct {
+	University string
+	// Keys gives the university's public keys (current and retired).
+	Keys func() (attest.PublicKeys, error)
+	// Checker holds the store's revocation look-up (its Keys are set from Keys).
+	Checker verify.Checker
+	// RatePerMinute bounds checks per client address (default 30).
+	RatePerMinute int
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+// Handler serves / (what this is), /a/TOKEN (a check) and the key list.
+func Handler(o Options) http.Handler {
+	if o.RatePerMinute <= 0 {
+		o.RatePerMinute = 30
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &handler{o: o, lim: newLimiter(o.RatePerMinute, o.Now)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.home)
+	mux.HandleFunc("GET "+attest.PathPrefix+"{token}", h.check)
+	mux.HandleFunc("GET "+attest.WellKnownPath, h.keys)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.page(w, http.StatusNotFound, pageData{Title: "Page introuvable", Verdict: "absent",
+			Message: "Cette adresse ne correspond à aucune vérification. Scannez le QR code de l'attestation."})
+	})
+	return secure(mux)
+}
+
+type handler struct {
+	o   Options
+	lim *limiter
+}
+
+// secure sets the headers every answer carries: nothing cached (the URL holds the
+// token), no referrer leaked, nothing but inline styles, no framing.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) home(w http.ResponseWriter, r *http.Request) {
+	h.page(w, http.StatusOK, pageData{Title: "Vérification des attestations", Verdict: "info",
+		Message: "Pour vérifier une attestation de réussite de " + h.o.University +
+			", scannez le QR code imprimé en bas de l'attestation avec l'appareil photo d'un téléphone."})
+}
+
+func (h *handler) keys(w http.ResponseWriter, r *http.Request) {
+	keys, err := h.o.Keys()
+	if err != nil {
+		h.o.Log.Warn("vérification : clés illisibles", "erreur", err)
+		http.Error(w, "clés indisponibles", http.StatusServiceUnavailable)
+		return
+	}
+	data, err := keys.JWKS()
+	if err != nil {
+		http.Error(w, "clés indisponibles", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=3600") // public keys: cacheable
+	w.Write(data)
+}
+
+func (h *handler) check(w http.ResponseWriter, r *http.Request) {
+	if !h.lim.allow(clientIP(r)) {
+		w.Header().Set("Retry-After", "60")
+		h.page(w, http.StatusTooManyRequests, pageData{Title: "Trop de vérifications", Verdict: "absent",
+			Message: "Trop de vérifications depuis votre adresse : réessayez dans une minute."})
+		return
+	}
+	keys, err := h.o.Keys()
+	if err != nil {
+		h.o.Log.Warn("vérification : clés illisibles", "erreur", err)
+		h.page(w, http.StatusServiceUnavailable, pageData{Title: "Service indisponible", Verdict: "absent",
+			Message: "La vérification est momentanément indisponible. Réessayez plus tard."})
+		return
+	}
+	chk := h.o.Checker
+	chk.Keys = keys
+	res := chk.Token(r.PathValue("token"))
+	// No personal data in logs: the reference and the verdict only.
+	h.o.Log.Info("vérification d'attestation", "référence", res.Claims.Reference, "résultat", string(res.Verdict))
+	h.page(w, http.StatusOK, resultPage(res, h.o.University))
+}
+
+type pageData struct {
+	Title, Verdict, Message string
+	Fields                  [][2]string
+	Details                 []string
+	University              string
+}
+
+func resultPage(res verify.Result, university string) pageData {
+	p := pageData{Verdict: string(res.Verdict), University: university}
+	switch res.Verdict {
+	case verify.Authentic:
+		p.Title = "Attestation authentique"
+		p.Message = "Cette attestation a bien été délivrée par " + res.Claims.Issuer + ". Vérifiez que le document présenté indique exactement ce qui suit."
+		p.Fields = res.Claims.Fields()
+		if !res.RevocationChecked {
+			p.Details = append(p.Details, "Le statut de révocation n'a pas pu être vérifié.")
+		}
+	case verify.Revoked:
+		p.Title = "Attestation révoquée"
+		p.Message = "Cette attestation a été révoquée par l'université le " + res.Revocation.At.Format("02/01/2006") +
+			". Motif : " + res.Revocation.Reason + ". Elle ne doit plus être acceptée."
+		p.Fields = res.Claims.Fields()
+	case verify.UnknownKey:
+		p.Title = "Signature inconnue"
+		p.Message = "Ce QR code n'a pas été signé par " + university + " : l'attestation n'est pas authentique."
+	case verify.Modified:
+		p.Title = "Attestation non valide"
+		p.Message = "Le contenu de ce QR code a été modifié après sa signature : l'attestation n'est pas authentique."
+	default:
+		p.Title = "QR code invalide"
+		p.Message = "Ce QR code n'est pas celui d'une attestation de " + university + ", ou il est incomplet."
+	}
+	return p
+}
+
+func (h *handler) page(w http.ResponseWriter, status int, p pageData) {
+	if p.University == "" {
+		p.University = h.o.University
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pageTpl.Execute(w, p); err != nil {
+		h.o.Log.Warn("vérification : page non écrite", "erreur", err)
+	}
+}
+
+// clientIP is the connection's address (a reverse proxy in front should rate-limit
+// itself; X-Forwarded-For is not trusted, anyone can write it).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter is a token bucket per client address, refilled at perMinute a minute.
+type limiter struct {
+	mu        sync.Mutex
+	perMinute float64
+	now       func() time.Time
+	buckets   map[string]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(perMinute int, now func() time.Time) *limiter {
+	return &limiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+}
+
+func (l *limiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Sub(l.lastSweep) > time.Minute { // forget addresses whose bucket is full again
+		for k, b := range l.buckets {
+			if now.Sub(b.at) > time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b := l.buckets[ip]
+	if b == nil {
+		b = &bucket{tokens: l.perMinute, at: now}
+		l.buckets[ip] = b
+	}
+	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// Serve serves h on ln until ctx ends.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+var pageTpl = template.Must(template.New("page").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(`<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>{{.Title}} — {{.University}}</title>
+<style>
+:root { color-scheme: light; }
+body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; font-size: 1.05rem; line-height: 1.5; color: #1b1b1b; background: #f6f6f6; }
+header { background: #000091; color: #fff; padding: .9rem 1rem; }
+header p { margin: 0; font-weight: 700; }
+main { max-width: 40rem; margin: 0 auto; padding: 1rem; }
+.verdict { border-radius: .5rem; padding: 1rem 1.1rem; margin: .5rem 0 1.2rem; border: 3px solid; background: #fff; }
+.verdict h1 { font-size: 1.45rem; margin: 0 0 .4rem; }
+.verdict p { margin: 0; }
+.authentique { border-color: #18753c; } .authentique h1 { color: #18753c; }
+.révoquée, .modifiée, .clé.inconnue, .illisible, .absent { border-color: #ce0500; } .révoquée h1, .modifiée h1, .clé.inconnue h1, .illisible h1, .absent h1 { color: #ce0500; }
+.info { border-color: #000091; }
+.mark { font-size: 1.6rem; margin-right: .4rem; }
+dl { background: #fff; border-radius: .5rem; padding: .6rem 1.1rem; margin: 0; }
+dt { font-weight: 700; font-size: .92rem; color: #3a3a3a; margin-top: .6rem; }
+dd { margin: 0 0 .2rem; overflow-wrap: anywhere; font-size: 1.1rem; }
+footer { font-size: .9rem; color: #3a3a3a; max-width: 40rem; margin: 0 auto; padding: 1rem; }
+</style>
+</head>
+<body>
+<header><p>{{.University}}</p></header>
+<main>
+<section class="verdict {{.Verdict}}" role="status" aria-live="polite">
+<h1>{{if eq .Verdict "authentique"}}<span class="mark" aria-hidden="true">✔</span>{{else if eq .Verdict "info"}}{{else}}<span class="mark" aria-hidden="true">✖</span>{{end}}{{.Title}}</h1>
+<p>{{.Message}}</p>
+{{range .Details}}<p>{{.}}</p>{{end}}
+</section>
+{{if .Fields}}<h2 style="font-size:1.15rem">Ce que l'attestation indique</h2>
+<dl>
+{{range .Fields}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>
+{{end}}</dl>{{end}}
+</main>
+<footer><p>Vérification fondée sur la signature électronique du QR code par l'université. Cette page n'affiche que ce que le QR code contient.</p></footer>
+</body>
+</html>
+`))
