@@ -38,7 +38,10 @@ type Row struct {
 	ECTS      string
 	Delivery  bool // R13
 	Blockings []Blocking
-	Eligible  bool
+	// RuleEligible: eligible by the rules (R10–R15), whatever the delivery mode;
+	// Eligible adds the mode's condition (ForMode).
+	RuleEligible bool `json:",omitempty"`
+	Eligible     bool
 	Reasons   []string
 	// Recipient is where the mail goes; RealRecipient the student's own address in
 	// test mode (R18).

@@ -21,6 +21,10 @@ type LaunchOptions struct {
 	TestRecipient string
 	// Concurrency overrides Settings.Concurrency (sends in flight) when > 0.
 	Concurrency int
+	// IncludeServed includes the students an earlier campaign already served the
+	// same attestation (after a correction in Apogée); by default they are left out.
+	// The choice is recorded in the audit log.
+	IncludeServed bool
 }
 
 // ErrNoSignature: the president's signature is missing or cannot be decrypted (R16).
@@ -110,9 +114,18 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if err != nil {
 		return Campaign{}, err // nothing recorded, nothing sent
 	}
+	served, err := e.ServedBefore(req.Year, vdi)
+	if err != nil {
+		return Campaign{}, err
+	}
+	plan := PlanOf(rows, mode, served, opts.IncludeServed)
 	entries := make([]Entry, len(rows))
 	for i, row := range rows {
 		entries[i] = newEntry(row, camp, now)
+		if s, ok := served[row.Student.Code]; ok && entries[i].Eligible && !opts.IncludeServed {
+			entries[i].Eligible, entries[i].State = false, EntryExcluded
+			entries[i].Reasons = append(entries[i].Reasons, servedReason(s))
+		}
 	}
 	camp.Counts = countStates(entries)
 	camp.ManagerMails = e.pendingCreationMails()
@@ -127,6 +140,13 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 		len(entries), eligible, mode.Label())
 	if testMode {
 		detail += ", mode test vers " + testRecipient
+	}
+	if plan.Served > 0 {
+		what := "laissés de côté"
+		if opts.IncludeServed {
+			what = "inclus à la demande du gestionnaire"
+		}
+		detail += fmt.Sprintf(", %d déjà servis (dernier envoi le %s) %s", plan.Served, plan.ServedLast.Format("02/01/2006"), what)
 	}
 	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditLaunch, Detail: detail}); err != nil {
 		return e.markFailed(camp, user.Code, fmt.Errorf("journal de la campagne : %w", err))
@@ -403,11 +423,7 @@ func (e *Engine) markFailed(camp Campaign, user string, cause error) (Campaign, 
 
 // newEntry turns a preview row into a campaign entry.
 func newEntry(row Row, camp Campaign, now time.Time) Entry {
-	en := Entry{Row: row, State: EntryExcluded, UpdatedAt: now}
-	if row.Eligible && camp.Mode == ModeMail && row.Student.Email == "" {
-		en.Eligible = false
-		en.Reasons = append(en.Reasons, ReasonNoEmail)
-	}
+	en := Entry{Row: ForMode(row, camp.Mode), State: EntryExcluded, UpdatedAt: now}
 	if en.Eligible {
 		en.State = EntryEligible
 	}

@@ -26,6 +26,11 @@ type Plan struct {
 	Students int
 	Eligible int
 	Mode     domain.Mode
+	// Rows are the preview's rows: the counts are recomputed from them by the engine
+	// (domain.Plan, the computation the run applies) for the mode chosen here.
+	Rows []domain.Row
+	// IncludeServed: students an earlier campaign already served are included.
+	IncludeServed bool
 }
 
 // OpenCampaignMsg asks the root to open the campaign screen.
@@ -62,6 +67,7 @@ type Model struct {
 	ch    <-chan domain.Progress
 	stop  func()
 	modes []domain.Mode // the modes the engine can launch in
+	lp    domain.LaunchPlan
 	width int
 	hgt   int
 }
@@ -74,7 +80,22 @@ func New(c *common.Common, plan Plan) *Model {
 	if m.plan.Mode == "" {
 		m.plan.Mode = c.Engine.Settings().Mode
 	}
+	m.replan()
 	return m
+}
+
+// replan asks the engine what launching the preview's rows in the chosen mode does
+// (eligible, excluded, already served): the numbers the campaign will record. It reads
+// the store's earlier campaigns of the VDI, a few milliseconds.
+func (m *Model) replan() {
+	if len(m.plan.Rows) == 0 {
+		return
+	}
+	lp, err := m.c.Engine.Plan(m.c.Ctx, m.c.User, m.plan.Request, m.plan.Rows, m.plan.Mode, m.plan.IncludeServed)
+	if err != nil {
+		return // the counts of the preview stay; Launch says what is wrong
+	}
+	m.lp, m.plan.Students, m.plan.Eligible = lp, lp.Students, lp.Eligible
 }
 
 // Mode is the delivery mode the campaign will be launched in.
@@ -87,12 +108,14 @@ func (m *Model) toggleMode() {
 	for i, md := range m.modes {
 		if md == m.plan.Mode {
 			m.plan.Mode = m.modes[(i+1)%len(m.modes)]
+			m.replan()
 			return
 		}
 	}
 	if len(m.modes) > 0 {
 		m.plan.Mode = m.modes[0]
 	}
+	m.replan()
 }
 
 // Title names the screen.
@@ -122,9 +145,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) launchCmd() tea.Cmd {
-	c, id, req, mode := m.c, m.id, m.plan.Request, m.plan.Mode
+	c, id, req, mode, include := m.c, m.id, m.plan.Request, m.plan.Mode, m.plan.IncludeServed
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, IncludeServed: include})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -178,6 +201,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, tea.Batch(m.spin.Tick, m.launchCmd())
 			case key.Matches(msg, km.Mode) && m.canToggle():
 				m.toggleMode()
+			case key.Matches(msg, km.Toggle) && m.lp.Served > 0:
+				m.plan.IncludeServed = !m.plan.IncludeServed
+				m.replan()
 			case key.Matches(msg, km.No):
 				return m, common.Back
 			}
@@ -284,6 +310,17 @@ func (m *Model) confirmView() string {
 		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchMailCountOne, i18n.LaunchMailCount))
 	}
 	lines = append(lines, excludedLine(m.plan.Students-m.plan.Eligible))
+	if m.lp.NoEmail > 0 {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchNoEmail, i18n.Plural(m.lp.NoEmail, i18n.NounStudent)))
+	}
+	if m.lp.Served > 0 {
+		what, how := i18n.LaunchServedOut, i18n.LaunchServedInclude
+		if m.plan.IncludeServed {
+			what, how = i18n.LaunchServedIn, i18n.LaunchServedExclude
+		}
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchServed, i18n.Plural(m.lp.Served, i18n.NounStudent),
+			m.lp.ServedLast.Format("02/01/2006 à 15:04"), what)), how)
+	}
 	switch {
 	case m.c.TestMode && mode == domain.ModeDigiposte:
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.c.TestRecipient)))
