@@ -42,7 +42,7 @@ type Row struct {
 	// Eligible adds the mode's condition (ForMode).
 	RuleEligible bool `json:",omitempty"`
 	Eligible     bool
-	Reasons   []string
+	Reasons      []string
 	// Recipient is where the mail goes; RealRecipient the student's own address in
 	// test mode (R18).
 	Recipient     string
