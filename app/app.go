@@ -222,6 +222,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 // its web services (one probe of EtudiantMetier).
 func (a *App) CheckApogee(ctx context.Context) error {
 	if a.Apogee == nil {
+		//lint:ignore ST1005 Apogée is a proper noun
 		return errors.New("Apogée non configuré")
 	}
 	if err := a.Apogee.DB.Check(ctx); err != nil {

@@ -36,6 +36,9 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 	}
 	ro := render.Options{University: cfg.University.Name, City: cfg.University.City, LogoPath: cfg.University.Logo,
 		Address: cfg.University.Address, VerifyURL: cfg.Verify.PublicURL}
+	if o.Demo && ro.LogoPath == "" {
+		ro.Logo = render.DemoLogo() // a neutral demo emblem
+	}
 	if a.Store != nil {
 		// The university's signing key is created at first start, in the base (0600, in
 		// every backup); without a base (read-only commands) attestations carry no QR code.
@@ -153,7 +156,7 @@ func (a *App) openMailer() (domain.Mailer, error) {
 func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
 	cfg := a.Config
 	d := cfg.Digiposte
-	if cfg.Delivery.Mode != string(domain.ModeDigiposte) && d.LocalDir == "" {
+	if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); (!ok || !ch.Needs().Vault) && d.LocalDir == "" {
 		return nil, nil
 	}
 	f := digiposte.DefaultFormat()

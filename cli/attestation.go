@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"hypercerts/app"
 	"hypercerts/domain"
 	"hypercerts/store"
 )
@@ -33,7 +32,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -80,7 +79,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ Exemples :
 	fs.Var(&vets, "vet", "VET diplômante ETAPE/VERSION (répétable ; défaut : toutes)")
 	testMode := fs.Bool("test-mode", false, "mode test : tous les courriels vont à l'adresse de test")
 	testRecipient := fs.String("test-recipient", "", "adresse de test (défaut : delivery.test_recipient)")
-	mode := fs.String("mode", "", "mail ou digiposte (défaut : delivery.mode)")
+	mode := fs.String("mode", "", strings.Join(domain.ModeNames(), ", ")+" (défaut : delivery.mode)")
 	detach := fs.Bool("detach", false, "rendre la main dès la campagne enregistrée (le démon la poursuit)")
 	includeServed := fs.Bool("include-served", false, "inclure les étudiants qui ont déjà reçu cette attestation dans une campagne précédente (exclus par défaut ; noté au journal)")
 	if err := parse(fs, args); err != nil {
@@ -62,13 +62,13 @@ Exemples :
 	if err != nil {
 		return err
 	}
-	if *mode != "" && *mode != string(domain.ModeMail) && *mode != string(domain.ModeDigiposte) {
-		return fmt.Errorf("--mode %q : attendu mail ou digiposte", *mode)
+	if _, ok := domain.ChannelOf(domain.Mode(*mode)); *mode != "" && !ok {
+		return fmt.Errorf("--mode %q : attendu %s", *mode, strings.Join(domain.ModeNames(), " ou "))
 	}
 	if *testMode && *testRecipient == "" && *o.demo {
 		*testRecipient = "test-scolarite@univ-demo.fr"
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -86,8 +86,8 @@ Exemples :
 	} else if *includeServed {
 		fmt.Fprintln(env.Stdout, "étudiants déjà servis inclus à votre demande (noté au journal de la campagne)")
 	}
-	if camp.Mode == domain.ModeDigiposte {
-		fmt.Fprintln(env.Stdout, "mode Digiposte : les adhésions et dépôts se font au cycle Digiposte du démon (hypercerts --daemon)")
+	if ch, ok := domain.ChannelOf(camp.Mode); ok && domain.Scheduled(ch) {
+		fmt.Fprintf(env.Stdout, "mode %s : la campagne attend le cycle planifié du démon (hypercerts --daemon)\n", ch.Label())
 		return nil
 	}
 	if *detach {
@@ -144,19 +144,24 @@ func progressText(p domain.Progress) string {
 	return s
 }
 
+// printCounts prints the counts per state in the domain's order of states.
 func printCounts(w io.Writer, counts map[domain.EntryState]int) {
-	var states []string
-	for s := range counts {
-		states = append(states, string(s))
-	}
-	sort.Strings(states)
 	var parts []string
-	for _, s := range states {
-		if n := counts[domain.EntryState(s)]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s : %d", domain.EntryState(s).Label(), n))
+	seen := map[domain.EntryState]bool{}
+	for _, st := range domain.States() {
+		seen[st.State] = true
+		if n := counts[st.State]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s : %d", st.Label, n))
 		}
 	}
-	fmt.Fprintln(w, strings.Join(parts, ", "))
+	var rest []string
+	for s, n := range counts {
+		if !seen[s] && n > 0 {
+			rest = append(rest, fmt.Sprintf("%s : %d", s.Label(), n))
+		}
+	}
+	sort.Strings(rest)
+	fmt.Fprintln(w, strings.Join(append(parts, rest...), ", "))
 }
 
 func total(counts map[domain.EntryState]int) int {
@@ -178,7 +183,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -194,9 +199,10 @@ Exemple :
 		if c.TestMode {
 			mode += " (test)"
 		}
+		by := domain.CountOutcomes(c.Counts)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", c.ID, domain.AcademicYearLabel(c.Year), c.Component.Code,
-			c.VDI.Key(), mode, c.State.Label(), total(c.Counts), c.Counts[domain.EntryMailed]+c.Counts[domain.EntryDeposited],
-			c.Counts[domain.EntryMailFailed], c.CreatedAt.Format("02/01/2006 15:04"))
+			c.VDI.Key(), mode, c.State.Label(), total(c.Counts), by[domain.OutcomeServed],
+			by[domain.OutcomeFailed], c.CreatedAt.Format("02/01/2006 15:04"))
 	}
 	if len(camps) == 0 {
 		fmt.Fprintln(tw, "(aucune campagne)")
@@ -216,7 +222,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}
@@ -279,7 +285,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -306,7 +312,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}

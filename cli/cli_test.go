@@ -2,10 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"hypercerts/config"
+	"hypercerts/daemon"
+	"hypercerts/store"
 )
 
 func runMain(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -173,6 +179,19 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 	}
 }
 
+// `hypercerts campaign --help` (a command with verbs) was asked for: exit 0, with the
+// verbs listed.
+func TestCommandWithVerbsHelpExitsZero(t *testing.T) {
+	for _, c := range []struct{ cmd, verbs string }{{"campaign", "run, list, show, relaunch, resume"}, {"hubee", "sync, list"}} {
+		for _, flag := range []string{"--help", "-h"} {
+			_, errOut, code := runMain(t, c.cmd, flag)
+			if code != 0 || !strings.Contains(errOut, c.verbs) {
+				t.Errorf("%s %s: exit %d:\n%s", c.cmd, flag, code, errOut)
+			}
+		}
+	}
+}
+
 func TestSubcommands_UnknownVerbNamesTheKnownOnes(t *testing.T) {
 	_, errOut, code := runMain(t, "campaign", "lancer")
 	if code == 0 || !strings.Contains(errOut, `sous-commande inconnue "lancer" : run, list, show, relaunch ou resume`) {
@@ -181,5 +200,26 @@ func TestSubcommands_UnknownVerbNamesTheKnownOnes(t *testing.T) {
 	_, errOut, code = runMain(t, "hubee")
 	if code == 0 || !strings.Contains(errOut, "hypercerts hubee sync|list") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// The daemon holds the store and listens on 12304: `campaign list` says so with the
+// port from the daemon's status file, not the default 2222.
+func TestCampaignListWhileDaemonRunsNamesItsRealAddress(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Demo(dir)
+	st, err := store.Open(cfg.Store.Path, time.Second) // held, as the daemon holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	status := daemon.Status{PID: os.Getpid(), Started: time.Now(), Updated: time.Now(), SSH: "127.0.0.1:12304"}
+	b, _ := json.Marshal(status)
+	if err := os.WriteFile(daemon.HealthFilePath(cfg.Store.Path), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runMain(t, "campaign", "list", "--demo", "--demo-dir", dir)
+	if code == 0 || !strings.Contains(errOut, "-p 12304") || strings.Contains(errOut, "2222") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }

@@ -142,6 +142,16 @@ Exemples :
 		jobs[name] = metrics.Job(m, name, fn)
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
+	// A job left out because it is not configured (hubee_sync without a démarche) is
+	// not a warning at every start: its default schedule is dropped, and said at INFO.
+	for name, mk := range daemonJobs {
+		if _, ok := jobs[name]; !ok && mk(a) == nil && scheds[name] != "" {
+			if _, asked := overrides[name]; !asked {
+				a.Log.Info("tâche non planifiée : rien à faire dans cette configuration", "tâche", name)
+				delete(scheds, name)
+			}
+		}
+	}
 	for name, spec := range overrides {
 		scheds[name] = spec
 	}

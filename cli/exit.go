@@ -88,7 +88,8 @@ func outcome(id string, p domain.Progress) error {
 	return nil
 }
 
-// unserved counts the eligible students of a mail campaign not served.
+// unserved counts the eligible students of a campaign not served (failed or pending).
 func unserved(counts map[domain.EntryState]int) int {
-	return counts[domain.EntryMailFailed] + counts[domain.EntryEligible] + counts[domain.EntryRendered] + counts[domain.EntrySending]
+	by := domain.CountOutcomes(counts)
+	return by[domain.OutcomeFailed] + by[domain.OutcomePending]
 }

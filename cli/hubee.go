@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"hypercerts/app"
 	"hypercerts/domain"
 )
 
@@ -40,7 +39,7 @@ Exemple :
 		fs.Usage()
 		return errUsage
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -67,7 +66,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.options(env, false))
+	a, err := openApp(ctx, o, o.options(env, false))
 	if err != nil {
 		return err
 	}
@@ -113,7 +112,7 @@ Exemple :
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, o.readOnly(env))
+	a, err := openApp(ctx, o, o.readOnly(env))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"hypercerts/app"
+	"hypercerts/daemon"
+	"hypercerts/store"
 )
 
 // Env is what a command may use of the outside world (tests pass their own).
@@ -182,6 +186,16 @@ type subcommand struct {
 
 // dispatch runs the verb named by args[0], or explains usage.
 func dispatch(ctx context.Context, env Env, args []string, usage string, subs []subcommand) error {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help" || args[0] == "help") {
+		// Asked for: the usage (on standard error, like every --help here) and success.
+		names := make([]string, len(subs))
+		for i, sc := range subs {
+			names[i] = sc.name
+		}
+		fmt.Fprintln(env.Stderr, usage)
+		fmt.Fprintf(env.Stderr, "Sous-commandes : %s (--help après la sous-commande pour ses options).\n", strings.Join(names, ", "))
+		return nil
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(env.Stderr, usage+"  (--help après la sous-commande)")
 		return errUsage
@@ -217,4 +231,25 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// inUseError is a store held by the daemon, explained with the daemon's real SSH
+// address (from its status file), not a guessed « ssh -p 2222 serveur ».
+type inUseError struct {
+	msg string
+	err error
+}
+
+func (e inUseError) Error() string { return e.msg }
+func (e inUseError) Unwrap() error { return e.err }
+
+// openApp opens the application; a store the daemon holds says how to reach it.
+func openApp(ctx context.Context, o *appFlags, opts app.Options) (*app.App, error) {
+	a, err := app.Open(ctx, opts)
+	if err != nil && errors.Is(err, store.ErrInUse) {
+		if cfg, cerr := loadConfig(o); cerr == nil {
+			return nil, inUseError{msg: daemon.InUseMessage(cfg), err: err}
+		}
+	}
+	return a, err
 }

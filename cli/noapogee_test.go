@@ -64,8 +64,8 @@ func TestStoreOnlyCommands_WorkWithoutApogee(t *testing.T) {
 			t.Errorf("%v with Apogée unreachable: exit %d\n%s%s", args, code, out, errs)
 		}
 	}
-	// Listing campaigns checks the user's rights in Apogée (R02, enforced by the engine
-	// on every call): it fails, saying Apogée is unreachable, not that a query is wrong.
+	// Listing campaigns checks the user's rights in Apogée (R02): with no rights ever
+	// read for this user (none kept in the store) it fails, saying Apogée is unreachable.
 	out, errs, code := run("campaign", "list")
 	if code == 0 || !strings.Contains(out+errs, "Apogée") || !strings.Contains(out+errs, "temporaire") {
 		t.Errorf("campaign list: exit %d\n%s%s", code, out, errs)

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"hypercerts/app"
+	"hypercerts/config"
 	"hypercerts/daemon"
 	"hypercerts/internal/safefile"
 	"hypercerts/store"
@@ -114,7 +115,7 @@ Exemples :
 		}
 	}
 	c := common.New(ctx, common.Options{Engine: a.Engine, User: a.User, Renderer: lipgloss.NewRenderer(out),
-		MailDir: mailDir, ExportDir: "."})
+		MailDir: mailDir, ExportDir: exportDir(a.Config)})
 	p := tea.NewProgram(ui.New(c), tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx),
 		tea.WithOutput(out))
 	if env.Stdin != nil {
@@ -158,4 +159,18 @@ func runDemoJobs(ctx context.Context, a *app.App, log *slog.Logger) {
 			log.Warn("démo : cycle Digiposte", "erreur", err)
 		}
 	}
+}
+
+// exportDir is where the local UI writes CSV exports: ui.export_dir, else the user's
+// home; never the working directory (a repository, a shared folder).
+func exportDir(cfg *config.Config) string {
+	if cfg != nil && cfg.UI.ExportDir != "" {
+		if d, err := filepath.Abs(cfg.UI.ExportDir); err == nil {
+			return d
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return home
+	}
+	return os.TempDir()
 }

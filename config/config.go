@@ -36,9 +36,18 @@ type Config struct {
 	Verify     Verify     `yaml:"verify"`
 	Signing    Signing    `yaml:"signing"`
 	Log        Log        `yaml:"log"`
+	UI         UI         `yaml:"ui"`
 
 	source string         // file name, for messages
 	lines  map[string]int // key path → line in the file (absent: not in the file)
+}
+
+// UI is the terminal UI's settings.
+type UI struct {
+	// ExportDir is where a local UI writes its CSV exports (default: the user's home;
+	// the demo's exports folder with --demo). Never the working directory. Over SSH
+	// the export is mailed to the manager instead.
+	ExportDir string `yaml:"export_dir"`
 }
 
 // University is who issues the attestations.
@@ -502,6 +511,7 @@ func Demo(dir string) *Config {
 	c.Mail.From = "Scolarité <scolarite@univ-demo.fr>"
 	c.Mail.Managers = []string{"scolarite@univ-demo.fr"}
 	c.Mail.EMLDir = filepath.Join(dir, "mails")
+	c.UI.ExportDir = filepath.Join(dir, "exports")
 	c.Store.Path = filepath.Join(dir, "hypercerts.db")
 	c.Digiposte.LocalDir = filepath.Join(dir, "digiposte")
 	c.Digiposte.SenderID = "UNIV-DEMO"

@@ -14,6 +14,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"golang.org/x/crypto/ssh"
+
+	"hypercerts/domain"
 )
 
 // checker holds the helpers of one validation pass.
@@ -270,7 +272,7 @@ func (k checker) apogee() {
 
 func (k checker) delivery() {
 	d := k.c.Delivery
-	k.oneOf("delivery.mode", d.Mode, "mail", "digiposte")
+	k.oneOf("delivery.mode", d.Mode, domain.ModeNames()...)
 	if d.TestMode && strings.TrimSpace(d.TestRecipient) == "" {
 		k.at("delivery.test_recipient", "obligatoire quand delivery.test_mode vaut true : l'adresse qui reçoit tous les mails destinés aux étudiants")
 	}

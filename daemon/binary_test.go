@@ -18,23 +18,18 @@ import (
 	"hypercerts/daemon"
 	"hypercerts/domain"
 	"hypercerts/internal/sshtest"
+	"hypercerts/internal/testenv"
 	"hypercerts/store"
 )
 
-// buildBinary builds hypercerts from the repository root into a temporary folder.
+// buildBinary gives the hypercerts binary, built once per test run (a build that
+// fails fails the test).
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary: not in -short")
 	}
-	bin := filepath.Join(t.TempDir(), "hypercerts")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("the binary does not build yet (other packages in progress): %v\n%s", err, out)
-	}
-	return bin
+	return testenv.Binary(t)
 }
 
 // TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond starts the built binary in

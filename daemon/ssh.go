@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -48,51 +47,21 @@ type SSHOptions struct {
 	// Password checks an SSH password (or keyboard-interactive answer) against CAS
 	// (app.LoginFunc); nil: keys only (daemon.ssh.password_auth false).
 	Password func(ctx context.Context, user, password string) (domain.User, error)
-	// MaxFailures per source address within FailureWindow before refusing outright
-	// (default 5 per 10 minutes).
-	MaxFailures   int
-	FailureWindow time.Duration
+	// Password attempts within FailureWindow (default 10 min) before refusing outright:
+	// MaxFailures per source address (default 10: an office behind one NAT address),
+	// MaxAccountFailures per account (default 3, below CAS's own lock threshold).
+	MaxFailures        int
+	MaxAccountFailures int
+	FailureWindow      time.Duration
+	// AuthTimeout closes a connection not signed in by then (default 30 s).
+	AuthTimeout time.Duration
+	// MaxPending connections not yet signed in, in all and MaxPendingPerAddr per source
+	// address (defaults 64 and 8): idle connections cannot exhaust the descriptors.
+	MaxPending        int
+	MaxPendingPerAddr int
 }
 
 type signedInKey struct{}
-
-// limiter counts failed logins per source address (R01: rate-limited per address).
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string][]time.Time
-}
-
-func (l *limiter) blocked(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	recent := l.fails[addr][:0]
-	for _, t := range l.fails[addr] {
-		if now.Sub(t) < l.window {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) == 0 {
-		delete(l.fails, addr)
-	} else {
-		l.fails[addr] = recent
-	}
-	return len(recent) >= l.max
-}
-
-// fail records a failure and forgets every address whose failures are all older than
-// the window, so that the map stays as small as the recent failures.
-func (l *limiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for a, times := range l.fails {
-		if len(times) > 0 && now.Sub(times[len(times)-1]) >= l.window {
-			delete(l.fails, a)
-		}
-	}
-	l.fails[addr] = append(l.fails[addr], now)
-}
 
 func hostOf(a net.Addr) string {
 	h, _, err := net.SplitHostPort(a.String())
@@ -188,39 +157,27 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 		)),
 	}
 	if o.Password != nil {
-		lim := &limiter{max: o.MaxFailures, window: o.FailureWindow, fails: map[string][]time.Time{}}
-		if lim.max <= 0 {
-			lim.max = 5
-		}
-		if lim.window <= 0 {
-			lim.window = 10 * time.Minute
-		}
-		check := func(ctx ssh.Context, password string) bool {
-			addr := hostOf(ctx.RemoteAddr())
-			if lim.blocked(addr, time.Now()) {
-				log.Warn("connexion SSH refusée : trop d'échecs depuis cette adresse", "utilisateur", ctx.User(), "adresse", addr)
-				return false
-			}
-			u, err := o.Password(ctx, ctx.User(), password)
-			if err != nil {
-				lim.fail(addr, time.Now())
-				log.Warn("connexion SSH refusée", "utilisateur", ctx.User(), "adresse", addr, "erreur", err)
-				return false
-			}
-			ctx.SetValue(userKey{}, u.Code)
-			ctx.SetValue(signedInKey{}, u)
-			return true
-		}
+		g := newGuard(o, log)
 		opts = append(opts,
-			wish.WithPasswordAuth(check),
-			wish.WithKeyboardInteractiveAuth(func(ctx ssh.Context, ch gossh.KeyboardInteractiveChallenge) bool {
-				answers, err := ch(ctx.User(), "Connexion CAS de l'université", []string{"Mot de passe : "}, []bool{false})
-				if err != nil || len(answers) != 1 {
-					return false
-				}
-				return check(ctx, answers[0])
-			}))
+			wish.WithPasswordAuth(g.passwordAuth),
+			wish.WithKeyboardInteractiveAuth(g.keyboardInteractive),
+			func(s *ssh.Server) error {
+				s.ConnCallback = g.connCallback
+				s.ServerConfigCallback = g.serverConfig
+				return nil
+			})
+	} else {
+		g := newGuard(o, log) // keys only: the caps and the deadline still apply
+		opts = append(opts, func(s *ssh.Server) error {
+			s.ConnCallback = g.connCallback
+			s.ServerConfigCallback = g.serverConfig
+			return nil
+		})
 	}
+	opts = append(opts, func(s *ssh.Server) error {
+		s.ChannelHandlers = map[string]ssh.ChannelHandler{"session": noAgent(ssh.DefaultSessionHandler)}
+		return nil
+	})
 	if o.IdleTimeout > 0 {
 		opts = append(opts, wish.WithIdleTimeout(o.IdleTimeout))
 	}

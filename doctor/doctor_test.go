@@ -354,6 +354,16 @@ func TestCAS(t *testing.T) {
 	want(t, checkCAS(ctx(t), cfg), Fail, "injoignable")
 }
 
+// The CAS simulator (cas.simulator_users_file, no cas.url) is configured: doctor
+// probes it like a real CAS instead of saying « non configuré ».
+func TestCASSimulator(t *testing.T) {
+	cfg := config.Default()
+	cfg.CAS.SimulatorUsersFile, cfg.CAS.Timeout = filepath.Join("..", "connectors", "cas", "sim", "testdata", "users.yaml"), 5*time.Second
+	want(t, checkCAS(ctx(t), cfg), OK, "CAS simulé", "répond en CAS")
+	cfg.CAS.SimulatorUsersFile = filepath.Join(t.TempDir(), "absent.yaml")
+	want(t, checkCAS(ctx(t), cfg), Fail, "cas.simulator_users_file")
+}
+
 // ---- SFTP: OpenSSH's sshd and sftp-server on loopback ----
 
 func TestSFTP(t *testing.T) {

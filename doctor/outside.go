@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
+	cassim "hypercerts/connectors/cas/sim"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/hubee"
 	"hypercerts/connectors/mail"
@@ -197,7 +199,7 @@ func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 	}
 	if strings.TrimSpace(d.SFTP.Host) == "" {
 		res.Status, res.Detail = Skip, "non configuré (digiposte.sftp.host vide)"
-		if cfg.Delivery.Mode == string(domain.ModeDigiposte) {
+		if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); ok && slices.Contains(ch.Checks(), domain.CheckDigiposte) {
 			res.Status, res.Fix = Fail, "delivery.mode vaut digiposte : renseignez digiposte.sftp"
 		}
 		return res
@@ -426,6 +428,25 @@ func btoi(b bool) int {
 func checkCAS(ctx context.Context, cfg *config.Config) Result {
 	res := Result{Name: "CAS"}
 	c := cfg.CAS
+	simulated := ""
+	if c.URL == "" && c.SimulatorUsersFile != "" && c.DemoUser == "" {
+		// The embedded CAS simulator signs managers in (demo, tests): probe it like a
+		// real CAS, so a broken users file shows here rather than at the first login.
+		users, err := cassim.LoadUsers(c.SimulatorUsersFile)
+		if err != nil {
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.simulator_users_file"
+			return res
+		}
+		sim := cassim.New(users)
+		url, err := sim.Start()
+		if err != nil {
+			res.Status, res.Detail = Fail, "CAS simulé : "+err.Error()
+			return res
+		}
+		defer sim.Close()
+		c.URL, c.Service = url, "http://localhost/hypercerts"
+		simulated = fmt.Sprintf("CAS simulé (%d comptes, %s) : ", len(users), c.SimulatorUsersFile)
+	}
 	if c.URL == "" {
 		res.Status, res.Detail = Skip, "non configuré"
 		if c.DemoUser != "" {
@@ -468,6 +489,6 @@ func checkCAS(ctx context.Context, cfg *config.Config) Result {
 		res.Fix = "vérifiez cas.url (l'adresse de base du CAS, ex. https://cas.univ.fr/cas) et l'état du serveur CAS"
 		return res
 	}
-	res.Status, res.Detail = OK, fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu)", c.URL)
+	res.Status, res.Detail = OK, simulated+fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu)", c.URL)
 	return res
 }

@@ -25,6 +25,7 @@ func Schema(ctx context.Context, cfg *config.Config, w io.Writer) error {
 	if cfg.Apogee.Embedded {
 		s, err := sim.Open(sim.Options{Seed: 1, Students: 50})
 		if err != nil {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return fmt.Errorf("Apogée embarqué : %w", err)
 		}
 		defer s.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 )
 
 // StudentAttestation assesses one student for a diploma and year with the same rules as
@@ -60,4 +61,22 @@ func (e *Engine) StudentAttestationAs(ctx context.Context, user User, year strin
 		}
 	}
 	return Row{}, Forbidden(user, "la VDI "+vdi.Key())
+}
+
+// AttestationFor is what is printed for one entry of a campaign (the campaign runs
+// build the same).
+func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) Attestation {
+	return Attestation{Reference: CampaignReference(camp.ID, en.Student.Code), Student: en.Student, DiplomaLabel: camp.DiplomaLabel,
+		YearLabel: AcademicYearLabel(camp.Year), Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
+}
+
+// renderTo runs the renderer into w; a panic on one student's data is an error for
+// that student only (campaign runs, Digiposte deposits, single attestations).
+func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("erreur interne du générateur PDF : %v", r)
+		}
+	}()
+	return e.renderer.Render(w, a)
 }

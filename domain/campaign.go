@@ -13,6 +13,7 @@ type Student struct {
 	FirstName2     string
 	BirthDate      time.Time
 	BirthPlace     string
+	Sex            string // "M", "F" or "" (Apogée's sexe): « né le / née le »
 }
 
 // FirstNames joins the first names as printed ("Marie Hélène").
@@ -54,21 +55,9 @@ type Row struct {
 	Reference string
 }
 
-// Mode is how attestations reach students.
+// Mode is how attestations reach students: the name of a delivery channel
+// (channel.go), e.g. ModeMail.
 type Mode string
-
-const (
-	ModeMail      Mode = "mail"
-	ModeDigiposte Mode = "digiposte"
-)
-
-// Label in French.
-func (m Mode) Label() string {
-	if m == ModeDigiposte {
-		return "Digiposte"
-	}
-	return "courriel"
-}
 
 // CampaignState is where a campaign stands.
 type CampaignState string
@@ -124,61 +113,14 @@ type Campaign struct {
 }
 
 // EntryState is a student's state within a campaign (DESIGN.md, per-student state).
+// Each channel declares its own states, their French labels and outcomes (channel.go).
 type EntryState string
 
 const (
 	EntryDiscovered EntryState = "discovered"
 	EntryExcluded   EntryState = "excluded" // not admitted, no verdict, blocked… (reason kept)
 	EntryEligible   EntryState = "eligible"
-	// mail mode
-	EntryRendered   EntryState = "rendered"
-	EntrySending    EntryState = "sending" // written just before the SMTP call
-	EntryMailed     EntryState = "mailed"
-	EntryMailFailed EntryState = "mail_failed"
-	// Digiposte mode
-	EntryAdhesionRequested EntryState = "adhesion_requested"
-	EntryVaultOpen         EntryState = "vault_open"
-	EntryVaultNotified     EntryState = "vault_notified"
-	EntryDeposited         EntryState = "deposited"
-	EntryVaultRefused      EntryState = "vault_refused"
-	EntryCancelled         EntryState = "cancelled" // résilié: final
 )
-
-// Label in French.
-func (s EntryState) Label() string {
-	switch s {
-	case EntryDiscovered:
-		return "découvert"
-	case EntryExcluded:
-		return "exclu"
-	case EntryEligible:
-		return "éligible"
-	case EntryRendered:
-		return "attestation générée"
-	case EntrySending:
-		return "envoi en cours"
-	case EntryMailed:
-		return "envoyé"
-	case EntryMailFailed:
-		return "échec d'envoi"
-	case EntryAdhesionRequested:
-		return "adhésion demandée"
-	case EntryVaultOpen:
-		return "coffre ouvert"
-	case EntryVaultNotified:
-		return "étudiant prévenu"
-	case EntryDeposited:
-		return "déposé"
-	case EntryVaultRefused:
-		return "coffre refusé"
-	case EntryCancelled:
-		return "résilié"
-	}
-	return string(s)
-}
-
-// Done reports whether the attestation has been delivered (R07: not relaunched).
-func (s EntryState) Done() bool { return s == EntryMailed || s == EntryDeposited }
 
 // Entry is one student of a campaign, with the preview row and its delivery state.
 type Entry struct {

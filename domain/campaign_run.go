@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,11 +61,9 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if opts.Mode != "" {
 		mode = opts.Mode
 	}
-	if mode != ModeMail && mode != ModeDigiposte {
-		return Campaign{}, Invalid("mode de diffusion %q inconnu (courriel ou digiposte)", mode)
-	}
-	if mode == ModeMail && (e.renderer == nil || e.mailer == nil) {
-		return Campaign{}, errors.New("envoi par courriel impossible : générateur PDF ou serveur de courriel non configuré")
+	ch, err := e.channel(mode)
+	if err != nil {
+		return Campaign{}, err
 	}
 	testMode := e.settings.TestMode || opts.TestMode
 	testRecipient := firstNonEmpty(opts.TestRecipient, e.settings.TestRecipient)
@@ -84,10 +81,8 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if err != nil {
 		return Campaign{}, err
 	}
-	if mode == ModeMail { // before anything is recorded: a dead relay leaves no trace
-		if err := e.checkRelay(ctx); err != nil {
-			return Campaign{}, fmt.Errorf("%w ; la campagne n'a pas été créée, rien n'a été envoyé", err)
-		}
+	if err := ch.ready(ctx, e); err != nil { // before anything is recorded: a dead relay leaves no trace
+		return Campaign{}, fmt.Errorf("%w ; la campagne n'a pas été créée, rien n'a été envoyé", err)
 	}
 	now := e.clock.Now()
 	camp := Campaign{Year: req.Year, Component: comp, VDI: vdi, VETs: vets, Mode: mode,
@@ -121,7 +116,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	plan := PlanOf(rows, mode, served, opts.IncludeServed)
 	entries := make([]Entry, len(rows))
 	for i, row := range rows {
-		entries[i] = newEntry(row, camp, now)
+		entries[i] = newEntry(row, camp, ch, now)
 		if s, ok := served[row.Student.Code]; ok && entries[i].Eligible && !opts.IncludeServed {
 			entries[i].Eligible, entries[i].State = false, EntryExcluded
 			entries[i].Reasons = append(entries[i].Reasons, servedReason(s))
@@ -137,7 +132,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	}
 	eligible := camp.Counts[EntryEligible]
 	detail := fmt.Sprintf("%s %s, %d étudiants dont %d éligibles, diffusion par %s", vdi.Key(), AcademicYearLabel(req.Year),
-		len(entries), eligible, mode.Label())
+		len(entries), eligible, ch.Label())
 	if testMode {
 		detail += ", mode test vers " + testRecipient
 	}
@@ -155,7 +150,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 
 	e.sendCreationMails(ctx, camp.ID) // R17a: a stored step, after the campaign is recorded
 
-	if mode == ModeDigiposte { // worked through by the Digiposte cycle (R19–R22)
+	if ch.runner() == nil { // worked through by a scheduled job (Digiposte: R19–R22)
 		camp.State, camp.UpdatedAt = CampaignWaiting, e.clock.Now()
 		if err := e.store.UpdateCampaign(camp); err != nil {
 			return camp, err
@@ -166,7 +161,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if opts.Concurrency > 0 {
 		concurrency = opts.Concurrency
 	}
-	if err := e.startRun(camp, entries, sig, user.Code, user.Email, concurrency, false); err != nil {
+	if err := e.startRun(camp, ch, entries, sig, user.Code, user.Email, concurrency, false); err != nil {
 		return camp, err
 	}
 	return camp, nil
@@ -180,11 +175,12 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 	if err != nil {
 		return err
 	}
-	if camp.Mode != ModeMail {
-		return Invalid("la campagne %s est diffusée par Digiposte : le cycle Digiposte la reprend", camp.ID)
+	ch, err := e.channel(camp.Mode)
+	if err != nil {
+		return err
 	}
-	if e.renderer == nil || e.mailer == nil {
-		return errors.New("envoi par courriel impossible : générateur PDF ou serveur de courriel non configuré")
+	if ok, why := ch.Relaunch(); !ok {
+		return Invalid("la campagne %s est diffusée par %s : %s", camp.ID, ch.Label(), why)
 	}
 	if e.shuttingDown() {
 		return ErrShutdown
@@ -209,7 +205,7 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		}
 		return e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditRelaunch, Detail: "rien à relancer : toutes les attestations ont été envoyées"})
 	}
-	if err := e.checkRelay(ctx); err != nil {
+	if err := ch.ready(ctx, e); err != nil {
 		return fmt.Errorf("%w ; la campagne %s n'a pas été relancée", err, camp.ID)
 	}
 	sig, err := e.signature(ctx) // R16
@@ -227,10 +223,11 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 		return err
 	}
 	e.log.Info("campagne relancée", "campagne", camp.ID, "utilisateur", user.Code, "à_envoyer", todo)
-	return e.startRun(camp, entries, sig, user.Code, user.Email, e.settings.Concurrency, true)
+	return e.startRun(camp, ch, entries, sig, user.Code, user.Email, e.settings.Concurrency, true)
 }
 
-// Resume restarts, at start-up, every mail campaign left running (crash, Ctrl-C,
+// Resume restarts, at start-up, every campaign left running in a channel served at
+// launch (mail, print) (crash, Ctrl-C,
 // Shutdown). Entries left "sending" are sent again: duplicates are at most the sends
 // that were in flight, and the deterministic Message-ID lets receivers drop them.
 // Failed sends are not retried (that is Relaunch). It returns the number of campaigns
@@ -238,9 +235,6 @@ func (e *Engine) Relaunch(ctx context.Context, user User, campaignID string) err
 func (e *Engine) Resume(ctx context.Context) (int, error) {
 	if e.store == nil {
 		return 0, errNoStore
-	}
-	if e.renderer == nil || e.mailer == nil {
-		return 0, nil
 	}
 	if e.shuttingDown() {
 		return 0, ErrShutdown
@@ -256,15 +250,29 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		read   bool
 		n      int
 		errs   []error
+		// notReady: per channel, why its campaigns cannot resume now (nil: they can)
+		notReady = map[Mode]error{}
 	)
 	for _, camp := range list {
-		if camp.State != CampaignRunning && camp.State != CampaignSuspended || camp.Mode != ModeMail || e.isActive(camp.ID) {
+		if camp.State != CampaignRunning && camp.State != CampaignSuspended || e.isActive(camp.ID) {
+			continue
+		}
+		ch, err := e.channel(camp.Mode)
+		if err != nil || ch.runner() == nil { // not served at launch, or not wired here
+			continue
+		}
+		rerr, checked := notReady[ch.Mode()]
+		if !checked { // once per channel
+			rerr = ch.ready(ctx, e)
+			notReady[ch.Mode()] = rerr
+			if rerr != nil { // left as they are: the next resume tries again
+				errs = append(errs, fmt.Errorf("%w ; campagnes (%s) laissées en attente de reprise", rerr, ch.Label()))
+			}
+		}
+		if rerr != nil {
 			continue
 		}
 		if !read { // once for all the campaigns
-			if err := e.checkRelay(ctx); err != nil { // left as they are: the next resume tries again
-				return 0, fmt.Errorf("%w ; campagnes laissées en attente de reprise", err)
-			}
 			sig, sigErr = e.signature(ctx)
 			read = true
 		}
@@ -297,7 +305,7 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditResume, Detail: detail})
 		e.log.Info("campagne reprise", "campagne", camp.ID, "envois_interrompus", sending)
 		user, notify := launcher(camp)
-		if err := e.startRun(camp, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
+		if err := e.startRun(camp, ch, entries, sig, user, notify, e.settings.Concurrency, false); err != nil {
 			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
 			continue
 		}
@@ -311,7 +319,7 @@ func (e *Engine) Campaigns(ctx context.Context, user User) ([]Campaign, error) {
 	if e.store == nil {
 		return nil, errNoStore
 	}
-	comps, err := e.requireAnyRight(ctx, user)
+	comps, err := e.readRights(ctx, user)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +341,7 @@ func (e *Engine) Campaigns(ctx context.Context, user User) ([]Campaign, error) {
 
 // Campaign gives one campaign of a component the user manages (R02).
 func (e *Engine) Campaign(ctx context.Context, user User, id string) (Campaign, error) {
-	c, err := e.campaignFor(ctx, user, id)
+	c, err := e.campaignForRead(ctx, user, id)
 	if err != nil {
 		return Campaign{}, err
 	}
@@ -342,7 +350,7 @@ func (e *Engine) Campaign(ctx context.Context, user User, id string) (Campaign, 
 
 // Entries gives a campaign's students and their states, sorted by student code (R02).
 func (e *Engine) Entries(ctx context.Context, user User, id string) ([]Entry, error) {
-	if _, err := e.campaignFor(ctx, user, id); err != nil {
+	if _, err := e.campaignForRead(ctx, user, id); err != nil {
 		return nil, err
 	}
 	return e.store.Entries(id)
@@ -350,7 +358,7 @@ func (e *Engine) Entries(ctx context.Context, user User, id string) ([]Entry, er
 
 // Audit gives a campaign's audit log, oldest first (R02).
 func (e *Engine) Audit(ctx context.Context, user User, id string) ([]AuditRecord, error) {
-	if _, err := e.campaignFor(ctx, user, id); err != nil {
+	if _, err := e.campaignForRead(ctx, user, id); err != nil {
 		return nil, err
 	}
 	return e.store.Audit(id)
@@ -373,6 +381,28 @@ func (e *Engine) campaignFor(ctx context.Context, user User, id string) (Campaig
 		return Campaign{}, err
 	}
 	return c, nil
+}
+
+// campaignForRead is campaignFor for read-only work: while Apogée is unreachable, the
+// user's last known rights stand in (readRights).
+func (e *Engine) campaignForRead(ctx context.Context, user User, id string) (Campaign, error) {
+	if e.store == nil {
+		return Campaign{}, errNoStore
+	}
+	comps, err := e.readRights(ctx, user)
+	if err != nil {
+		return Campaign{}, err
+	}
+	c, err := e.store.Campaign(id)
+	if err != nil {
+		return Campaign{}, err
+	}
+	for _, comp := range comps {
+		if comp.Code == c.Component.Code {
+			return c, nil
+		}
+	}
+	return Campaign{}, Forbidden(user, "la composante "+c.Component.Code)
 }
 
 // live overlays the counts of a campaign being worked through.
@@ -422,8 +452,10 @@ func (e *Engine) markFailed(camp Campaign, user string, cause error) (Campaign, 
 }
 
 // newEntry turns a preview row into a campaign entry.
-func newEntry(row Row, camp Campaign, now time.Time) Entry {
-	en := Entry{Row: ForMode(row, camp.Mode), State: EntryExcluded, UpdatedAt: now}
+// The channel's conditions (an e-mail address) are ForMode's, the one computation the
+// confirmation uses too.
+func newEntry(row Row, camp Campaign, ch Channel, now time.Time) Entry {
+	en := Entry{Row: ForMode(row, ch.Mode()), State: EntryExcluded, UpdatedAt: now}
 	if en.Eligible {
 		en.State = EntryEligible
 	}
@@ -443,12 +475,10 @@ func countStates(entries []Entry) map[EntryState]int {
 }
 
 // resumable: worked through by a launch or a resume.
-func resumable(s EntryState) bool {
-	return s == EntryEligible || s == EntryRendered || s == EntrySending
-}
+func resumable(s EntryState) bool { return s.Outcome() == OutcomePending && s != EntryDiscovered }
 
 // relaunchable: not delivered and not excluded (R07).
-func relaunchable(s EntryState) bool { return resumable(s) || s == EntryMailFailed }
+func relaunchable(s EntryState) bool { return resumable(s) || s.Outcome() == OutcomeFailed }
 
 // launcher is who last launched or relaunched the campaign, and their address (R17b).
 func launcher(c Campaign) (user, notify string) {
@@ -473,15 +503,15 @@ func (e *Engine) isActive(id string) bool {
 }
 
 // startRun registers a run and starts its workers in the background.
-func (e *Engine) startRun(camp Campaign, entries []Entry, sig Signature, user, notify string, concurrency int, relaunch bool) error {
+func (e *Engine) startRun(camp Campaign, ch Channel, entries []Entry, sig Signature, user, notify string, concurrency int, relaunch bool) error {
 	var todo []Entry
 	for _, en := range entries {
-		if resumable(en.State) || (relaunch && en.State == EntryMailFailed) {
+		if resumable(en.State) || (relaunch && en.State.Outcome() == OutcomeFailed) {
 			todo = append(todo, en)
 		}
 	}
 	r := newCampaignRun(camp, entries, todo, e.clock.Now())
-	r.sig, r.user, r.notify, r.concurrency = sig, user, notify, max(concurrency, 1)
+	r.ch, r.sig, r.user, r.notify, r.concurrency = ch, sig, user, notify, max(concurrency, 1)
 	rs := e.runs()
 	rs.mu.Lock()
 	if rs.closed {
@@ -499,125 +529,14 @@ func (e *Engine) startRun(camp Campaign, entries []Entry, sig Signature, user, n
 	return nil
 }
 
-// work sends the run's entries with r.concurrency sends in flight, then ends the run.
+// work serves the run's entries through its channel, then ends the run.
 func (e *Engine) work(rs *campaignRuns, r *campaignRun) {
 	defer rs.wg.Done()
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		fatal    error // written once, read after wg.Wait
-		failed   = make(chan struct{})
-		failOnce sync.Once
-	)
-	for range min(r.concurrency, max(len(r.todo), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fail := func(err error) {
-				failOnce.Do(func() {
-					fatal = err
-					close(failed)
-				})
-			}
-			var pending func() error // the last student's final state, being committed
-			for i := range jobs {
-				if err := e.deliver(rs.base, r, &r.todo[i], &pending); err != nil {
-					fail(err)
-				}
-			}
-			if err := flush(&pending); err != nil {
-				fail(err)
-			}
-		}()
-	}
-	interrupted := false
-feed:
-	for i := range r.todo {
-		select { // a stop wins over a free worker
-		case <-rs.stop:
-			interrupted = true
-			break feed
-		case <-failed:
-			break feed
-		case <-r.relay.stop:
-			break feed
-		default:
-		}
-		select {
-		case <-rs.stop:
-			interrupted = true
-			break feed
-		case <-failed:
-			break feed
-		case <-r.relay.stop:
-			break feed
-		case jobs <- i:
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	interrupted, fatal := r.ch.runner().run(e, rs, r)
 	if rs.base.Err() != nil {
 		interrupted = true
 	}
 	e.endRun(rs, r, interrupted, fatal)
-}
-
-// deliver renders and mails one attestation. Each state is stored before the next
-// outside action; it returns an error only when the store cannot be written.
-//
-// The final state ("mailed", "mail_failed" after a send) is queued, not waited for:
-// *pending waits for it, and is called before this worker's next send (with the next
-// student's "sending", usually in the same group commit) or when the worker stops.
-// So the next student's render overlaps that commit, and a crash still resends at
-// most one mail per worker: the one sent last.
-func (e *Engine) deliver(ctx context.Context, r *campaignRun, en *Entry, pending *func() error) error {
-	camp := r.camp
-	from := en.State
-	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
-
-	var pdf bytes.Buffer
-	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
-	en.Reference = a.Reference // stored with the next state, before the mail leaves
-	if err := e.renderTo(&pdf, a); err != nil {
-		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
-	}
-	// "rendered" is shown, not stored: no outside action happens before "sending" is.
-	r.update(e.clock.Now(), func(p *Progress) { p.move(from, EntryRendered) })
-	from = EntryRendered
-
-	to, realTo := Recipient(en.Student.Email, camp.TestMode, camp.TestRecipient) // R18
-	en.Recipient, en.RealRecipient = to, realTo
-	if to == "" {
-		return e.setState(r, en, from, EntryMailFailed, ReasonNoEmail, false)
-	}
-	en.Attempts++
-	sending := e.queueState(r, en, from, EntrySending, en.LastError, en.Retryable)
-	if err := errors.Join(flush(pending), sending()); err != nil {
-		return err // nothing sent: both writes must be durable before the send
-	}
-	if camp.TestMode {
-		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
-			"destinataire_réel", realTo, "envoyée_à", to)
-	}
-	m := Mail{Kind: MailAttestation, CampaignID: camp.ID, StudentCode: en.Student.Code, To: to, RealTo: realTo,
-		Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,
-			YearLabel: AcademicYearLabel(camp.Year), Campaign: camp, TestMode: camp.TestMode, RealTo: realTo},
-		AttachmentName: "attestation-reussite-" + en.Student.Code + ".pdf", Attachment: pdf.Bytes()}
-	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
-	if err != nil && ctx.Err() != nil {
-		return nil // hard stop: we do not know whether it left; stays "sending" for Resume
-	}
-	if err != nil {
-		e.log.Warn("échec d'envoi", "campagne", camp.ID, "étudiant", en.Student.Code, "temporaire", IsTransient(err), "erreur", err)
-		*pending = e.queueState(r, en, EntrySending, EntryMailFailed, err.Error(), IsTransient(err))
-		if IsTransient(err) {
-			r.relay.failed(en, err, e.settings.SuspendAfter)
-		}
-		return nil
-	}
-	r.relay.ok()
-	*pending = e.queueState(r, en, EntrySending, EntryMailed, "", false)
-	return nil
 }
 
 // flush waits for the write *pending holds, if any, and clears it.
@@ -655,13 +574,13 @@ func (e *Engine) queueState(r *campaignRun, en *Entry, from, to EntryState, last
 			r.update(now, func(p *Progress) { p.addError(msg) })
 			return errors.New(msg)
 		}
-		final := to == EntryMailed || to == EntryMailFailed
+		final := to.Outcome() == OutcomeServed || to.Outcome() == OutcomeFailed
 		r.update(now, func(p *Progress) {
 			p.move(from, to)
 			if final {
 				p.Processed++
 			}
-			if to == EntryMailFailed {
+			if to.Outcome() == OutcomeFailed {
 				p.addError(code + " : " + lastError)
 			}
 		})
@@ -740,9 +659,9 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 	if err := e.store.UpdateCampaign(c); err != nil {
 		e.log.Error("fin de campagne non enregistrée", "campagne", id, "erreur", err)
 	}
-	summary := fmt.Sprintf("%d envoyées, %d en échec, %d exclues", c.Counts[EntryMailed], c.Counts[EntryMailFailed], c.Counts[EntryExcluded])
+	summary := Summary(r.ch, c.Counts)
 	_ = e.store.AppendAudit(id, AuditRecord{At: now, User: r.user, Action: AuditFinish, Detail: summary})
-	e.log.Info("campagne terminée", "campagne", id, "envoyées", c.Counts[EntryMailed], "échecs", c.Counts[EntryMailFailed], "exclues", c.Counts[EntryExcluded])
+	e.log.Info("campagne terminée", "campagne", id, "bilan", summary)
 
 	if r.notify != "" { // R17b
 		m := Mail{Kind: MailCampaignFinished, CampaignID: id, To: r.notify,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
 )
 
@@ -633,6 +634,11 @@ func TestProgress_ETA(t *testing.T) {
 
 func TestLaunch_DigiposteModeWaitsForTheCycle(t *testing.T) {
 	env := newRunEnv(t, runClass(), nil)
+	if _, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{Mode: domain.ModeDigiposte}); err == nil ||
+		!strings.Contains(err.Error(), "Digiposte non configuré") {
+		t.Fatalf("Digiposte launch without a vault: %v", err)
+	}
+	env = newDPEnv(t, digiposte.SimOptions{}, nil).runEnv
 	c, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{Mode: domain.ModeDigiposte})
 	if err != nil {
 		t.Fatal(err)

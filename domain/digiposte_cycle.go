@@ -690,8 +690,7 @@ func (c *dpCycle) finish(ctx context.Context) {
 			continue
 		}
 		c.rep.Finished++
-		summary := fmt.Sprintf("%d déposées, %d coffres refusés, %d résiliés, %d exclues", camp.Counts[EntryDeposited],
-			camp.Counts[EntryVaultRefused], camp.Counts[EntryCancelled], camp.Counts[EntryExcluded])
+		summary := Summary(digiposteChannel{}, camp.Counts)
 		_ = e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: systemUser, Action: AuditFinish, Detail: summary})
 		e.log.Info("campagne Digiposte terminée", "campagne", camp.ID, "déposées", camp.Counts[EntryDeposited],
 			"refusés", camp.Counts[EntryVaultRefused], "résiliés", camp.Counts[EntryCancelled])
@@ -702,15 +701,6 @@ func (c *dpCycle) finish(ctx context.Context) {
 			e.sendManagerMail(ctx, camp.ID, m)
 		}
 	}
-}
-
-// digiposteFinal: nothing more will happen to the entry in a Digiposte campaign.
-func digiposteFinal(s EntryState) bool {
-	switch s {
-	case EntryExcluded, EntryDeposited, EntryVaultRefused, EntryCancelled:
-		return true
-	}
-	return false
 }
 
 // pendingBatch gives the oldest batch id of that kind recorded on entries still in a
@@ -746,48 +736,7 @@ func countPerCampaign(refs []entryRef) map[*dpCampaign]int {
 	return n
 }
 
-// AttestationFor is what is printed for one entry of a campaign (the campaign runs
-// build the same).
-func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) Attestation {
-	return Attestation{Reference: CampaignReference(camp.ID, en.Student.Code), Student: en.Student, DiplomaLabel: camp.DiplomaLabel, YearLabel: AcademicYearLabel(camp.Year),
-		Mention: en.Mention, ECTS: en.ECTS, Signature: sig, IssuedAt: issued}
-}
-
 // DepositFileName is the PDF's name in a deposit: unique per campaign and student.
 func DepositFileName(camp Campaign, studentCode string) string {
 	return "attestation-reussite-" + camp.ID + "-" + studentCode + ".pdf"
-}
-
-// renderTo runs the renderer into w; a panic on one student's data is an error for
-// that student only (campaign runs, Digiposte deposits, single attestations).
-func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("erreur interne du générateur PDF : %v", r)
-		}
-	}()
-	return e.renderer.Render(w, a)
-}
-
-type stopKey struct{}
-
-// WithStop attaches a soft stop to ctx: a long job (the Digiposte cycle, the HubEE sync)
-// checks Stopped between its steps and returns after the step in flight, while ctx
-// itself stays alive so that step can finish and be recorded.
-func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
-	return context.WithValue(ctx, stopKey{}, stop)
-}
-
-// Stopped reports whether the soft stop attached by WithStop has been given.
-func Stopped(ctx context.Context) bool {
-	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
-	if stop == nil {
-		return false
-	}
-	select {
-	case <-stop:
-		return true
-	default:
-		return false
-	}
 }

@@ -29,18 +29,16 @@ func ForMode(row Row, mode Mode) Row {
 		}
 	}
 	row.Reasons, row.Eligible = reasons, row.RuleEligible
-	if row.Student.Email != "" || row.Err != "" {
-		return row
+	if row.Student.Email != "" || row.Err != "" || !needsAddress(mode) {
+		return row // no channel (an attestation rendered on demand) or print: no address needed
 	}
-	switch mode {
-	case ModeMail:
-		row.Eligible = false
-		row.Reasons = append(row.Reasons, ReasonNoEmail)
-	case ModeDigiposte:
-		row.Eligible = false
+	row.Eligible = false
+	if mode == ModeDigiposte {
 		row.Reasons = append(row.Reasons, ReasonNoEmailDigiposte)
+	} else {
+		row.Reasons = append(row.Reasons, ReasonNoEmail)
 	}
-	return row // other modes (an attestation rendered on demand) need no address
+	return row
 }
 
 // Served is an earlier delivery of the same attestation (same year and VDI).
@@ -72,7 +70,7 @@ func PlanOf(rows []Row, mode Mode, served map[string]Served, includeServed bool)
 	p := LaunchPlan{Mode: mode, Students: len(rows), IncludeServed: includeServed}
 	for _, r := range rows {
 		r = ForMode(r, mode)
-		if r.RuleEligible && r.Student.Email == "" && r.Err == "" && (mode == ModeMail || mode == ModeDigiposte) {
+		if r.RuleEligible && r.Student.Email == "" && r.Err == "" && needsAddress(mode) {
 			p.NoEmail++
 		}
 		if r.Eligible {
@@ -147,4 +145,10 @@ func (e *Engine) Plan(ctx context.Context, user User, req PreviewRequest, rows [
 // servedReason is the exclusion reason of a student served before.
 func servedReason(s Served) string {
 	return fmt.Sprintf("%s le %s (campagne %s, %s)", ReasonServedPrefix, s.At.Format("02/01/2006"), s.Campaign, s.Mode.Label())
+}
+
+// needsAddress: the mode's channel cannot serve a student without an e-mail address.
+func needsAddress(mode Mode) bool {
+	ch, ok := ChannelOf(mode)
+	return ok && ch.Needs().Address
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -36,8 +37,9 @@ type Deps struct {
 	Store    Store
 	Renderer Renderer
 	Mailer   Mailer
-	Vault    Vault // Digiposte; nil in mail-only setups
-	Hub      Hub   // HubEE; nil when not configured
+	Vault    Vault   // Digiposte; nil in mail-only setups
+	Printer  Printer // print batches; nil when no output folder is configured
+	Hub      Hub     // HubEE; nil when not configured
 	Clock    Clock
 	Log      *slog.Logger
 }
@@ -49,6 +51,7 @@ type Engine struct {
 	renderer     Renderer
 	mailer       Mailer
 	vault        Vault
+	printer      Printer
 	hub          Hub
 	clock        Clock
 	log          *slog.Logger
@@ -81,7 +84,7 @@ func NewEngine(d Deps, s Settings) *Engine {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, hub: d.Hub,
+	return &Engine{apogee: d.Apogee, store: d.Store, renderer: d.Renderer, mailer: d.Mailer, vault: d.Vault, printer: d.Printer, hub: d.Hub,
 		clock: d.Clock, log: d.Log, settings: s, campaignRuns: newCampaignRuns()}
 }
 
@@ -121,7 +124,44 @@ func call[T any](ctx context.Context, e *Engine, fn func() (T, error)) (T, error
 
 // Components applies R02: the components the user may manage. None means no action.
 func (e *Engine) Components(ctx context.Context, user User) ([]Component, error) {
-	return call(ctx, e, func() ([]Component, error) { return e.apogee.Components(ctx, user.Code) })
+	comps, err := call(ctx, e, func() ([]Component, error) { return e.apogee.Components(ctx, user.Code) })
+	if err == nil {
+		e.rememberRights(user, comps)
+	}
+	return comps, err
+}
+
+// rememberRights records the rights Apogée just gave, when they changed (best effort:
+// a read-only store simply keeps none).
+func (e *Engine) rememberRights(user User, comps []Component) {
+	rc, ok := e.store.(RightsCache)
+	if !ok || user.Code == "" {
+		return
+	}
+	if old, _, err := rc.Rights(user.Code); err == nil && slices.Equal(old, comps) {
+		return
+	}
+	_ = rc.PutRights(user.Code, comps, e.clock.Now())
+}
+
+// readRights is requireAnyRight for read-only work: when Apogée is unreachable
+// (transient error), the last rights it gave the user stand in.
+func (e *Engine) readRights(ctx context.Context, user User) ([]Component, error) {
+	comps, err := e.requireAnyRight(ctx, user)
+	if err == nil || !IsTransient(err) {
+		return comps, err
+	}
+	rc, ok := e.store.(RightsCache)
+	if !ok {
+		return nil, err
+	}
+	cached, at, cerr := rc.Rights(user.Code)
+	if cerr != nil || len(cached) == 0 {
+		return nil, err
+	}
+	e.log.Warn("Apogée injoignable : droits de l'utilisateur repris de la dernière consultation (lecture seule)",
+		"utilisateur", user.Code, "du", at.Format(time.RFC3339), "err", err)
+	return cached, nil
 }
 
 // Years lists the open years (R03).
@@ -203,4 +243,27 @@ func (e *Engine) requireVDI(ctx context.Context, user User, year, component stri
 		}
 	}
 	return VDI{}, Invalid("la VDI %s n'est pas proposée pour la composante %s en %s", vdi.Key(), component, year)
+}
+
+type stopKey struct{}
+
+// WithStop attaches a soft stop to ctx: a long job (the Digiposte cycle, the HubEE sync)
+// checks Stopped between its steps and returns after the step in flight, while ctx
+// itself stays alive so that step can finish and be recorded.
+func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// Stopped reports whether the soft stop attached by WithStop has been given.
+func Stopped(ctx context.Context) bool {
+	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	if stop == nil {
+		return false
+	}
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }

@@ -98,6 +98,24 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
+// PrintBatch is one batch of the print channel: the attestations of a campaign's
+// students, to be written as one PDF for printing and a CSV listing them.
+type PrintBatch struct {
+	// ID names the batch's files: "P20261203-1a2b3c4d5e6f", the day and a digest of
+	// the campaign and the students, so the same batch keeps the same name.
+	ID           string
+	Campaign     Campaign
+	Attestations []Attestation // the printer sorts them by name (French collation)
+	CreatedAt    time.Time
+}
+
+// Printer writes print batches under the configured output folder.
+type Printer interface {
+	// Print writes the batch's PDF and CSV, each complete or absent (never half
+	// written), and returns the PDF's path.
+	Print(ctx context.Context, b PrintBatch) (string, error)
+}
+
 // RelayChecker is implemented by mailers that can check their relay without
 // sending anything (SMTP: connect, EHLO, STARTTLS or TLS, AUTH). The engine checks
 // before the first student of a run, so a dead relay or a wrong password records
@@ -125,6 +143,14 @@ type Store interface {
 // next student's render; it still waits for it before its next outside action.
 type AsyncEntryWriter interface {
 	PutEntriesAsync(campaignID string, entries []Entry) (wait func() error)
+}
+
+// RightsCache is a Store that keeps the last components Apogée gave each user (R02),
+// so read-only work (campaign list and show, the UI's campaign list) goes on while
+// Apogée is unreachable. Never used to launch, send or change anything.
+type RightsCache interface {
+	PutRights(userCode string, comps []Component, at time.Time) error
+	Rights(userCode string) ([]Component, time.Time, error) // ErrNotFound if none
 }
 
 // Clock gives the time; tests fix it.

@@ -208,7 +208,7 @@ func (e *Engine) assess(ctx context.Context, year string, vdi VDI, mode Mode, re
 	}
 	row.Student = Student{Code: ref.Code, IndividualCode: id.IndividualCode, INE: id.INE, Email: id.Email,
 		LastName: firstNonEmpty(adm.LastName, ref.LastName), FirstName1: firstNonEmpty(adm.FirstName1, ref.FirstName),
-		FirstName2: adm.FirstName2, BirthDate: adm.BirthDate, BirthPlace: adm.BirthPlace}
+		FirstName2: adm.FirstName2, BirthDate: adm.BirthDate, BirthPlace: adm.BirthPlace, Sex: adm.Sex}
 	row.Blockings = adm.Blockings
 
 	contract, err := call(ctx, e, func() (*Contract, error) { return e.apogee.Contract(ctx, ref.Code, year, vdi) })

@@ -68,6 +68,7 @@ func newCampaignRuns() *campaignRuns {
 // campaignRun is one campaign being worked through.
 type campaignRun struct {
 	camp        Campaign // read-only while workers run
+	ch          Channel
 	sig         Signature
 	user        string // who launched, relaunched or resumed it (audit)
 	notify      string // where the "campaign finished" mail goes (R17b)
@@ -175,7 +176,7 @@ func (r *campaignRun) end(now time.Time, fn func(p *Progress)) {
 // watching early. When the user may not see the campaign, the error says why and the
 // channel holds only a Done snapshot carrying it.
 func (e *Engine) Watch(ctx context.Context, user User, campaignID string) (<-chan Progress, func(), error) {
-	if _, err := e.campaignFor(ctx, user, campaignID); err != nil {
+	if _, err := e.campaignForRead(ctx, user, campaignID); err != nil {
 		ch := make(chan Progress, 1)
 		ch <- Progress{CampaignID: campaignID, Done: true, Err: err.Error(), Counts: map[EntryState]int{}}
 		close(ch)
@@ -238,7 +239,7 @@ func (e *Engine) storedProgress(id string) Progress {
 	p.Total = len(entries)
 	for _, en := range entries {
 		p.Counts[en.State]++
-		if en.State == EntryMailFailed && en.LastError != "" {
+		if en.State.Outcome() == OutcomeFailed && en.LastError != "" {
 			p.addError(en.Student.Code + " : " + en.LastError)
 		}
 	}

@@ -165,9 +165,12 @@ func (e *Engine) purgeHubEECases(ctx context.Context, limit, now time.Time) (int
 	}
 	n := 0
 	for _, c := range cases {
-		if c.Step != HubStepFinished || !c.PurgedAt.IsZero() || c.Updated.After(limit) {
+		// A case handed to a person and left untouched for the whole retention period
+		// is purged too: its files must not outlive it. It waits for nobody any more.
+		if (c.Step != HubStepFinished && !c.NeedsPerson) || !c.PurgedAt.IsZero() || c.Updated.After(limit) {
 			continue
 		}
+		c.NeedsPerson = false
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}

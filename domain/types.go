@@ -98,7 +98,9 @@ type AdminInfo struct {
 	FirstName2 string
 	BirthDate  time.Time // zero when unknown
 	BirthPlace string
-	Blockings  []Blocking
+	// Sex is Apogée's code ("M", "F"), empty when unknown: it genders the attestation.
+	Sex       string
+	Blockings []Blocking
 }
 
 // Blocking is one blocage of the student's record (TYP_BLOCAGE).

@@ -14,20 +14,12 @@ import (
 	"time"
 
 	"hypercerts/domain"
+	"hypercerts/internal/testenv"
 	"hypercerts/store"
 )
 
-// buildBinary compiles hypercerts once per test binary.
-func buildBinary(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hypercerts")
-	cmd := exec.Command("go", "build", "-o", bin, "hypercerts")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildBinary gives the hypercerts binary, built once per test run.
+func buildBinary(t testing.TB) string { return testenv.Binary(t) }
 
 func writeConfig(t testing.TB, dir, smtpAddr string) string {
 	t.Helper()

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"hypercerts/domain"
@@ -76,4 +78,30 @@ func WritePreviewCSVFile(path string, rows []domain.Row, force bool) error {
 		return fmt.Errorf("CSV non écrit : %w", err)
 	}
 	return nil
+}
+
+// CreatePreviewCSV writes rows into a new file of dir named base.csv, or base-2.csv,
+// base-3.csv… when taken: two managers exporting the same VDI never overwrite each
+// other. The folder is created (0700) if missing; the file is created by safefile
+// (never through a symbolic link, owner-only). It returns the file's path.
+func CreatePreviewCSV(dir, base string, rows []domain.Row) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("impossible de créer le dossier d'export %s : %w", dir, err)
+	}
+	for n := 1; n < 1000; n++ {
+		name := base + ".csv"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.csv", base, n)
+		}
+		path := filepath.Join(dir, name)
+		err := safefile.Write(path, safefile.Options{}, func(w io.Writer) error { return WritePreviewCSV(w, rows) })
+		if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrSymlink) || errors.Is(err, safefile.ErrNotRegular) {
+			continue // taken (or a trap): the next name
+		}
+		if err != nil {
+			return "", fmt.Errorf("impossible d'écrire le CSV %s : %w", path, err)
+		}
+		return path, nil
+	}
+	return "", fmt.Errorf("trop d'exports nommés %s dans %s : faites le ménage", base, dir)
 }

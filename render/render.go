@@ -106,7 +106,7 @@ type texts struct {
 	label, year, mention, ects              string
 	madeAt, signerTitle, signerName         string
 	title, subject                          string
-	reference, studentNo                    string
+	reference, studentNo, holder            string
 }
 
 func (r *Renderer) texts(a domain.Attestation) (texts, error) {
@@ -144,14 +144,22 @@ func (r *Renderer) texts(a domain.Attestation) (texts, error) {
 		t.signerTitle = r.opts.SignerTitleFallback
 	}
 	t.presenter = presenter(t.signerTitle, t.university) + " atteste que"
+	born := "né(e)"
+	t.holder = "l'intéressé(e)"
+	switch strings.ToUpper(strings.TrimSpace(s.Sex)) { // Apogée's sexe
+	case "M":
+		born, t.holder = "né", "l'intéressé"
+	case "F":
+		born, t.holder = "née", "l'intéressée"
+	}
 	place := clean(s.BirthPlace)
 	switch {
 	case !s.BirthDate.IsZero() && place != "":
-		t.birth = "né(e) le " + FrenchDate(s.BirthDate) + " à " + place
+		t.birth = born + " le " + FrenchDate(s.BirthDate) + " à " + place
 	case !s.BirthDate.IsZero():
-		t.birth = "né(e) le " + FrenchDate(s.BirthDate)
+		t.birth = born + " le " + FrenchDate(s.BirthDate)
 	case place != "":
-		t.birth = "né(e) à " + place
+		t.birth = born + " à " + place
 	}
 	t.title = "Attestation de réussite — " + t.name
 	t.subject = t.label
@@ -307,7 +315,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		pdf.MultiCell(textW, lineH, "Crédits européens : "+t.ects+" ECTS", "", "C", false)
 	}
 	pdf.Ln(10)
-	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à l'intéressé(e) pour servir et valoir ce que de droit.", "", "L", false)
+	pdf.MultiCell(textW, lineH, "La présente attestation est délivrée à "+t.holder+" pour servir et valoir ce que de droit.", "", "L", false)
 
 	// "Fait à", signer, signature; the QR code on the left.
 	pdf.Ln(12)

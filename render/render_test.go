@@ -532,3 +532,23 @@ func TestRenderLongLabel(t *testing.T) {
 	}
 	qpdfCheck(t, pdf)
 }
+
+// Apogée's sexe genders the page: « né le / née le », « l'intéressé / l'intéressée »;
+// unknown keeps « né(e) ».
+func TestRenderGenderedForms(t *testing.T) {
+	r := newRenderer(t)
+	for sex, want := range map[string][]string{
+		"F": {"née le 1er mars 2001", "délivrée à l'intéressée pour"},
+		"M": {"né le 1er mars 2001", "délivrée à l'intéressé pour"},
+		"":  {"né(e) le 1er mars 2001", "délivrée à l'intéressé(e) pour"},
+	} {
+		a := sample(t)
+		a.Student.Sex = sex
+		text := pdfText(t, render(t, r, a))
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("sex %q: no %q in:\n%s", sex, w, text)
+			}
+		}
+	}
+}

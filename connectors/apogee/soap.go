@@ -286,6 +286,7 @@ func (w *WS) AdminInfo(ctx context.Context, studentCode string) (domain.AdminInf
 		FirstName1: strings.TrimSpace(str(r.Prenom1)),
 		FirstName2: strings.TrimSpace(str(r.Prenom2)),
 		BirthPlace: strings.TrimSpace(str(r.LibVilleNaissance)),
+		Sex:        strings.ToUpper(strings.TrimSpace(str(r.Sexe))),
 	}
 	if info.BirthPlace == "" && r.PaysNaissance != nil {
 		info.BirthPlace = strings.TrimSpace(str(r.PaysNaissance.LibPay))

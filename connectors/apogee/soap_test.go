@@ -117,14 +117,14 @@ func TestAdminInfo_RequestR15AndBlockings(t *testing.T) {
 	<dateNaissance>2002-04-12T00:00:00.000+02:00</dateNaissance><libVilleNaissance>Besançon</libVilleNaissance>
 	<listeBlocages><item><codBlocage>BU</codBlocage><libBlocage>Livres non rendus</libBlocage>
 	<typBlocage><codTypBlocage>EXA</codTypBlocage><libTypBlocage>Blocage examens</libTypBlocage></typBlocage></item></listeBlocages>
-	<nomPatronymique>DURAND</nomPatronymique><nomUsuel>DUPONT</nomUsuel><prenom1>Élodie</prenom1><prenom2>Marie</prenom2>
+	<nomPatronymique>DURAND</nomPatronymique><nomUsuel>DUPONT</nomUsuel><prenom1>Élodie</prenom1><prenom2>Marie</prenom2><sexe>F</sexe>
 	</recupererInfosAdmEtu_v4Return></ns1:recupererInfosAdmEtu_v4Response>`)
 	f := newFakeApogee(t, 200, resp)
 	info, err := newTestWS(t, f.srv.URL).AdminInfo(context.Background(), "21000001")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.LastName != "DURAND" || info.FirstName1 != "Élodie" || info.FirstName2 != "Marie" || info.BirthPlace != "Besançon" {
+	if info.LastName != "DURAND" || info.FirstName1 != "Élodie" || info.FirstName2 != "Marie" || info.BirthPlace != "Besançon" || info.Sex != "F" {
 		t.Errorf("civil status = %+v", info)
 	}
 	if !info.BirthDate.Equal(time.Date(2002, 4, 12, 0, 0, 0, 0, time.UTC)) {

@@ -336,7 +336,9 @@ func (s *Session) do(ctx context.Context, cl call) (*http.Response, error) {
 }
 
 func (s *Session) send(ctx context.Context, cl call) (*http.Response, *oauth2.Token, error) {
-	tok, err := s.tokens.token(ctx, s.c.hc)
+	tctx, tcancel := context.WithTimeout(ctx, s.c.cfg.CallTimeout) // the HTTP client has no global timeout
+	tok, err := s.tokens.token(tctx, s.c.hc)
+	tcancel()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -261,10 +261,14 @@ func (s *Session) download(ctx context.Context, op, path string, w io.Writer) (D
 		gb.stream(s.c.cfg.IdleTimeout) // a big file may take long; a stalled one may not
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), resp.Body)
+	dst := &errWriter{w: w}
+	n, err := io.Copy(io.MultiWriter(dst, h), resp.Body)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Download{}, ctx.Err()
+		}
+		if dst.err != nil { // the destination's failure (disk, size cap), not the network's
+			return Download{}, dst.err
 		}
 		return Download{}, transportError(op, err)
 	}
@@ -557,4 +561,18 @@ func (s *Session) UpdateProcess(ctx context.Context, code string, p Process) (Pr
 	var out Process
 	_, err = s.doJSON(ctx, call{op: "updateProcess", method: http.MethodPut, path: ref("processes", code), body: b, idempotent: true}, &out)
 	return out, err
+}
+
+// errWriter remembers the error of its destination.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }

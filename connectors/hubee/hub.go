@@ -161,6 +161,10 @@ func (h *Hub) verified(ctx context.Context, process string, size int64, w io.Wri
 	if err != nil {
 		return 0, err
 	}
+	if size > 0 { // a hostile or broken hub cannot fill the disk beyond the declared size
+		inner := dl
+		dl = func(s *Session, w io.Writer) (Download, error) { return inner(s, &capWriter{w: w, left: size}) }
+	}
 	if rw, ok := w.(resetWriter); ok { // a file that is committed only once verified
 		return h.verifiedInto(ctx, s, size, rw, dl)
 	}
@@ -233,7 +237,25 @@ func (h *Hub) verifiedInto(ctx context.Context, s *Session, size int64, w resetW
 	}
 }
 
+// capWriter refuses bytes beyond the declared size.
+type capWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		return 0, sizeError(-1, 0)
+	}
+	c.left -= int64(len(p))
+	return c.w.Write(p)
+}
+
 func sizeError(got, declared int64) error {
+	if got < 0 {
+		return &domain.ExternalError{System: "HubEE", Op: "téléchargement", Kind: domain.ErrPermanent,
+			Msg: "fichier plus long que la taille déclarée dans les métadonnées de la pièce : téléchargement arrêté"}
+	}
 	return &domain.ExternalError{System: "HubEE", Op: "téléchargement", Kind: domain.ErrPermanent,
 		Msg: fmt.Sprintf("taille reçue %d octets, %d déclarés dans les métadonnées de la pièce", got, declared)}
 }

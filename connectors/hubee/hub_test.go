@@ -2,6 +2,7 @@ package hubee_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -134,5 +135,23 @@ func TestSimEnforcesDemarcheSettings(t *testing.T) {
 	if _, err := e.si.CreateEvent(ctx, filed.CaseID, hubee.Event{ActionType: hubee.ActionStatusUpdate, Notification: true,
 		CaseNewStatus: &refused}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A file longer or shorter than its declared size is refused for good (the hub's
+// metadata and its file disagree: downloading again would not help), and a longer one
+// is cut off as soon as it passes the declared size.
+func TestDownloadDeclaredSize(t *testing.T) {
+	e := setup(t)
+	ctx := ctxT(t)
+	hub := hubee.NewHub(e.client, hubee.HubOptions{TempDir: t.TempDir()})
+	filed := e.fileRequest(t, 1)
+	real := int64(len(e.sim.AttachmentData(filed.AttachmentIDs[0])))
+	for _, declared := range []int64{real - 5, real + 5} {
+		var buf bytes.Buffer
+		_, err := hub.DownloadCaseAttachment(ctx, process, filed.CaseID, filed.AttachmentIDs[0], declared, &buf)
+		if !errors.Is(err, domain.ErrPermanent) || !strings.Contains(err.Error(), "taille") || buf.Len() != 0 {
+			t.Fatalf("taille déclarée %d (réelle %d) : %v, %d octets remis", declared, real, err, buf.Len())
+		}
 	}
 }

@@ -61,58 +61,51 @@ const (
 	filterCount
 )
 
+// outcome is the group of students a filter keeps.
+func (f filter) outcome() domain.Outcome {
+	return [...]domain.Outcome{filterDone: domain.OutcomeServed, filterFailed: domain.OutcomeFailed,
+		filterExcluded: domain.OutcomeExcluded, filterTodo: domain.OutcomePending}[f]
+}
+
+// label names the filter in the words of the campaign's channel.
 func (f filter) label(mode domain.Mode) string {
-	if mode == domain.ModeDigiposte {
-		return [...]string{i18n.CampFilterAll, i18n.CampDigiFilterDone, i18n.CampDigiFilterFailed, i18n.CampFilterExclude, i18n.CampDigiFilterTodo}[f]
+	ch, ok := domain.ChannelOf(mode)
+	if f == filterAll || !ok {
+		return i18n.CampFilterAll
 	}
-	return [...]string{i18n.CampFilterAll, i18n.CampFilterDone, i18n.CampFilterFailed, i18n.CampFilterExclude, i18n.CampFilterTodo}[f]
+	if f == filterFailed && hasClosed(ch) {
+		return ch.OutcomeLabel(domain.OutcomeFailed) + " ou " + ch.OutcomeLabel(domain.OutcomeClosed)
+	}
+	return ch.OutcomeLabel(f.outcome())
 }
 
-func (f filter) keep(e *domain.Entry, mode domain.Mode) bool {
-	if mode == domain.ModeDigiposte {
-		switch f {
-		case filterDone:
-			return e.State == domain.EntryDeposited
-		case filterFailed:
-			return e.State == domain.EntryVaultRefused || e.State == domain.EntryCancelled
-		case filterExcluded:
-			return e.State == domain.EntryExcluded
-		case filterTodo:
-			return digiposteInFlight(e.State)
+// keep: the entry is in the filter's group (failures include the students who
+// closed their channel, e.g. cancelled their vault).
+func (f filter) keep(e *domain.Entry) bool {
+	if f == filterAll {
+		return true
+	}
+	o := e.State.Outcome()
+	return o == f.outcome() || (f == filterFailed && o == domain.OutcomeClosed)
+}
+
+func hasClosed(ch domain.Channel) bool {
+	for _, st := range ch.States() {
+		if st.Outcome == domain.OutcomeClosed {
+			return true
 		}
-		return true
-	}
-	switch f {
-	case filterDone:
-		return e.State.Done()
-	case filterFailed:
-		return e.State == domain.EntryMailFailed || e.State == domain.EntryVaultRefused
-	case filterExcluded:
-		return e.State == domain.EntryExcluded
-	case filterTodo:
-		return e.State.Relaunchable() && e.State != domain.EntryMailFailed
-	}
-	return true
-}
-
-// digiposteInFlight: a student still on the way through the Digiposte cycle.
-func digiposteInFlight(s domain.EntryState) bool {
-	switch s {
-	case domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen, domain.EntryVaultNotified:
-		return true
 	}
 	return false
 }
 
-// digiposteSteps are the states of the cycle, in order, shown with their counts.
-var digiposteSteps = []domain.EntryState{domain.EntryEligible, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
-	domain.EntryVaultNotified, domain.EntryDeposited}
-
-// DigiposteCounts is the cycle with its counts: "à demander 0 → adhésion demandée 3 →
-// coffre ouvert 1 → étudiant prévenu 2 → déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
-func DigiposteCounts(counts map[domain.EntryState]int) string {
+// PathCounts is the channel's path with its counts, then its other states:
+// "à demander 0 → adhésion demandée 3 → coffre ouvert 1 → étudiant prévenu 2 →
+// déposé 4 · coffre refusé 1 · résilié 1 · exclu 12".
+func PathCounts(ch domain.Channel, counts map[domain.EntryState]int) string {
 	var steps []string
-	for _, st := range digiposteSteps {
+	onPath := map[domain.EntryState]bool{}
+	for _, st := range ch.Path() {
+		onPath[st] = true
 		label := st.Label()
 		if st == domain.EntryEligible {
 			label = i18n.CampDigiToRequest
@@ -120,10 +113,12 @@ func DigiposteCounts(counts map[domain.EntryState]int) string {
 		steps = append(steps, unbreakable(label+" "+i18n.Int(counts[st])))
 	}
 	out := strings.Join(steps, " → ")
-	for _, st := range []domain.EntryState{domain.EntryVaultRefused, domain.EntryCancelled, domain.EntryExcluded} {
-		out += " · " + unbreakable(st.Label()+" "+i18n.Int(counts[st]))
+	for _, st := range ch.States() {
+		if !onPath[st.State] {
+			out += " · " + unbreakable(st.Label+" "+i18n.Int(counts[st.State]))
+		}
 	}
-	return out
+	return out + " · " + unbreakable(domain.EntryExcluded.Label()+" "+i18n.Int(counts[domain.EntryExcluded]))
 }
 
 // unbreakable joins the words of s with no-break spaces, so a wrapped line never
@@ -261,12 +256,12 @@ func (m *Model) head() []string {
 	case c.State == domain.CampaignSuspended:
 		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
 			common.Wrap(launch.Counts(c.Counts), m.width))
-	case c.Mode == domain.ModeDigiposte:
+	case m.scheduled():
 		lines = append(lines, m.digiposteCounts())
 	default:
 		lines = append(lines, common.Wrap(launch.Counts(c.Counts), m.width))
 	}
-	if c.Mode == domain.ModeDigiposte {
+	if m.scheduled() {
 		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
 	}
 	return lines
@@ -274,7 +269,28 @@ func (m *Model) head() []string {
 
 func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
 
-func (m *Model) digiposteCounts() string { return common.Wrap(DigiposteCounts(m.camp.Counts), m.width) }
+func (m *Model) digiposteCounts() string {
+	ch, _ := domain.ChannelOf(m.camp.Mode)
+	return common.Wrap(PathCounts(ch, m.camp.Counts), m.width)
+}
+
+// scheduled: the campaign's students are served by the daemon's scheduled job.
+func (m *Model) scheduled() bool {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	return ok && domain.Scheduled(ch)
+}
+
+// relaunchRefused says why the campaign's channel takes no relaunch ("" if it does).
+func (m *Model) relaunchRefused() string {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	if !ok {
+		return ""
+	}
+	if ok, why := ch.Relaunch(); !ok {
+		return fmt.Sprintf(i18n.CampNoRelaunch, ch.Label(), why)
+	}
+	return ""
+}
 
 func (m *Model) resize() {
 	m.cur.SetHeight(m.height - m.headLines())
@@ -313,7 +329,7 @@ func (m *Model) refreshRecord() {
 func (m *Model) refilter() {
 	m.view = m.view[:0]
 	for _, i := range m.order {
-		if m.filter.keep(&m.entries[i], m.camp.Mode) {
+		if m.filter.keep(&m.entries[i]) {
 			m.view = append(m.view, i)
 		}
 	}
@@ -505,8 +521,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
 			return m, m.startRevoke()
 		case key.Matches(msg, km.Relaunch):
-			if m.camp.Mode == domain.ModeDigiposte { // the engine refuses it: say why
-				return m, common.StatusCmd(i18n.CampDigiRelaunch)
+			if why := m.relaunchRefused(); why != "" { // the engine refuses it: say why
+				return m, common.StatusCmd(why)
 			}
 			if m.running {
 				return m, nil
@@ -592,7 +608,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		keys = append(keys, km.Filter, m.sortKey())
 	}
 	keys = append(keys, km.Tab, km.Refresh, km.Back)
-	if !m.canRelaunch() && m.camp.Mode != domain.ModeDigiposte && !m.running {
+	if !m.canRelaunch() && m.relaunchRefused() == "" && !m.running {
 		keys = append(keys, km.Relaunch) // says why there is nothing to relaunch
 	}
 	return keys
@@ -609,7 +625,7 @@ func (m *Model) revocable() bool {
 
 // canRelaunch: a mail campaign, not running, with students to send again (R07).
 func (m *Model) canRelaunch() bool {
-	return m.camp.Mode != domain.ModeDigiposte && !m.running && m.relaunchable() > 0
+	return m.relaunchRefused() == "" && !m.running && m.relaunchable() > 0
 }
 
 // rows is the number of rows of the current tab.
@@ -662,7 +678,7 @@ func (m *Model) Legend() []string {
 		return nil
 	}
 	l := []string{i18n.LegendCursor, i18n.LegendTab}
-	if m.tab == tabEntries && m.camp.Mode != domain.ModeDigiposte {
+	if m.tab == tabEntries && m.relaunchRefused() == "" {
 		l = append(l, i18n.LegendFailed)
 	}
 	return l
@@ -749,9 +765,9 @@ func (m *Model) entriesView() string {
 		switch {
 		case i == m.cur.Pos:
 			line = s.Selected.Render(line)
-		case e.State == domain.EntryMailFailed, e.State == domain.EntryVaultRefused:
+		case e.State.Outcome() == domain.OutcomeFailed:
 			line = s.Bad.Render(line)
-		case e.State == domain.EntryExcluded, e.State == domain.EntryCancelled:
+		case e.State.Outcome() == domain.OutcomeExcluded, e.State.Outcome() == domain.OutcomeClosed:
 			line = s.Muted.Render(line)
 		}
 		b.WriteString("\n" + line)

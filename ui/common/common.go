@@ -37,8 +37,11 @@ type Common struct {
 	// MailDir is where the demo's mails land (.eml files), shown at the end of a
 	// campaign; empty when mails go through SMTP.
 	MailDir string
-	// ExportDir is where CSV exports are written (default: the working directory).
+	// ExportDir is where a local UI writes CSV exports (never the working directory).
 	ExportDir string
+	// MailExport, over SSH, sends a CSV export to the manager as an attachment and
+	// says to which address; nil for a local UI.
+	MailExport func(ctx context.Context, user domain.User, name string, rows []domain.Row) (to string, err error)
 	// Tick is the spinner and refresh interval (0: 120 ms). Tests may lengthen it.
 	Tick time.Duration
 
@@ -47,12 +50,13 @@ type Common struct {
 
 // Options build a Common.
 type Options struct {
-	Engine    *domain.Engine
-	User      domain.User
-	Renderer  *lipgloss.Renderer // nil: the default renderer (local terminal)
-	Clock     domain.Clock       // nil: the system clock
-	MailDir   string
-	ExportDir string
+	Engine     *domain.Engine
+	User       domain.User
+	Renderer   *lipgloss.Renderer // nil: the default renderer (local terminal)
+	Clock      domain.Clock       // nil: the system clock
+	MailDir    string
+	ExportDir  string
+	MailExport func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error)
 }
 
 // New makes a Common. Over SSH, pass the session's renderer.
@@ -66,7 +70,7 @@ func New(ctx context.Context, o Options) *Common {
 		clock = domain.SystemClock{}
 	}
 	c := &Common{Ctx: ctx, Engine: o.Engine, User: o.User, Styles: styles.DefaultStyles(r),
-		KeyMap: keymap.DefaultKeyMap(), Clock: clock, MailDir: o.MailDir, ExportDir: o.ExportDir,
+		KeyMap: keymap.DefaultKeyMap(), Clock: clock, MailDir: o.MailDir, ExportDir: o.ExportDir, MailExport: o.MailExport,
 		Width: 80, Height: 24}
 	if o.Engine != nil {
 		s := o.Engine.Settings()

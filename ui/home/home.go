@@ -260,14 +260,13 @@ func (m *Model) View() string {
 }
 
 func cells(c domain.Campaign) []string {
-	total, done, failed, excluded := 0, 0, 0, c.Counts[domain.EntryExcluded]
-	for st, n := range c.Counts {
+	total := 0
+	for _, n := range c.Counts {
 		total += n
-		if st.Done() {
-			done += n
-		}
 	}
-	failed = c.Counts[domain.EntryMailFailed] + c.Counts[domain.EntryVaultRefused] + c.Counts[domain.EntryCancelled]
+	by := domain.CountOutcomes(c.Counts)
+	done, excluded := by[domain.OutcomeServed], by[domain.OutcomeExcluded]
+	failed := by[domain.OutcomeFailed] + by[domain.OutcomeClosed]
 	prog := "—"
 	if todo := total - excluded; todo > 0 {
 		prog = i18n.Percent(float64(done+failed) / float64(todo))

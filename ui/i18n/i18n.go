@@ -26,11 +26,14 @@ const (
 	ScreenCampaign = "Campagne"
 	ScreenHubEE    = "Télédossiers HubEE"
 
-	Loading     = "Chargement…"
-	ErrorTitle  = "Erreur"
-	WhatToDo    = "Que faire : "
-	RetryHint   = "r pour réessayer, Échap pour revenir."
-	StatusSaved = "Aperçu exporté : %s dans %s"
+	Loading           = "Chargement…"
+	ErrorTitle        = "Erreur"
+	WhatToDo          = "Que faire : "
+	RetryHint         = "r pour réessayer, Échap pour revenir."
+	StatusSaved       = "Aperçu exporté : %s dans %s"
+	StatusMailed      = "Aperçu exporté (%s) : envoyé en pièce jointe à votre adresse %s"
+	StatusMailFailed  = "Export CSV non envoyé : %s. Réessayez (e) ; si l'erreur persiste, prévenez l'équipe technique."
+	StatusExportNoDir = "Export CSV impossible : aucun dossier d'export n'est configuré (ui.export_dir)."
 
 	// StatusExportFailed: the advice first, so a narrow status line keeps it.
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
@@ -332,19 +335,11 @@ const (
 	CampFailed         = "Échec : %s"
 	CampSuspended      = "Suspendue : %s"
 
-	CampFilterAll     = "tous"
-	CampFilterDone    = "envoyés"
-	CampFilterFailed  = "en échec"
-	CampFilterExclude = "exclus"
-	CampFilterTodo    = "à envoyer"
-
-	CampDigiFilterDone   = "déposés"
-	CampDigiFilterFailed = "refusés ou résiliés"
-	CampDigiFilterTodo   = "en cours"
+	CampFilterAll = "tous"
 
 	CampDigiToRequest = "à demander"
 	CampDigiCycle     = "Circuit Digiposte, mené par le cycle planifié du démon : demande d'adhésion → coffre ouvert (ou refusé) → courriel à l'étudiant → dépôt de l'attestation. Un coffre résilié ne reçoit plus rien."
-	CampDigiRelaunch  = "Pas de relance pour une campagne Digiposte : le cycle Digiposte du démon reprend de lui-même les étudiants en attente et les dépôts échoués."
+	CampNoRelaunch    = "Pas de relance pour une campagne %s : %s."
 )
 
 // HubEE.
@@ -650,7 +645,7 @@ func AuditAction(a string) string {
 // campaign with failures says how many ("terminée avec 3 échecs"), one where nothing
 // went out says so.
 func CampaignState(c domain.Campaign) string {
-	failed := c.Counts[domain.EntryMailFailed] + c.Counts[domain.EntryVaultRefused]
+	failed := domain.CountOutcomes(c.Counts)[domain.OutcomeFailed]
 	if c.State != domain.CampaignFinished || failed == 0 {
 		return c.State.Label()
 	}

@@ -98,6 +98,12 @@ func (m *Model) replan() {
 	m.lp, m.plan.Students, m.plan.Eligible = lp, lp.Students, lp.Eligible
 }
 
+// scheduled: the campaign's students are served by the daemon's scheduled job.
+func (m *Model) scheduled() bool {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	return ok && domain.Scheduled(ch)
+}
+
 // Mode is the delivery mode the campaign will be launched in.
 func (m *Model) Mode() domain.Mode { return m.plan.Mode }
 
@@ -347,20 +353,14 @@ func (m *Model) modeChoice() string {
 	return strings.Join(parts, " / ")
 }
 
-// stateOrder is the order counts are shown in.
-var stateOrder = []domain.EntryState{domain.EntryEligible, domain.EntryRendered, domain.EntrySending,
-	domain.EntryMailed, domain.EntryMailFailed, domain.EntryAdhesionRequested, domain.EntryVaultOpen,
-	domain.EntryVaultNotified, domain.EntryDeposited, domain.EntryVaultRefused, domain.EntryCancelled,
-	domain.EntryExcluded, domain.EntryDiscovered}
-
-// Counts formats counts per state in a fixed order.
+// Counts formats counts per state in the domain's order of states.
 func Counts(counts map[domain.EntryState]int) string {
 	var parts []string
 	seen := map[domain.EntryState]bool{}
-	for _, st := range stateOrder {
-		seen[st] = true
-		if n := counts[st]; n > 0 {
-			parts = append(parts, st.Label()+" "+i18n.Int(n))
+	for _, st := range domain.States() {
+		seen[st.State] = true
+		if n := counts[st.State]; n > 0 {
+			parts = append(parts, st.Label+" "+i18n.Int(n))
 		}
 	}
 	var rest []string
@@ -384,7 +384,7 @@ func excludedLine(n int) string {
 // doneTitle says how the run ended: "terminée", "terminée avec 3 échecs", or that
 // nothing went out.
 func doneTitle(id string, p domain.Progress) string {
-	failed := p.Counts[domain.EntryMailFailed] + p.Counts[domain.EntryVaultRefused]
+	failed := domain.CountOutcomes(p.Counts)[domain.OutcomeFailed]
 	switch {
 	case failed == 0:
 		return fmt.Sprintf(i18n.LaunchFinished, id)
@@ -412,7 +412,7 @@ func (m *Model) progressView() string {
 		title = fmt.Sprintf(i18n.LaunchRunning, id)
 	}
 	lines := []string{m.what(), "", s.Title.Render(title), ""}
-	if m.camp.Mode == domain.ModeDigiposte && m.state == stateDone && !p.Interrupted {
+	if m.scheduled() && m.state == stateDone && !p.Interrupted {
 		// No progress bar: nothing leaves now, the daemon's cycle does the rest.
 		lines = append(lines, Counts(p.Counts), "", common.Wrap(i18n.LaunchDigiWaiting, m.width),
 			"", s.Muted.Render(i18n.LaunchLeave))
@@ -446,7 +446,7 @@ func (m *Model) progressView() string {
 			lines = append(lines, "  "+common.Cut(i18n.French(e), m.width-2))
 		}
 	}
-	if m.c.MailDir != "" && m.camp.Mode != domain.ModeDigiposte && p.Counts[domain.EntryMailed] > 0 {
+	if m.c.MailDir != "" && m.camp.Mode == domain.ModeMail && p.Counts[domain.EntryMailed] > 0 {
 		lines = append(lines, "", fmt.Sprintf(i18n.LaunchMailDir, m.c.MailDir))
 	}
 	leave := i18n.LaunchLeave

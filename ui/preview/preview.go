@@ -6,7 +6,6 @@ package preview
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -388,17 +387,28 @@ func (m *Model) exportCmd() tea.Cmd {
 	for i, k := range m.view {
 		rows[i] = m.rows[k]
 	}
-	name := fmt.Sprintf("apercu-%s-%s-%s.csv", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
-	path := filepath.Join(m.c.ExportDir, name)
-	return func() tea.Msg {
-		// The screen's own export: a new one replaces it (never through a symbolic link).
-		if err := export.WritePreviewCSVFile(path, rows, true); err != nil {
-			// Not ErrorMsg: its generic advice (r) would restart the preview.
-			dir, _ := filepath.Abs(filepath.Dir(path))
-			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, err), Err: true}
+	base := fmt.Sprintf("apercu-%s-%s-%s", m.req.VDI.Dip, m.req.VDI.Version, m.req.Year)
+	dir := m.c.ExportDir
+	if m.c.MailExport != nil { // over SSH: a file on the server is out of the manager's reach
+		c := m.c
+		return func() tea.Msg {
+			to, err := c.MailExport(c.Ctx, c.User, base+".csv", rows)
+			if err != nil {
+				return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusMailFailed, i18n.French(err.Error())), Err: true}
+			}
+			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusMailed, i18n.Plural(len(rows), i18n.NounLine), to)}
 		}
-		abs, _ := filepath.Abs(path)
-		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, i18n.Plural(len(rows), i18n.NounLine), abs)}
+	}
+	if dir == "" {
+		return common.StatusCmd(i18n.StatusExportNoDir)
+	}
+	return func() tea.Msg {
+		path, err := export.CreatePreviewCSV(dir, base, rows)
+		if err != nil {
+			// Not ErrorMsg: its generic advice (r) would restart the preview.
+			return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusExportFailed, dir, i18n.French(err.Error())), Err: true}
+		}
+		return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusSaved, i18n.Plural(len(rows), i18n.NounLine), path)}
 	}
 }
 

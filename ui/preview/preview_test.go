@@ -146,7 +146,11 @@ func TestPreviewStoppedRestarts(t *testing.T) {
 // generic « réessayez (r) », which would read the students again.
 func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{})
-	env.Common.ExportDir = filepath.Join(t.TempDir(), "absent")
+	blocker := filepath.Join(t.TempDir(), "un-fichier") // a file where the folder should be
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.Common.ExportDir = filepath.Join(blocker, "exports")
 	p := preview.NewWithRows(env.Common, uitest.LMATH, nil)
 	_, cmd := p.Update(uitest.Key("e"))
 	msgs := run(p, cmd)
@@ -154,7 +158,8 @@ func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
 		t.Fatalf("export gave %v", msgs)
 	}
 	st, ok := msgs[0].(common.StatusMsg)
-	if !ok || !st.Err || !strings.Contains(st.Text, env.Common.ExportDir) || !strings.Contains(st.Text, "réessayez (e)") {
+	if !ok || !st.Err || !strings.Contains(st.Text, env.Common.ExportDir) || !strings.Contains(st.Text, "réessayez (e)") ||
+		strings.Contains(st.Text, "not a directory") {
 		t.Fatalf("export failure reported as %#v", msgs[0])
 	}
 }
@@ -194,5 +199,39 @@ func TestPreviewRecordFullAndWrapped(t *testing.T) {
 			t.Fatalf("Échap did not close the record:\n%s", p.View())
 		}
 		uitest.Final(t, tm)
+	}
+}
+
+// e writes the CSV into the export folder, under a new name each time (two managers
+// exporting the same VDI never overwrite each other), never in the working directory.
+func TestPreviewExportUniqueNames(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	env.Common.ExportDir = filepath.Join(t.TempDir(), "exports") // created on demand
+	cwd, _ := os.Getwd()
+	before, _ := os.ReadDir(cwd)
+	p := preview.New(env.Common, uitest.LMATH)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
+	uitest.WaitForText(t, tm, "22 étudiants lus")
+	tm.Send(uitest.Key("e"))
+	tm.Send(uitest.Key("e"))
+	want := []string{"apercu-LMATH-201-2024-2.csv", "apercu-LMATH-201-2024.csv"} // ReadDir sorts
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, _ := os.ReadDir(env.Common.ExportDir)
+		var got []string
+		for _, f := range files {
+			got = append(got, f.Name())
+		}
+		if strings.Join(got, ",") == strings.Join(want, ",") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exports %v, want %v", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	uitest.Final(t, tm)
+	if after, _ := os.ReadDir(cwd); len(after) != len(before) {
+		t.Fatalf("the export left a file in the working directory")
 	}
 }
