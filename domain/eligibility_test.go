@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestEligibility_ConfirmationAndRunAgreeInBothModes(t *testing.T) {
 	for _, mode := range []domain.Mode{domain.ModeMail, domain.ModeDigiposte} {
 		t.Run(string(mode), func(t *testing.T) {
-			env := newRunEnv(t, runClass(), nil)
+			env := newDPEnv(t, digiposte.SimOptions{}, nil).runEnv // a vault, so both modes can launch
 			// The preview is made in the other mode: the manager switches at confirmation.
 			other := domain.ModeDigiposte
 			if mode == domain.ModeDigiposte {
