@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"hypercerts/domain"
@@ -97,6 +98,9 @@ func openStoreOnly(o *appFlags) (*store.Store, error) {
 	cfg, err := loadConfig(o)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil { // never create an empty base here
+		return nil, fmt.Errorf("base %s : %w", cfg.Store.Path, err)
 	}
 	return store.Open(cfg.Store.Path, cfg.Store.OpenTimeout)
 }

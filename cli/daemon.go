@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -19,13 +19,13 @@ import (
 	"hypercerts/control"
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/export"
 	"hypercerts/logging"
 	"hypercerts/metrics"
 	"hypercerts/store"
 	"hypercerts/ui"
 	"hypercerts/ui/common"
-	"hypercerts/verify"
-	"hypercerts/verify/web"
+	"hypercerts/ui/i18n"
 )
 
 func init() {
@@ -38,10 +38,21 @@ var daemonJobs = map[string]func(a *app.App) daemon.JobFunc{}
 
 // sessionModel makes the model of each SSH session: the managers' TUI over the
 // daemon's engine, styled with the session's renderer.
-var sessionModel = func(a *app.App) daemon.ModelFactory {
+var sessionModel = func(a *app.App, bus *common.Bus) daemon.ModelFactory {
 	return func(s ssh.Session, user domain.User) tea.Model {
-		c := common.New(s.Context(), common.Options{Engine: a.Engine, User: user, Renderer: bm.MakeRenderer(s), MailDir: a.MailDir})
+		c := common.New(s.Context(), common.Options{Engine: a.Engine, User: user, Renderer: bm.MakeRenderer(s), MailDir: a.MailDir,
+			Bus: bus, MailExport: mailExport(a)})
 		return ui.New(c)
+	}
+}
+
+// withNews makes a job tell every open session when it ran (campaigns resumed, a
+// Digiposte cycle, a HubEE sync, a purge): their screens refresh by themselves.
+func withNews(bus *common.Bus, fn daemon.JobFunc) daemon.JobFunc {
+	return func(ctx context.Context) (daemon.Result, error) {
+		res, err := fn(ctx)
+		bus.Changed()
+		return res, err
 	}
 }
 
@@ -128,18 +139,14 @@ Exemples :
 		go m.Serve(ctx, mln)
 		log.Info("métriques servies", "adresse", mln.Addr().String())
 	}
-	if cfg.Verify.Listen != "" { // the public verification page (docs/verify.md)
-		vln, err := net.Listen("tcp", cfg.Verify.Listen)
-		if err != nil {
-			return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
-		}
-		go web.Serve(ctx, vln, web.Handler(web.Options{University: cfg.University.Name,
-			Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
-			RatePerMinute: cfg.Verify.RateLimit, Log: log}))
-		log.Info("page de vérification des attestations servie", "adresse", vln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
+	if err := serveVerify(ctx, a, log); err != nil {
+		return err
 	}
+	bus := common.NewBus()
+	jobs[daemon.JobResumeCampaigns] = daemon.ResumeJob(a.Engine) // the engine's own, with news
+	jobs[daemon.JobDigiposteCycle] = daemon.DigiposteJob(a.Engine)
 	for name, fn := range jobs {
-		jobs[name] = metrics.Job(m, name, fn)
+		jobs[name] = metrics.Job(m, name, withNews(bus, fn))
 	}
 	scheds := cfg.Daemon.Schedules.Jobs()
 	// A job left out because it is not configured (hubee_sync without a démarche) is
@@ -154,6 +161,9 @@ Exemples :
 	}
 	for name, spec := range overrides {
 		scheds[name] = spec
+	}
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+		log.Warn("planification : " + w)
 	}
 	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,
 		AuthorizedKeys: cfg.Daemon.SSH.AuthorizedKeys, IdleTimeout: cfg.Daemon.SSH.IdleTimeout}
@@ -194,7 +204,7 @@ Exemples :
 		sshOpts.Password = login
 	}
 	if sessionModel != nil {
-		sshOpts.Model = sessionModel(a)
+		sshOpts.Model = sessionModel(a, bus)
 	}
 	// Apogée may be down at start: the daemon serves the UI and the store anyway, and
 	// reports it in status, /healthz and hypercerts_dependency_up until it answers.
@@ -221,7 +231,11 @@ Exemples :
 		}
 		return err
 	}, OnResult: func(up bool) { m.SetAvailable("Apogée", up) }}}
-	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs,
+	minInterval := time.Duration(0) // a minute
+	if *o.demo {
+		minInterval = time.Second // the demo shows a Digiposte cycle in seconds
+	}
+	d, err := daemon.New(daemon.Options{Engine: a.Engine, Store: a.Store, Schedules: scheds, Jobs: jobs, MinInterval: minInterval,
 		ResumeAtStart: true, ShutdownTimeout: cfg.Daemon.ShutdownTimeout, SSH: sshOpts, Watch: watch, Log: log})
 	if err != nil {
 		return err
@@ -232,7 +246,20 @@ Exemples :
 		go a.DigiposteSim.Run(simCtx, demoSimulatorEvery)
 		log.Info("démo : simulateur Digiposte actif", "dossier", cfg.Digiposte.LocalDir, "pas", demoSimulatorEvery.String())
 	}
-	return d.Run(ctx) // SIGTERM/SIGINT end ctx: clean stop, exit 0
+	// SIGTERM/SIGINT end ctx: every manager connected is told why, then the clean
+	// stop (exit 0) closes the sessions.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	go func() {
+		select {
+		case <-ctx.Done():
+			bus.Close(i18n.ClosingReason)
+			time.Sleep(time.Second) // the sessions draw the notice
+			stopRun()
+		case <-runCtx.Done():
+		}
+	}()
+	return d.Run(runCtx)
 }
 
 // loadConfig reads the configuration the app flags name (the demo's, or the file).
@@ -248,3 +275,34 @@ func loadConfig(o *appFlags) (*config.Config, error) {
 }
 
 // newLogger is log/slog as the configuration says (log.level, log.format), on stderr.
+
+// mailExport is how a session exports a preview over SSH: the CSV goes to the
+// manager's own address (UTILISATEUR.ADR_MAIL_UTI, as for R17b) as an attachment; in
+// test mode to the test address, like every mail.
+func mailExport(a *app.App) func(ctx context.Context, user domain.User, e common.Export) (string, error) {
+	return func(ctx context.Context, user domain.User, e common.Export) (string, error) {
+		mailer := a.Engine.Deps().Mailer
+		if mailer == nil {
+			return "", errors.New("aucun envoi de courriel n'est configuré sur ce serveur (section mail)")
+		}
+		if user.Email == "" {
+			return "", fmt.Errorf("Apogée ne connaît pas votre adresse électronique (UTILISATEUR.ADR_MAIL_UTI de %s) : faites-la renseigner", user.Code)
+		}
+		var buf bytes.Buffer
+		if err := export.WritePreviewCSV(&buf, e.Rows); err != nil {
+			return "", err
+		}
+		s := a.Engine.Settings()
+		m := domain.Mail{Kind: domain.MailPreviewExport, CampaignID: "apercu", Ref: fmt.Sprint(time.Now().UnixNano()),
+			To: user.Email, AttachmentName: e.Name, Attachment: buf.Bytes(),
+			Data: domain.MailData{University: a.Config.University.Name, DiplomaLabel: e.What, YearLabel: e.YearLabel}}
+		if s.TestMode && s.TestRecipient != "" {
+			m.To, m.RealTo = s.TestRecipient, user.Email
+			m.Data.TestMode, m.Data.RealTo = true, user.Email
+		}
+		if err := mailer.Send(ctx, m); err != nil {
+			return "", err
+		}
+		return m.To, nil
+	}
+}

@@ -29,7 +29,7 @@ le dossier échoue encore.
 
 Exemple :
   hypercerts hubee retry --case 0b7c4c1e-5a2d-4f7e-9a55-4d1f0c2b9e31`)
-	id := fs.String("case", "", "identifiant HubEE du dossier (donné entre parenthèses par hubee sync)")
+	id := fs.String("case", "", "identifiant HubEE du dossier (entre parenthèses dans hubee sync) ou son n° de télédossier (hubee list)")
 	o := addAppFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,7 +44,15 @@ Exemple :
 		return err
 	}
 	defer a.Close()
-	c, err := a.Engine.HubEERetry(ctx, a.User, *id)
+	caseID := *id // the HubEE id, or the télédossier number shown by hubee list
+	if cases, err := a.Engine.HubEECases(ctx, a.User); err == nil {
+		for _, c := range cases {
+			if c.ExternalID == *id {
+				caseID = c.CaseID
+			}
+		}
+	}
+	c, err := a.Engine.HubEERetry(ctx, a.User, caseID)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
@@ -196,7 +197,7 @@ func (k checker) schedule(key, spec string) {
 	if strings.TrimSpace(spec) == "" {
 		return // job disabled
 	}
-	if _, err := cronParser.Parse(spec); err != nil {
+	if _, err := ParseSchedule(spec); err != nil {
 		k.at(key, "%q n'est pas une planification valide (%v) ; attendu une expression cron à 5 champs "+
 			"« minute heure jour mois jour-de-la-semaine » comme « 0 6 * * * », ou « @every 15m », « @daily » ; "+
 			"laisser vide désactive la tâche", spec, err)
@@ -539,5 +540,90 @@ func (k checker) log() {
 
 // ParseSchedule parses a daemon.schedules value with the parser the validation uses
 // (five fields, @every/@daily descriptors, CRON_TZ=); the daemon registers its jobs
-// with it so that what validates is what runs.
-func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+// with it so that what validates is what runs. An @every interval must be a minute or
+// more: robfig/cron turns a negative, zero or sub-second one into "every second".
+// Errors are in French (the parser's own are English).
+func ParseSchedule(spec string) (cron.Schedule, error) { return ParseScheduleMin(spec, time.Minute) }
+
+// ParseScheduleMin is ParseSchedule with another shortest @every interval (the demo
+// shows a cycle in seconds); a non-positive interval is always refused.
+func ParseScheduleMin(spec string, minInterval time.Duration) (cron.Schedule, error) {
+	body := strings.TrimSpace(spec)
+	if strings.HasPrefix(body, "CRON_TZ=") || strings.HasPrefix(body, "TZ=") {
+		if _, rest, ok := strings.Cut(body, " "); ok {
+			body = strings.TrimSpace(rest)
+		}
+	}
+	if rest, ok := strings.CutPrefix(body, "@every"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("durée %q illisible après @every (exemples : 15m, 1h, 24h)", strings.TrimSpace(rest))
+		case d <= 0:
+			return nil, fmt.Errorf("intervalle %s négatif ou nul", d)
+		case d < minInterval:
+			return nil, fmt.Errorf("intervalle %s inférieur à %s", d, minInterval)
+		}
+	}
+	s, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, frenchCronError(err)
+	}
+	return s, nil
+}
+
+// frenchCronError words robfig/cron's English errors in French.
+func frenchCronError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "expected exactly 5 fields"), strings.Contains(msg, "expected 5 to"):
+		return errors.New("5 champs attendus (minute heure jour mois jour-de-la-semaine)")
+	case strings.Contains(msg, "unrecognized descriptor"):
+		return errors.New("descripteur inconnu (connus : @yearly, @monthly, @weekly, @daily, @hourly, @every DURÉE)")
+	case strings.Contains(msg, "above maximum"), strings.Contains(msg, "below minimum"), strings.Contains(msg, "beyond end of range"), strings.Contains(msg, "below beginning of range"):
+		return errors.New("valeur hors limites (minute 0-59, heure 0-23, jour 1-31, mois 1-12, jour de semaine 0-6)")
+	case strings.Contains(msg, "empty spec"):
+		return errors.New("planification vide")
+	case strings.Contains(msg, "provided bad location"):
+		return errors.New("fuseau horaire inconnu dans CRON_TZ=")
+	}
+	return errors.New("expression illisible")
+}
+
+// MinInterval is the shortest time between two runs of s (looked at over the next runs).
+func MinInterval(s cron.Schedule) time.Duration {
+	if c, ok := s.(cron.ConstantDelaySchedule); ok {
+		return c.Delay
+	}
+	t := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	prev := s.Next(t)
+	shortest := time.Duration(0)
+	for range 400 {
+		next := s.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if gap := next.Sub(prev); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		prev = next
+	}
+	return shortest
+}
+
+// DigiposteCycleWarning says, in French, when the Digiposte cycle runs more than once a
+// day outside test mode: R22 allows one adhesion drop and one deposit drop a day.
+func DigiposteCycleWarning(spec string, testMode bool) string {
+	if testMode || strings.TrimSpace(spec) == "" {
+		return ""
+	}
+	s, err := ParseSchedule(spec)
+	if err != nil {
+		return ""
+	}
+	if iv := MinInterval(s); iv > 0 && iv < 24*time.Hour {
+		return fmt.Sprintf("daemon.schedules.digiposte_cycle = %q tourne plus d'une fois par jour (toutes les %s au plus court) : "+
+			"R22 n'admet qu'un dépôt d'adhésions et un dépôt d'attestations par jour ; en production, une fois par jour (ex. « 0 6 * * * »)", spec, iv)
+	}
+	return ""
+}

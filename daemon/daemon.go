@@ -54,6 +54,9 @@ type Options struct {
 	HealthFile string
 	// Schedules by job name, cron syntax (config.Schedules.Jobs()); empty disables.
 	Schedules map[string]string
+	// MinInterval is the shortest @every accepted (default a minute; the demo and the
+	// tests use seconds). robfig/cron would run a shorter one every second.
+	MinInterval time.Duration
 	// Jobs add or replace jobs (e.g. hubee_sync, purge) beside the engine's own.
 	Jobs map[string]JobFunc
 	// ResumeAtStart runs resume_campaigns once at start (default behaviour of the
@@ -135,7 +138,11 @@ func New(o Options) (*Daemon, error) {
 			d.log.Warn("tâche planifiée inconnue ou pas encore disponible : ignorée", "tâche", name, "planification", spec)
 			continue
 		}
-		s, err := config.ParseSchedule(spec)
+		minInterval := o.MinInterval
+		if minInterval <= 0 {
+			minInterval = time.Minute
+		}
+		s, err := config.ParseScheduleMin(spec, minInterval)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("daemon.schedules.%s %q : %v", name, spec, err))
 			continue

@@ -88,8 +88,8 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 	logs := &syncBuffer{}
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
-		Schedules: map[string]string{"slow": "@every 1s"},
-		Log:       slog.New(slog.NewJSONHandler(logs, nil))})
+		Schedules: map[string]string{"slow": "@every 1s"}, MinInterval: time.Second,
+		Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +202,13 @@ func TestSchedules_InvalidRejected(t *testing.T) {
 	_, err := daemon.New(daemon.Options{Engine: newEngine(st), Schedules: map[string]string{daemon.JobDigiposteCycle: "every day"}})
 	if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
 		t.Fatalf("err = %v", err)
+	}
+	// robfig/cron runs these every second: refused (R22: one Digiposte drop a day).
+	for _, spec := range []string{"@every -5m", "@every 0s", "@every 1ns"} {
+		_, err := daemon.New(daemon.Options{Engine: newEngine(st), Schedules: map[string]string{daemon.JobDigiposteCycle: spec}})
+		if err == nil || !strings.Contains(err.Error(), "daemon.schedules.digiposte_cycle") {
+			t.Errorf("%q: err = %v", spec, err)
+		}
 	}
 }
 

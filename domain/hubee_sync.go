@@ -373,6 +373,15 @@ func (e *Engine) hubMarkIntegrationError(ctx context.Context, p HubEEProcess, re
 	if rec.Step == "" && !IsTransient(cause) { // never read: the hub refuses it to us
 		return
 	}
+	switch rec.Step {
+	case "", HubStepFetched, HubStepFilesStored:
+	default:
+		// Integrated already (SI_RECEIVED): a transient outage past it (Apogée down for
+		// hours) is ours, not an integration error to tell the OSL.
+		if IsTransient(cause) {
+			return
+		}
+	}
 	msg := "Votre dossier n'a pas pu être intégré automatiquement par l'université ; un gestionnaire va le reprendre."
 	err := e.hub.SetCaseStatus(ctx, p.Code, rec.CaseID, rec.Status, HubSIIntgError, msg)
 	if err != nil && !IsTransient(err) {

@@ -632,3 +632,37 @@ func TestHubEESyncEventOnlyMode(t *testing.T) {
 		t.Fatalf("dossier : %+v", rec)
 	}
 }
+
+// hubDownApogee answers every identity lookup with a transient fault (Apogée down).
+type hubDownApogee struct{ domain.Apogee }
+
+func (hubDownApogee) Identity(context.Context, string) (domain.Identity, error) {
+	return domain.Identity{}, &domain.ExternalError{System: "Apogée", Op: "recupererIdentifiantsEtudiant", Kind: domain.ErrTransient,
+		Msg: "service indisponible"}
+}
+
+// Apogée down for longer than case_attempts runs, after the case was acknowledged: the
+// case is handed to a person, but HubEE is not told SI_INTG_ERROR (the outage is ours,
+// the case was integrated); once Apogée is back, a retry answers it.
+func TestHubEESyncApogeeOutageAfterAcknowledgement(t *testing.T) {
+	f := newFixture(t)
+	filed := f.file(procAttest, "admitted", "", "")
+	e := domain.NewEngine(domain.Deps{Apogee: hubDownApogee{f.app.Apogee}, Store: f.app.Store, Renderer: f.renderer,
+		Hub: domain.HubWithSettings(hubee.NewHub(f.client, hubee.HubOptions{TempDir: t.TempDir()}), settings())},
+		domain.Settings{MaxAttempts: 1, Backoff: time.Millisecond})
+	var rep domain.HubEEReport
+	for range 3 { // CaseAttempts
+		rep = f.sync(e)
+	}
+	if len(rep.NeedsPerson) != 1 || !strings.Contains(rep.NeedsPerson[0].LastError, "3 passages en échec") {
+		t.Fatalf("rapport : %+v", rep)
+	}
+	if st := f.sim.CaseStatus(filed.CaseID); st != hubee.StatusSIReceived {
+		t.Fatalf("statut sur HubEE : %s, SI_RECEIVED attendu (pas d'erreur d'intégration annoncée)", st)
+	}
+	got, err := f.engine(nil).HubEERetry(context.Background(), f.app.User, filed.CaseID)
+	if err != nil || got.Outcome != domain.HubOutcomeDelivered {
+		t.Fatalf("reprise : %+v %v", got, err)
+	}
+	f.assertDelivered(filed.CaseID)
+}

@@ -61,6 +61,9 @@ const (
 	MailCampaignFinished MailKind = "campaign_finished" // R17b, to the launcher
 	MailVaultOpened      MailKind = "vault_opened"      // R17c, to the student
 	MailAttestation      MailKind = "attestation"       // R17d, to the student
+	// MailPreviewExport carries a preview's CSV export to the manager who asked for it
+	// over SSH (the file would otherwise stay on the server).
+	MailPreviewExport MailKind = "preview_export"
 )
 
 // Mail is one message to send. The mailer owns the templates; Data feeds them.

@@ -512,9 +512,9 @@ func BenchmarkRenderFullFont(b *testing.B) {
 func BenchmarkRenderNaive(b *testing.B) {
 	r := newRenderer(b)
 	a := sample(b)
-	saved, fast := latinFont, fastFonts
-	latinFont, fastFonts = fullFont, false
-	defer func() { latinFont, fastFonts = saved, fast }()
+	savedCore, saved, fast := coreFont, latinFont, fastFonts
+	coreFont, latinFont, fastFonts = fullFont, fullFont, false
+	defer func() { coreFont, latinFont, fastFonts = savedCore, saved, fast }()
 	benchRender(b, r, a)
 }
 

@@ -10,6 +10,7 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -32,6 +33,8 @@ type Model struct {
 	status   string
 	statusEr bool
 	quitAsk  string // the question asked before quitting with work in flight
+	news     <-chan common.BusMsg
+	closing  string // the daemon stops: why (the last frame)
 }
 
 // New makes the root model over c.
@@ -41,8 +44,16 @@ func New(c *common.Common) *Model {
 	return m
 }
 
-// Init loads the campaign list.
-func (m *Model) Init() tea.Cmd { return m.top().Init() }
+// Init loads the campaign list and, over SSH, listens to the daemon's news.
+func (m *Model) Init() tea.Cmd {
+	if m.c.Bus == nil {
+		return m.top().Init()
+	}
+	var stop func()
+	m.news, stop = m.c.Bus.Subscribe()
+	go func() { <-m.c.Ctx.Done(); stop() }() // the session ended
+	return tea.Batch(m.top().Init(), common.WaitBus(m.news))
+}
 
 // Top is the screen on top (tests).
 func (m *Model) Top() common.Component { return m.top() }
@@ -214,6 +225,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		top := m.top()
 		_, cmd := top.Update(msg)
 		return m, fromScreen(top, cmd)
+	case common.BusMsg:
+		if msg.Closing != "" { // the daemon stops: say why, then end the session
+			m.closing = msg.Closing
+			return m, tea.Sequence(tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return nil }), m.quitNow())
+		}
+		// Campaigns or HubEE cases changed (another session, a daemon job): the
+		// screen on top reloads; the others do when they come back on top.
+		var cmd tea.Cmd
+		if r, ok := m.top().(common.Refresher); ok {
+			if b, ok := m.top().(common.Busy); !ok || !b.Busy() {
+				cmd = r.Refresh()
+			}
+		}
+		return m, tea.Batch(cmd, common.WaitBus(m.news))
 	case navMsg:
 		if msg.from != m.top() {
 			return m, nil // asked by a screen that was left meanwhile (Esc Esc, n n)
@@ -312,6 +337,8 @@ func (m *Model) View() string {
 	h := m.bodyHeight()
 	var body string
 	switch {
+	case m.closing != "":
+		body = m.c.Dialog(i18n.ClosingTitle, []string{m.closing}, i18n.ClosingHint, w)
 	case m.quitAsk != "":
 		body = m.c.Dialog(i18n.QuitTitle, []string{m.quitAsk}, i18n.QuitKeys, w)
 	case m.showHelp:

@@ -28,20 +28,28 @@ type Info struct {
 // Get returns the embedded values, completed from the Go build information.
 func Get() Info {
 	i := Info{Version: Version, Commit: Commit, Date: Date, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	var settings []debug.BuildSetting
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				if i.Commit == "" {
-					i.Commit = s.Value
-				}
-			case "vcs.time":
-				if i.Date == "" {
-					i.Date = s.Value
-				}
-			case "vcs.modified":
-				i.Modified = s.Value == "true"
+		settings = bi.Settings
+	}
+	return complete(i, settings)
+}
+
+// complete fills what -ldflags left empty from the build settings Go records (a plain
+// `go build` in a git checkout records vcs.revision, vcs.time and vcs.modified).
+func complete(i Info, settings []debug.BuildSetting) Info {
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			if i.Commit == "" {
+				i.Commit = s.Value
 			}
+		case "vcs.time":
+			if i.Date == "" {
+				i.Date = s.Value
+			}
+		case "vcs.modified":
+			i.Modified = s.Value == "true"
 		}
 	}
 	if i.Commit == "" {

@@ -2,6 +2,7 @@ package apogee
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -223,27 +224,52 @@ func (w *WS) VETs(ctx context.Context, year string, vdi domain.VDI) ([]domain.VE
 // Students calls EtudiantMetier.recupererListeEtudiants for one VET (R06). No data
 // gives an empty list.
 func (w *WS) Students(ctx context.Context, year string, vdi domain.VDI, vet domain.VET) ([]domain.StudentRef, error) {
-	var resp etudiant.RecupererListeEtudiantsResponse
+	var resp studentsResponse
 	if err := w.call(ctx, ServiceEtudiant, studentsRequest(year, vdi, vet), &resp); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	out := make([]domain.StudentRef, 0, len(resp.Etudiant))
+	return resp.refs, nil
+}
+
+// studentsResponse decodes recupererListeEtudiantsResponse one <etudiant> at a time
+// into StudentRefs (duplicates and students without a code left out): a VET's whole
+// list is never held as DTOs, which keeps the memory of a large answer low.
+type studentsResponse struct {
+	refs []domain.StudentRef
+}
+
+func (r *studentsResponse) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	seen := map[string]bool{}
-	for _, e := range resp.Etudiant {
-		if e == nil || strings.TrimSpace(str(e.CodEtu)) == "" {
-			continue
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
 		}
-		code := strings.TrimSpace(str(e.CodEtu))
-		if seen[code] {
-			continue
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if t.Name.Local != "etudiant" {
+				if err := d.Skip(); err != nil {
+					return err
+				}
+				continue
+			}
+			var e etudiant.EtudiantDTO2
+			if err := d.DecodeElement(&e, &t); err != nil {
+				return err
+			}
+			code := strings.TrimSpace(str(e.CodEtu))
+			if code == "" || seen[code] {
+				continue
+			}
+			seen[code] = true
+			r.refs = append(r.refs, domain.StudentRef{Code: code, LastName: str(e.Nom), FirstName: str(e.Prenom)})
 		}
-		seen[code] = true
-		out = append(out, domain.StudentRef{Code: code, LastName: str(e.Nom), FirstName: str(e.Prenom)})
 	}
-	return out, nil
 }
 
 // Identity calls EtudiantMetier.recupererIdentifiantsEtudiant (R08), asking for the

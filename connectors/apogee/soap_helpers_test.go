@@ -1,6 +1,7 @@
 package apogee
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"hypercerts/internal/testenv"
 )
 
 // sharedWSDL is AMUE's WSDL set, read in place (never copied into the project).
@@ -62,24 +65,17 @@ func (f *fakeApogee) last(t *testing.T) captured {
 	return f.reqs[len(f.reqs)-1]
 }
 
-// missing skips the test, or fails it under CI=true: in CI a missing tool or contract
-// file is a failure.
+// missing skips the test, or fails it in CI (internal/testenv): a missing tool or
+// contract file is a failure there.
 func missing(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	testenv.Missing(t, fmt.Sprintf(format, args...), "voir .ci/run")
 }
 
 // needTool returns the path of a Debian tool the test runs (package pkg).
 func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, "%s not installed (Debian package %s)", name, pkg)
-	}
-	return p
+	return testenv.Tool(t, name, pkg)
 }
 
 func newTestWS(t *testing.T, base string) *WS {

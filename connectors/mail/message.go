@@ -174,8 +174,12 @@ func (c *composer) compose(m domain.Mail) (*gomail.Msg, string, error) {
 	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
 	if len(m.Attachment) > 0 {
+		ct := gomail.ContentType("application/pdf")
+		if strings.HasSuffix(m.AttachmentName, ".csv") {
+			ct = "text/csv; charset=utf-8"
+		}
 		msg.AttachReadSeeker(firstNonEmpty(m.AttachmentName, defaultAttachName), bytes.NewReader(m.Attachment),
-			gomail.WithFileContentType("application/pdf"))
+			gomail.WithFileContentType(ct))
 	}
 	return msg, id, nil
 }

@@ -27,6 +27,7 @@ var kinds = []domain.MailKind{
 	domain.MailCampaignFinished,
 	domain.MailVaultOpened,
 	domain.MailAttestation,
+	domain.MailPreviewExport,
 }
 
 // Template file names. Each kind has three files; common.* hold the shared pieces
@@ -320,6 +321,9 @@ func sampleMail(k domain.MailKind, test bool) domain.Mail {
 	}
 	if k == domain.MailAttestation {
 		m.AttachmentName = defaultAttachName
+	}
+	if k == domain.MailPreviewExport {
+		m.AttachmentName = "apercu-LMATH-201-2024.csv"
 	}
 	return m
 }

@@ -433,6 +433,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err != nil {
 			return m, common.ErrorCmd(msg.Err)
 		}
+		m.c.Bus.Changed()
 		return m, m.load()
 	case common.WatchingMsg:
 		if msg.ID != m.id {
@@ -467,6 +468,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err != nil {
 			return m, common.ErrorCmd(msg.Err)
 		}
+		m.c.Bus.Changed()
 		return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampRevoked, msg.Ref)), m.load())
 	case tea.KeyMsg:
 		if m.revoke != nil {

@@ -41,7 +41,9 @@ type Common struct {
 	ExportDir string
 	// MailExport, over SSH, sends a CSV export to the manager as an attachment and
 	// says to which address; nil for a local UI.
-	MailExport func(ctx context.Context, user domain.User, name string, rows []domain.Row) (to string, err error)
+	MailExport func(ctx context.Context, user domain.User, e Export) (to string, err error)
+	// Bus, over SSH, is the daemon's news to every session (nil for a local UI).
+	Bus *Bus
 	// Tick is the spinner and refresh interval (0: 120 ms). Tests may lengthen it.
 	Tick time.Duration
 
@@ -56,7 +58,16 @@ type Options struct {
 	Clock      domain.Clock       // nil: the system clock
 	MailDir    string
 	ExportDir  string
-	MailExport func(ctx context.Context, user domain.User, name string, rows []domain.Row) (string, error)
+	MailExport func(ctx context.Context, user domain.User, e Export) (string, error)
+	Bus        *Bus
+}
+
+// Export is a preview's CSV export: its file name, what it is about, its rows.
+type Export struct {
+	Name      string // apercu-LMATH-201-2024.csv
+	What      string // "Licence Mathématiques (LMATH/201)"
+	YearLabel string // 2024-2025
+	Rows      []domain.Row
 }
 
 // New makes a Common. Over SSH, pass the session's renderer.
@@ -70,7 +81,7 @@ func New(ctx context.Context, o Options) *Common {
 		clock = domain.SystemClock{}
 	}
 	c := &Common{Ctx: ctx, Engine: o.Engine, User: o.User, Styles: styles.DefaultStyles(r),
-		KeyMap: keymap.DefaultKeyMap(), Clock: clock, MailDir: o.MailDir, ExportDir: o.ExportDir, MailExport: o.MailExport,
+		KeyMap: keymap.DefaultKeyMap(), Clock: clock, MailDir: o.MailDir, ExportDir: o.ExportDir, MailExport: o.MailExport, Bus: o.Bus,
 		Width: 80, Height: 24}
 	if o.Engine != nil {
 		s := o.Engine.Settings()

@@ -163,6 +163,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.retrying = false
+		for i := range m.cases { // shown at once; the reload brings the rest
+			if m.cases[i].CaseID == msg.Case.CaseID {
+				m.cases[i] = msg.Case
+			}
+		}
 		name := orDash(msg.Case.ExternalID)
 		if msg.Err != nil {
 			m.notice, m.noticeBad = fmt.Sprintf(i18n.HubRetryFailed, name, i18n.French(msg.Err.Error())), true

@@ -19,7 +19,14 @@ var (
 	hex    = regexp.MustCompile(`[0-9A-Fa-f]`)
 )
 
+// size is an attestation's size: it follows the renderer (issue 17's work), not this
+// screen, so the goldens mask it (same width).
+var size = regexp.MustCompile(`[0-9][0-9\x{202f}]* octets\)`)
+
 func stable(view string) string {
+	view = size.ReplaceAllStringFunc(view, func(s string) string {
+		return strings.Repeat("#", len([]rune(s))-len(" octets)")) + " octets)"
+	})
 	return random.ReplaceAllStringFunc(view, func(s string) string {
 		head := ""
 		if i := strings.Index(s, ": "); i >= 0 {

@@ -39,6 +39,9 @@ const (
 	StatusExportFailed = "Export CSV impossible : vérifiez que le dossier %s existe et que vous pouvez y écrire, puis réessayez (e). (%s)"
 
 	QuitTitle          = "Quitter hypercerts ?"
+	ClosingTitle       = "Le serveur hypercerts s'arrête"
+	ClosingHint        = "Votre session va se fermer. Les campagnes en cours reprendront au redémarrage du démon ; reconnectez-vous ensuite (ssh)."
+	ClosingReason      = "Le démon hypercerts a reçu l'ordre de s'arrêter (maintenance, mise à jour ou redémarrage du serveur)."
 	QuitConfirm        = "Une campagne est en cours : les envois en cours se terminent, la suite reprendra au prochain démarrage de hypercerts."
 	QuitConfirmLoading = "Un chargement est en cours et sera abandonné."
 	QuitKeys           = "o ou Entrée pour quitter, toute autre touche pour rester."
@@ -270,6 +273,7 @@ const (
 	LaunchDigiTestTo    = "MODE TEST : les courriels « coffre ouvert » iront tous à %s. Les vrais destinataires sont journalisés."
 	LaunchMode          = "Mode de diffusion : %s   (m pour changer)"
 	LaunchModeOnly      = "Mode de diffusion : %s"
+	LaunchTestChoice    = "Mode test : %s   (t pour changer ; en mode test, tout va à %s)"
 	LaunchDigiWaiting   = "Les demandes d'adhésion partiront au prochain cycle Digiposte du démon : suivez les états depuis l'écran de la campagne (Entrée)."
 	LaunchExcluded      = "%s étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) : ils ne recevront pas d'attestation."
 	LaunchExcludedOne   = "%s étudiant est exclu (non reçu, sans verdict, bloqué ou sans adresse) : il ne recevra pas d'attestation."

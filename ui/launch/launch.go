@@ -68,8 +68,10 @@ type Model struct {
 	stop  func()
 	modes []domain.Mode // the modes the engine can launch in
 	lp    domain.LaunchPlan
-	width int
-	hgt   int
+	// testMode: the manager chose test mode here (t), the configuration did not.
+	testMode bool
+	width    int
+	hgt      int
 }
 
 // New makes the confirmation of plan.
@@ -151,9 +153,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) launchCmd() tea.Cmd {
-	c, id, req, mode, include := m.c, m.id, m.plan.Request, m.plan.Mode, m.plan.IncludeServed
+	c, id, req, mode, test, include := m.c, m.id, m.plan.Request, m.plan.Mode, m.testMode, m.plan.IncludeServed
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, IncludeServed: include})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test, IncludeServed: include})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -178,6 +180,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateFollowing
+		m.c.Bus.Changed() // the other sessions' lists show it at once
 		return m, common.WatchCmd(m.c, m.id, m.camp.ID)
 	case common.WatchingMsg:
 		if msg.ID != m.id {
@@ -207,6 +210,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				return m, tea.Batch(m.spin.Tick, m.launchCmd())
 			case key.Matches(msg, km.Mode) && m.canToggle():
 				m.toggleMode()
+			case key.Matches(msg, km.TestMode) && m.canTest():
+				m.testMode = !m.testMode
 			case key.Matches(msg, km.Toggle) && m.lp.Served > 0:
 				m.plan.IncludeServed = !m.plan.IncludeServed
 				m.replan()
@@ -247,6 +252,9 @@ func (m *Model) ShortHelp() []key.Binding {
 		keys := []key.Binding{keymap.Labelled(km.Yes, i18n.KeyLaunch)}
 		if m.canToggle() {
 			keys = append(keys, km.Mode)
+		}
+		if m.canTest() {
+			keys = append(keys, km.TestMode)
 		}
 		return append(keys, keymap.Labelled(km.No, i18n.KeyBack))
 	case statePreparing:
@@ -304,6 +312,17 @@ func (m *Model) confirmView() string {
 	}
 	mode := m.plan.Mode
 	lines := []string{s.Title.Render(i18n.LaunchConfirmTitle), "", m.what(), fmt.Sprintf(i18n.LaunchVETs, strings.Join(vets, ", "))}
+	if m.canTest() {
+		choice := "[" + i18n.YesNo(false) + "] / " + i18n.YesNo(true)
+		if m.testMode {
+			choice = i18n.YesNo(false) + " / [" + i18n.YesNo(true) + "]"
+		}
+		line := fmt.Sprintf(i18n.LaunchTestChoice, choice, m.testRecipient())
+		if m.testMode {
+			line = s.Banner.Render(line)
+		}
+		lines = append(lines, line)
+	}
 	if m.canToggle() {
 		lines = append(lines, s.Strong.Render(fmt.Sprintf(i18n.LaunchMode, m.modeChoice())))
 	} else {
@@ -327,11 +346,12 @@ func (m *Model) confirmView() string {
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchServed, i18n.Plural(m.lp.Served, i18n.NounStudent),
 			m.lp.ServedLast.Format("02/01/2006 à 15:04"), what)), how)
 	}
+	test := m.c.TestMode || m.testMode
 	switch {
-	case m.c.TestMode && mode == domain.ModeDigiposte:
-		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.c.TestRecipient)))
-	case m.c.TestMode:
-		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, i18n.Plural(m.plan.Eligible, i18n.NounMail), m.c.TestRecipient)))
+	case test && mode == domain.ModeDigiposte:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.testRecipient())))
+	case test:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchTestTo, i18n.Plural(m.plan.Eligible, i18n.NounMail), m.testRecipient())))
 	case mode != domain.ModeDigiposte:
 		lines = append(lines, i18n.LaunchRealTo)
 	}
@@ -339,6 +359,20 @@ func (m *Model) confirmView() string {
 	width := max(min(m.width-2, 96), 20)
 	return s.Dialog.Width(width).Render(strings.Join(lines, "\n"))
 }
+
+// canTest: a test address is configured and the test mode is not already forced by
+// the configuration: the manager may launch this campaign in test mode (t).
+func (m *Model) canTest() bool { return !m.c.TestMode && m.testRecipient() != "" }
+
+func (m *Model) testRecipient() string {
+	if m.c.TestRecipient != "" {
+		return m.c.TestRecipient
+	}
+	return m.c.Engine.Settings().TestRecipient
+}
+
+// TestMode says whether the campaign will be launched in test mode.
+func (m *Model) TestMode() bool { return m.c.TestMode || m.testMode }
 
 // modeChoice shows the modes, the chosen one in brackets: "[courriel] / Digiposte".
 func (m *Model) modeChoice() string {

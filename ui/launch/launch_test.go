@@ -154,3 +154,24 @@ func TestLaunchEndsWithFailures(t *testing.T) {
 	}
 	uitest.Golden(t, strings.Join(lines, "\n"))
 }
+
+// A test address is configured, test mode is off: the confirmation offers it (t),
+// clearly marked, and the campaign launched with it is a test campaign whose mails
+// all go to the test address.
+func TestLaunchTestModeToggle(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{TestRecipient: "recette@univ-demo.fr"})
+	m := launch.New(env.Common, plan(t, env))
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
+	uitest.WaitForText(t, tm, "Mode test : [non] / oui")
+	tm.Send(uitest.Key("t"))
+	uitest.WaitForText(t, tm, "Mode test : non / [oui]", "ira à recette@univ-demo.fr")
+	view := m.View()
+	tm.Send(uitest.Key("o"))
+	uitest.WaitForText(t, tm, "terminée")
+	uitest.Final(t, tm)
+	uitest.Golden(t, view)
+	list, err := env.Engine.Campaigns(env.Common.Ctx, env.Common.User)
+	if err != nil || len(list) != 1 || !list[0].TestMode || list[0].TestRecipient != "recette@univ-demo.fr" {
+		t.Fatalf("campaign %+v, %v", list, err)
+	}
+}

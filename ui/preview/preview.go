@@ -392,7 +392,12 @@ func (m *Model) exportCmd() tea.Cmd {
 	if m.c.MailExport != nil { // over SSH: a file on the server is out of the manager's reach
 		c := m.c
 		return func() tea.Msg {
-			to, err := c.MailExport(c.Ctx, c.User, base+".csv", rows)
+			what := m.req.VDI.Key()
+			if m.req.VDI.Label != "" {
+				what = m.req.VDI.Label + " (" + what + ")"
+			}
+			to, err := c.MailExport(c.Ctx, c.User, common.Export{Name: base + ".csv", What: what,
+				YearLabel: domain.AcademicYearLabel(m.req.Year), Rows: rows})
 			if err != nil {
 				return common.StatusMsg{Text: fmt.Sprintf(i18n.StatusMailFailed, i18n.French(err.Error())), Err: true}
 			}

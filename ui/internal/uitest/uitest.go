@@ -140,6 +140,9 @@ func Open(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !o.TestMode && o.TestRecipient != "" { // a test address, test mode off: the launch offers it (t)
+		settings.TestRecipient = o.TestRecipient
+	}
 	settings.Backoff = 10 * time.Millisecond
 	if o.Mode != "" {
 		settings.Mode = o.Mode
