@@ -41,6 +41,7 @@ func (e *Engine) checkRelay(ctx context.Context) error {
 type relayWatch struct {
 	mu        sync.Mutex
 	streak    []*Entry // entries failed transiently since the last success
+	all       []*Entry // every entry of the run failed transiently
 	cause     error    // the last of those failures
 	suspended bool
 	stop      chan struct{} // closed when the run is suspended
@@ -53,6 +54,7 @@ func (w *relayWatch) failed(en *Entry, err error, limit int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.streak = append(w.streak, en)
+	w.all = append(w.all, en)
 	w.cause = err
 	if !w.suspended && len(w.streak) >= limit {
 		w.suspended = true
@@ -69,15 +71,17 @@ func (w *relayWatch) ok() {
 	}
 }
 
-// outcome tells whether the run was suspended, with the entries to give back and why.
+// outcome tells whether the run was suspended, with the entries to give back and why:
+// every transient failure of the run, not only the last streak (a send begun before
+// the relay went down may have succeeded in the middle of the outage).
 func (w *relayWatch) outcome() (bool, []*Entry, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.suspended, append([]*Entry(nil), w.streak...), w.cause
+	return w.suspended, append([]*Entry(nil), w.all...), w.cause
 }
 
-// suspendRun ends a run whose relay kept failing: the students of the failing streak
-// go back to "eligible" (their attempt is not spent: the relay failed, not their
+// suspendRun ends a run whose relay kept failing: the students whose send failed
+// transiently in this run go back to "eligible" (their attempt is not spent: the relay failed, not their
 // address), the campaign is stored as suspended, and the launcher is not mailed (the
 // relay is down). Resume carries on.
 func (e *Engine) suspendRun(rs *campaignRuns, r *campaignRun, streak []*Entry, cause error) {
@@ -88,7 +92,7 @@ func (e *Engine) suspendRun(rs *campaignRuns, r *campaignRun, streak []*Entry, c
 		en.State, en.Retryable, en.UpdatedAt = EntryEligible, true, now
 		back = append(back, *en)
 	}
-	msg := fmt.Sprintf("%s : %d échecs temporaires de suite (dernier : %v)", ErrRelayUnavailable, len(streak), cause)
+	msg := fmt.Sprintf("%s : échecs temporaires répétés, %d envois à refaire (dernier : %v)", ErrRelayUnavailable, len(streak), cause)
 	if err := e.store.PutEntries(id, back); err != nil {
 		e.log.Error("suspension non enregistrée", "campagne", id, "erreur", err)
 	}
