@@ -168,7 +168,7 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 			return nil, err
 		}
 		a.ApogeeErr = err
-		a.Log.Warn("Apogée injoignable au démarrage : ce qui en a besoin échouera jusqu'à son retour", "err", err)
+		a.Log.Warn("Apogée injoignable au démarrage : ce qui en a besoin échouera jusqu'à son retour", "erreur", err)
 	}
 	svc := cfg.Apogee.WS.Services
 	tr := http.DefaultTransport.(*http.Transport).Clone()

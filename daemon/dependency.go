@@ -74,7 +74,7 @@ func (d *Daemon) watch(ctx context.Context, c DependencyCheck) {
 			dep.Error = err.Error()
 			wait = retry
 			if wasUp || first {
-				d.log.Warn(c.Name+" indisponible : ce qui en a besoin attend son retour", "err", err, "nouvel_essai", retry.String())
+				d.log.Warn(c.Name+" indisponible : ce qui en a besoin attend son retour", "erreur", err, "nouvel_essai", retry.String())
 			}
 		} else if !wasUp {
 			d.log.Info(c.Name + " de nouveau disponible")

@@ -160,7 +160,7 @@ func (e *Engine) readRights(ctx context.Context, user User) ([]Component, error)
 		return nil, err
 	}
 	e.log.Warn("Apogée injoignable : droits de l'utilisateur repris de la dernière consultation (lecture seule)",
-		"utilisateur", user.Code, "du", at.Format(time.RFC3339), "err", err)
+		"utilisateur", user.Code, "du", at.Format(time.RFC3339), "erreur", err)
 	return cached, nil
 }
 

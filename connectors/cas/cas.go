@@ -150,21 +150,21 @@ func (c *Client) Login(ctx context.Context, username, password string) (Identity
 	}
 	tgt, err := c.grantingTicket(ctx, username, password)
 	if err != nil {
-		c.log.Info("CAS : connexion refusée", "user", username, "err", err)
+		c.log.Info("CAS : connexion refusée", "utilisateur", username, "erreur", err)
 		return Identity{}, err
 	}
 	defer c.logout(ctx, tgt)
 	st, err := c.serviceTicket(ctx, tgt)
 	if err != nil {
-		c.log.Warn("CAS : ticket de service refusé", "user", username, "err", err)
+		c.log.Warn("CAS : ticket de service refusé", "utilisateur", username, "erreur", err)
 		return Identity{}, err
 	}
 	id, err := c.Validate(ctx, st)
 	if err != nil {
-		c.log.Warn("CAS : validation refusée", "user", username, "err", err)
+		c.log.Warn("CAS : validation refusée", "utilisateur", username, "erreur", err)
 		return Identity{}, err
 	}
-	c.log.Info("CAS : connexion réussie", "user", id.User)
+	c.log.Info("CAS : connexion réussie", "utilisateur", id.User)
 	return id, nil
 }
 
@@ -178,7 +178,7 @@ func (c *Client) grantingTicket(ctx context.Context, username, password string) 
 	const op = "tickets"
 	endpoint := c.base.JoinPath("v1", "tickets")
 	form := url.Values{"username": {username}, "password": {password}}
-	c.log.Debug("CAS : demande de TGT", "url", endpoint.String(), "user", username)
+	c.log.Debug("CAS : demande de TGT", "url", endpoint.String(), "utilisateur", username)
 	resp, body, err := c.do(ctx, http.MethodPost, endpoint.String(), form)
 	if err != nil {
 		return nil, &Error{Kind: ErrUnreachable, Op: op, Err: err}
@@ -287,7 +287,7 @@ func (c *Client) Validate(ctx context.Context, ticket string) (Identity, error) 
 			id.Attributes[it.XMLName.Local] = append(id.Attributes[it.XMLName.Local], strings.TrimSpace(it.Value))
 		}
 	}
-	c.log.Debug("CAS : ticket validé", "user", id.User, "attributes", len(id.Attributes))
+	c.log.Debug("CAS : ticket validé", "utilisateur", id.User, "attributes", len(id.Attributes))
 	return id, nil
 }
 
@@ -299,7 +299,7 @@ func (c *Client) logout(ctx context.Context, tgt *url.URL) {
 	resp, _, err := c.do(ctx, http.MethodDelete, tgt.String(), nil)
 	switch {
 	case err != nil:
-		c.log.Debug("CAS : suppression du TGT impossible", "tgt", redact(tgt.Path), "err", err)
+		c.log.Debug("CAS : suppression du TGT impossible", "tgt", redact(tgt.Path), "erreur", err)
 	case resp.StatusCode/100 != 2:
 		c.log.Debug("CAS : suppression du TGT refusée", "tgt", redact(tgt.Path), "status", resp.StatusCode)
 	default:

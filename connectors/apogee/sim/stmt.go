@@ -20,8 +20,9 @@ type stmtDB struct {
 	stmts map[string]*sql.Stmt
 }
 
-// maxConns bounds the pooled SQLite connections: above the client's calls in flight.
-const maxConns = 16
+// maxConns is how many idle SQLite connections the pool keeps: the client's calls in
+// flight (apogee.concurrency, 8 by default). Each holds its own page cache.
+const maxConns = 8
 
 func newStmtDB(db *sql.DB) *stmtDB {
 	db.SetMaxIdleConns(maxConns)

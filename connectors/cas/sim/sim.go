@@ -380,15 +380,15 @@ func (s *Server) grantingTicket(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.users[id]
 	switch {
 	case !ok:
-		s.log().Debug("CAS simulé : compte inconnu", "user", id)
+		s.log().Debug("CAS simulé : compte inconnu", "utilisateur", id)
 		authnFailure(w, http.StatusUnauthorized, "AccountNotFoundException")
 		return
 	case u.Password != password:
-		s.log().Debug("CAS simulé : mauvais mot de passe", "user", id)
+		s.log().Debug("CAS simulé : mauvais mot de passe", "utilisateur", id)
 		authnFailure(w, http.StatusUnauthorized, "FailedLoginException")
 		return
 	case u.Locked:
-		s.log().Debug("CAS simulé : compte verrouillé", "user", id)
+		s.log().Debug("CAS simulé : compte verrouillé", "utilisateur", id)
 		if s.LockedStatus != 0 && s.LockedStatus != http.StatusUnauthorized {
 			http.Error(w, http.StatusText(s.LockedStatus), s.LockedStatus)
 			return
@@ -406,7 +406,7 @@ func (s *Server) grantingTicket(w http.ResponseWriter, r *http.Request) {
 	if s.addr == "" { // served through Handler only
 		loc = "http://" + r.Host + Path + "/v1/tickets/" + id2
 	}
-	s.log().Debug("CAS simulé : TGT délivré", "user", id)
+	s.log().Debug("CAS simulé : TGT délivré", "utilisateur", id)
 	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Type", "text/html;charset=UTF-8")
 	w.WriteHeader(http.StatusCreated)
@@ -518,7 +518,7 @@ func (s *Server) validate(p3 bool) http.HandlerFunc {
 				b.WriteString("  </cas:attributes>\n")
 			}
 			b.WriteString(" </cas:authenticationSuccess>\n</cas:serviceResponse>\n")
-			s.log().Debug("CAS simulé : ticket validé", "user", t.user)
+			s.log().Debug("CAS simulé : ticket validé", "utilisateur", t.user)
 			fmt.Fprint(w, b.String())
 		}
 	}
