@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,9 @@ type LaunchOptions struct {
 	// same attestation (after a correction in Apogée); by default they are left out.
 	// The choice is recorded in the audit log.
 	IncludeServed bool
+	// Students, when not empty, restricts the campaign to these student codes (for
+	// example the failed or unserved students of another campaign, to print them).
+	Students []string
 }
 
 // ErrNoSignature: the president's signature is missing or cannot be decrypted (R16).
@@ -108,6 +112,9 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets, Mode: mode})
 	if err != nil {
 		return Campaign{}, err // nothing recorded, nothing sent
+	}
+	if len(opts.Students) > 0 {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return !slices.Contains(opts.Students, r.Student.Code) })
 	}
 	served, err := e.ServedBefore(req.Year, vdi)
 	if err != nil {

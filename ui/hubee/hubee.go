@@ -417,7 +417,7 @@ func (m *Model) detailView() string {
 		fmt.Sprintf(i18n.HubDetFolder, orDash(k.ExternalID), orDash(k.Process), role),
 		fmt.Sprintf(i18n.HubDetApplicant, orDash(app), k.CaseID),
 		fmt.Sprintf(i18n.HubDetStudent, orDash(student), orDash(domain.AcademicYearLabel(k.Year)), orDash(k.VDI)),
-		fmt.Sprintf(i18n.HubDetStatus, i18n.HubStatus(k.Status)+" ("+orDash(string(k.Status))+")", k.Step.Label(), k.Outcome.Label()),
+		fmt.Sprintf(i18n.HubDetStatus, i18n.HubStatus(k.Status), k.Step.Label(), k.Outcome.Label()),
 	}
 	if k.Pending != "" {
 		lines = append(lines, fmt.Sprintf(i18n.HubDetPending, i18n.HubStatus(k.Pending)))

@@ -267,6 +267,8 @@ const (
 	LaunchVETs          = "Étapes : %s"
 	LaunchMailCount     = "%s attestations seront générées puis envoyées par courriel, une par étudiant éligible (d'après l'aperçu)."
 	LaunchMailCountOne  = "%s attestation sera générée puis envoyée par courriel, à l'étudiant éligible (d'après l'aperçu)."
+	LaunchPrintCount    = "%s attestations seront générées dans un seul lot à imprimer : un PDF A4 (page de garde, une attestation par page, par ordre alphabétique) et son CSV, écrits dans le dossier des lots d'impression. Les étudiants sont comptés servis dès le lot écrit."
+	LaunchPrintCountOne = "%s attestation sera générée dans un lot à imprimer : un PDF A4 (page de garde, puis l'attestation) et son CSV, écrits dans le dossier des lots d'impression."
 	LaunchDigiCount     = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %s demandes d'adhésion (ouverture de coffre) seront déposées, une par étudiant éligible dont le coffre n'est pas déjà ouvert."
 	LaunchDigiCountOne  = "Rien ne part maintenant : au prochain cycle Digiposte du démon, %s demande d'adhésion (ouverture de coffre) sera déposée, pour l'étudiant éligible si son coffre n'est pas déjà ouvert."
 	LaunchDigiNext      = "Ensuite, cycle après cycle : chaque étudiant dont le coffre s'ouvre est prévenu par courriel, puis son attestation est déposée dans son coffre ; un coffre refusé ou résilié ne reçoit rien."
