@@ -41,7 +41,6 @@ func (e *Engine) checkRelay(ctx context.Context) error {
 type relayWatch struct {
 	mu        sync.Mutex
 	streak    []*Entry // entries failed transiently since the last success
-	all       []*Entry // every entry of the run failed transiently
 	cause     error    // the last of those failures
 	fails     int      // transient failures noted in the run, to date sends (mark)
 	suspended bool
@@ -55,7 +54,6 @@ func (w *relayWatch) failed(en *Entry, err error, limit int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.streak = append(w.streak, en)
-	w.all = append(w.all, en)
 	w.cause = err
 	w.fails++
 	if !w.suspended && len(w.streak) >= limit {
@@ -84,17 +82,16 @@ func (w *relayWatch) ok(since int) {
 	}
 }
 
-// outcome tells whether the run was suspended, with the entries to give back and why:
-// every transient failure of the run, not only the last streak (a send begun before
-// the relay went down may have succeeded in the middle of the outage).
+// outcome tells whether the run was suspended, with the entries of the failing streak
+// to give back and why (see ok: a late acknowledgement does not clear the streak).
 func (w *relayWatch) outcome() (bool, []*Entry, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.suspended, append([]*Entry(nil), w.all...), w.cause
+	return w.suspended, append([]*Entry(nil), w.streak...), w.cause
 }
 
-// suspendRun ends a run whose relay kept failing: the students whose send failed
-// transiently in this run go back to "eligible" (their attempt is not spent: the relay failed, not their
+// suspendRun ends a run whose relay kept failing: the students of the failing streak
+// go back to "eligible" (their attempt is not spent: the relay failed, not their
 // address), the campaign is stored as suspended, and the launcher is not mailed (the
 // relay is down). Resume carries on.
 func (e *Engine) suspendRun(rs *campaignRuns, r *campaignRun, streak []*Entry, cause error) {
