@@ -148,4 +148,7 @@ type Signature struct {
 	Name  string
 	Title string
 	Image []byte // PNG or JPEG
+	// Stamp is the university's official stamp (Apogée's IMG_TAM_STD), printed beside
+	// the signature; nil when the signer has none.
+	Stamp []byte // PNG or JPEG
 }

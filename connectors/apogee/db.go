@@ -55,7 +55,7 @@ var querySpecs = []querySpec{
 	{"vets", []string{"TEM_DIP_VET", "LIB_WEB_VET"}},
 	{"delivery", []string{"NB"}},
 	{"label", []string{"LIB1", "LIB2", "LIB3", "LIB4", "LIB5", "LIB_PRT"}},
-	{"signature", []string{"COD_SIG", "NOM_SIG", "QUA_SIG", "IMG"}},
+	{"signature", []string{"COD_SIG", "NOM_SIG", "QUA_SIG", "IMG", "STAMP"}},
 }
 
 type query struct {
@@ -521,7 +521,8 @@ func (d *DB) OfficialLabel(ctx context.Context, year string, vdi domain.VDI) (st
 	return label, nil
 }
 
-// Signature gives the signer and their decrypted image (R16). An unknown signer or a
+// Signature gives the signer, their decrypted image and official stamp (R16). The
+// stamp is optional: a signer without IMG_TAM_STD has none. An unknown signer or a
 // signer without image is ErrNotFound; an image that does not decrypt to PNG/JPEG
 // (wrong key) is ErrPermanent.
 func (d *DB) Signature(ctx context.Context, signerCode, key string) (domain.Signature, error) {
@@ -540,8 +541,8 @@ func (d *DB) Signature(ctx context.Context, signerCode, key string) (domain.Sign
 	}
 	var code string
 	var name, title sql.NullString
-	var img []byte
-	if err := rows.Scan(&code, &name, &title, &img); err != nil {
+	var img, stamp []byte
+	if err := rows.Scan(&code, &name, &title, &img, &stamp); err != nil {
 		return domain.Signature{}, d.wrap(op, q, err)
 	}
 	sig := domain.Signature{Code: code, Name: name.String, Title: title.String}
@@ -553,7 +554,12 @@ func (d *DB) Signature(ctx context.Context, signerCode, key string) (domain.Sign
 		return sig, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrPermanent,
 			Msg: fmt.Sprintf("l'image de signature de %s ne se déchiffre pas en PNG ni en JPEG : vérifier la clé de déchiffrement Apogée de la configuration", signerCode)}
 	}
+	if len(stamp) > 0 && !isImage(stamp) {
+		return sig, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrPermanent,
+			Msg: fmt.Sprintf("le tampon officiel de %s (SIGN_TAMP_DIGITALISE.IMG_TAM_STD) ne se déchiffre pas en PNG ni en JPEG", signerCode)}
+	}
 	sig.Image = img
+	sig.Stamp = stamp
 	return sig, nil
 }
 

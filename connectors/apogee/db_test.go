@@ -1,6 +1,7 @@
 package apogee
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -329,6 +330,15 @@ func TestR16_SignatureDecrypted(t *testing.T) {
 	}
 	if sig.Name == "" || sig.Title != "Le Président de l'Université" || !strings.HasPrefix(string(sig.Image), "\x89PNG") {
 		t.Fatalf("signature = %s %q %q %d bytes", sig.Code, sig.Name, sig.Title, len(sig.Image))
+	}
+	// The official stamp (IMG_TAM_STD) is decrypted with the same key; a signer
+	// without one (NULL) has none and is no error.
+	if !strings.HasPrefix(string(sig.Stamp), "\x89PNG") || bytes.Equal(sig.Stamp, sig.Image) {
+		t.Errorf("stamp of %s: %d bytes", sim.SignerCode, len(sig.Stamp))
+	}
+	old, err := d.Signature(context.Background(), sim.SignerWithoutStamp, sim.SignatureKey)
+	if err != nil || len(old.Image) == 0 || old.Stamp != nil {
+		t.Errorf("%s: %v, image %d bytes, stamp %d bytes", sim.SignerWithoutStamp, err, len(old.Image), len(old.Stamp))
 	}
 }
 

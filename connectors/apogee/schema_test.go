@@ -34,10 +34,17 @@ func TestTablesOf_AttributesColumnsThroughAliases(t *testing.T) {
 		t.Errorf("tables %v", got)
 	}
 	sig, _ := embeddedQueries.ReadFile("sql/signature.oracle.sql")
+	stamp := false
 	for _, u := range TablesOf(string(sig)) {
 		if u.Table != "SIGNATAIRE" && u.Table != "SIGN_TAMP_DIGITALISE" {
 			t.Errorf("package call or alias read as a table: %s", u.Table)
 		}
+		if u.Table == "SIGN_TAMP_DIGITALISE" {
+			stamp = slices.Contains(u.Columns, "IMG_TAM_STD")
+		}
+	}
+	if !stamp {
+		t.Error("the schema probe does not check SIGN_TAMP_DIGITALISE.IMG_TAM_STD (the official stamp)")
 	}
 }
 

@@ -202,8 +202,14 @@ func (g *gen) static(key string) {
 	if err != nil && g.err == nil {
 		g.err = err
 	}
-	g.ins("SIGN_TAMP_DIGITALISE", SignerCode, enc, enc, "N", "N")
-	g.ins("SIGN_TAMP_DIGITALISE", "ANCPRE", enc, enc, "N", "N")
+	// The president has an official stamp (IMG_TAM_STD); the former president has none
+	// (NULL), so the attestation is tested with and without it.
+	stamp, err := EncryptLob(stampPNG(), key, iv)
+	if err != nil && g.err == nil {
+		g.err = err
+	}
+	g.ins("SIGN_TAMP_DIGITALISE", SignerCode, enc, stamp, "N", "N")
+	g.ins("SIGN_TAMP_DIGITALISE", SignerWithoutStamp, enc, nil, "N", "N")
 }
 
 var foldT = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)

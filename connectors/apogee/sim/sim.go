@@ -36,6 +36,9 @@ const (
 	SignerCode = "PRES"
 	// SignerWithoutImage is a signer with no SIGN_TAMP_DIGITALISE row.
 	SignerWithoutImage = "VPCFVU"
+	// SignerWithoutStamp is a (former) signer with a signature image and no official
+	// stamp (IMG_TAM_STD NULL).
+	SignerWithoutStamp = "ANCPRE"
 	// SignatureKey decrypts the demo signature (the site key of PKB_CRY1.decryptLob).
 	SignatureKey = "cle-demo-apogee"
 	// CaseYear is the year of the rule cases (results deliberated).
