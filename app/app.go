@@ -62,6 +62,8 @@ type App struct {
 	PublicKeys attest.PublicKeys
 	// MailDir is where mails are written as .eml files (demo), empty with SMTP.
 	MailDir string
+	// PrintDir is where print batches are written (print.dir), empty without.
+	PrintDir string
 	// DigiposteSim plays Digiposte on the demo's local folder.
 	DigiposteSim *digiposte.Simulator
 	Log          *slog.Logger

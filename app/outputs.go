@@ -11,6 +11,7 @@ import (
 	"hypercerts/config"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/mail"
+	"hypercerts/connectors/printbatch"
 	"hypercerts/domain"
 	"hypercerts/metrics"
 	"hypercerts/pades"
@@ -63,6 +64,13 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 		return fmt.Errorf("attestations : %w", err)
 	}
 	deps.Renderer = r
+	if a.Config.Print.Dir != "" { // the print channel (print.dir)
+		f, err := printbatch.New(a.Config.Print.Dir, r)
+		if err != nil {
+			return err
+		}
+		deps.Printer, a.PrintDir = f, f.Dir()
+	}
 	if deps.Mailer, err = a.openMailer(); err != nil {
 		return err
 	}

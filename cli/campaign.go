@@ -116,8 +116,11 @@ func follow(ctx context.Context, env Env, a *app.App, id string) error {
 			if p.Done {
 				line.clear()
 				printCounts(env.Stdout, p.Counts)
-				if a.MailDir != "" {
+				if a.MailDir != "" && p.Counts[domain.EntryMailed] > 0 {
 					fmt.Fprintf(env.Stdout, "courriels écrits dans %s\n", a.MailDir)
+				}
+				if a.PrintDir != "" && p.Counts[domain.EntryPrinted] > 0 {
+					fmt.Fprintf(env.Stdout, "lot d'impression (PDF et CSV) écrit dans %s\n", a.PrintDir)
 				}
 				return outcome(id, p)
 			}

@@ -31,8 +31,11 @@ type relay struct {
 	// refuseFirst: the first recipient seen is refused for good at RCPT (550).
 	refuseFirst bool
 	refused     string
-	queued      map[string]int // per recipient
-	total       int
+	// downAfter > 0: the relay goes down once that many mails are queued (set under the
+	// lock that queues them, so the run cannot outpace a watcher).
+	downAfter int
+	queued    map[string]int // per recipient
+	total     int
 }
 
 const relayUser, relayPass = "hypercerts", "mot-de-passe-du-relais"
@@ -54,7 +57,15 @@ func startRelay(t *testing.T) *relay {
 	return r
 }
 
-func (r *relay) setDown(down bool) { r.mu.Lock(); r.down = down; r.mu.Unlock() }
+// setDown sets the relay down or up (up for good: downAfter no longer applies).
+func (r *relay) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	if !down {
+		r.downAfter = 0
+	}
+	r.mu.Unlock()
+}
 
 func (r *relay) counts() (map[string]int, int) {
 	r.mu.Lock()
@@ -121,6 +132,9 @@ func (s *relaySession) Data(rd io.Reader) error {
 	for _, to := range s.rcpts {
 		s.r.queued[to]++
 		s.r.total++
+	}
+	if s.r.downAfter > 0 && s.r.total >= s.r.downAfter {
+		s.r.down = true
 	}
 	s.r.mu.Unlock()
 	s.rcpts = nil
@@ -219,15 +233,7 @@ func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
 	r := startRelay(t)
 	cfg, db := relayConfig(t, r.addr, "  suspend_after: 3")
 	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
-	go func() { // the relay goes down once a few mails are through
-		for {
-			if _, n := r.counts(); n >= 5 {
-				r.setDown(true)
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
+	r.downAfter = 5 // the relay goes down once a few mails are through
 	_, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitSuspended {
 		t.Fatalf("exit %d, want %d (suspended): %s", code, ExitSuspended, errOut)

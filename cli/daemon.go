@@ -286,6 +286,7 @@ func mailExport(a *app.App) func(ctx context.Context, user domain.User, e common
 			return "", errors.New("aucun envoi de courriel n'est configuré sur ce serveur (section mail)")
 		}
 		if user.Email == "" {
+			//lint:ignore ST1005 Apogée is a proper noun
 			return "", fmt.Errorf("Apogée ne connaît pas votre adresse électronique (UTILISATEUR.ADR_MAIL_UTI de %s) : faites-la renseigner", user.Code)
 		}
 		var buf bytes.Buffer

@@ -84,7 +84,7 @@ func Main(args []string, env Env) int {
 			return 0
 		}
 		if !errors.Is(err, errUsage) {
-			fmt.Fprintf(env.Stderr, "hypercerts %s : %v\n", name, err)
+			fmt.Fprintf(env.Stderr, "hypercerts %s : %s\n", name, frenchError(err))
 		}
 		return exitCode(err)
 	}
@@ -115,7 +115,7 @@ func usage(w io.Writer) {
 // newFlags makes a flag set whose errors and help go to env.Stderr.
 func newFlags(env Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(frenchFlags{env.Stderr})
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "Usage : %s\n\nOptions :\n", synopsis)
 		printOptions(env.Stderr, fs)

@@ -30,6 +30,7 @@ type Config struct {
 	Mail       Mail       `yaml:"mail"`
 	Store      Store      `yaml:"store"`
 	Digiposte  Digiposte  `yaml:"digiposte"`
+	Print      Print      `yaml:"print"`
 	HubEE      HubEE      `yaml:"hubee"`
 	CAS        CAS        `yaml:"cas"`
 	Daemon     Daemon     `yaml:"daemon"`
@@ -148,9 +149,15 @@ type Signer struct {
 	KeyEnv string `yaml:"key_env"` // env var holding the key that decrypts the signature blob
 }
 
+// Print is the print channel: where its batches (one PDF for printing and its CSV)
+// are written.
+type Print struct {
+	Dir string `yaml:"dir"` // empty: no print batches
+}
+
 // Delivery is how attestations reach students.
 type Delivery struct {
-	Mode          string `yaml:"mode"` // mail | digiposte
+	Mode          string `yaml:"mode"` // mail | digiposte | impression
 	TestMode      bool   `yaml:"test_mode"`
 	TestRecipient string `yaml:"test_recipient"`
 }
@@ -508,6 +515,7 @@ func Demo(dir string) *Config {
 	c.Mail.From = "Scolarité <scolarite@univ-demo.fr>"
 	c.Mail.Managers = []string{"scolarite@univ-demo.fr"}
 	c.Mail.EMLDir = filepath.Join(dir, "mails")
+	c.Print.Dir = filepath.Join(dir, "impression")
 	c.UI.ExportDir = filepath.Join(dir, "exports")
 	c.Store.Path = filepath.Join(dir, "hypercerts.db")
 	c.Digiposte.LocalDir = filepath.Join(dir, "digiposte")

@@ -288,7 +288,7 @@ log:
 	}{
 		{"apogee.ws.base_url", 6, "n'est pas une adresse web valide"},
 		{"apogee.concurrency", 9, "0 n'est pas un nombre d'appels simultanés valide, attendu un entier entre 1 et 256"},
-		{"delivery.mode", 11, `"pigeon" n'est pas une valeur possible, attendu mail ou digiposte`},
+		{"delivery.mode", 11, `"pigeon" n'est pas une valeur possible, attendu mail, digiposte ou impression`},
 		{"mail.from", 14, "n'est pas une adresse e-mail valide"},
 		{"mail.smtp.port", 17, "70000 n'est pas un port valide, attendu un entier entre 1 et 65535"},
 		{"mail.smtp.security", 18, "attendu starttls, tls ou none"},

@@ -62,6 +62,12 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 
 var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// conventionalEnvRe: variable names are written in capitals (HYPERCERTS_SMTP_PASSWORD);
+// anything else in a *_env key is most likely a value pasted in the wrong place.
+var conventionalEnvRe = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+func conventionalEnvName(s string) bool { return conventionalEnvRe.MatchString(s) }
+
 // lookupEnv is os.LookupEnv, replaceable in tests.
 var lookupEnv = os.LookupEnv
 
@@ -77,6 +83,11 @@ func (e *SecretError) Error() string {
 }
 
 func (e *SecretError) problem() Problem {
+	if !conventionalEnvName(e.Env) { // likely the secret itself: never repeat it
+		return Problem{Key: e.Key, Line: e.Line, Message: "la valeur indiquée ressemble à une valeur, pas à un nom de variable " +
+			"(elle n'est pas répétée ici) ; indiquez le NOM d'une variable d'environnement en majuscules, par exemple " +
+			"HYPERCERTS_SMTP_PASSWORD, et mettez le secret dans cette variable"}
+	}
 	return Problem{Key: e.Key, Line: e.Line, Message: fmt.Sprintf(
 		"la variable d'environnement %s n'est pas définie ou est vide ; exportez-la avant de lancer hypercerts "+
 			"(pour le service systemd : dans son EnvironmentFile)", e.Env)}

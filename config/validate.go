@@ -3,6 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"image"
+	_ "image/jpeg" // university.logo is checked by decoding it
+	_ "image/png"
 	"net"
 	"net/mail"
 	"net/url"
@@ -104,6 +107,11 @@ func (k checker) envName(key, value string, required bool, what string) {
 	if !envNameRe.MatchString(value) {
 		k.at(key, "attendu le NOM d'une variable d'environnement (lettres, chiffres, _ ; par exemple "+
 			"HYPERCERTS_SMTP_PASSWORD) qui contient %s, jamais le secret lui-même", what)
+		return
+	}
+	if !conventionalEnvName(value) {
+		k.at(key, "la valeur indiquée ressemble à une valeur, pas à un nom de variable (elle n'est pas répétée ici) : "+
+			"attendu le NOM, en majuscules, d'une variable d'environnement (par exemple HYPERCERTS_SMTP_PASSWORD) qui contient %s", what)
 	}
 }
 
@@ -171,6 +179,28 @@ func (k checker) file(key, path string) {
 	}
 }
 
+// image checks that path opens and decodes as a PNG or JPEG (its header), so that a
+// logo the renderer cannot read is reported now, not at the first attestation.
+func (k checker) image(key, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		if st, serr := os.Stat(path); serr == nil && !st.IsDir() {
+			k.at(key, "fichier %s illisible (droits) : le compte du service doit pouvoir le lire", path)
+			return
+		}
+		k.file(key, path)
+		return
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		k.at(key, "%s est un dossier, attendu un fichier", path)
+		return
+	}
+	if _, format, err := image.DecodeConfig(f); err != nil || (format != "png" && format != "jpeg") {
+		k.at(key, "%s n'est pas une image PNG ou JPEG lisible", path)
+	}
+}
+
 func (k checker) dir(key, path string) {
 	if path == "" {
 		return
@@ -213,7 +243,7 @@ func (k checker) university() {
 	if u.Logo != "" {
 		switch strings.ToLower(filepath.Ext(u.Logo)) {
 		case ".png", ".jpg", ".jpeg":
-			k.file("university.logo", u.Logo)
+			k.image("university.logo", u.Logo)
 		default:
 			k.at("university.logo", "%s : attendu une image PNG ou JPEG (.png, .jpg)", u.Logo)
 		}
@@ -278,6 +308,9 @@ func (k checker) delivery() {
 		k.at("delivery.test_recipient", "obligatoire quand delivery.test_mode vaut true : l'adresse qui reçoit tous les mails destinés aux étudiants")
 	}
 	k.email("delivery.test_recipient", d.TestRecipient)
+	if d.Mode == string(domain.ModePrint) && strings.TrimSpace(k.c.Print.Dir) == "" {
+		k.at("print.dir", "obligatoire quand delivery.mode vaut impression : le dossier où les lots d'impression sont écrits")
+	}
 }
 
 func (k checker) mail() {

@@ -387,7 +387,7 @@ func TestSSH_SessionOpensTheUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := s2.CombinedOutput("")
-	if !strings.Contains(string(out), "PTY") {
+	if !strings.Contains(string(out), "PTY") || !strings.Contains(string(out), "terminal interactif") || strings.Contains(string(out), "Requires") {
 		t.Errorf("without a PTY: %q", out)
 	}
 

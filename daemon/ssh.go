@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
-	"github.com/charmbracelet/wish/activeterm"
 	bm "github.com/charmbracelet/wish/bubbletea"
 	"github.com/charmbracelet/wish/logging"
 	wrecover "github.com/charmbracelet/wish/recover"
@@ -152,7 +151,7 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 		// The last listed runs first: logging, then activeterm, then the program.
 		wish.WithMiddleware(wrecover.MiddlewareWithLogger(logger,
 			bm.Middleware(handler),
-			activeterm.Middleware(),
+			requirePTY(),
 			logging.MiddlewareWithLogger(logger),
 		)),
 	}
@@ -186,6 +185,20 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 		return nil, fmt.Errorf("serveur SSH (clé d'hôte %s) : %w", o.HostKey, err)
 	}
 	return srv, nil
+}
+
+// requirePTY refuses a session without a terminal, in French (wish's activeterm says
+// "Requires an active PTY").
+func requirePTY() wish.Middleware {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(s ssh.Session) {
+			if _, _, ok := s.Pty(); !ok {
+				wish.Fatalln(s, "hypercerts : l'interface a besoin d'un terminal interactif (PTY) ; connectez-vous avec « ssh -t … » depuis un terminal")
+				return
+			}
+			next(s)
+		}
+	}
 }
 
 func listen(addr string) (net.Listener, error) {

@@ -84,6 +84,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) []Result {
 	r.apogee(ctx)
 	r.add(r.timed(ctx, func(ctx context.Context) Result { return checkMail(ctx, cfg) }))
 	r.add(r.timed(ctx, func(ctx context.Context) Result { return checkDigiposte(ctx, cfg) }))
+	r.add(checkPrint(cfg))
 	for _, res := range checkHubEE(ctx, cfg, o.Timeout) {
 		r.add(res)
 	}

@@ -490,3 +490,27 @@ func checkCAS(ctx context.Context, cfg *config.Config) Result {
 	res.Status, res.Detail = OK, simulated+fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu)", c.URL)
 	return res
 }
+
+// checkPrint checks the print batches' folder (print.dir): created if needed, and
+// writable (a file is written then removed).
+func checkPrint(cfg *config.Config) Result {
+	res := Result{Name: "lots d'impression"}
+	dir := cfg.Print.Dir
+	if strings.TrimSpace(dir) == "" {
+		res.Status, res.Detail = Skip, "non configuré (print.dir vide)"
+		if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); ok && slices.Contains(ch.Checks(), domain.CheckPrint) {
+			res.Status, res.Fix = Fail, "delivery.mode vaut impression : renseignez print.dir"
+		}
+		return res
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez print.dir"
+		return res
+	}
+	if err := probeDir(dir); err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "le dossier doit être inscriptible par l'utilisateur du service"
+		return res
+	}
+	res.Status, res.Detail = OK, dir+" inscriptible"
+	return res
+}

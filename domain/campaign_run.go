@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,9 @@ type LaunchOptions struct {
 	TestRecipient string
 	// Concurrency overrides Settings.Concurrency (sends in flight) when > 0.
 	Concurrency int
+	// Students, when not empty, restricts the campaign to these student codes (for
+	// example the failed or unserved students of another campaign, to print them).
+	Students []string
 }
 
 // ErrNoSignature: the president's signature is missing or cannot be decrypted (R16).
@@ -104,6 +108,9 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets, Mode: mode})
 	if err != nil {
 		return Campaign{}, err // nothing recorded, nothing sent
+	}
+	if len(opts.Students) > 0 {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return !slices.Contains(opts.Students, r.Student.Code) })
 	}
 	entries := make([]Entry, len(rows))
 	for i, row := range rows {

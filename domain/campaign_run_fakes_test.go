@@ -67,6 +67,7 @@ type runApogee struct {
 	order    []string
 	sigErr   error
 	sigEmpty bool
+	sigImage []byte // default "PNG" (enough for the fake renderer)
 }
 
 func newRunApogee(students []runStudent) *runApogee {
@@ -160,7 +161,11 @@ func (a *runApogee) Signature(context.Context) (domain.Signature, error) {
 	if a.sigEmpty {
 		return domain.Signature{Code: "PRES", Name: "Jeanne Dupont"}, nil
 	}
-	return domain.Signature{Code: "PRES", Name: "Jeanne Dupont", Title: "Présidente", Image: []byte("PNG")}, nil
+	img := a.sigImage
+	if img == nil {
+		img = []byte("PNG")
+	}
+	return domain.Signature{Code: "PRES", Name: "Jeanne Dupont", Title: "Présidente", Image: img}, nil
 }
 
 type runRenderer struct{}

@@ -104,7 +104,7 @@ var commonStates = []StateInfo{
 }
 
 // channels are every delivery channel, in the order they are offered.
-var channels = []Channel{mailChannel{}, digiposteChannel{}}
+var channels = []Channel{mailChannel{}, digiposteChannel{}, printChannel{}}
 
 // Channels lists every delivery channel, whatever the engine is wired with.
 func Channels() []Channel { return channels }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -723,7 +724,13 @@ func batchID(prefix string, now time.Time, refs []entryRef) string {
 	for i, r := range refs {
 		keys[i] = r.dc.camp.ID + "/" + r.en().Student.Code
 	}
-	sort.Strings(keys)
+	return digestID(prefix, now, keys)
+}
+
+// digestID is prefix, the day and a digest of keys (in any order): the same content
+// gives the same name (Digiposte drops, print batches).
+func digestID(prefix string, now time.Time, keys []string) string {
+	keys = slices.Sorted(slices.Values(keys))
 	h := sha256.Sum256([]byte(strings.Join(keys, "\n")))
 	return prefix + now.Format("20060102") + "-" + hex.EncodeToString(h[:6])
 }

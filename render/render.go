@@ -212,17 +212,9 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
-	var sig *picture
-	if len(a.Signature.Image) > 0 {
-		if sig, err = r.pics.get(a.Signature.Image); err != nil {
-			return fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
-		}
-	}
-	var stamp *picture
-	if len(a.Signature.Stamp) > 0 {
-		if stamp, err = r.pics.get(a.Signature.Stamp); err != nil {
-			return fmt.Errorf("render : tampon officiel de %s : %w", a.Signature.Name, err)
-		}
+	sig, stamp, err := r.pictures(a)
+	if err != nil {
+		return err
 	}
 
 	sl, err := r.seal(a)
@@ -253,6 +245,55 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	font.install(pdf)
 	pdf.AddPage()
 
+	if err := r.drawPage(pdf, a, t, sig, stamp, sl); err != nil {
+		return err
+	}
+	pdf.Close()
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
+	raw := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(raw)
+	raw.Reset()
+	if err := pdf.Output(raw); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	doc := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(doc)
+	doc.Reset()
+	if err := finishPDF(raw.Bytes(), doc); err != nil {
+		return err
+	}
+	out := doc.Bytes()
+	if r.opts.Sign != nil {
+		if out, err = r.opts.Sign(out); err != nil {
+			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
+		}
+	}
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("render : écriture du PDF : %w", err)
+	}
+	return nil
+}
+
+// pictures reads the signature image and the official stamp of a (either may be absent).
+func (r *Renderer) pictures(a domain.Attestation) (sig, stamp *picture, err error) {
+	if len(a.Signature.Image) > 0 {
+		if sig, err = r.pics.get(a.Signature.Image); err != nil {
+			return nil, nil, fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
+		}
+	}
+	if len(a.Signature.Stamp) > 0 {
+		if stamp, err = r.pics.get(a.Signature.Stamp); err != nil {
+			return nil, nil, fmt.Errorf("render : tampon officiel de %s : %w", a.Signature.Name, err)
+		}
+	}
+	return sig, stamp, nil
+}
+
+// drawPage lays one attestation out on the page just added to pdf (Render's only
+// page, or one page of a print batch), footer included.
+func (r *Renderer) drawPage(pdf *fpdf.Fpdf, a domain.Attestation, t texts, sig, stamp *picture, sl seal) error {
 	// Header: logo left, university right (or centred without a logo).
 	top := margin
 	if r.logo != nil {
@@ -377,31 +418,6 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	}
 
 	r.footer(pdf, t, sl)
-	pdf.Close()
-	if err := pdf.Error(); err != nil {
-		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
-	}
-	raw := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(raw)
-	raw.Reset()
-	if err := pdf.Output(raw); err != nil {
-		return fmt.Errorf("render : écriture du PDF : %w", err)
-	}
-	doc := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(doc)
-	doc.Reset()
-	if err := finishPDF(raw.Bytes(), doc); err != nil {
-		return err
-	}
-	out := doc.Bytes()
-	if r.opts.Sign != nil {
-		if out, err = r.opts.Sign(out); err != nil {
-			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
-		}
-	}
-	if _, err := w.Write(out); err != nil {
-		return fmt.Errorf("render : écriture du PDF : %w", err)
-	}
 	return nil
 }
 

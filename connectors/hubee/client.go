@@ -513,7 +513,8 @@ func ParseContentRange(h string) Range {
 	first, err1 := strconv.Atoi(a)
 	last, err2 := strconv.Atoi(b)
 	tot, err3 := strconv.Atoi(total)
-	if err1 != nil || err2 != nil || err3 != nil {
+	// RFC 9110 §14.4: first ≤ last < total; anything else is not a range (found by fuzzing).
+	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || last >= tot {
 		return Range{}
 	}
 	return Range{First: first, Last: last, Total: tot, Known: true}

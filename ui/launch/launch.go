@@ -303,14 +303,18 @@ func (m *Model) confirmView() string {
 		lines = append(lines, fmt.Sprintf(i18n.LaunchModeOnly, mode.Label()))
 	}
 	lines = append(lines, "")
-	if mode == domain.ModeDigiposte {
+	switch mode { // what the channel will do, in words
+	case domain.ModeDigiposte:
 		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchDigiCountOne, i18n.LaunchDigiCount), i18n.LaunchDigiNext)
-	} else {
+	case domain.ModePrint:
+		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchPrintCountOne, i18n.LaunchPrintCount))
+	default:
 		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchMailCountOne, i18n.LaunchMailCount))
 	}
 	lines = append(lines, excludedLine(m.plan.Students-m.plan.Eligible))
 	test := m.c.TestMode || m.testMode
 	switch {
+	case mode == domain.ModePrint: // nothing leaves by mail
 	case test && mode == domain.ModeDigiposte:
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchDigiTestTo, m.testRecipient())))
 	case test:

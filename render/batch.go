@@ -1,0 +1,114 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+
+	"hypercerts/domain"
+)
+
+// Cover is the first page of a print batch: what the batch is, for the person at the
+// printer.
+type Cover struct {
+	Title string    // "Lot d'impression P20261203-1a2b3c4d5e6f"
+	Lines []string  // campaign, diploma, counts…
+	At    time.Time // printed as the batch's date, and the PDF's dates
+}
+
+// RenderBatch writes one A4 PDF for printing: the cover, then each attestation on its
+// own page, in the order given, with "Page n / N" in every page's footer. One font
+// serves the whole batch (the full DejaVu Sans as soon as one name needs it).
+func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation) error {
+	type prepared struct {
+		a          domain.Attestation
+		t          texts
+		sig, stamp *picture
+		sl         seal
+	}
+	pages := make([]prepared, len(as))
+	font := latinFont
+	coverTexts := map[string]string{"titre": cover.Title}
+	for i, l := range cover.Lines {
+		coverTexts[fmt.Sprintf("ligne %d", i+1)] = l
+	}
+	if f, err := pickFont(coverTexts); err != nil {
+		return fmt.Errorf("render : page de garde : %w", err)
+	} else if f == fullFont {
+		font = fullFont
+	}
+	for i, a := range as {
+		t, err := r.texts(a)
+		if err != nil {
+			return err
+		}
+		f, err := pickFont(t.fields(r))
+		if err != nil {
+			return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+		}
+		if f == fullFont {
+			font = fullFont
+		}
+		sig, stamp, err := r.pictures(a)
+		if err != nil {
+			return err
+		}
+		sl, err := r.seal(a)
+		if err != nil {
+			return err
+		}
+		pages[i] = prepared{a: a, t: t, sig: sig, stamp: stamp, sl: sl}
+	}
+
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(cover.At)
+	pdf.SetModificationDate(cover.At)
+	pdf.SetTitle(cover.Title, true)
+	pdf.SetAuthor(r.opts.University, true)
+	pdf.SetCreator("hypercerts", true)
+	pdf.SetProducer(producer, true)
+	pdf.SetLang("fr-FR")
+	pdf.SetMargins(margin, margin, margin)
+	font.install(pdf)
+	pdf.AliasNbPages("{nb}")
+	pdf.SetFooterFunc(func() { // under the attestation's own footer
+		pdf.SetAutoPageBreak(false, 0)
+		pdf.SetXY(margin, 297-margin/2+1)
+		setFont(pdf, false, 8)
+		pdf.SetTextColor(greyText, greyText, greyText)
+		pdf.CellFormat(textW, 4, fmt.Sprintf("Page %d / {nb}", pdf.PageNo()), "", 0, "R", false, 0, "")
+		pdf.SetTextColor(0, 0, 0)
+	})
+
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.AddPage()
+	pdf.SetY(margin + 40)
+	setFont(pdf, true, 20)
+	pdf.MultiCell(textW, 10, cover.Title, "", "C", false)
+	pdf.Ln(10)
+	setFont(pdf, false, bodySize)
+	for _, l := range cover.Lines {
+		pdf.MultiCell(textW, lineH+1, l, "", "C", false)
+	}
+	pdf.Ln(6)
+	pdf.MultiCell(textW, lineH+1, "Lot préparé le "+FrenchDate(cover.At)+" à "+cover.At.Format("15:04"), "", "C", false)
+
+	for _, p := range pages {
+		pdf.SetAutoPageBreak(true, margin)
+		pdf.AddPage()
+		if err := r.drawPage(pdf, p.a, p.t, p.sig, p.stamp, p.sl); err != nil {
+			return err
+		}
+	}
+	pdf.Close()
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("render : lot d'impression : %w", err)
+	}
+	if err := pdf.Output(w); err != nil {
+		return fmt.Errorf("render : écriture du lot d'impression : %w", err)
+	}
+	return nil
+}
