@@ -21,6 +21,7 @@ import (
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
+	"hypercerts/logging"
 	"hypercerts/metrics"
 	"hypercerts/store"
 )
@@ -37,8 +38,12 @@ type Options struct {
 	// ReadOnlyStore opens an existing store read-only (campaign list/show, hubee list):
 	// nothing is written to the file. A missing one is created as usual.
 	ReadOnlyStore bool
-	Log           *slog.Logger
-	Getenv        func(string) string
+	// Log, when set, is used as is (the daemon builds its own). Otherwise LogTo
+	// receives the log, set up from the configuration's log section (level, format,
+	// journald) by logging.New: the one set-up every command shares. Neither: no log.
+	Log    *slog.Logger
+	LogTo  io.Writer
+	Getenv func(string) string
 	// Metrics, when set, counts and times the calls to the outside (daemon).
 	Metrics *metrics.Metrics
 }
@@ -77,9 +82,6 @@ const DefaultDemoDir = "demo-out"
 
 // Open loads the configuration and wires everything.
 func Open(ctx context.Context, o Options) (*App, error) {
-	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
@@ -100,6 +102,13 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		if cfg, err = config.Load(o.ConfigPath); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case o.Log != nil:
+	case o.LogTo != nil:
+		o.Log = logging.New(cfg.Log, o.LogTo, o.Getenv)
+	default:
+		o.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{Config: cfg, Log: o.Log, metrics: o.Metrics}
 	if err := a.open(ctx, o); err != nil {

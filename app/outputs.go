@@ -214,7 +214,8 @@ func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
 	}
 	return digiposte.New(digiposte.Config{Addr: net.JoinHostPort(d.SFTP.Host, strconv.Itoa(port)), User: d.SFTP.User,
 		KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase, Password: password, KnownHostsFile: d.SFTP.KnownHosts,
-		InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey, DialTimeout: d.SFTP.Timeout, Format: f, Log: a.Log})
+		InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey, DialTimeout: d.SFTP.Timeout, Format: f, Log: a.Log,
+		RemoteDir: d.Remote.Base})
 }
 
 func setIf(dst *string, v string) {

@@ -81,8 +81,9 @@ func TestPreview_ApogeeUnreachableSaysSo(t *testing.T) {
 	}
 }
 
-// TestLaunch_EligibilityFollowsTheChosenMode: a student without an e-mail address can
-// be served by Digiposte but not by mail, whatever the configured default mode.
+// TestLaunch_EligibilityFollowsTheChosenMode: a student without an e-mail address is
+// served neither by mail nor by Digiposte (which invites by e-mail), whatever the
+// configured default mode.
 func TestLaunch_EligibilityFollowsTheChosenMode(t *testing.T) {
 	ctx := context.Background()
 	a := openDemo(t)
@@ -109,8 +110,9 @@ func TestLaunch_EligibilityFollowsTheChosenMode(t *testing.T) {
 		t.Fatalf("student %s not in the campaign", noEmail)
 		return ""
 	}
-	if got := stateOf(domain.ModeDigiposte); got != domain.EntryEligible {
-		t.Errorf("Digiposte campaign: student without e-mail is %s, want eligible", got)
+	// Digiposte invites the student to open a vault by e-mail: excluded as well.
+	if got := stateOf(domain.ModeDigiposte); got != domain.EntryExcluded {
+		t.Errorf("Digiposte campaign: student without e-mail is %s, want excluded (sans adresse électronique)", got)
 	}
 	if got := stateOf(domain.ModeMail); got != domain.EntryExcluded {
 		t.Errorf("mail campaign: student without e-mail is %s, want excluded", got)

@@ -14,6 +14,7 @@ import (
 	"hypercerts/config"
 	"hypercerts/control"
 	"hypercerts/daemon"
+	"hypercerts/internal/backupfiles"
 	"hypercerts/internal/safefile"
 	"hypercerts/store"
 )
@@ -32,6 +33,8 @@ de lecture bbolt, les écritures continuent. Si le démon tourne, la copie passe
 socket de contrôle (store.path + ".sock", mode 0600 : lancez la commande sous
 l'utilisateur du démon) ; sinon la base est ouverte directement. La copie est écrite à
 côté puis renommée, et vérifiée (elle s'ouvre, schéma connu) avant d'être annoncée.
+Les fichiers HubEE (dossier hubee-files/ à côté de la base) suivent la base dans le
+même FICHIER ; restore les remet en place.
 Elle contient les données personnelles : mode 0600, jamais écrite à travers un lien
 symbolique ; un FICHIER existant n'est remplacé qu'avec --force.
 
@@ -104,7 +107,7 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "sauvegarde écrite : %s (%s, %d campagnes, schéma %d, %s)\n", file, humanBytes(info.Size), info.Campaigns, info.Schema, how)
+	fmt.Fprintf(env.Stdout, "sauvegarde écrite : %s (%s, %d campagnes, schéma %d, %s ; %s)\n", file, humanBytes(info.Size), info.Campaigns, info.Schema, how, filesNote(info.HubEEFiles))
 	return nil
 }
 
@@ -115,7 +118,10 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 // The copy holds every student's data: it is written 0600 to a temporary file created
 // exclusively beside file (safefile), never through a symbolic link, and replaces an
 // existing file only with force.
-func Backup(ctx context.Context, cfg *config.Config, file string, force bool) (how string, info control.FileInfo, err error) {
+//
+// The HubEE files (hubee-files/ beside the base) follow the base in the same file
+// (internal/backupfiles): the base part is the same copy as without them.
+func Backup(ctx context.Context, cfg *config.Config, file string, force bool) (how string, info BackupInfo, err error) {
 	storePath := cfg.Store.Path
 	if same(file, storePath) {
 		return "", info, fmt.Errorf("%s est la base elle-même : choisissez un autre fichier", file)
@@ -125,19 +131,53 @@ func Backup(ctx context.Context, cfg *config.Config, file string, force bool) (h
 		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
 	defer f.Abort() // no-op once committed
-	if how, err = backupTo(ctx, cfg, f); err != nil {
+	cw := &countingWriter{w: f}
+	if how, err = backupTo(ctx, cfg, cw); err != nil {
 		return "", info, err
 	}
 	if err := f.Sync(); err != nil {
 		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
-	if info, err = control.Inspect(f.Name()); err != nil {
+	if info.FileInfo, err = control.Inspect(f.Name()); err != nil {
 		return "", info, fmt.Errorf("la copie ne s'ouvre pas comme une base : %w", err)
+	}
+	if info.HubEEFiles, err = backupfiles.Append(f, cw.n, store.HubEEFilesDirOf(storePath)); err != nil {
+		return "", info, fmt.Errorf("sauvegarde des fichiers HubEE (%s) : %w", store.HubEEFilesDirOf(storePath), err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
 	if err := f.Commit(); err != nil {
 		return "", info, fmt.Errorf("sauvegarde : %w", err)
 	}
 	return how, info, nil
+}
+
+// BackupInfo describes a backup: its base, and how many HubEE files follow it.
+type BackupInfo struct {
+	control.FileInfo
+	HubEEFiles int
+}
+
+func filesNote(n int) string {
+	switch n {
+	case 0:
+		return "aucun fichier HubEE"
+	case 1:
+		return "1 fichier HubEE"
+	}
+	return fmt.Sprintf("%d fichiers HubEE", n)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (string, error) {
@@ -184,9 +224,12 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "base restaurée : %s ← %s (%d campagnes, %s)\n", cfg.Store.Path, file, info.Campaigns, humanBytes(info.Size))
+	fmt.Fprintf(env.Stdout, "base restaurée : %s ← %s (%d campagnes, %s ; %s)\n", cfg.Store.Path, file, info.Campaigns, humanBytes(info.Size), filesNote(info.HubEEFiles))
 	if kept != "" {
 		fmt.Fprintf(env.Stdout, "l'ancienne base est gardée dans %s\n", kept)
+	}
+	if info.KeptFiles != "" {
+		fmt.Fprintf(env.Stdout, "les anciens fichiers HubEE sont gardés dans %s\n", info.KeptFiles)
 	}
 	return nil
 }
@@ -197,14 +240,28 @@ var ErrStoreInUse = errors.New("base en cours d'utilisation : restauration refus
 // Restore puts the backup file in place of cfg's store, keeping the replaced base
 // beside it (its name is returned). It refuses while a daemon or a TUI holds the store,
 // and when file is not a hypercerts base this version reads.
-func Restore(ctx context.Context, cfg *config.Config, file string) (kept string, info control.FileInfo, err error) {
+//
+// A backup carrying HubEE files puts them back too: they are unpacked beside the base
+// first (a damaged archive stops the restore before anything is replaced), and the
+// replaced hubee-files/ folder is kept beside it (info.KeptFiles).
+func Restore(ctx context.Context, cfg *config.Config, file string) (kept string, info RestoreInfo, err error) {
 	storePath := cfg.Store.Path
 	if same(file, storePath) {
 		return "", info, fmt.Errorf("%s est la base elle-même", file)
 	}
-	if info, err = control.Inspect(file); err != nil {
+	if info.FileInfo, err = control.Inspect(file); err != nil {
 		return "", info, fmt.Errorf("%s ne peut pas être restauré : %w", file, err)
 	}
+	src, err := os.Open(file)
+	if err != nil {
+		return "", info, err
+	}
+	defer src.Close()
+	storeLen, files, err := backupfiles.Split(src, info.Size)
+	if err != nil {
+		return "", info, fmt.Errorf("%s ne peut pas être restauré : %w", file, err)
+	}
+	info.Size = storeLen
 	sock := control.SocketPath(storePath)
 	if control.Running(ctx, sock) {
 		return "", info, fmt.Errorf("%w : le démon tourne sur %s ; arrêtez-le (sudo systemctl stop hypercerts), restaurez, puis relancez-le", ErrStoreInUse, storePath)
@@ -232,10 +289,45 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 	} else if err := os.MkdirAll(filepath.Dir(storePath), 0o700); err != nil {
 		return "", info, err
 	}
-	if err := copyFile(storePath, file, true); err != nil {
+	filesDir := store.HubEEFilesDirOf(storePath)
+	unpacked := filesDir + ".restauration"
+	if files != nil {
+		if _, err := os.Lstat(unpacked); err == nil {
+			return kept, info, fmt.Errorf("%s existe (restauration interrompue ?) : déplacez-le puis relancez", unpacked)
+		}
+		if info.HubEEFiles, err = backupfiles.Extract(files, unpacked); err != nil {
+			_ = os.RemoveAll(unpacked)
+			return kept, info, fmt.Errorf("%s ne peut pas être restauré : %w", file, err)
+		}
+	}
+	err = safefile.Write(storePath, safefile.Options{Force: true}, func(w io.Writer) error {
+		_, err := io.Copy(w, io.NewSectionReader(src, 0, storeLen))
+		return err
+	})
+	if err != nil {
+		_ = os.RemoveAll(unpacked)
 		return kept, info, fmt.Errorf("restauration : %w", err)
 	}
+	if files != nil {
+		if _, err := os.Lstat(filesDir); err == nil {
+			info.KeptFiles = store.RestoreCopyName(filesDir, time.Now())
+			if err := os.Rename(filesDir, info.KeptFiles); err != nil {
+				return kept, info, fmt.Errorf("restauration des fichiers HubEE : %w", err)
+			}
+		}
+		if err := os.Rename(unpacked, filesDir); err != nil {
+			return kept, info, fmt.Errorf("restauration des fichiers HubEE : %w", err)
+		}
+	}
 	return kept, info, nil
+}
+
+// RestoreInfo describes a restored backup: its base, the HubEE files put back and
+// where the replaced hubee-files/ folder was kept.
+type RestoreInfo struct {
+	control.FileInfo
+	HubEEFiles int
+	KeptFiles  string
 }
 
 // copyFile writes src to dst through a temporary file renamed into place (mode 0600,

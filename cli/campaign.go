@@ -54,6 +54,7 @@ Exemples :
 	testRecipient := fs.String("test-recipient", "", "adresse de test (défaut : delivery.test_recipient)")
 	mode := fs.String("mode", "", strings.Join(domain.ModeNames(), ", ")+" (défaut : delivery.mode)")
 	detach := fs.Bool("detach", false, "rendre la main dès la campagne enregistrée (le démon la poursuit)")
+	includeServed := fs.Bool("include-served", false, "inclure les étudiants qui ont déjà reçu cette attestation dans une campagne précédente (exclus par défaut ; noté au journal)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,11 +74,18 @@ Exemples :
 	}
 	defer a.Close()
 	fmt.Fprintln(env.Stderr, "lecture des étudiants dans Apogée…")
-	camp, err := a.Engine.Launch(ctx, a.User, req, domain.LaunchOptions{Mode: domain.Mode(*mode), TestMode: *testMode, TestRecipient: *testRecipient})
+	camp, err := a.Engine.Launch(ctx, a.User, req, domain.LaunchOptions{Mode: domain.Mode(*mode), TestMode: *testMode,
+		TestRecipient: *testRecipient, IncludeServed: *includeServed})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "campagne %s enregistrée : %d étudiants, %d éligibles\n", camp.ID, total(camp.Counts), camp.Counts[domain.EntryEligible])
+	if n, last := alreadyServed(ctx, a, camp.ID); n > 0 && !*includeServed {
+		fmt.Fprintf(env.Stdout, "%d étudiant(s) déjà servi(s) dans une campagne précédente (dernier envoi le %s) : exclus de celle-ci (--include-served pour les inclure)\n",
+			n, last.Format("02/01/2006 à 15:04"))
+	} else if *includeServed {
+		fmt.Fprintln(env.Stdout, "étudiants déjà servis inclus à votre demande (noté au journal de la campagne)")
+	}
 	if ch, ok := domain.ChannelOf(camp.Mode); ok && domain.Scheduled(ch) {
 		fmt.Fprintf(env.Stdout, "mode %s : la campagne attend le cycle planifié du démon (hypercerts --daemon)\n", ch.Label())
 		return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,11 +29,17 @@ type relay struct {
 	addr string
 	mu   sync.Mutex
 	down bool
-	// refuseFirst: the first recipient seen is refused for good at RCPT (550).
+	// refuseFirst: the first student (…@etu.univ-demo.fr) seen is refused for good at RCPT (550).
 	refuseFirst bool
 	refused     string
-	queued      map[string]int // per recipient
-	total       int
+	// failKind: mails of that kind (X-Hypercerts-Kind) get a 451 after DATA.
+	failKind string
+	ids      []string // Message-IDs of the messages queued
+	// downAfter > 0: the relay goes down once that many mails are queued (set under the
+	// lock that queues them, so the run cannot outpace a watcher).
+	downAfter int
+	queued    map[string]int // per recipient
+	total     int
 }
 
 const relayUser, relayPass = "hypercerts", "mot-de-passe-du-relais"
@@ -54,7 +61,15 @@ func startRelay(t *testing.T) *relay {
 	return r
 }
 
-func (r *relay) setDown(down bool) { r.mu.Lock(); r.down = down; r.mu.Unlock() }
+// setDown sets the relay down or up (up for good: downAfter no longer applies).
+func (r *relay) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	if !down {
+		r.downAfter = 0
+	}
+	r.mu.Unlock()
+}
 
 func (r *relay) counts() (map[string]int, int) {
 	r.mu.Lock()
@@ -106,7 +121,7 @@ func (s *relaySession) Mail(string, *smtp.MailOptions) error {
 func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
-	if s.r.refuseFirst && (s.r.refused == "" || s.r.refused == to) {
+	if s.r.refuseFirst && strings.HasSuffix(to, "@etu.univ-demo.fr") && (s.r.refused == "" || s.r.refused == to) {
 		s.r.refused = to
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
 	}
@@ -114,15 +129,26 @@ func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 func (s *relaySession) Data(rd io.Reader) error {
-	if _, err := io.Copy(io.Discard, rd); err != nil {
+	msg, err := mail.ReadMessage(rd)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, msg.Body); err != nil {
 		return err
 	}
 	s.r.mu.Lock() // queued before the reply
+	defer s.r.mu.Unlock()
+	if s.r.failKind != "" && msg.Header.Get("X-Hypercerts-Kind") == s.r.failKind {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error in processing"}
+	}
+	s.r.ids = append(s.r.ids, msg.Header.Get("Message-ID"))
 	for _, to := range s.rcpts {
 		s.r.queued[to]++
 		s.r.total++
 	}
-	s.r.mu.Unlock()
+	if s.r.downAfter > 0 && s.r.total >= s.r.downAfter {
+		s.r.down = true
+	}
 	s.rcpts = nil
 	return nil
 }
@@ -146,8 +172,6 @@ apogee:
     dialect: sqlite
   signer:
     code: PRES
-delivery:
-  mode: mail
 mail:
   smtp:
     host: %s
@@ -219,15 +243,7 @@ func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
 	r := startRelay(t)
 	cfg, db := relayConfig(t, r.addr, "  suspend_after: 3")
 	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
-	go func() { // the relay goes down once a few mails are through
-		for {
-			if _, n := r.counts(); n >= 5 {
-				r.setDown(true)
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
+	r.downAfter = 5 // the relay goes down once a few mails are through
 	_, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitSuspended {
 		t.Fatalf("exit %d, want %d (suspended): %s", code, ExitSuspended, errOut)
@@ -286,11 +302,77 @@ func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
 // A student refused for good: the campaign ends, the exit code says some were not served.
 func TestR07_ExitCodeSaysSomeStudentsWereNotServed(t *testing.T) {
 	r := startRelay(t)
+	r.mu.Lock()
 	r.refuseFirst = true
+	r.mu.Unlock()
 	cfg, _ := relayConfig(t, r.addr, "")
 	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
 	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitPartial || !strings.Contains(errOut, "1 étudiant(s) éligible(s) sans attestation") || !strings.Contains(errOut, "campaign relaunch") {
 		t.Fatalf("exit %d, want %d:\n%s\n%s", code, ExitPartial, out, errOut)
+	}
+}
+
+func (r *relay) idsOf(kind string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, id := range r.ids {
+		if strings.HasPrefix(id, "<"+kind+".") {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// R17a: the creation mail is a stored step: left pending when the relay refused it,
+// sent by the next resume, once. R17b: each end summary has its own Message-ID.
+func TestR17_ManagerMailsStoredStepAndOneMessageIDPerSummary(t *testing.T) {
+	r := startRelay(t)
+	r.mu.Lock()
+	r.refuseFirst, r.failKind = true, "campaign_created"
+	r.mu.Unlock()
+	cfg, db := relayConfig(t, r.addr, "  managers: [\"direction-etudes@univ-demo.fr\"]")
+	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
+	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
+	if code != ExitPartial {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	id := strings.Fields(strings.SplitN(out, "campagne ", 2)[1])[0]
+	camps, st := storedCampaigns(t, db)
+	if mm := camps[0].ManagerMails; len(mm) != 1 || mm[0].State != domain.ManagerMailPending || !strings.Contains(mm[0].Error, "451") {
+		t.Fatalf("creation mail after a refusal: %+v", mm)
+	}
+	st.Close()
+
+	r.mu.Lock()
+	r.refuseFirst, r.failKind = false, ""
+	r.mu.Unlock()
+	if _, errOut, code := runMain(t, "campaign", "relaunch", id, "--config", cfg, "--demo-students", "300"); code != ExitOK {
+		t.Fatalf("relaunch: exit %d: %s", code, errOut)
+	}
+	for range 2 { // the first resume sends it, the second finds nothing to do
+		if _, errOut, code := runMain(t, "campaign", "resume", "--config", cfg, "--demo-students", "300"); code != ExitOK {
+			t.Fatalf("resume: exit %d: %s", code, errOut)
+		}
+	}
+	if created := r.idsOf("campaign_created"); len(created) != 1 || !strings.Contains(created[0], "direction-etudes-univ-demo-fr") {
+		t.Errorf("creation mails queued: %v", created)
+	}
+	summaries := r.idsOf("campaign_finished")
+	if len(summaries) != 2 || summaries[0] == summaries[1] {
+		t.Errorf("end summaries: %v, want two with distinct Message-IDs", summaries)
+	}
+	camps, st = storedCampaigns(t, db)
+	if mm := camps[0].ManagerMails; mm[0].State != domain.ManagerMailSent {
+		t.Errorf("creation mail state %+v", mm)
+	}
+	audit, _ := st.Audit(id)
+	found := false
+	for _, a := range audit {
+		found = found || a.Action == domain.AuditMail && strings.Contains(a.Detail, "création de la campagne envoyé à direction-etudes@univ-demo.fr")
+	}
+	if !found {
+		t.Errorf("no audit record of the creation mail: %+v", audit)
 	}
 }

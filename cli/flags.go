@@ -3,7 +3,6 @@ package cli
 import (
 	"database/sql"
 	"flag"
-	"log/slog"
 
 	"hypercerts/app"
 )
@@ -28,7 +27,7 @@ func addAppFlags(fs *flag.FlagSet) *appFlags {
 // options turns the flags into app options; noStore for read-only commands.
 func (f *appFlags) options(env Env, noStore bool) app.Options {
 	return app.Options{ConfigPath: *f.config, Demo: *f.demo, DemoDir: *f.demoDir, DemoStudents: *f.students,
-		NoStore: noStore, Getenv: env.Getenv, Log: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		NoStore: noStore, Getenv: env.Getenv, LogTo: env.Stderr} // log.level and log.format honoured (R18 at INFO)
 }
 
 // readOnly is options for commands that only read the store (it is opened read-only).

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"hypercerts/app"
@@ -57,6 +58,8 @@ func Main(args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	// The log (engine goroutines) and the progress line share standard error.
+	env.Stderr = syncWriter(env.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -207,6 +210,27 @@ func dispatch(ctx context.Context, env Env, args []string, usage string, subs []
 	list := strings.Join(names[:len(names)-1], ", ") + " ou " + names[len(names)-1]
 	fmt.Fprintf(env.Stderr, "sous-commande inconnue %q : %s\n", args[0], list)
 	return errUsage
+}
+
+// syncWriter serialises writes to w unless it is a file (a file's Write is one system
+// call, and the progress line and logging look for *os.File to detect a terminal or
+// the journal).
+func syncWriter(w io.Writer) io.Writer {
+	if _, ok := w.(*os.File); ok || w == nil {
+		return w
+	}
+	return &lockedWriter{w: w}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // inUseError is a store held by the daemon, explained with the daemon's real SSH

@@ -58,7 +58,7 @@ Exemples :
 	}
 	defer logFile.Close()
 	opts := o.options(env, false)
-	opts.Log = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts.LogTo = logFile
 	a, err := app.Open(ctx, opts)
 	if err != nil {
 		if errors.Is(err, store.ErrInUse) { // the daemon owns the store: use its SSH UI
@@ -70,7 +70,7 @@ Exemples :
 	}
 	defer a.Close()
 	if _, err := a.Engine.Resume(ctx); err != nil { // campaigns left running: R07/DESIGN
-		opts.Log.Warn("reprise des campagnes", "erreur", err)
+		a.Log.Warn("reprise des campagnes", "erreur", err)
 	}
 	defer func() { // sends in flight finish; the rest resumes at the next start
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -106,8 +106,8 @@ Exemples :
 		}
 	}
 	if a.Sim != nil { // demo without a daemon: play its scheduled jobs in this process
-		go runDemoJobs(ctx, a, opts.Log)
-		_ = serveVerify(ctx, a, opts.Log) // the QR codes' page, on loopback (a taken port is only logged)
+		go runDemoJobs(ctx, a, a.Log)
+		_ = serveVerify(ctx, a, a.Log) // the QR codes' page, on loopback (a taken port is only logged)
 	}
 	mailDir := ""
 	if a.Config != nil {

@@ -225,6 +225,9 @@ type SFTP struct {
 
 // Remote are the folders on the Digiposte server.
 type Remote struct {
+	// Base is the folder the others are relative to; empty: the SFTP account's login
+	// folder. An absolute path when the account lands elsewhere than the exchange tree.
+	Base        string `yaml:"base"`
 	AdhesionDir string `yaml:"adhesion_dir"`
 	DepositDir  string `yaml:"deposit_dir"`
 	ReturnDir   string `yaml:"return_dir"`

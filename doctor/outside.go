@@ -220,7 +220,10 @@ func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 	}
 	dc := digiposte.Config{Addr: addr, User: d.SFTP.User, KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase.Reveal(),
 		Password: password.Reveal(), KnownHostsFile: d.SFTP.KnownHosts, InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey,
-		DialTimeout: d.SFTP.Timeout, Format: f, RemoteDir: sftpRemoteDir}
+		DialTimeout: d.SFTP.Timeout, Format: f, RemoteDir: d.Remote.Base}
+	if sftpRemoteDir != "" {
+		dc.RemoteDir = sftpRemoteDir
+	}
 	c, err := digiposte.New(dc)
 	if err != nil {
 		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section digiposte.sftp"
@@ -247,8 +250,7 @@ func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 	return res
 }
 
-// sftpRemoteDir is the base folder on the SFTP server: the login folder, as the app
-// uses it (tests point it at a temporary folder).
+// sftpRemoteDir, when set (tests), replaces digiposte.remote.base.
 var sftpRemoteDir = ""
 
 // probeSFTP writes and removes a probe file in each folder.

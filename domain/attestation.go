@@ -12,7 +12,7 @@ import (
 // the row in every case; a student who is not eligible gets an ErrInvalid error naming
 // the reasons, and nothing is written. Used by `hypercerts render` and HubEE requests.
 func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, studentCode string, w io.Writer) (Row, error) {
-	// No channel: the e-mail address is not needed to print an attestation.
+	// No delivery mode: the e-mail address is not needed to render an attestation.
 	row := e.assess(ctx, year, vdi, "", studentInVETs{StudentRef: StudentRef{Code: studentCode}})
 	if row.Err != "" {
 		return row, fmt.Errorf("étudiant %s : %s", studentCode, row.Err)

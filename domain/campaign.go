@@ -39,8 +39,11 @@ type Row struct {
 	ECTS      string
 	Delivery  bool // R13
 	Blockings []Blocking
-	Eligible  bool
-	Reasons   []string
+	// RuleEligible: eligible by the rules (R10–R15), whatever the delivery mode;
+	// Eligible adds the mode's condition (ForMode).
+	RuleEligible bool `json:",omitempty"`
+	Eligible     bool
+	Reasons      []string
 	// Recipient is where the mail goes; RealRecipient the student's own address in
 	// test mode (R18).
 	Recipient     string
@@ -105,6 +108,8 @@ type Campaign struct {
 	State       CampaignState
 	Error       string // why it failed or was suspended (CampaignFailed, CampaignSuspended)
 	Counts      map[EntryState]int
+	// ManagerMails are the "campaign created" mails (R17a), a stored step.
+	ManagerMails []ManagerMail `json:",omitempty"`
 }
 
 // EntryState is a student's state within a campaign (DESIGN.md, per-student state).

@@ -42,6 +42,7 @@ type relayWatch struct {
 	mu        sync.Mutex
 	streak    []*Entry // entries failed transiently since the last success
 	cause     error    // the last of those failures
+	fails     int      // transient failures noted in the run, to date sends (mark)
 	suspended bool
 	stop      chan struct{} // closed when the run is suspended
 }
@@ -54,22 +55,35 @@ func (w *relayWatch) failed(en *Entry, err error, limit int) {
 	defer w.mu.Unlock()
 	w.streak = append(w.streak, en)
 	w.cause = err
+	w.fails++
 	if !w.suspended && len(w.streak) >= limit {
 		w.suspended = true
 		close(w.stop)
 	}
 }
 
-// ok notes a successful send: the failures so far were the recipients', not the relay's.
-func (w *relayWatch) ok() {
+// mark is taken before a send; ok gets it back after the send succeeded.
+func (w *relayWatch) mark() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.suspended {
+	return w.fails
+}
+
+// ok notes a successful send begun at mark since: the failures so far were the
+// recipients', not the relay's. Only when none was noted while it was in flight: with
+// sends in parallel, a mail that got through before the relay went down (and was
+// acknowledged after others failed) says nothing of the relay now, and must not spend
+// the students of the streak (left "failed" instead of given back at suspension).
+func (w *relayWatch) ok(since int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.suspended && w.fails == since {
 		w.streak, w.cause = nil, nil
 	}
 }
 
-// outcome tells whether the run was suspended, with the entries to give back and why.
+// outcome tells whether the run was suspended, with the entries of the failing streak
+// to give back and why (see ok: a late acknowledgement does not clear the streak).
 func (w *relayWatch) outcome() (bool, []*Entry, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -88,7 +102,7 @@ func (e *Engine) suspendRun(rs *campaignRuns, r *campaignRun, streak []*Entry, c
 		en.State, en.Retryable, en.UpdatedAt = EntryEligible, true, now
 		back = append(back, *en)
 	}
-	msg := fmt.Sprintf("%s : %d échecs temporaires de suite (dernier : %v)", ErrRelayUnavailable, len(streak), cause)
+	msg := fmt.Sprintf("%s : échecs temporaires répétés, %d envois à refaire (dernier : %v)", ErrRelayUnavailable, len(streak), cause)
 	if err := e.store.PutEntries(id, back); err != nil {
 		e.log.Error("suspension non enregistrée", "campagne", id, "erreur", err)
 	}

@@ -21,6 +21,10 @@ type LaunchOptions struct {
 	TestRecipient string
 	// Concurrency overrides Settings.Concurrency (sends in flight) when > 0.
 	Concurrency int
+	// IncludeServed includes the students an earlier campaign already served the
+	// same attestation (after a correction in Apogée); by default they are left out.
+	// The choice is recorded in the audit log.
+	IncludeServed bool
 	// Students, when not empty, restricts the campaign to these student codes (for
 	// example the failed or unserved students of another campaign, to print them).
 	Students []string
@@ -112,11 +116,21 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if len(opts.Students) > 0 {
 		rows = slices.DeleteFunc(rows, func(r Row) bool { return !slices.Contains(opts.Students, r.Student.Code) })
 	}
+	served, err := e.ServedBefore(req.Year, vdi)
+	if err != nil {
+		return Campaign{}, err
+	}
+	plan := PlanOf(rows, mode, served, opts.IncludeServed)
 	entries := make([]Entry, len(rows))
 	for i, row := range rows {
 		entries[i] = newEntry(row, camp, ch, now)
+		if s, ok := served[row.Student.Code]; ok && entries[i].Eligible && !opts.IncludeServed {
+			entries[i].Eligible, entries[i].State = false, EntryExcluded
+			entries[i].Reasons = append(entries[i].Reasons, servedReason(s))
+		}
 	}
 	camp.Counts = countStates(entries)
+	camp.ManagerMails = e.pendingCreationMails()
 	if err := e.store.CreateCampaign(&camp); err != nil {
 		return Campaign{}, fmt.Errorf("enregistrement de la campagne : %w", err)
 	}
@@ -129,12 +143,19 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	if testMode {
 		detail += ", mode test vers " + testRecipient
 	}
+	if plan.Served > 0 {
+		what := "laissés de côté"
+		if opts.IncludeServed {
+			what = "inclus à la demande du gestionnaire"
+		}
+		detail += fmt.Sprintf(", %d déjà servis (dernier envoi le %s) %s", plan.Served, plan.ServedLast.Format("02/01/2006"), what)
+	}
 	if err := e.store.AppendAudit(camp.ID, AuditRecord{At: now, User: user.Code, Action: AuditLaunch, Detail: detail}); err != nil {
 		return e.markFailed(camp, user.Code, fmt.Errorf("journal de la campagne : %w", err))
 	}
 	e.log.Info("campagne créée", "campagne", camp.ID, "utilisateur", user.Code, "étudiants", len(entries), "éligibles", eligible, "mode_test", testMode)
 
-	e.mailManagers(ctx, camp) // R17a: after the campaign is recorded
+	e.sendCreationMails(ctx, camp.ID) // R17a: a stored step, after the campaign is recorded
 
 	if ch.runner() == nil { // worked through by a scheduled job (Digiposte: R19–R22)
 		camp.State, camp.UpdatedAt = CampaignWaiting, e.clock.Now()
@@ -229,6 +250,7 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	e.resumeCreationMails(ctx, list) // R17a left pending by a crash
 	var (
 		sig    Signature
 		sigErr error
@@ -437,12 +459,10 @@ func (e *Engine) markFailed(camp Campaign, user string, cause error) (Campaign, 
 }
 
 // newEntry turns a preview row into a campaign entry.
+// The channel's conditions (an e-mail address) are ForMode's, the one computation the
+// confirmation uses too.
 func newEntry(row Row, camp Campaign, ch Channel, now time.Time) Entry {
-	en := Entry{Row: row, State: EntryExcluded, UpdatedAt: now}
-	if row.Eligible && ch.Needs().Address && row.Student.Email == "" {
-		en.Eligible = false
-		en.Reasons = append(en.Reasons, ReasonNoEmail)
-	}
+	en := Entry{Row: ForMode(row, ch.Mode()), State: EntryExcluded, UpdatedAt: now}
 	if en.Eligible {
 		en.State = EntryEligible
 	}
@@ -661,37 +681,4 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 		p.State = CampaignFinished
 		p.Counts = c.Counts
 	})
-}
-
-// mailManagers sends the "campaign created" mail to every manager (R17a).
-func (e *Engine) mailManagers(ctx context.Context, c Campaign) {
-	if e.mailer == nil {
-		return
-	}
-	for _, to := range e.settings.Managers {
-		m := Mail{Kind: MailCampaignCreated, CampaignID: c.ID, To: to,
-			Data: MailData{University: e.settings.University, DiplomaLabel: c.DiplomaLabel, YearLabel: AcademicYearLabel(c.Year),
-				Campaign: c, Counts: c.Counts, TestMode: c.TestMode}}
-		e.sendManagerMail(ctx, c.ID, m)
-	}
-}
-
-// sendManagerMail sends a mail to a manager (R17a, R17b); a failure is logged and
-// audited, and stops nothing. In a test-mode campaign it goes to the test address like
-// every other mail (R18), the manager kept as the real recipient: the mailer's own
-// test-mode guard refuses any other address.
-func (e *Engine) sendManagerMail(ctx context.Context, id string, m Mail) {
-	if e.mailer == nil {
-		return
-	}
-	if c := m.Data.Campaign; c.TestMode && c.TestRecipient != "" {
-		m.To, m.RealTo = Recipient(m.To, true, c.TestRecipient)
-		m.Data.TestMode, m.Data.RealTo = true, m.RealTo
-	}
-	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
-	if err != nil {
-		e.log.Warn("courriel aux gestionnaires non envoyé", "campagne", id, "type", m.Kind, "à", m.To, "erreur", err)
-		_ = e.store.AppendAudit(id, AuditRecord{At: e.clock.Now(), User: systemUser, Action: AuditMail,
-			Detail: fmt.Sprintf("courriel %s à %s non envoyé : %v", m.Kind, m.To, err)})
-	}
 }

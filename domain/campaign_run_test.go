@@ -80,7 +80,9 @@ func TestLaunch_MailsEveryEligibleStudentAndKeepsExclusionReasons(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(audit) != 2 || audit[0].Action != domain.AuditLaunch || audit[0].User != runGest.Code || audit[1].Action != domain.AuditFinish {
+	// R17a: each manager's creation mail is a stored step, audited.
+	if len(audit) != 4 || audit[0].Action != domain.AuditLaunch || audit[0].User != runGest.Code ||
+		audit[1].Action != domain.AuditMail || audit[2].Action != domain.AuditMail || audit[3].Action != domain.AuditFinish {
 		t.Errorf("audit = %+v", audit)
 	}
 }
@@ -174,7 +176,7 @@ func TestR07_RelaunchOnlySendsToUnsentStudents(t *testing.T) {
 	for _, r := range audit {
 		actions = append(actions, r.Action)
 	}
-	if want := []string{domain.AuditLaunch, domain.AuditFinish, domain.AuditRelaunch, domain.AuditFinish, domain.AuditRelaunch}; !slices.Equal(actions, want) {
+	if want := []string{domain.AuditLaunch, domain.AuditMail, domain.AuditMail, domain.AuditFinish, domain.AuditRelaunch, domain.AuditFinish, domain.AuditRelaunch}; !slices.Equal(actions, want) {
 		t.Errorf("audit actions = %v, want %v", actions, want)
 	}
 }

@@ -23,7 +23,10 @@ type digiposteChannel struct{}
 
 func (digiposteChannel) Mode() Mode    { return ModeDigiposte }
 func (digiposteChannel) Label() string { return "Digiposte" }
-func (digiposteChannel) Needs() Needs  { return Needs{Renderer: true, Vault: true} }
+
+// Needs: Digiposte invites the student to open a vault by e-mail, so a student
+// without an address cannot be served ("sans adresse électronique").
+func (digiposteChannel) Needs() Needs { return Needs{Renderer: true, Vault: true, Address: true} }
 
 func (digiposteChannel) States() []StateInfo {
 	return []StateInfo{

@@ -153,6 +153,7 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 		Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,
 			YearLabel: AcademicYearLabel(camp.Year), Campaign: camp, TestMode: camp.TestMode, RealTo: realTo},
 		AttachmentName: "attestation-reussite-" + en.Student.Code + ".pdf", Attachment: pdf.Bytes()}
+	since := r.relay.mark()
 	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
 	if err != nil && ctx.Err() != nil {
 		return nil // hard stop: we do not know whether it left; stays "sending" for Resume
@@ -165,7 +166,7 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 		}
 		return nil
 	}
-	r.relay.ok()
+	r.relay.ok(since)
 	*pending = e.queueState(r, en, EntrySending, EntryMailed, "", false)
 	return nil
 }

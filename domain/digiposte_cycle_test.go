@@ -16,8 +16,9 @@ import (
 // The Digiposte cycle against the real store, the real local Digiposte folder
 // (digiposte.LocalDir, same layout as the SFTP exchange) and the real simulator.
 
-// runDigiposteEligible: the eligible students in Digiposte mode (no e-mail needed).
-var runDigiposteEligible = []string{"10000001", "10000002", "10000006", "10000007", "10000008"}
+// runDigiposteEligible: the eligible students in Digiposte mode (10000006 has no e-mail
+// address: excluded, "sans adresse électronique", Digiposte invites by e-mail).
+var runDigiposteEligible = []string{"10000001", "10000002", "10000007", "10000008"}
 
 type dpEnv struct {
 	*runEnv
@@ -116,7 +117,7 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 
 	// Cycle 1: one adhesion drop with every eligible student (R19).
 	r1 := env.cycle(t)
-	if r1.Campaigns != 1 || r1.Requested != 5 || r1.AdhesionBatch == "" || r1.AdhesionRetried || r1.Deposited != 0 {
+	if r1.Campaigns != 1 || r1.Requested != 4 || r1.AdhesionBatch == "" || r1.AdhesionRetried || r1.Deposited != 0 {
 		t.Fatalf("cycle 1: %+v", r1)
 	}
 	if got := env.codesIn(t, c.ID, domain.EntryAdhesionRequested); !slices.Equal(got, runDigiposteEligible) {
@@ -132,14 +133,14 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 	}
 
 	// Digiposte opens the vaults.
-	if s := env.step(t); s.Opened != 5 {
+	if s := env.step(t); s.Opened != 4 {
 		t.Fatalf("simulator: %+v", s)
 	}
 
 	// Cycle 2: sync, vault mails (R17c), deposit (R20), campaign finished.
 	r2 := env.cycle(t)
-	if r2.Returns != 1 || r2.Acknowledged != 1 || r2.Opened != 5 || r2.AdhesionBatch != "" ||
-		r2.VaultMails != 4 || r2.Deposited != 5 || r2.DepositBatch == "" || r2.Finished != 1 {
+	if r2.Returns != 1 || r2.Acknowledged != 1 || r2.Opened != 4 || r2.AdhesionBatch != "" ||
+		r2.VaultMails != 4 || r2.Deposited != 4 || r2.DepositBatch == "" || r2.Finished != 1 {
 		t.Fatalf("cycle 2: %+v", r2)
 	}
 	if got := env.codesIn(t, c.ID, domain.EntryDeposited); !slices.Equal(got, runDigiposteEligible) {
@@ -160,7 +161,7 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.State != domain.CampaignFinished || stored.Counts[domain.EntryDeposited] != 5 || stored.Counts[domain.EntryExcluded] != 3 {
+	if stored.State != domain.CampaignFinished || stored.Counts[domain.EntryDeposited] != 4 || stored.Counts[domain.EntryExcluded] != 4 {
 		t.Errorf("campaign: %s %v", stored.State, stored.Counts)
 	}
 	if f := env.mailer.mails(domain.MailCampaignFinished); len(f) != 1 || f[0].To != runGest.Email {
@@ -174,7 +175,7 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 	}
 
 	// Digiposte integrates the documents into the open vaults.
-	if s := env.step(t); s.Integrated != 5 || s.Rejected != 0 {
+	if s := env.step(t); s.Integrated != 4 || s.Rejected != 0 {
 		t.Fatalf("simulator after deposit: %+v", s)
 	}
 	_, docs, err := env.sim.Vaults()
@@ -208,14 +209,14 @@ func TestR21_CancelledNeverGetsNewVault(t *testing.T) {
 	c1 := env.launch(t)
 	env.cycle(t) // adhesions
 	env.step(t)  // vaults open
-	if r := env.cycle(t); r.Deposited != 5 {
+	if r := env.cycle(t); r.Deposited != 4 {
 		t.Fatalf("cycle 2: %+v", r)
 	}
-	if s := env.step(t); s.Cancelled != 5 {
+	if s := env.step(t); s.Cancelled != 4 {
 		t.Fatalf("simulator: %+v", s)
 	}
 	r3 := env.cycle(t) // finished campaign: the cancellations are still recorded
-	if r3.Cancelled != 5 || r3.Acknowledged != 1 {
+	if r3.Cancelled != 4 || r3.Acknowledged != 1 {
 		t.Fatalf("cycle 3: %+v", r3)
 	}
 	if got := env.codesIn(t, c1.ID, domain.EntryCancelled); !slices.Equal(got, runDigiposteEligible) {
@@ -228,7 +229,7 @@ func TestR21_CancelledNeverGetsNewVault(t *testing.T) {
 	// A new campaign with the same students: nobody is requested again.
 	c2 := env.launch(t)
 	r4 := env.cycle(t)
-	if r4.AdhesionBatch != "" || r4.Requested != 0 || r4.Cancelled != 5 || r4.Finished != 1 {
+	if r4.AdhesionBatch != "" || r4.Requested != 0 || r4.Cancelled != 4 || r4.Finished != 1 {
 		t.Fatalf("cycle 4: %+v", r4)
 	}
 	if got := env.codesIn(t, c2.ID, domain.EntryCancelled); !slices.Equal(got, runDigiposteEligible) {
@@ -279,18 +280,18 @@ func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
 
 	repair()
 	r2 := env.cycle(t)
-	if r2.AdhesionBatch != batch || !r2.AdhesionRetried || r2.Requested != 5 {
+	if r2.AdhesionBatch != batch || !r2.AdhesionRetried || r2.Requested != 4 {
 		t.Fatalf("retry: %+v, want batch %s", r2, batch)
 	}
-	if got := env.codesIn(t, c2.ID, domain.EntryEligible); len(got) != 5 {
+	if got := env.codesIn(t, c2.ID, domain.EntryEligible); len(got) != 4 {
 		t.Errorf("second campaign during the retry: eligible %v", got)
 	}
 	// The second campaign's students are already requested: no second request.
 	r3 := env.cycle(t)
-	if r3.AdhesionBatch != "" || r3.AlreadyRequested != 5 {
+	if r3.AdhesionBatch != "" || r3.AlreadyRequested != 4 {
 		t.Fatalf("cycle 3: %+v", r3)
 	}
-	if got := env.codesIn(t, c2.ID, domain.EntryAdhesionRequested); len(got) != 5 {
+	if got := env.codesIn(t, c2.ID, domain.EntryAdhesionRequested); len(got) != 4 {
 		t.Errorf("second campaign: requested %v", got)
 	}
 	got := env.files(t, "adhesions")
@@ -302,12 +303,12 @@ func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
 	env.step(t)
 	repair = breakDir(t, filepath.Join(env.dir, "depots"))
 	r4, err := env.engine.DigiposteCycle(context.Background())
-	if err == nil || r4.DepositBatch == "" || r4.Deposited != 0 || r4.Opened != 10 {
+	if err == nil || r4.DepositBatch == "" || r4.Deposited != 0 || r4.Opened != 8 {
 		t.Fatalf("deposit with the folder broken: %v %+v", err, r4)
 	}
 	repair()
 	r5 := env.cycle(t)
-	if r5.DepositBatch != r4.DepositBatch || !r5.DepositRetried || r5.Deposited != 10 || r5.VaultMails != 0 || r5.Finished != 2 {
+	if r5.DepositBatch != r4.DepositBatch || !r5.DepositRetried || r5.Deposited != 8 || r5.VaultMails != 0 || r5.Finished != 2 {
 		t.Fatalf("deposit retry: %+v", r5)
 	}
 	if got := env.files(t, "depots"); len(got) != 1 {
@@ -326,7 +327,7 @@ func TestR18_VaultMailInTestMode(t *testing.T) {
 	c := env.launch(t)
 	env.cycle(t)
 	env.step(t)
-	if r := env.cycle(t); r.VaultMails != 5 || r.Deposited != 5 {
+	if r := env.cycle(t); r.VaultMails != 4 || r.Deposited != 4 {
 		t.Fatalf("cycle 2: %+v", r)
 	}
 	for _, m := range env.mailer.mails(domain.MailVaultOpened) {
@@ -351,7 +352,7 @@ func TestR20_RefusedVaultIsFinalAndMailFailureRetried(t *testing.T) {
 	env.mailer.fail["10000001"] = transient("421 try later")
 	env.mailer.times["10000001"] = 1
 	r := env.cycle(t)
-	if r.Refused != 2 || r.Opened != 3 || r.VaultMailFailed != 1 || r.Deposited != 2 || r.Finished != 0 {
+	if r.Refused != 2 || r.Opened != 2 || r.VaultMailFailed != 1 || r.Deposited != 1 || r.Finished != 0 {
 		t.Fatalf("cycle 2: %+v", r)
 	}
 	if en := env.states(t, c.ID)["10000001"]; en.State != domain.EntryVaultOpen || !en.Retryable {

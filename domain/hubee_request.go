@@ -257,7 +257,7 @@ func refusalText(reasons []string, vdi VDI, year string) string {
 			out = append(out, "la délivrance de l'attestation n'est pas encore autorisée")
 		case strings.HasPrefix(r, ReasonBlocked):
 			out = append(out, "votre dossier fait l'objet d'un blocage administratif ; contactez votre scolarité")
-		case r == ReasonNoEmail:
+		case r == ReasonNoEmail, r == ReasonNoEmailDigiposte:
 		default:
 			out = append(out, r)
 		}

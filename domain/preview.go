@@ -235,10 +235,8 @@ func (e *Engine) assess(ctx context.Context, year string, vdi VDI, mode Mode, re
 			row.Mention, row.ECTS = a.Deciding.Mention, a.Deciding.ECTS
 		}
 	}
-	if ch, ok := ChannelOf(mode); ok && ch.Needs().Address && row.Student.Email == "" {
-		row.Eligible = false
-		row.Reasons = append(row.Reasons, ReasonNoEmail)
-	}
+	row.RuleEligible = a.Eligible
+	row = ForMode(row, mode) // the one eligibility computation (eligibility.go)
 	if row.Student.Email != "" {
 		row.Recipient, row.RealRecipient = Recipient(row.Student.Email, e.settings.TestMode, e.settings.TestRecipient)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -98,15 +99,32 @@ log:
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// Wrong password: refused, over both password and keyboard-interactive.
+	// Wrong password: refused, over both password and keyboard-interactive. Two wrong
+	// tries only: the account's limit (3 within 10 min, R01) would otherwise refuse the
+	// right password below too. The keyboard-interactive client gives up at the second
+	// prompt, which must say why the first answer was refused.
+	var again string
+	prompts := 0
 	for _, auth := range []gossh.AuthMethod{gossh.Password("mauvais"), gossh.KeyboardInteractive(
-		func(string, string, []string, []bool) ([]string, error) { return []string{"mauvais"}, nil })} {
+		func(_, instruction string, questions []string, _ []bool) ([]string, error) {
+			if len(questions) == 0 {
+				return nil, nil
+			}
+			if prompts++; prompts > 1 {
+				again = instruction
+				return nil, errors.New("the user gives up")
+			}
+			return []string{"mauvais"}, nil
+		})} {
 		c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "gestionnaire", Auth: []gossh.AuthMethod{auth},
 			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
 		if err == nil {
 			c.Close()
 			t.Fatal("a wrong password opened an SSH session")
 		}
+	}
+	if !strings.Contains(again, "Essai refuse : mot de passe refuse.") {
+		t.Errorf("the second keyboard-interactive prompt does not say the first answer was refused: %q", again)
 	}
 
 	// Right password: the managers' UI.

@@ -95,8 +95,21 @@ func (s *Store) PruneRestoreCopies(limit time.Time) ([]string, error) {
 	return PruneRestoreCopies(s.path, limit)
 }
 
-// PruneRestoreCopies is Store.PruneRestoreCopies for a base path.
+// PruneRestoreCopies is Store.PruneRestoreCopies for a base path. The hubee-files/
+// folders restore kept (HubEEFilesDirOf + RestoreCopySuffix + date) go the same way.
 func PruneRestoreCopies(storePath string, limit time.Time) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, base := range []string{storePath, HubEEFilesDirOf(storePath)} {
+		r, err := pruneCopies(base, limit)
+		removed = append(removed, r...)
+		errs = append(errs, err)
+	}
+	sort.Strings(removed)
+	return removed, errors.Join(errs...)
+}
+
+func pruneCopies(storePath string, limit time.Time) ([]string, error) {
 	matches, err := filepath.Glob(globEscape(storePath) + RestoreCopySuffix + "*")
 	if err != nil {
 		return nil, err
@@ -117,13 +130,12 @@ func PruneRestoreCopies(storePath string, limit time.Time) ([]string, error) {
 		if !at.Before(limit) {
 			continue
 		}
-		if err := os.Remove(m); err != nil {
+		if err := os.RemoveAll(m); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		removed = append(removed, m)
 	}
-	sort.Strings(removed)
 	return removed, errors.Join(errs...)
 }
 

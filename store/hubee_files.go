@@ -27,7 +27,11 @@ import (
 // still read from there. PurgeHubEECase removes both.
 
 // HubEEFilesDir is the folder of the HubEE files of a base.
-func (s *Store) HubEEFilesDir() string { return filepath.Join(filepath.Dir(s.path), "hubee-files") }
+func (s *Store) HubEEFilesDir() string { return HubEEFilesDirOf(s.path) }
+
+// HubEEFilesDirOf is the folder of the HubEE files of the base at path (backup and
+// restore use it without opening the base).
+func HubEEFilesDirOf(path string) string { return filepath.Join(filepath.Dir(path), "hubee-files") }
 
 // hubeePath is where a file of a case is kept; the case id and the key are escaped
 // into single path elements (no separator, no "..").

@@ -547,3 +547,37 @@ func TestR22_ContextCancelledIsTransient(t *testing.T) {
 		t.Fatal("dépôt visible après annulation")
 	}
 }
+
+// digiposte.remote.*: the folders are relative to the account's login folder, or to
+// the base folder (digiposte.remote.base → Config.RemoteDir) when set. Here the
+// account lands (sftp-server -d) in a folder other than the exchange tree.
+func TestR19_RemoteFoldersRelativeToLoginOrBase(t *testing.T) {
+	landing := t.TempDir()
+	srv := startSSHD(t, sshdOpts{landing: landing})
+	ctx := testCtx(t)
+	f := DefaultFormat()
+	for _, dir := range []string{filepath.Join(srv.Base, f.AdhesionDir), filepath.Join(landing, f.AdhesionDir)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Without a base: relative to where the account lands.
+	c := srv.client(t, "", func(c *Config) { c.RemoteDir = "" })
+	if err := c.RequestAdhesions(ctx, "A1", students(2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ls(t, filepath.Join(landing, f.AdhesionDir)); len(got) != 1 {
+		t.Fatalf("sans dossier de base, dépôt dans le dossier de connexion attendu : %v", got)
+	}
+	// With the base: under it, nothing more in the landing folder.
+	c = srv.client(t, "", func(c *Config) { c.RemoteDir = srv.Base })
+	if err := c.RequestAdhesions(ctx, "A2", students(2, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ls(t, filepath.Join(srv.Base, f.AdhesionDir)); len(got) != 1 || got[0] != "UNIV_ADH_A2.zip" {
+		t.Fatalf("avec le dossier de base : %v", got)
+	}
+	if got := ls(t, filepath.Join(landing, f.AdhesionDir)); len(got) != 1 {
+		t.Errorf("dossier de connexion : %v", got)
+	}
+}

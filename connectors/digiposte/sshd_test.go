@@ -41,6 +41,8 @@ type sshServer struct {
 
 type sshdOpts struct {
 	readOnly bool // sftp-server -R: every write refused (permission denied)
+	// landing: sftp-server -d: the folder the account lands in (its login folder).
+	landing string
 }
 
 func newKey(t testing.TB) (ed25519.PrivateKey, ssh.Signer) {
@@ -105,6 +107,9 @@ func startSSHD(t testing.TB, o sshdOpts) *sshServer {
 	sub := sftpServerPath + " -l ERROR"
 	if o.readOnly {
 		sub += " -R"
+	}
+	if o.landing != "" {
+		sub += " -d " + o.landing
 	}
 	conf := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1

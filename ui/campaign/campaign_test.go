@@ -187,7 +187,7 @@ func TestCampaignDigiposteRequested(t *testing.T) {
 	}
 	m := campaign.New(env.Common, c.ID)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
-	uitest.WaitForText(t, tm, "adhésion\u00a0demandée\u00a011", "Circuit Digiposte") // no-break spaces; 11: the student without e-mail is served by Digiposte
+	uitest.WaitForText(t, tm, "adhésion\u00a0demandée\u00a010", "Circuit Digiposte") // no-break spaces; 10: the student without e-mail is excluded (Digiposte invites by e-mail)
 	tm.Send(uitest.Key("R"))
 	view := uitest.Final(t, tm)
 	for _, b := range m.ShortHelp() {

@@ -2,6 +2,7 @@ package hubee_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"hypercerts/domain"
 	"hypercerts/ui/hubee"
+	"hypercerts/ui/i18n"
 	"hypercerts/ui/internal/uitest"
 )
 
@@ -20,12 +22,14 @@ var (
 )
 
 // size is an attestation's size: it follows the renderer (issue 17's work), not this
-// screen, so the goldens mask it (same width).
-var size = regexp.MustCompile(`[0-9][0-9\x{202f}]* octets\)`)
+// screen, so the goldens hold "# octets)" padded to the same width with the blanks that
+// follow (a size of any length gives the same golden); depositSize checks the figure.
+var size = regexp.MustCompile(`[0-9][0-9\x{202f}]* octets\) *`)
 
 func stable(view string) string {
 	view = size.ReplaceAllStringFunc(view, func(s string) string {
-		return strings.Repeat("#", len([]rune(s))-len(" octets)")) + " octets)"
+		const mask = "# octets)"
+		return mask + strings.Repeat(" ", max(0, len([]rune(s))-len([]rune(mask))))
 	})
 	return random.ReplaceAllStringFunc(view, func(s string) string {
 		head := ""
@@ -60,7 +64,32 @@ func TestHubEECases(t *testing.T) {
 	if !strings.Contains(view, "Attestation déposée : ") {
 		t.Fatalf("no deposit in the detail pane:\n%s", view)
 	}
+	depositSize(t, env, view)
 	uitest.Golden(t, stable(view))
+}
+
+// depositSize checks that the size the screen shows (masked in the goldens) is the
+// deposited attestation's, as the store recorded it, and not empty.
+func depositSize(t *testing.T, env *uitest.Env, view string) {
+	t.Helper()
+	list, err := env.Store.HubEECases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range list {
+		if k.Deposit.FileName == "" {
+			continue
+		}
+		if k.Deposit.Size < 1000 {
+			t.Fatalf("deposit %s of %d bytes: not a PDF", k.Deposit.FileName, k.Deposit.Size)
+		}
+		want := fmt.Sprintf("%s (%s octets)", k.Deposit.FileName, i18n.Int(int(k.Deposit.Size)))
+		if !strings.Contains(view, want) {
+			t.Fatalf("the screen does not show %q:\n%s", want, view)
+		}
+		return
+	}
+	t.Fatal("no deposited attestation in the store")
 }
 
 // ↓ moves the detail pane to the refused case; d hides it.
@@ -83,7 +112,7 @@ func TestHubEERecord(t *testing.T) {
 	tm.Send(uitest.Key("down"))
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Télédossier ", "Identifiant HubEE")
-	view := m.View()
+	view := uitest.Snapshot(t, tm)
 	if strings.Contains(view, "…") || !strings.Contains(view, "Motif") {
 		t.Fatalf("the record is cut or has no reason:\n%s", view)
 	}

@@ -26,6 +26,11 @@ type Plan struct {
 	Students int
 	Eligible int
 	Mode     domain.Mode
+	// Rows are the preview's rows: the counts are recomputed from them by the engine
+	// (domain.Plan, the computation the run applies) for the mode chosen here.
+	Rows []domain.Row
+	// IncludeServed: students an earlier campaign already served are included.
+	IncludeServed bool
 }
 
 // OpenCampaignMsg asks the root to open the campaign screen.
@@ -62,6 +67,7 @@ type Model struct {
 	ch    <-chan domain.Progress
 	stop  func()
 	modes []domain.Mode // the modes the engine can launch in
+	lp    domain.LaunchPlan
 	// testMode: the manager chose test mode here (t), the configuration did not.
 	testMode bool
 	width    int
@@ -76,7 +82,22 @@ func New(c *common.Common, plan Plan) *Model {
 	if m.plan.Mode == "" {
 		m.plan.Mode = c.Engine.Settings().Mode
 	}
+	m.replan()
 	return m
+}
+
+// replan asks the engine what launching the preview's rows in the chosen mode does
+// (eligible, excluded, already served): the numbers the campaign will record. It reads
+// the store's earlier campaigns of the VDI, a few milliseconds.
+func (m *Model) replan() {
+	if len(m.plan.Rows) == 0 {
+		return
+	}
+	lp, err := m.c.Engine.Plan(m.c.Ctx, m.c.User, m.plan.Request, m.plan.Rows, m.plan.Mode, m.plan.IncludeServed)
+	if err != nil {
+		return // the counts of the preview stay; Launch says what is wrong
+	}
+	m.lp, m.plan.Students, m.plan.Eligible = lp, lp.Students, lp.Eligible
 }
 
 // scheduled: the campaign's students are served by the daemon's scheduled job.
@@ -95,12 +116,14 @@ func (m *Model) toggleMode() {
 	for i, md := range m.modes {
 		if md == m.plan.Mode {
 			m.plan.Mode = m.modes[(i+1)%len(m.modes)]
+			m.replan()
 			return
 		}
 	}
 	if len(m.modes) > 0 {
 		m.plan.Mode = m.modes[0]
 	}
+	m.replan()
 }
 
 // Title names the screen.
@@ -130,9 +153,9 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) launchCmd() tea.Cmd {
-	c, id, req, mode, test := m.c, m.id, m.plan.Request, m.plan.Mode, m.testMode
+	c, id, req, mode, test, include := m.c, m.id, m.plan.Request, m.plan.Mode, m.testMode, m.plan.IncludeServed
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test, IncludeServed: include})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -189,6 +212,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.toggleMode()
 			case key.Matches(msg, km.TestMode) && m.canTest():
 				m.testMode = !m.testMode
+			case key.Matches(msg, km.Toggle) && m.lp.Served > 0:
+				m.plan.IncludeServed = !m.plan.IncludeServed
+				m.replan()
 			case key.Matches(msg, km.No):
 				return m, common.Back
 			}
@@ -312,6 +338,17 @@ func (m *Model) confirmView() string {
 		lines = append(lines, i18n.Count(m.plan.Eligible, i18n.LaunchMailCountOne, i18n.LaunchMailCount))
 	}
 	lines = append(lines, excludedLine(m.plan.Students-m.plan.Eligible))
+	if m.lp.NoEmail > 0 {
+		lines = append(lines, fmt.Sprintf(i18n.LaunchNoEmail, i18n.Plural(m.lp.NoEmail, i18n.NounStudent)))
+	}
+	if m.lp.Served > 0 {
+		what, how := i18n.LaunchServedOut, i18n.LaunchServedInclude
+		if m.plan.IncludeServed {
+			what, how = i18n.LaunchServedIn, i18n.LaunchServedExclude
+		}
+		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchServed, i18n.Plural(m.lp.Served, i18n.NounStudent),
+			m.lp.ServedLast.Format("02/01/2006 à 15:04"), what)), how)
+	}
 	test := m.c.TestMode || m.testMode
 	switch {
 	case mode == domain.ModePrint: // nothing leaves by mail

@@ -6,6 +6,7 @@ package preview
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -23,6 +24,7 @@ import (
 type LaunchMsg struct {
 	Request domain.PreviewRequest // VDI and VETs resolved, with their labels
 	Totals  domain.PreviewTotals
+	Rows    []domain.Row // the confirmation recomputes its counts from them (domain.Plan)
 }
 
 // StartedMsg: the engine accepted the request and streams events.
@@ -363,8 +365,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.totals.Eligible == 0 {
 			return common.StatusCmd(i18n.PrevNoEligible)
 		}
-		req, t := m.req, m.totals
-		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t} }
+		req, t, rows := m.req, m.totals, slices.Clone(m.rows)
+		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t, Rows: rows} }
 	}
 	return nil
 }

@@ -179,7 +179,7 @@ func TestPreviewRecordFullAndWrapped(t *testing.T) {
 		tm.Send(uitest.Key("enter"))
 		tm.Send(uitest.Key("G")) // the end of the record, whatever the height
 		uitest.WaitForText(t, tm, "Éligible")
-		view := p.View()
+		view := uitest.Snapshot(t, tm)
 		for _, l := range strings.Split(view, "\n") {
 			if strings.Contains(l, "…") {
 				t.Fatalf("%v: a line of the record is cut: %q\n%s", size, l, view)
@@ -195,8 +195,8 @@ func TestPreviewRecordFullAndWrapped(t *testing.T) {
 		}
 		tm.Send(uitest.Key("esc"))
 		uitest.WaitForText(t, tm, "Filtre")
-		if strings.Contains(p.View(), "Éligible :") {
-			t.Fatalf("Échap did not close the record:\n%s", p.View())
+		if view := uitest.Snapshot(t, tm); strings.Contains(view, "Éligible :") {
+			t.Fatalf("Échap did not close the record:\n%s", view)
 		}
 		uitest.Final(t, tm)
 	}

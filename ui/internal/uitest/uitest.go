@@ -218,6 +218,25 @@ func Final(t testing.TB, tm *teatest.TestModel) string {
 	return m.View()
 }
 
+// snapshotMsg asks a running Harness for its screen's view.
+type snapshotMsg chan string
+
+// Snapshot returns the view of the Harness that tm runs, read on the program's own
+// goroutine after every message sent before it (calling the screen's View from the
+// test goroutine would race with the running program).
+func Snapshot(t testing.TB, tm *teatest.TestModel) string {
+	t.Helper()
+	ch := make(snapshotMsg, 1)
+	tm.Send(ch)
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(60 * time.Second):
+		t.Fatal("the program did not answer the snapshot")
+		return ""
+	}
+}
+
 // Golden compares view with testdata/<test name>.golden (go test -update rewrites it).
 func Golden(t *testing.T, view string) {
 	t.Helper()
@@ -258,6 +277,10 @@ func (h Harness) Init() tea.Cmd { return h.Screen.Init() }
 func (h Harness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ws, ok := msg.(tea.WindowSizeMsg); ok {
 		h.Screen.SetSize(ws.Width, ws.Height)
+		return h, nil
+	}
+	if s, ok := msg.(snapshotMsg); ok {
+		s <- h.Screen.View() // on the program's goroutine: no race with Update
 		return h, nil
 	}
 	_, cmd := h.Screen.Update(msg)
