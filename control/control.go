@@ -24,8 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"hypercerts/store"
 )
 
@@ -99,11 +97,9 @@ func ServeListener(ctx context.Context, ln net.Listener, st *store.Store) error 
 }
 
 func backup(w http.ResponseWriter, st *store.Store) {
-	err := st.View(func(tx *bolt.Tx) error {
+	_, err := st.CopyTo(w, func(size int64) {
 		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", strconv.FormatInt(tx.Size(), 10))
-		_, err := tx.WriteTo(w)
-		return err
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	})
 	if err != nil {
 		// Headers are gone: the short body tells the client (Content-Length mismatch).

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"hypercerts/store"
 )
 
@@ -22,8 +20,6 @@ import (
 // store (HealthFilePath), rewritten atomically (temporary file + rename) at each
 // change. bbolt lets one process open the store: while the daemon runs, `hypercerts
 // status` reads the file; when it does not, the store.
-
-var bucketHealth = []byte("health")
 
 // Health is one job's health record.
 type Health struct {
@@ -76,23 +72,13 @@ func ReadHealthFile(path string) (Status, error) {
 // ReadHealth reads the health records kept in the store, sorted by job.
 func ReadHealth(st *store.Store) ([]Health, error) {
 	var out []Health
-	err := st.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(store.RootBucket())
-		if root == nil {
-			return nil
+	err := st.JobHealth(func(job string, v []byte) error {
+		var h Health
+		if err := json.Unmarshal(v, &h); err != nil {
+			return fmt.Errorf("santé de la tâche %s illisible : %w", job, err)
 		}
-		b := root.Bucket(bucketHealth)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var h Health
-			if err := json.Unmarshal(v, &h); err != nil {
-				return fmt.Errorf("santé de la tâche %s illisible : %w", k, err)
-			}
-			out = append(out, h)
-			return nil
-		})
+		out = append(out, h)
+		return nil
 	})
 	slices.SortFunc(out, func(a, b Health) int { return strings.Compare(a.Job, b.Job) })
 	return out, err
@@ -207,17 +193,7 @@ func (b *healthBook) stopped() {
 func (b *healthBook) flush(h *Health) {
 	if b.st != nil {
 		v, _ := json.Marshal(h)
-		err := b.st.Update(func(tx *bolt.Tx) error {
-			root, err := tx.CreateBucketIfNotExists(store.RootBucket())
-			if err != nil {
-				return err
-			}
-			hb, err := root.CreateBucketIfNotExists(bucketHealth)
-			if err != nil {
-				return err
-			}
-			return hb.Put([]byte(h.Job), v)
-		})
+		err := b.st.PutJobHealth(h.Job, v)
 		if err != nil && b.errLog != nil {
 			b.errLog(err)
 		}

@@ -45,7 +45,7 @@ func (s *Store) RecordAttestation(a domain.IssuedAttestation) error {
 	if a.Reference == "" {
 		return fmt.Errorf("%w : attestation sans référence", domain.ErrInvalid)
 	}
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketAttestations)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (s *Store) PutRevocation(r domain.Revocation) error {
 	if r.Reference == "" {
 		return fmt.Errorf("%w : révocation sans référence", domain.ErrInvalid)
 	}
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketRevocations)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Store) Revocation(ref string) (domain.Revocation, error) {
 }
 
 func (s *Store) get(bucket []byte, what, key string, v any) error {
-	return s.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucket)
 		var data []byte
 		if b != nil {
@@ -97,7 +97,7 @@ func (s *Store) get(bucket []byte, what, key string, v any) error {
 // AttestationKey returns the current signing key and every public key; on first use it
 // creates the key (created is then true), except on a read-only base (key nil).
 func (s *Store) AttestationKey(now time.Time) (key *attest.PrivateKey, pubs attest.PublicKeys, created bool, err error) {
-	err = s.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		key, pubs, err = readKeys(tx)
 		return err
 	})
@@ -118,7 +118,7 @@ func (s *Store) RotateAttestationKey(now time.Time) (*attest.PrivateKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketKeys)
 		if err != nil {
 			return err
@@ -150,7 +150,7 @@ func (s *Store) RotateAttestationKey(now time.Time) (*attest.PrivateKey, error) 
 // AttestationPublicKeys lists every public key, oldest first.
 func (s *Store) AttestationPublicKeys() (attest.PublicKeys, error) {
 	var pubs attest.PublicKeys
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		_, pubs, err = readKeys(tx)
 		return err

@@ -27,7 +27,7 @@ var _ domain.HubStore = (*Store)(nil)
 // HubEECase reads a case's record; domain.ErrNotFound if absent.
 func (s *Store) HubEECase(caseID string) (domain.HubEECase, error) {
 	var c domain.HubEECase
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		var v []byte
 		if b != nil {
@@ -46,7 +46,7 @@ func (s *Store) PutHubEECase(c domain.HubEECase) error {
 	if c.CaseID == "" {
 		return fmt.Errorf("%w : dossier HubEE sans identifiant", domain.ErrInvalid)
 	}
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketHubEECases)
 		if err != nil {
 			return err
@@ -66,7 +66,7 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 	if err := s.removeHubEEFiles(c.CaseID); err != nil {
 		return fmt.Errorf("fichiers du dossier HubEE : %w", err)
 	}
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if files := getBucket(tx, bucketHubEEFiles); files != nil && files.Bucket([]byte(c.CaseID)) != nil {
 			if err := files.DeleteBucket([]byte(c.CaseID)); err != nil {
 				return err
@@ -83,7 +83,7 @@ func (s *Store) PurgeHubEECase(c domain.HubEECase) error {
 // HubEECases lists every case, newest first (by first reception, then id).
 func (s *Store) HubEECases() ([]domain.HubEECase, error) {
 	var out []domain.HubEECase
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEECases)
 		if b == nil {
 			return nil

@@ -175,7 +175,7 @@ func (s *Store) HubEEFile(caseID, key string) ([]byte, error) {
 // legacyHubEEFile reads a file kept in the base by an earlier version.
 func (s *Store) legacyHubEEFile(caseID, key string) ([]byte, error) {
 	var out []byte
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketHubEEFiles, []byte(caseID))
 		var v []byte
 		if b != nil {

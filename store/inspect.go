@@ -33,7 +33,7 @@ func Inspect(path string) (info FileInfo, err error) {
 		return info, err
 	}
 	defer s.Close()
-	err = s.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		var problems []error
 		for e := range tx.Check() {
 			if len(problems) < 5 {

@@ -14,7 +14,7 @@ var _ domain.EntryPurger = (*Store)(nil)
 // log stay.
 func (s *Store) PurgeEntries(campaignID string, record func(n int) domain.AuditRecord) (int, error) {
 	var n int
-	err := s.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		entries := getBucket(tx, bucketEntries)
 		b := entries.Bucket([]byte(campaignID))
 		audit := getBucket(tx, bucketAudit, []byte(campaignID))

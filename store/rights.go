@@ -26,7 +26,7 @@ type rightsRecord struct {
 
 // PutRights records the components Apogée gave a user at at.
 func (s *Store) PutRights(userCode string, comps []domain.Component, at time.Time) error {
-	return s.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketRights)
 		if err != nil {
 			return err
@@ -38,7 +38,7 @@ func (s *Store) PutRights(userCode string, comps []domain.Component, at time.Tim
 // Rights gives the last components recorded for a user; domain.ErrNotFound if none.
 func (s *Store) Rights(userCode string) ([]domain.Component, time.Time, error) {
 	var r rightsRecord
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketRights)
 		var v []byte
 		if b != nil {

@@ -10,11 +10,19 @@
 //	│                               (creation order: newest first = cursor from Last)
 //	├── entries
 //	│   └── <campaign id>           <student code> → JSON domain.Entry
-//	└── audit
-//	    └── <campaign id>           <8-byte big-endian sequence> → JSON domain.AuditRecord
+//	├── audit
+//	│   └── <campaign id>           <8-byte big-endian sequence> → JSON domain.AuditRecord
+//	├── attestations                <reference> → JSON domain.IssuedAttestation (attestation.go)
+//	├── revocations                 <reference> → JSON domain.Revocation
+//	├── attestation_keys            "current" → key id, "k/<key id>" → JSON keyRecord
+//	├── hubee_cases                 <case id> → JSON domain.HubEECase (hubee.go)
+//	├── hubee_files                 (bases of earlier versions only)
+//	│   └── <case id>               <file key> → bytes
+//	├── rights                      <user code> → JSON {components, at} (rights.go)
+//	└── health                      <job name> → JSON daemon.Health (health.go)
 //
-// Other parts of hypercerts (Digiposte vault states, HubEE cases) add their own
-// buckets under the root through DB and RootBucket.
+// The buckets after audit are created on first write. Only this package imports
+// bbolt: the rest of hypercerts goes through Store's methods (an arch test checks it).
 //
 // bbolt takes an exclusive lock on the file: one process owns it (the daemon when it
 // runs). Open waits a short time for the lock, then fails with ErrInUse.
@@ -147,7 +155,7 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		return nil, fmt.Errorf("base %s : %w", path, err)
 	}
 	st := &Store{db: db, path: path, readOnly: readOnly}
-	st.w = newCommitter(st.Update)
+	st.w = newCommitter(st.update)
 	return st, nil
 }
 
@@ -309,10 +317,10 @@ func (s *Store) Path() string { return s.path }
 // ReadOnly tells whether the base was opened by OpenReadOnly.
 func (s *Store) ReadOnly() bool { return s.readOnly }
 
-// View runs fn in a read transaction. A damaged page makes bbolt panic (or fault, on a
+// view runs fn in a read transaction. A damaged page makes bbolt panic (or fault, on a
 // page the file lacks: SetPanicOnFault turns that into a panic too): that becomes
 // ErrCorrupt naming the file and the way out, never a crash.
-func (s *Store) View(fn func(*bolt.Tx) error) (err error) {
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	defer s.recoverDamage(&err)
@@ -320,8 +328,8 @@ func (s *Store) View(fn func(*bolt.Tx) error) (err error) {
 	return s.db.View(fn)
 }
 
-// Update runs fn in a write transaction (see View for damaged files).
-func (s *Store) Update(fn func(*bolt.Tx) error) (err error) {
+// update runs fn in a write transaction (see view for damaged files).
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.readOnly {
@@ -338,13 +346,19 @@ func (s *Store) recoverDamage(err *error) {
 	}
 }
 
-// RootBucket is the versioned root bucket's key; extensions nest their buckets in it.
-func RootBucket() []byte { return append([]byte(nil), bucketRoot...) }
-
 // WriteTo writes a consistent copy of the whole base to w (a backup that bbolt opens
 // as is), from one read transaction: writers are not blocked.
 func (s *Store) WriteTo(w io.Writer) (n int64, err error) {
-	err = s.View(func(tx *bolt.Tx) error {
+	return s.CopyTo(w, nil)
+}
+
+// CopyTo is WriteTo telling size, before the first byte, how many bytes the copy has
+// (an HTTP Content-Length, for instance); size may be nil.
+func (s *Store) CopyTo(w io.Writer, size func(int64)) (n int64, err error) {
+	err = s.view(func(tx *bolt.Tx) error {
+		if size != nil {
+			size(tx.Size())
+		}
 		n, err = tx.WriteTo(w)
 		return err
 	})
@@ -450,7 +464,7 @@ func (s *Store) UpdateCampaign(c domain.Campaign) error {
 // Campaign reads one campaign; domain.ErrNotFound if absent.
 func (s *Store) Campaign(id string) (domain.Campaign, error) {
 	var c domain.Campaign
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := getBucket(tx, bucketCampaigns).Get([]byte(id))
 		if v == nil {
 			return notFound("campagne", id)
@@ -463,7 +477,7 @@ func (s *Store) Campaign(id string) (domain.Campaign, error) {
 // Campaigns lists every campaign, newest first.
 func (s *Store) Campaigns() ([]domain.Campaign, error) {
 	var list []domain.Campaign
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		campaigns := getBucket(tx, bucketCampaigns)
 		cur := getBucket(tx, bucketCampaignOrder).Cursor()
 		for k, id := cur.Last(); k != nil; k, id = cur.Prev() {
@@ -524,7 +538,7 @@ func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait
 // Entries lists a campaign's entries sorted by student code.
 func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 	var list []domain.Entry
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
@@ -560,7 +574,7 @@ func (s *Store) AppendAudit(campaignID string, r domain.AuditRecord) error {
 // Audit lists a campaign's audit log, oldest first.
 func (s *Store) Audit(campaignID string) ([]domain.AuditRecord, error) {
 	var list []domain.AuditRecord
-	err := s.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketAudit, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
