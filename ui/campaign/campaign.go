@@ -37,6 +37,14 @@ type RevokedMsg struct {
 	Err error
 }
 
+// PrintedMsg: the print campaign of a campaign's unserved students was launched (or
+// refused).
+type PrintedMsg struct {
+	ID         int64
+	CampaignID string
+	Err        error
+}
+
 // RelaunchedMsg: the engine accepted (or refused) the relaunch.
 type RelaunchedMsg struct {
 	ID  int64
@@ -144,6 +152,7 @@ type Model struct {
 	auditCur common.Cursor
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
+	askPrint []string      // not nil: "imprimer ces étudiants" confirmation for these codes
 	revoke   *revokeAsk    // the reason being typed for a revocation
 	running  bool
 	loadedAt time.Time // wall time of the last read (paces the live reads)
@@ -426,6 +435,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.running = true
 			return m, m.watch()
 		}
+	case PrintedMsg:
+		if msg.ID != m.id {
+			return m, nil
+		}
+		if msg.Err != nil {
+			return m, common.ErrorCmd(msg.Err)
+		}
+		m.c.Bus.Changed()
+		return m, tea.Batch(common.StatusCmd(fmt.Sprintf(i18n.CampPrinted, msg.CampaignID)), m.load())
 	case RelaunchedMsg:
 		if msg.ID != m.id {
 			return m, nil
@@ -473,6 +491,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		if m.revoke != nil {
 			return m, m.revokeKey(msg)
+		}
+		if m.askPrint != nil {
+			codes := m.askPrint
+			m.askPrint = nil
+			if key.Matches(msg, km.Yes) {
+				return m, m.printCmd(codes)
+			}
+			return m, nil
 		}
 		if m.ask > 0 {
 			n := m.ask
@@ -522,6 +548,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.load()
 		case key.Matches(msg, km.Revoke) && m.tab == tabEntries:
 			return m, m.startRevoke()
+		case key.Matches(msg, km.Print) && m.tab == tabEntries && m.canPrint():
+			codes := m.unserved()
+			if len(codes) == 0 {
+				return m, common.StatusCmd(i18n.CampPrintNone)
+			}
+			m.askPrint = codes
 		case key.Matches(msg, km.Relaunch):
 			if why := m.relaunchRefused(); why != "" { // the engine refuses it: say why
 				return m, common.StatusCmd(why)
@@ -584,6 +616,9 @@ func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
 // ShortHelp is the help bar.
 func (m *Model) ShortHelp() []key.Binding {
 	km := m.c.KeyMap
+	if m.askPrint != nil {
+		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyPrint), km.No}
+	}
 	if m.ask > 0 {
 		return []key.Binding{keymap.Labelled(km.Yes, i18n.KeyRelaunch), km.No}
 	}
@@ -605,6 +640,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	if m.revocable() {
 		keys = append(keys, km.Revoke)
+	}
+	if m.tab == tabEntries && m.canPrint() {
+		keys = append(keys, km.Print)
 	}
 	if m.tab == tabEntries {
 		keys = append(keys, km.Filter, m.sortKey())
@@ -702,6 +740,11 @@ func (m *Model) View() string {
 	if m.revoke != nil { // the reason asked in a box, in place of the list
 		lines = append(lines, "", m.c.Dialog(i18n.CampRevokeTitle,
 			[]string{fmt.Sprintf(i18n.CampRevokeAsk, m.revoke.ref, m.revoke.name), m.revoke.reason.View()}, i18n.CampRevokeHint, m.width))
+		return strings.Join(lines, "\n")
+	}
+	if m.askPrint != nil {
+		lines = append(lines, "", m.c.Dialog(i18n.CampPrintTitle,
+			[]string{fmt.Sprintf(i18n.CampPrintAsk, i18n.Plural(len(m.askPrint), i18n.NounStudent))}, i18n.CampPrintKeys, m.width))
 		return strings.Join(lines, "\n")
 	}
 	if m.ask > 0 { // the question in a box, wrapped, in place of the list
@@ -806,4 +849,41 @@ func (m *Model) auditView() string {
 		b.WriteString("\n" + line)
 	}
 	return b.String()
+}
+
+// canPrint: "imprimer ces étudiants" is offered: the engine can print, the campaign
+// is not itself a print campaign and is not running.
+func (m *Model) canPrint() bool {
+	return m.camp.Mode != domain.ModePrint && !m.running && m.camp.ID != "" &&
+		slices.Contains(m.c.Engine.DeliveryModes(), domain.ModePrint)
+}
+
+// unserved are the students the campaign did not serve and a print batch can: failed,
+// closed (a cancelled vault), pending in a campaign served at launch (a scheduled
+// channel's pending students are still on their way), or excluded only for want of an
+// e-mail address.
+func (m *Model) unserved() []string {
+	ch, ok := domain.ChannelOf(m.camp.Mode)
+	scheduled := ok && domain.Scheduled(ch) // its pending students are still on their way
+	var codes []string
+	for _, e := range m.entries {
+		switch o := e.State.Outcome(); {
+		case o == domain.OutcomeFailed, o == domain.OutcomeClosed,
+			o == domain.OutcomePending && e.State != domain.EntryDiscovered && !scheduled:
+			codes = append(codes, e.Student.Code)
+		case o == domain.OutcomeExcluded && len(e.Reasons) == 1 && e.Reasons[0] == domain.ReasonNoEmail:
+			codes = append(codes, e.Student.Code)
+		}
+	}
+	return codes
+}
+
+// printCmd launches a print campaign of codes, same year, VDI and VETs.
+func (m *Model) printCmd(codes []string) tea.Cmd {
+	c, id, camp := m.c, m.id, m.camp
+	return func() tea.Msg {
+		req := domain.PreviewRequest{Year: camp.Year, Component: camp.Component.Code, VDI: camp.VDI, VETs: camp.VETs, Mode: domain.ModePrint}
+		pc, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: domain.ModePrint, Students: codes})
+		return PrintedMsg{ID: id, CampaignID: pc.ID, Err: err}
+	}
 }

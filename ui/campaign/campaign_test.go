@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"hypercerts/domain"
 	"hypercerts/ui/campaign"
@@ -285,5 +286,47 @@ func TestCampaignRevokeAttestation(t *testing.T) {
 	_, cmd = m.Update(uitest.Key("enter"))
 	if rm := cmd().(campaign.RevokedMsg); rm.Err == nil || !strings.Contains(rm.Err.Error(), "déjà révoquée") {
 		t.Errorf("second revocation: %v", rm.Err)
+	}
+}
+
+// "Imprimer ces étudiants": the students a mail campaign did not serve (a failure,
+// and those excluded for want of an address) go into a print campaign of their own.
+func TestCampaignPrintTheUnserved(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{Print: true})
+	c := launched(t, env)
+	failOne(t, env, c)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
+	uitest.WaitForText(t, tm, "échec d'envoi 1")
+	tm.Send(uitest.Key("i"))
+	uitest.WaitForText(t, tm, "Imprimer ces étudiants ?")
+	tm.Send(uitest.Key("o"))
+	var printed domain.Campaign
+	for deadline := time.Now().Add(time.Minute); printed.ID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		camps, err := env.Engine.Campaigns(context.Background(), env.Common.User)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pc := range camps {
+			if pc.Mode == domain.ModePrint {
+				printed = pc
+			}
+		}
+	}
+	uitest.Final(t, tm)
+	if printed.ID == "" {
+		t.Fatal("no print campaign launched")
+	}
+	printed, err := env.Engine.Wait(context.Background(), printed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if printed.Counts[domain.EntryPrinted] < 2 { // the failure and at least one without address
+		t.Errorf("print campaign counts %v", printed.Counts)
+	}
+	entries, _ := env.Store.Entries(printed.ID)
+	for _, e := range entries {
+		if e.State != domain.EntryPrinted {
+			t.Errorf("%s: %s %v", e.Student.Code, e.State, e.Reasons)
+		}
 	}
 }

@@ -74,6 +74,7 @@ const (
 	KeyLaunch      = "lancer"
 	KeyRelaunch    = "relancer"
 	KeyRevoke      = "révoquer l'attestation"
+	KeyPrint       = "imprimer ces étudiants"
 	KeyTab         = "étudiants/journal"
 	KeyConfirm     = "confirmer"
 	KeyCancel      = "annuler"
@@ -127,6 +128,7 @@ var shortLabels = map[string]string{
 	KeyCloseHelp: "fermer",
 	KeySortCode:  "tri",
 	KeyRevoke:    "révoquer",
+	KeyPrint:     "imprimer",
 	KeySortName:  "tri",
 	KeyTestMode:  "test",
 	KeyReread:    "relire",
@@ -325,6 +327,11 @@ const (
 	CampColAction      = "Action"
 	CampColDetail      = "Détail"
 	CampRelaunchTitle  = "Relancer la campagne ?"
+	CampPrintTitle     = "Imprimer ces étudiants ?"
+	CampPrintAsk       = "Imprimer %s non servis (en échec, en attente ou exclus faute d'adresse électronique) ? Une campagne « impression » est créée pour eux : un PDF à imprimer et son CSV, écrits dans le dossier des lots d'impression."
+	CampPrintKeys      = "Entrée ou o pour imprimer, Échap ou n pour annuler."
+	CampPrintNone      = "Aucun étudiant à imprimer : tous les éligibles sont servis."
+	CampPrinted        = "Lot d'impression lancé : campagne %s."
 	CampRelaunchAsk    = "Les %s étudiants dont l'attestation n'est pas partie seront repris. Les étudiants déjà servis et les exclus ne sont pas repris."
 	CampRelaunchAskOne = "L'étudiant dont l'attestation n'est pas partie sera repris. Les étudiants déjà servis et les exclus ne sont pas repris."
 	CampRelaunchKeys   = "Entrée ou o pour relancer, Échap ou n pour annuler."

@@ -13,7 +13,7 @@ type KeyMap struct {
 	Enter, Back, Quit, ForceQuit, Help      key.Binding
 	New, Refresh, Toggle, ToggleAll         key.Binding
 	Filter, Search, Detail, Export          key.Binding
-	Launch, Relaunch, Tab, Revoke           key.Binding
+	Launch, Relaunch, Tab, Revoke, Print    key.Binding
 	Yes, No, Clear                          key.Binding
 	HubEE, Mode, Sort, TestMode             key.Binding
 }
@@ -46,6 +46,7 @@ func DefaultKeyMap() KeyMap {
 		Launch:    b(i18n.KeyLaunch, "l", "l"),
 		Relaunch:  b(i18n.KeyRelaunch, "R", "R"),
 		Revoke:    b(i18n.KeyRevoke, "v", "v"),
+		Print:     b(i18n.KeyPrint, "i", "i"),
 		Tab:       b(i18n.KeyTab, "tab", "tab", "shift+tab"),
 		Yes:       b(i18n.KeyConfirm, "o/entrée", "o", "y", "enter"),
 		No:        b(i18n.KeyCancel, "n/échap", "n", "esc"),

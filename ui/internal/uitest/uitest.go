@@ -54,6 +54,8 @@ type Options struct {
 	// Outside wires the demo's Digiposte folder (played by Env.DigiposteSim) and the
 	// HubEE simulator (which has filed two attestation requests) into the engine.
 	Outside bool
+	// Print wires the demo's print folder (the print channel).
+	Print bool
 	// Mode is delivery.mode (default: mail).
 	Mode domain.Mode
 	// HoldMail, when set, makes every student's mail wait until it is closed (a
@@ -157,6 +159,9 @@ func Open(t testing.TB, o Options) *Env {
 	if o.Outside {
 		ad := a.Engine.Deps()
 		deps.Vault, deps.Hub = ad.Vault, ad.Hub
+	}
+	if o.Print {
+		deps.Printer = a.Engine.Deps().Printer
 	}
 	eng := domain.NewEngine(deps, settings)
 	user := a.User
