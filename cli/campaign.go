@@ -73,7 +73,7 @@ Exemples :
 		return err
 	}
 	defer a.Close()
-	fmt.Fprintln(env.Stderr, "lecture des étudiants dans Apogée…")
+	fmt.Fprintf(env.Stderr, "étudiants : %s (la ligne de commande n'a pas d'aperçu à reprendre)…\n", domain.SourceFullRead)
 	camp, err := a.Engine.Launch(ctx, a.User, req, domain.LaunchOptions{Mode: domain.Mode(*mode), TestMode: *testMode,
 		TestRecipient: *testRecipient, IncludeServed: *includeServed})
 	if err != nil {

@@ -160,6 +160,9 @@ type Delivery struct {
 	Mode          string `yaml:"mode"` // mail | digiposte | impression
 	TestMode      bool   `yaml:"test_mode"`
 	TestRecipient string `yaml:"test_recipient"`
+	// PreviewReuse: a campaign launched from a preview younger than this reuses the
+	// preview's students and reads only their blockings again; 0: never.
+	PreviewReuse time.Duration `yaml:"preview_reuse"`
 }
 
 // SMTP security modes.
@@ -425,7 +428,7 @@ func Default() *Config {
 			MaxAttempts:      4,
 			Backoff:          200 * time.Millisecond,
 		},
-		Delivery: Delivery{Mode: string(domain.ModeMail)},
+		Delivery: Delivery{Mode: string(domain.ModeMail), PreviewReuse: domain.DefaultPreviewReuse},
 		Mail: Mail{
 			SMTP:         SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
 			SuspendAfter: domain.DefaultSuspendAfter,
@@ -514,7 +517,7 @@ func Demo(dir string) *Config {
 	c.Apogee.DB.Dialect = DialectSQLite
 	c.Apogee.DB.DSNEnv = ""
 	c.Apogee.Signer = Signer{Code: "PRES"}
-	c.Delivery = Delivery{Mode: string(domain.ModeMail)}
+	c.Delivery = Delivery{Mode: string(domain.ModeMail), PreviewReuse: domain.DefaultPreviewReuse}
 	c.Mail.From = "Scolarité <scolarite@univ-demo.fr>"
 	c.Mail.Managers = []string{"scolarite@univ-demo.fr"}
 	c.Mail.EMLDir = filepath.Join(dir, "mails")
@@ -553,6 +556,7 @@ func (c *Config) EngineSettings() domain.Settings {
 		University:    c.University.Name,
 		Managers:      append([]string(nil), c.Mail.Managers...),
 		SuspendAfter:  c.Mail.SuspendAfter,
+		PreviewReuse:  previewReuse(c.Delivery.PreviewReuse),
 	}
 }
 
@@ -612,4 +616,13 @@ func (h HubEE) Process(code string) (HubEEProcess, bool) {
 		}
 	}
 	return HubEEProcess{}, false
+}
+
+// previewReuse maps delivery.preview_reuse to the engine's setting: 0 there means
+// never, which the engine spells negative (its 0 is the default).
+func previewReuse(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

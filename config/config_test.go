@@ -160,7 +160,7 @@ func TestExampleFileParsesAndValidates(t *testing.T) {
 	s := c.EngineSettings()
 	want := domain.Settings{Concurrency: 8, MaxAttempts: 4, Backoff: 200 * time.Millisecond, Mode: domain.ModeMail,
 		TestRecipient: "recette-scolarite@univ-exemple.fr", University: "Université d'Exemple",
-		Managers: []string{"scolarite@univ-exemple.fr"}, SuspendAfter: 5}
+		Managers: []string{"scolarite@univ-exemple.fr"}, SuspendAfter: 5, PreviewReuse: 15 * time.Minute}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("EngineSettings = %+v\nwant %+v", s, want)
 	}

@@ -304,6 +304,9 @@ func (k checker) apogee() {
 func (k checker) delivery() {
 	d := k.c.Delivery
 	k.oneOf("delivery.mode", d.Mode, domain.ModeNames()...)
+	if d.PreviewReuse < 0 || d.PreviewReuse > 24*time.Hour {
+		k.at("delivery.preview_reuse", "la durée doit être comprise entre 0s (jamais) et 24h, par exemple 15m")
+	}
 	if d.TestMode && strings.TrimSpace(d.TestRecipient) == "" {
 		k.at("delivery.test_recipient", "obligatoire quand delivery.test_mode vaut true : l'adresse qui reçoit tous les mails destinés aux étudiants")
 	}

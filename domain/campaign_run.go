@@ -28,6 +28,9 @@ type LaunchOptions struct {
 	// Students, when not empty, restricts the campaign to these student codes (for
 	// example the failed or unserved students of another campaign, to print them).
 	Students []string
+	// Preview, when fresh (Settings.PreviewReuse) and of the same request, gives the
+	// students: only their blockings are read again (preview_reuse.go).
+	Preview *PreviewSnapshot
 }
 
 // ErrNoSignature: the president's signature is missing or cannot be decrypted (R16).
@@ -109,9 +112,19 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	}
 	camp.DiplomaLabel = label
 
-	rows, err := e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets, Mode: mode})
+	reuse := e.reusable(opts.Preview, req)
+	var rows []Row
+	if reuse {
+		rows, err = e.recheck(ctx, req.Year, vdi, mode, opts.Preview.Rows)
+	} else {
+		rows, err = e.PreviewAll(ctx, user, PreviewRequest{Year: req.Year, Component: req.Component, VDI: vdi, VETs: vets, Mode: mode})
+	}
 	if err != nil {
 		return Campaign{}, err // nothing recorded, nothing sent
+	}
+	var previewAt time.Time
+	if reuse {
+		previewAt = opts.Preview.At
 	}
 	if len(opts.Students) > 0 {
 		rows = slices.DeleteFunc(rows, func(r Row) bool { return !slices.Contains(opts.Students, r.Student.Code) })
@@ -140,6 +153,7 @@ func (e *Engine) Launch(ctx context.Context, user User, req PreviewRequest, opts
 	eligible := camp.Counts[EntryEligible]
 	detail := fmt.Sprintf("%s %s, %d étudiants dont %d éligibles, diffusion par %s", vdi.Key(), AcademicYearLabel(req.Year),
 		len(entries), eligible, ch.Label())
+	detail += ", " + SourceLabel(reuse, previewAt)
 	if testMode {
 		detail += ", mode test vers " + testRecipient
 	}

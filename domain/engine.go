@@ -29,6 +29,9 @@ type Settings struct {
 	// SuspendAfter consecutive transient send failures suspend a mail campaign
 	// (relay unavailable); 0: DefaultSuspendAfter.
 	SuspendAfter int
+	// PreviewReuse is the age under which a launch reuses its preview's students and
+	// reads only their blockings again; 0: DefaultPreviewReuse, negative: never.
+	PreviewReuse time.Duration
 }
 
 // Deps are the engine's ports. Renderer, Mailer and Store may be nil for preview-only use.
@@ -77,6 +80,9 @@ func NewEngine(d Deps, s Settings) *Engine {
 	}
 	if s.SuspendAfter <= 0 {
 		s.SuspendAfter = DefaultSuspendAfter
+	}
+	if s.PreviewReuse == 0 {
+		s.PreviewReuse = DefaultPreviewReuse
 	}
 	if d.Clock == nil {
 		d.Clock = SystemClock{}

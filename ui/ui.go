@@ -265,7 +265,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.push(preview.New(m.c, msg.Request))
 	case preview.LaunchMsg:
 		t := msg.Totals
-		return m, m.push(launch.New(m.c, launch.Plan{Request: msg.Request, Students: t.Students, Eligible: t.Eligible, Rows: msg.Rows}))
+		return m, m.push(launch.New(m.c, launch.Plan{Request: msg.Request, Students: t.Students, Eligible: t.Eligible, Rows: msg.Rows, PreviewedAt: msg.At}))
 	case launch.OpenCampaignMsg:
 		cmd := m.home()
 		return m, tea.Batch(cmd, m.push(campaign.New(m.c, msg.ID)))

@@ -277,6 +277,7 @@ const (
 	LaunchDigiTestTo    = "MODE TEST : les courriels « coffre ouvert » iront tous à %s. Les vrais destinataires sont journalisés."
 	LaunchMode          = "Mode de diffusion : %s   (m pour changer)"
 	LaunchModeOnly      = "Mode de diffusion : %s"
+	LaunchSource        = "Étudiants : %s"
 	LaunchTestChoice    = "Mode test : %s   (t pour changer ; en mode test, tout va à %s)"
 	LaunchDigiWaiting   = "Les demandes d'adhésion partiront au prochain cycle Digiposte du démon : suivez les états depuis l'écran de la campagne (Entrée)."
 	LaunchExcluded      = "%s étudiants sont exclus (non reçus, sans verdict, bloqués ou sans adresse) : ils ne recevront pas d'attestation."

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
@@ -31,6 +32,9 @@ type Plan struct {
 	Rows []domain.Row
 	// IncludeServed: students an earlier campaign already served are included.
 	IncludeServed bool
+	// PreviewedAt is when the preview read Apogée (zero: no preview): a fresh one is
+	// reused by the launch, which reads only the blockings again.
+	PreviewedAt time.Time
 }
 
 // OpenCampaignMsg asks the root to open the campaign screen.
@@ -154,8 +158,12 @@ func (m *Model) SetSize(w, h int) {
 
 func (m *Model) launchCmd() tea.Cmd {
 	c, id, req, mode, test, include := m.c, m.id, m.plan.Request, m.plan.Mode, m.testMode, m.plan.IncludeServed
+	var snap *domain.PreviewSnapshot
+	if !m.plan.PreviewedAt.IsZero() {
+		snap = &domain.PreviewSnapshot{Request: req, Rows: m.plan.Rows, At: m.plan.PreviewedAt}
+	}
 	return func() tea.Msg {
-		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test, IncludeServed: include})
+		camp, err := c.Engine.Launch(c.Ctx, c.User, req, domain.LaunchOptions{Mode: mode, TestMode: test, IncludeServed: include, Preview: snap})
 		return LaunchedMsg{ID: id, Campaign: camp, Err: err}
 	}
 }
@@ -328,6 +336,8 @@ func (m *Model) confirmView() string {
 	} else {
 		lines = append(lines, fmt.Sprintf(i18n.LaunchModeOnly, mode.Label()))
 	}
+	fresh := len(m.plan.Rows) > 0 && m.c.Engine.PreviewFresh(m.plan.PreviewedAt)
+	lines = append(lines, fmt.Sprintf(i18n.LaunchSource, domain.SourceLabel(fresh, m.plan.PreviewedAt)))
 	lines = append(lines, "")
 	switch mode { // what the channel will do, in words
 	case domain.ModeDigiposte:

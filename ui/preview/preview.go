@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -25,6 +26,9 @@ type LaunchMsg struct {
 	Request domain.PreviewRequest // VDI and VETs resolved, with their labels
 	Totals  domain.PreviewTotals
 	Rows    []domain.Row // the confirmation recomputes its counts from them (domain.Plan)
+	// At is when the preview started reading Apogée: a launch soon after reuses the
+	// rows (domain.PreviewSnapshot).
+	At time.Time
 }
 
 // StartedMsg: the engine accepted the request and streams events.
@@ -93,6 +97,7 @@ type Model struct {
 
 	loading bool
 	started bool
+	readAt  time.Time // when the engine started reading Apogée
 	events  <-chan domain.PreviewEvent
 	total   int
 	rows    []domain.Row
@@ -257,7 +262,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.loading, m.err = false, msg.Err
 			return m, nil
 		}
-		m.started, m.events = true, msg.Events
+		m.started, m.events, m.readAt = true, msg.Events, m.c.Clock.Now()
 		return m, waitCmd(m.id, m.events)
 	case EventsMsg:
 		if msg.ID != m.id {
@@ -365,8 +370,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.totals.Eligible == 0 {
 			return common.StatusCmd(i18n.PrevNoEligible)
 		}
-		req, t, rows := m.req, m.totals, slices.Clone(m.rows)
-		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t, Rows: rows} }
+		req, t, rows, at := m.req, m.totals, slices.Clone(m.rows), m.readAt
+		return func() tea.Msg { return LaunchMsg{Request: req, Totals: t, Rows: rows, At: at} }
 	}
 	return nil
 }
