@@ -19,13 +19,6 @@ import (
 	"hypercerts/store"
 )
 
-func init() {
-	register(command{name: "backup", summary: "copie cohérente de la base, même pendant que le démon tourne", run: runBackup})
-	register(command{name: "restore", summary: "remet une sauvegarde en place (démon arrêté)", run: runRestore})
-	register(command{name: "purge", summary: "efface les données personnelles des campagnes terminées depuis N jours", run: runPurge})
-	daemonJobs[daemon.JobPurge] = purgeJob
-}
-
 const backupSynopsis = `hypercerts backup [--demo | --config FICHIER] [--force] FICHIER
 
 Écrit dans FICHIER une copie cohérente de la base (store.path) : une seule transaction

@@ -15,10 +15,6 @@ import (
 	"hypercerts/domain"
 )
 
-func init() {
-	register(command{name: "campaign", summary: "campagnes : run, list, show ID, relaunch ID, resume", run: runCampaign})
-}
-
 func runCampaign(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, args, "Usage : hypercerts campaign run|list|show ID|relaunch ID|resume [options]", []subcommand{
 		{"run", campaignRun}, {"list", campaignList}, {"show", campaignShow}, {"relaunch", campaignRelaunch}, {"resume", campaignResume}})

@@ -28,13 +28,15 @@ import (
 	"hypercerts/ui/i18n"
 )
 
-func init() {
-	register(command{name: "daemon", summary: "mode serveur (--daemon) : tâches planifiées, interface servie en SSH", run: runDaemon})
+// daemonJobs is the one list of the daemon's optional jobs, by name: each makes its job
+// from the app, or nil when this configuration has nothing for it to do. (The
+// campaign resumption and the Digiposte cycle, always there, are added by runDaemon.)
+func daemonJobs() map[string]func(a *app.App) daemon.JobFunc {
+	return map[string]func(a *app.App) daemon.JobFunc{
+		daemon.JobHubEESync: hubeeSyncJob,
+		daemon.JobPurge:     purgeJob,
+	}
 }
-
-// daemonJobs lets other parts of the CLI add daemon jobs by name (the HubEE sync, the
-// purge) from their own file, in an init: daemonJobs[daemon.JobHubEESync] = func(a) {…}.
-var daemonJobs = map[string]func(a *app.App) daemon.JobFunc{}
 
 // sessionModel makes the model of each SSH session: the managers' TUI over the
 // daemon's engine, styled with the session's renderer.
@@ -125,7 +127,7 @@ Exemples :
 		daemon.JobResumeCampaigns: daemon.ResumeJob(a.Engine),
 		daemon.JobDigiposteCycle:  daemon.DigiposteJob(a.Engine),
 	}
-	for name, mk := range daemonJobs {
+	for name, mk := range daemonJobs() {
 		if job := mk(a); job != nil {
 			jobs[name] = job
 		}
@@ -151,7 +153,7 @@ Exemples :
 	scheds := cfg.Daemon.Schedules.Jobs()
 	// A job left out because it is not configured (hubee_sync without a démarche) is
 	// not a warning at every start: its default schedule is dropped, and said at INFO.
-	for name, mk := range daemonJobs {
+	for name, mk := range daemonJobs() {
 		if _, ok := jobs[name]; !ok && mk(a) == nil && scheds[name] != "" {
 			if _, asked := overrides[name]; !asked {
 				a.Log.Info("tâche non planifiée : rien à faire dans cette configuration", "tâche", name)

@@ -11,10 +11,6 @@ import (
 	"hypercerts/doctor"
 )
 
-func init() {
-	register(command{name: "doctor", summary: "vérifie l'installation : configuration, secrets, base, Apogée, SMTP, SFTP, HubEE, CAS", run: runDoctor})
-}
-
 const doctorSynopsis = `hypercerts doctor [--demo | --config FICHIER] [--timeout 15s] [--schema]
 
 Vérifie l'installation, une ligne par point avec ✓ (bon), ✗ (en échec, avec quoi faire),

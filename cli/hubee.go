@@ -10,10 +10,6 @@ import (
 	"hypercerts/domain"
 )
 
-func init() {
-	register(command{name: "hubee", summary: "HubEE (service instructeur) : sync (relève et répond), list (dossiers reçus), retry (reprend un dossier)", run: runHubEE})
-}
-
 func runHubEE(ctx context.Context, env Env, args []string) error {
 	return dispatch(ctx, env, args, "Usage : hypercerts hubee sync|list|retry [--demo | --config FICHIER]", []subcommand{
 		{"sync", hubeeSync}, {"list", hubeeList}, {"retry", hubeeRetry}})

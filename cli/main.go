@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,21 +32,34 @@ type command struct {
 	run     func(ctx context.Context, env Env, args []string) error
 }
 
-var commands = map[string]command{}
-
-func register(c command) { commands[c.name] = c }
-
-// table lists commands registered without init(); the others join it as they move.
-var table = []command{attestationCommand, verifyCommand}
+// commands is the one table of hypercerts' commands (no init() registers any), in the
+// order `hypercerts help` lists them.
+func commands() []command {
+	return []command{
+		attestationCommand,
+		{name: "backup", summary: "copie cohérente de la base, même pendant que le démon tourne", run: runBackup},
+		{name: "campaign", summary: "campagnes : run, list, show ID, relaunch ID, resume", run: runCampaign},
+		{name: "daemon", summary: "mode serveur (--daemon) : tâches planifiées, interface servie en SSH", run: runDaemon},
+		{name: "doctor", summary: "vérifie l'installation : configuration, secrets, base, Apogée, SMTP, SFTP, HubEE, CAS", run: runDoctor},
+		{name: "hubee", summary: "HubEE (service instructeur) : sync (relève et répond), list (dossiers reçus), retry (reprend un dossier)", run: runHubEE},
+		{name: "preview", summary: "aperçu des étudiants d'une VDI avec leur verdict (tableau ou CSV)", run: runPreview},
+		{name: "purge", summary: "efface les données personnelles des campagnes terminées depuis N jours", run: runPurge},
+		{name: "render", summary: "produire l'attestation PDF d'un étudiant (vérification)", run: runRender},
+		{name: "restore", summary: "remet une sauvegarde en place (démon arrêté)", run: runRestore},
+		{name: "status", summary: "santé des tâches du démon (dernière exécution, dernier succès, dernière erreur)", run: runStatus},
+		{name: "ui", summary: "l'interface en terminal des gestionnaires (par défaut)", run: runUI},
+		verifyCommand,
+		{name: "version", summary: "version, commit et date de construction", run: runVersion},
+	}
+}
 
 func lookup(name string) (command, bool) {
-	for _, c := range table {
+	for _, c := range commands() {
 		if c.name == name {
 			return c, true
 		}
 	}
-	c, ok := commands[name]
-	return c, ok
+	return command{}, false
 }
 
 // errUsage marks errors already explained by the flag package.
@@ -98,17 +110,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "hypercerts — attestations de réussite depuis Apogée")
 	fmt.Fprintln(w, "\nUsage : hypercerts [commande] [options]   (sans commande : l'interface en terminal)")
 	fmt.Fprintln(w, "\nCommandes :")
-	var names []string
-	for n := range commands {
-		names = append(names, n)
-	}
-	for _, c := range table {
-		names = append(names, c.name)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		c, _ := lookup(n)
-		fmt.Fprintf(w, "  %-10s %s\n", n, c.summary)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nOptions communes : --demo (Apogée embarqué, rien à installer), --config FICHIER (défaut ./application.yaml)")
 	fmt.Fprintln(w, "Aide d'une commande : hypercerts COMMANDE --help")

@@ -11,10 +11,6 @@ import (
 	"hypercerts/internal/safefile"
 )
 
-func init() {
-	register(command{name: "preview", summary: "aperçu des étudiants d'une VDI avec leur verdict (tableau ou CSV)", run: runPreview})
-}
-
 func runPreview(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "preview", `hypercerts preview [--demo | --config FICHIER] --year 2024 --component SCI --vdi LMATH/201 [--vet L3MATH/201 ...] [--csv FICHIER]
 

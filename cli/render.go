@@ -13,10 +13,6 @@ import (
 	"hypercerts/store"
 )
 
-func init() {
-	register(command{name: "render", summary: "produire l'attestation PDF d'un étudiant (vérification)", run: runRender})
-}
-
 func runRender(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "render", `hypercerts render [--demo | --config FICHIER] --student CODE [--year 2024 --vdi LMATH/201] --out FICHIER.pdf
 

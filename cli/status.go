@@ -11,10 +11,6 @@ import (
 	"hypercerts/store"
 )
 
-func init() {
-	register(command{name: "status", summary: "santé des tâches du démon (dernière exécution, dernier succès, dernière erreur)", run: runStatus})
-}
-
 // runStatus prints one health line per daemon job. While the daemon runs it holds the
 // store (bbolt: one process), so the lines come from the health file it keeps beside
 // the store; otherwise from the store itself.

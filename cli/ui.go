@@ -22,10 +22,6 @@ import (
 	loginui "hypercerts/ui/login"
 )
 
-func init() {
-	register(command{name: "ui", summary: "l'interface en terminal des gestionnaires (par défaut)", run: runUI})
-}
-
 func runUI(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "ui", `hypercerts [ui] [--demo | --config FICHIER] [--log FICHIER]
 

@@ -7,10 +7,6 @@ import (
 	"hypercerts/version"
 )
 
-func init() {
-	register(command{name: "version", summary: "version, commit et date de construction", run: runVersion})
-}
-
 func runVersion(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "version", `hypercerts version
 

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"testing"
+)
+
+// TestNoInitRegistersAnything: commands live in commands() and daemon jobs in
+// daemonJobs() (issue 15, item 4); a func init() in cli/ would bring back registration
+// from files spread over the package.
+func TestNoInitRegistersAnything(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go file in cli/: %v", err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s: func init() in cli/ (list commands in commands(), jobs in daemonJobs())", fset.Position(fn.Pos()))
+			}
+		}
+	}
+	if _, ok := lookup("campaign"); !ok || len(daemonJobs()) == 0 {
+		t.Fatal("the command or job table is empty")
+	}
+}
