@@ -5,8 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/go-pdf/fpdf"
-
 	"hypercerts/domain"
 )
 
@@ -22,13 +20,7 @@ type Cover struct {
 // own page, in the order given, with "Page n / N" in every page's footer. One font
 // serves the whole batch (the full DejaVu Sans as soon as one name needs it).
 func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation) error {
-	type prepared struct {
-		a          domain.Attestation
-		t          texts
-		sig, stamp *picture
-		sl         seal
-	}
-	pages := make([]prepared, len(as))
+	pages := make([]page, len(as))
 	font := latinFont
 	coverTexts := map[string]string{"titre": cover.Title}
 	for i, l := range cover.Lines {
@@ -40,38 +32,17 @@ func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation
 		font = fullFont
 	}
 	for i, a := range as {
-		t, err := r.texts(a)
+		p, err := r.prepare(a)
 		if err != nil {
 			return err
 		}
-		f, err := pickFont(t.fields(r))
-		if err != nil {
-			return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
-		}
-		if f == fullFont {
+		if p.font == fullFont {
 			font = fullFont
 		}
-		sig, stamp, err := r.pictures(a)
-		if err != nil {
-			return err
-		}
-		sl, err := r.seal(a)
-		if err != nil {
-			return err
-		}
-		pages[i] = prepared{a: a, t: t, sig: sig, stamp: stamp, sl: sl}
+		pages[i] = p
 	}
 
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCatalogSort(true)
-	pdf.SetCreationDate(cover.At)
-	pdf.SetModificationDate(cover.At)
-	pdf.SetTitle(cover.Title, true)
-	pdf.SetAuthor(r.opts.University, true)
-	pdf.SetCreator("hypercerts", true)
-	pdf.SetProducer(producer, true)
-	pdf.SetLang("fr-FR")
-	pdf.SetMargins(margin, margin, margin)
+	pdf := newDocument(cover.At, cover.Title, r.opts.University)
 	font.install(pdf)
 	pdf.AliasNbPages("{nb}")
 	pdf.SetFooterFunc(func() { // under the attestation's own footer

@@ -19,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-pdf/fpdf"
 
@@ -204,35 +205,15 @@ const (
 // image renders without it (the engine refuses such campaigns earlier, R16); an
 // image that is not a readable PNG or JPEG is an error.
 func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
-	t, err := r.texts(a)
+	p, err := r.prepare(a)
 	if err != nil {
 		return err
 	}
-	font, err := pickFont(t.fields(r))
-	if err != nil {
-		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
-	}
-	sig, stamp, err := r.pictures(a)
-	if err != nil {
-		return err
-	}
+	t, font, sl := p.t, p.font, p.sl
 
-	sl, err := r.seal(a)
-	if err != nil {
-		return err
-	}
-
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCatalogSort(true)
+	pdf := newDocument(a.IssuedAt, t.title, t.university)
 	pdf.SetCompression(false) // page contents are compressed by finishPDF
-	pdf.SetCreationDate(a.IssuedAt)
-	pdf.SetModificationDate(a.IssuedAt)
-	pdf.SetTitle(t.title, true)
-	pdf.SetAuthor(t.university, true)
 	pdf.SetSubject(t.subject, true)
-	pdf.SetCreator("hypercerts", true)
-	pdf.SetProducer(producer, true)
-	pdf.SetLang("fr-FR")
 	keywords := ""
 	if sl.token != "" {
 		// `hypercerts verify FILE.pdf` reads the token here (the QR code carries the same).
@@ -240,12 +221,11 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		pdf.SetKeywords(keywords, false)
 	}
 	pdf.SetXmpMetadata(xmpPacket(t.title, t.university, t.subject, keywords, "hypercerts", producer, a.IssuedAt))
-	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
 	font.install(pdf)
 	pdf.AddPage()
 
-	if err := r.drawPage(pdf, a, t, sig, stamp, sl); err != nil {
+	if err := r.drawPage(pdf, a, t, p.sig, p.stamp, sl); err != nil {
 		return err
 	}
 	pdf.Close()
@@ -274,6 +254,53 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 		return fmt.Errorf("render : écriture du PDF : %w", err)
 	}
 	return nil
+}
+
+// page is what one attestation's page needs, read and checked before any drawing.
+type page struct {
+	a          domain.Attestation
+	t          texts
+	font       *preparedFont // the smallest font that has every character of the page
+	sig, stamp *picture
+	sl         seal
+}
+
+// prepare reads and checks what a's page needs (Render's only page, or one page of a
+// print batch).
+func (r *Renderer) prepare(a domain.Attestation) (page, error) {
+	t, err := r.texts(a)
+	if err != nil {
+		return page{}, err
+	}
+	font, err := pickFont(t.fields(r))
+	if err != nil {
+		return page{}, fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
+	sig, stamp, err := r.pictures(a)
+	if err != nil {
+		return page{}, err
+	}
+	sl, err := r.seal(a)
+	if err != nil {
+		return page{}, err
+	}
+	return page{a: a, t: t, font: font, sig: sig, stamp: stamp, sl: sl}, nil
+}
+
+// newDocument starts an A4 PDF with the metadata every hypercerts PDF carries, dated at
+// (dates fixed by the content: the same input gives the same bytes).
+func newDocument(at time.Time, title, author string) *fpdf.Fpdf {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(at)
+	pdf.SetModificationDate(at)
+	pdf.SetTitle(title, true)
+	pdf.SetAuthor(author, true)
+	pdf.SetCreator("hypercerts", true)
+	pdf.SetProducer(producer, true)
+	pdf.SetLang("fr-FR")
+	pdf.SetMargins(margin, margin, margin)
+	return pdf
 }
 
 // pictures reads the signature image and the official stamp of a (either may be absent).
