@@ -146,8 +146,7 @@ func fromScreen(from common.Component, cmd tea.Cmd) tea.Cmd {
 				out[i] = fromScreen(from, c)
 			}
 			return out
-		case common.BackMsg, common.HomeMsg, home.NewMsg, home.HubEEMsg, home.OpenMsg,
-			wizard.DoneMsg, preview.LaunchMsg, launch.OpenCampaignMsg:
+		case common.Navigation:
 			return navMsg{from: from, msg: msg}
 		default:
 			return msg

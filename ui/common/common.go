@@ -132,14 +132,26 @@ type Owner interface{ Owns(id int64) bool }
 // Refresher is a screen that reloads when it comes back on top.
 type Refresher interface{ Refresh() tea.Cmd }
 
+// Navigation marks the messages that move between screens (open, leave, go home). The
+// root does them only if the screen that asked is still on top, so a key pressed twice
+// before the first press took effect (Esc Esc, n n) does not also act on the screen
+// underneath. A screen's new navigation message implements it; nothing else to list.
+type Navigation interface{ Navigation() }
+
 // BackMsg asks the root to leave the current screen.
 type BackMsg struct{}
+
+// Navigation marks BackMsg (see Navigation).
+func (BackMsg) Navigation() {}
 
 // Back is the command that leaves the current screen.
 func Back() tea.Msg { return BackMsg{} }
 
 // HomeMsg asks the root to go back to the campaign list.
 type HomeMsg struct{}
+
+// Navigation marks HomeMsg (see Navigation).
+func (HomeMsg) Navigation() {}
 
 // StatusMsg shows a non-fatal message on the status line, cleared on the next key.
 type StatusMsg struct {

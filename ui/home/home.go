@@ -17,11 +17,20 @@ import (
 // OpenMsg asks the root to open a campaign.
 type OpenMsg struct{ ID string }
 
+// Navigation marks OpenMsg (common.Navigation: the root guards it against double presses).
+func (OpenMsg) Navigation() {}
+
 // NewMsg asks the root to start the new-campaign wizard.
 type NewMsg struct{}
 
+// Navigation marks NewMsg (common.Navigation: the root guards it against double presses).
+func (NewMsg) Navigation() {}
+
 // HubEEMsg asks the root to open the HubEE screen.
 type HubEEMsg struct{}
+
+// Navigation marks HubEEMsg (common.Navigation: the root guards it against double presses).
+func (HubEEMsg) Navigation() {}
 
 // LoadedMsg carries the campaigns.
 type LoadedMsg struct {

@@ -40,6 +40,9 @@ type Plan struct {
 // OpenCampaignMsg asks the root to open the campaign screen.
 type OpenCampaignMsg struct{ ID string }
 
+// Navigation marks OpenCampaignMsg (common.Navigation: the root guards it against double presses).
+func (OpenCampaignMsg) Navigation() {}
+
 // LaunchedMsg: the engine recorded the campaign (or refused it).
 type LaunchedMsg struct {
 	ID       int64

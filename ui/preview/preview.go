@@ -31,6 +31,9 @@ type LaunchMsg struct {
 	At time.Time
 }
 
+// Navigation marks LaunchMsg (common.Navigation: the root guards it against double presses).
+func (LaunchMsg) Navigation() {}
+
 // StartedMsg: the engine accepted the request and streams events.
 type StartedMsg struct {
 	ID     int64

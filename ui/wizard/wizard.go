@@ -30,6 +30,9 @@ const (
 // DoneMsg: the user chose everything; the root opens the preview.
 type DoneMsg struct{ Request domain.PreviewRequest }
 
+// Navigation marks DoneMsg (common.Navigation: the root guards it against double presses).
+func (DoneMsg) Navigation() {}
+
 // ComponentsMsg carries the user's components (R02).
 type ComponentsMsg struct {
 	ID         int64
