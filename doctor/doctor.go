@@ -25,7 +25,6 @@ import (
 	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/control"
-	"hypercerts/domain"
 	"hypercerts/store"
 )
 
@@ -349,5 +348,3 @@ func Print(w io.Writer, results []Result) int {
 	}
 	return failed
 }
-
-var _ = domain.ErrTransient

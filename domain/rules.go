@@ -37,17 +37,6 @@ func (v Verdict) String() string {
 	}
 }
 
-// ParseVerdict is the inverse of String.
-func ParseVerdict(s string) Verdict {
-	switch s {
-	case "admitted":
-		return Admitted
-	case "not_admitted":
-		return NotAdmitted
-	}
-	return NoVerdict
-}
-
 // DecideVerdict applies R11 and R12: among admission results (cod_adm = 1), sorted by
 // session, the last one decides; codNegTre 1 → admitted, 0 → not admitted, null or no
 // result → no verdict. It returns the deciding result, nil when there is none.

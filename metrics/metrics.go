@@ -27,7 +27,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -327,17 +326,4 @@ func (m *Metrics) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// IsLoopback tells whether a listen address stays on the machine.
-func IsLoopback(listen string) bool {
-	host, _, err := net.SplitHostPort(ListenAddr(listen))
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -147,9 +147,6 @@ func TestNilMetricsRecordNothingAndListenDefaultsToLoopback(t *testing.T) {
 	if got := metrics.ListenAddr(":9090"); got != "127.0.0.1:9090" {
 		t.Errorf("ListenAddr(:9090) = %s", got)
 	}
-	if !metrics.IsLoopback(":9090") || metrics.IsLoopback("0.0.0.0:9090") || !metrics.IsLoopback("[::1]:9") {
-		t.Error("IsLoopback")
-	}
 }
 
 type fakeMailer struct{ err error }
