@@ -6,7 +6,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"hypercerts/ui/common"
 	"hypercerts/ui/keymap"
 )
 
@@ -32,5 +31,3 @@ func clampLines(body string, w, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-var _ = common.Fit

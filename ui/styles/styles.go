@@ -10,7 +10,6 @@ import "github.com/charmbracelet/lipgloss"
 
 // Styles are every style the screens use.
 type Styles struct {
-	App        lipgloss.Style
 	Title      lipgloss.Style
 	Crumb      lipgloss.Style
 	CrumbDone  lipgloss.Style
@@ -25,7 +24,6 @@ type Styles struct {
 	Warn       lipgloss.Style
 	Bad        lipgloss.Style
 	Error      lipgloss.Style
-	ErrorBox   lipgloss.Style
 	Status     lipgloss.Style
 	StatusErr  lipgloss.Style
 	Help       lipgloss.Style
@@ -34,7 +32,6 @@ type Styles struct {
 	Pane       lipgloss.Style
 	Dialog     lipgloss.Style
 	Input      lipgloss.Style
-	Checked    lipgloss.Style
 	TabActive  lipgloss.Style
 	TabPassive lipgloss.Style
 }
@@ -52,7 +49,6 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		grey   = lipgloss.Color("8")
 	)
 	return &Styles{
-		App:        n(),
 		Title:      n().Bold(true).Foreground(cyan),
 		Crumb:      n().Foreground(grey),
 		CrumbDone:  n(),
@@ -67,7 +63,6 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		Warn:       n().Foreground(yellow),
 		Bad:        n().Foreground(red),
 		Error:      n().Bold(true).Foreground(red),
-		ErrorBox:   n().Border(lipgloss.NormalBorder()).BorderForeground(red).Padding(0, 1),
 		Status:     n().Foreground(cyan),
 		StatusErr:  n().Bold(true).Foreground(red),
 		Help:       n().Foreground(grey),
@@ -76,7 +71,6 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		Pane:       n().Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(grey),
 		Dialog:     n().Border(lipgloss.NormalBorder()).BorderForeground(blue).Padding(0, 1),
 		Input:      n().Bold(true),
-		Checked:    n().Foreground(green),
 		TabActive:  n().Bold(true).Reverse(true),
 		TabPassive: n(),
 	}
