@@ -100,10 +100,15 @@ func (e *Engine) Settings() Settings { return e.settings }
 // retry runs fn until it succeeds, fails for a non-transient reason, or attempts run
 // out; waits double from Settings.Backoff. Business faults are never retried.
 func (e *Engine) retry(ctx context.Context, fn func() error) error {
-	wait := e.settings.Backoff
-	var err error
+	return retryTransient(ctx, e.settings.MaxAttempts, e.settings.Backoff, fn)
+}
+
+// retryTransient runs fn up to attempts times while it fails transiently, waiting
+// wait, then twice as long, between tries; ctx ends the wait.
+func retryTransient(ctx context.Context, attempts int, wait time.Duration, fn func() error) error {
 	for attempt := 1; ; attempt++ {
-		if err = fn(); err == nil || !IsTransient(err) || attempt >= e.settings.MaxAttempts {
+		err := fn()
+		if err == nil || !IsTransient(err) || attempt >= attempts {
 			return err
 		}
 		t := time.NewTimer(wait)

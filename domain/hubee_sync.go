@@ -633,30 +633,16 @@ func (e *Engine) hubOnce(ctx context.Context, checkFirst bool, check func() (boo
 	if wait <= 0 {
 		wait = 500 * time.Millisecond
 	}
-	attempts := e.hubSettings().Attempts
-	for attempt := 1; ; attempt++ {
-		err := func() error {
-			if checkFirst {
-				done, err := check()
-				if err != nil || done {
-					return err
-				}
+	return retryTransient(ctx, e.hubSettings().Attempts, wait, func() error {
+		if checkFirst {
+			done, err := check()
+			if err != nil || done {
+				return err
 			}
-			checkFirst = true // the action may have reached the hub before failing
-			return act()
-		}()
-		if err == nil || !IsTransient(err) || attempt >= attempts {
-			return err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait *= 2
-	}
+		checkFirst = true // the action may have reached the hub before failing
+		return act()
+	})
 }
 
 // hubSetStatus sets rec.Pending on the hub (with its STATUS_UPDATE event) unless the

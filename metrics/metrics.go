@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hypercerts/domain"
+	"hypercerts/internal/httpserve"
 	"hypercerts/version"
 )
 
@@ -315,15 +316,5 @@ func Listen(listen string) (net.Listener, error) {
 
 // Serve answers on ln until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, ln, &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second})
 }
