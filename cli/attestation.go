@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"hypercerts/app"
 	"hypercerts/domain"
 	"hypercerts/store"
 )
@@ -29,11 +30,7 @@ de contrôle.
 Exemple :
   hypercerts attestation show --demo 4ZCD-26RG-W84`)
 	o := addAppFlags(fs)
-	ref, err := parseWithID(fs, args)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.options(env, false))
+	a, ref, err := parseAndOpen(ctx, fs, o, args, func() app.Options { return o.options(env, false) })
 	if err != nil {
 		return err
 	}
@@ -76,11 +73,7 @@ Exemple :
   hypercerts attestation revoke --demo 4ZCD-26RG-W84 --reason "délivrée par erreur (note corrigée)"`)
 	o := addAppFlags(fs)
 	reason := fs.String("reason", "", "motif de la révocation (obligatoire, affiché aux vérificateurs)")
-	ref, err := parseWithID(fs, args)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.options(env, false))
+	a, ref, err := parseAndOpen(ctx, fs, o, args, func() app.Options { return o.options(env, false) })
 	if err != nil {
 		return err
 	}

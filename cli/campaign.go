@@ -217,11 +217,7 @@ Montre une campagne : décomptes, état de chaque étudiant avec son motif, jour
 Exemple :
   hypercerts campaign show --demo 20261123-121700-LMATH-201`)
 	o := addAppFlags(fs)
-	id, err := parseWithID(fs, args)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.readOnly(env))
+	a, id, err := parseAndOpen(ctx, fs, o, args, func() app.Options { return o.readOnly(env) })
 	if err != nil {
 		return err
 	}
@@ -280,11 +276,7 @@ repris (R07) ; les exclus restent exclus. Le serveur de courriel est vérifié a
 Exemple :
   hypercerts campaign relaunch --demo 20261123-121700-LMATH-201`)
 	o := addAppFlags(fs)
-	id, err := parseWithID(fs, args)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.options(env, false))
+	a, id, err := parseAndOpen(ctx, fs, o, args, func() app.Options { return o.options(env, false) })
 	if err != nil {
 		return err
 	}
@@ -340,6 +332,20 @@ Exemple :
 }
 
 // parseWithID parses flags that may come before or after one positional ID.
+// parseAndOpen parses a command's flags and its one ID argument, then opens the app with
+// the options the parsed flags give; the caller closes it.
+func parseAndOpen(ctx context.Context, fs *flag.FlagSet, o *appFlags, args []string, opts func() app.Options) (*app.App, string, error) {
+	id, err := parseWithID(fs, args)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := openApp(ctx, o, opts())
+	if err != nil {
+		return nil, "", err
+	}
+	return a, id, nil
+}
+
 func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 	var id string
 	var rest []string
