@@ -167,7 +167,7 @@ func keysIn(p *packages.Package, f *ast.File) []logKey {
 				args = n.Args[3:]
 			case name == "With":
 				args = n.Args
-			case name == "Group" && sel.X.(*ast.Ident).Name == "slog":
+			case name == "Group" && f.Type().(*types.Signature).Recv() == nil:
 				out = append(out, key(n.Args[0]))
 				args = n.Args[1:]
 			case slices.Contains([]string{"String", "Int", "Int64", "Uint64", "Float64", "Bool", "Time", "Duration", "Any"}, name) &&
