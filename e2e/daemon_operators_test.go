@@ -114,6 +114,22 @@ func (d *daemonProc) waitExit(t *testing.T) {
 	}
 }
 
+// daemonConfig is writeConfig's configuration (embedded Apogée, SMTP at smtpAddr, no
+// démarche) with the SSH host key inside dir, not in the working directory.
+func daemonConfig(t *testing.T, dir, smtpAddr string) string {
+	t.Helper()
+	path := writeConfig(t, dir, smtpAddr)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("daemon:\n  ssh:\n    host_key: " + filepath.Join(dir, "ssh_host_ed25519") + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // managerKey makes an SSH key pair for the manager and writes its public half in dir.
 func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 	t.Helper()
@@ -141,7 +157,7 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
-	cfg := writeConfig(t, dir, sink.addr)
+	cfg := daemonConfig(t, dir, sink.addr)
 	signer, pub := managerKey(t, dir)
 	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
 		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
@@ -186,7 +202,7 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	}
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
-	cfg := writeConfig(t, dir, sink.addr)
+	cfg := daemonConfig(t, dir, sink.addr)
 	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "20", "--ssh-listen", "off")
 	d.waitLog(t, "tâche terminée")
 	d.stop(t)
@@ -353,7 +369,7 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 	}
 	dir := t.TempDir()
 	mb := startMailbox(t)
-	cfg := writeConfig(t, dir, mb.addr)
+	cfg := daemonConfig(t, dir, mb.addr)
 	signer, pub := managerKey(t, dir)
 	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
 		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
