@@ -133,7 +133,10 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 		} else if o.User != nil {
 			user = o.User(code)
 		}
-		return model(s, user), []tea.ProgramOption{tea.WithAltScreen()}
+		// Without its own signal handler: every session's program would otherwise quit
+		// on the daemon's SIGTERM at once, before the farewell (ui: BusMsg.Closing)
+		// could be drawn. The daemon's stop ends the sessions itself.
+		return model(s, user), []tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}
 	}
 	logger := slogPrintf{log}
 	opts := []ssh.Option{

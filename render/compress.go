@@ -30,7 +30,10 @@ var errLayout = errors.New("render : PDF de fpdf inattendu")
 // XMP metadata compressed (FlateDecode), the fonts named as subsets, the sRGB output
 // intent of PDF/A-2b added to the catalog, a binary header comment, a file identifier,
 // and the cross-reference table rebuilt.
-func finishPDF(pdf []byte, out *bytes.Buffer) error {
+//
+// faces, from detach, replace the stand-in fonts of the fast path: object 0 of each
+// takes the stand-in's number, the six others are added after the output intent.
+func finishPDF(pdf []byte, out *bytes.Buffer, faces []*embeddedFace) error {
 	xref := bytes.LastIndex(pdf, []byte("\nxref\n"))
 	if xref < 0 {
 		return errLayout
@@ -40,6 +43,11 @@ func finishPDF(pdf []byte, out *bytes.Buffer) error {
 		return errLayout
 	}
 	iccObj := size // the two objects added: ICC profile, output intent
+	type placed struct {
+		face *embeddedFace
+		num  func(int) int
+	}
+	var extra []placed // faces whose objects 1-6 follow the output intent
 	fonts := strings.NewReplacer("/utf8dejavuB", "/"+subsetTag(pdf, "B")+"+DejaVuSans-Bold",
 		"/utf8dejavu", "/"+subsetTag(pdf, "")+"+DejaVuSans")
 	// The first object (fpdf writes pages, numbered from 3, before 1 and 2).
@@ -67,7 +75,21 @@ func finishPDF(pdf []byte, out *bytes.Buffer) error {
 			return errLayout
 		}
 		if st < 0 || st > end { // no stream: fonts renamed, the catalog gets the output intent
-			obj := fonts.Replace(string(pdf[p : p+end+len("endobj\n")]))
+			raw := pdf[p : p+end+len("endobj\n")]
+			if f := standIn(raw, faces); f != nil {
+				standNum, base := n, iccObj+2+6*len(extra)
+				num := func(j int) int {
+					if j == 0 {
+						return standNum
+					}
+					return base + j - 1
+				}
+				f.write(out, 0, num)
+				extra = append(extra, placed{f, num})
+				p += end + len("endobj\n")
+				continue
+			}
+			obj := fonts.Replace(string(raw))
 			if strings.Contains(obj, "/Type /Catalog") {
 				add := fmt.Sprintf("/Type /Catalog\n/OutputIntents [%d 0 R]", iccObj+1)
 				if metaObj > 0 { // fpdf writes the XMP stream but does not reference it
@@ -126,8 +148,18 @@ func finishPDF(pdf []byte, out *bytes.Buffer) error {
 	if maxObj != size-1 {
 		return fmt.Errorf("%w (%d objets, table de %d)", errLayout, maxObj, size)
 	}
+	if len(extra) != len(faces) {
+		return fmt.Errorf("%w (%d polices remplacées, %d attendues)", errLayout, len(extra), len(faces))
+	}
 	outputIntentObjects(out, iccObj, offsets)
 	maxObj = iccObj + 1
+	for _, e := range extra {
+		for j := 1; j < len(e.face.objs); j++ {
+			offsets[e.num(j)] = out.Len()
+			e.face.write(out, j, e.num)
+			maxObj = max(maxObj, e.num(j))
+		}
+	}
 	xrefPos := out.Len()
 	fmt.Fprintf(out, "xref\n0 %d\n0000000000 65535 f \n", maxObj+1)
 	for i := 1; i <= maxObj; i++ {
@@ -148,5 +180,18 @@ func finishPDF(pdf []byte, out *bytes.Buffer) error {
 	tr = strings.Replace(tr, "\n>>", fmt.Sprintf("\n/ID [<%x> <%x>]\n>>", id[:16], id[:16]), 1)
 	out.WriteString(tr)
 	fmt.Fprintf(out, "startxref\n%d\n%%%%EOF\n", xrefPos)
+	return nil
+}
+
+// standIn is the face whose stand-in object raw is (fast path), or nil.
+func standIn(raw []byte, faces []*embeddedFace) *embeddedFace {
+	if len(faces) == 0 || !bytes.Contains(raw, []byte("\n/Subtype /Type1\n")) {
+		return nil
+	}
+	for _, f := range faces {
+		if bytes.Contains(raw, []byte("\n/BaseFont /"+f.standIn+"\n")) {
+			return f
+		}
+	}
 	return nil
 }

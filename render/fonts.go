@@ -77,6 +77,7 @@ type preparedFont struct {
 	def   reflect.Value
 	// widths by code point, shared read-only (fpdf's Cw); covers tells what prints.
 	widths []int
+	cache  embedCache // what documents embed of this face (embed.go)
 }
 
 func (p *preparedFont) covers(r rune) bool {
@@ -177,6 +178,11 @@ func (p *preparedFont) install(pdf *fpdf.Fpdf) {
 	if p.bold != nil {
 		defer p.bold.install(pdf)
 	}
+	p.installFace(pdf)
+}
+
+// installFace installs p alone (not its bold face).
+func (p *preparedFont) installFace(pdf *fpdf.Fpdf) {
 	if !fastFonts {
 		pdf.AddUTF8FontFromBytes(fontFamily, p.style, p.ttf)
 		return
@@ -216,6 +222,7 @@ func fpdfShapeOK() bool {
 	want := map[string]reflect.Type{
 		"Cw":        reflect.TypeFor[[]int](),
 		"usedRunes": reflect.TypeFor[map[int]int](),
+		"Tp":        reflect.TypeFor[string](), // detach makes a face a "Core" stand-in
 	}
 	for name, typ := range want {
 		f, ok := def.FieldByName(name)

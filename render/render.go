@@ -228,6 +228,10 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	if err := r.drawPage(pdf, a, t, p.sig, p.stamp, sl); err != nil {
 		return err
 	}
+	faces, err := font.detach(pdf)
+	if err != nil {
+		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
+	}
 	pdf.Close()
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
@@ -241,7 +245,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	doc := bufs.Get().(*bytes.Buffer)
 	defer bufs.Put(doc)
 	doc.Reset()
-	if err := finishPDF(raw.Bytes(), doc); err != nil {
+	if err := finishPDF(raw.Bytes(), doc, faces); err != nil {
 		return err
 	}
 	out := doc.Bytes()

@@ -226,8 +226,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, fromScreen(top, cmd)
 	case common.BusMsg:
 		if msg.Closing != "" { // the daemon stops: say why, then end the session
+			// Out of the alternate screen first: the notice is then drawn on the
+			// terminal's own screen, where it stays once the session is closed.
 			m.closing = msg.Closing
-			return m, tea.Sequence(tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return nil }), m.quitNow())
+			return m, tea.Sequence(tea.ExitAltScreen, tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return nil }), m.quitNow())
 		}
 		// Campaigns or HubEE cases changed (another session, a daemon job): the
 		// screen on top reloads; the others do when they come back on top.
@@ -329,6 +331,9 @@ func (m *Model) View() string {
 	w := m.c.Width
 	var b strings.Builder
 	b.WriteString(m.header() + "\n")
+	if m.closing != "" { // the last frame, left on the terminal: no keys, no padding
+		return b.String() + "\n" + m.c.Dialog(i18n.ClosingTitle, []string{m.closing}, i18n.ClosingHint, w) + "\n"
+	}
 	if m.c.TestMode {
 		b.WriteString(s.Banner.Render(common.Fit(" "+sprintf(i18n.TestModeBanner, m.c.TestRecipient), w)) + "\n")
 	}
@@ -336,8 +341,6 @@ func (m *Model) View() string {
 	h := m.bodyHeight()
 	var body string
 	switch {
-	case m.closing != "":
-		body = m.c.Dialog(i18n.ClosingTitle, []string{m.closing}, i18n.ClosingHint, w)
 	case m.quitAsk != "":
 		body = m.c.Dialog(i18n.QuitTitle, []string{m.quitAsk}, i18n.QuitKeys, w)
 	case m.showHelp:

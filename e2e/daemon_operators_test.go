@@ -1,0 +1,446 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/csv"
+	"io"
+	"log"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	gossh "golang.org/x/crypto/ssh"
+
+	"hypercerts/daemon"
+	"hypercerts/internal/sshtest"
+)
+
+// daemonProc is the built binary running as the daemon, its logs captured.
+type daemonProc struct {
+	cmd    *exec.Cmd
+	logs   sshtest.Buffer
+	exited chan error
+	dbPath string
+}
+
+// startDaemon runs `hypercerts --daemon args…` and waits until it has started (its
+// "démon démarré" line). dbPath is the store the configuration names.
+func startDaemon(t *testing.T, dbPath string, args ...string) *daemonProc {
+	t.Helper()
+	d := &daemonProc{cmd: exec.Command(buildBinary(t), append([]string{"--daemon"}, args...)...), exited: make(chan error, 1), dbPath: dbPath}
+	d.cmd.Stdout, d.cmd.Stderr = &d.logs, &d.logs
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the daemon's logs:\n%s", d.logs.String())
+		}
+		if d.cmd.ProcessState == nil {
+			_ = d.cmd.Process.Kill()
+			<-d.exited
+		}
+	})
+	d.waitLog(t, "démon démarré")
+	return d
+}
+
+// waitLog waits up to a minute for a log line holding want.
+func (d *daemonProc) waitLog(t *testing.T, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(d.logs.String(), want); {
+		select {
+		case err := <-d.exited:
+			t.Fatalf("the daemon exited (%v) before %q:\n%s", err, want, d.logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the daemon's logs within a minute:\n%s", want, d.logs.String())
+		}
+	}
+}
+
+// sshAddr is the address the daemon's SSH server listens on (from its health file).
+func (d *daemonProc) sshAddr(t *testing.T) string {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; {
+		if s, err := daemon.ReadHealthFile(daemon.HealthFilePath(d.dbPath)); err == nil && s.SSH != "" {
+			return s.SSH
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon's SSH server did not start:\n%s", d.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and requires exit code 0 within 40 s.
+func (d *daemonProc) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	d.waitExit(t)
+}
+
+func (d *daemonProc) waitExit(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			t.Fatalf("the daemon's exit after SIGTERM: %v (want 0)\n%s", err, d.logs.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("the daemon still runs 40 s after SIGTERM:\n%s", d.logs.String())
+	}
+}
+
+// daemonConfig is writeConfig's configuration (embedded Apogée, SMTP at smtpAddr, no
+// démarche) with the SSH host key inside dir, not in the working directory.
+func daemonConfig(t *testing.T, dir, smtpAddr string) string {
+	t.Helper()
+	path := writeConfig(t, dir, smtpAddr)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("daemon:\n  ssh:\n    host_key: " + filepath.Join(dir, "ssh_host_ed25519") + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// managerKey makes an SSH key pair for the manager and writes its public half in dir.
+func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, "gestionnaire.pub")
+	if err := os.WriteFile(pub, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return signer, pub
+}
+
+// A daemon stopping (SIGTERM) tells the managers connected over SSH why before it
+// closes their session, then exits 0. The notice is drawn after the session has left
+// the alternate screen, so it stays in the manager's terminal once disconnected.
+func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	sink := startSMTPSink(t)
+	cfg := daemonConfig(t, dir, sink.addr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 110, 30)
+	sess.WaitFor(t, "Campagnes", 20*time.Second)
+
+	mark := sess.Mark()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	farewell := sess.WaitAfter(t, mark, "s'arrête", 20*time.Second)
+	select {
+	case <-sess.Closed():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the session is still open 30 s after SIGTERM:\n%q", sess.Output())
+	}
+	d.waitExit(t)
+
+	out := sess.Output()[mark:]
+	for _, want := range []string{"Le serveur hypercerts s'arrête", "maintenance", "reconnectez-vous"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the farewell does not say %q:\n%q", want, farewell)
+		}
+	}
+	// Left on the terminal: the notice is written after the last exit from the
+	// alternate screen (ESC [?1049l), where the manager still reads it.
+	last := strings.LastIndex(out, "\x1b[?1049l")
+	if last < 0 || !strings.Contains(out[last:], "s'arrête") {
+		t.Errorf("the farewell is not left on the manager's terminal once the session is closed:\n%q", out)
+	}
+	if !strings.Contains(d.logs.String(), "démon arrêté") {
+		t.Errorf("no clean stop in the logs:\n%s", d.logs.String())
+	}
+}
+
+// Every start used to log a WARN about hubee_sync when no démarche is configured.
+// Without a démarche the job is left out quietly (an INFO line says so); with one
+// (the demo's), it is scheduled.
+func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	sink := startSMTPSink(t)
+	cfg := daemonConfig(t, dir, sink.addr)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "20", "--ssh-listen", "off")
+	d.waitLog(t, "tâche terminée")
+	d.stop(t)
+	logs := d.logs.String()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, "hubee") {
+			t.Errorf("a WARN about hubee_sync without a démarche: %s", line)
+		}
+	}
+	started := regexp.MustCompile(`msg="démon démarré" tâches="\[([^]]*)\]"`).FindStringSubmatch(logs)
+	if started == nil || strings.Contains(started[1], "hubee_sync") || !strings.Contains(started[1], "digiposte_cycle") {
+		t.Errorf("jobs scheduled without a démarche: %v\n%s", started, logs)
+	}
+	if !strings.Contains(logs, "tâche=hubee_sync") || !strings.Contains(logs, "rien à faire dans cette configuration") {
+		t.Errorf("no INFO line saying why hubee_sync is not scheduled:\n%s", logs)
+	}
+
+	// The demo configures the AttestationReussite démarche: the job is scheduled.
+	demo := t.TempDir()
+	d = startDaemon(t, filepath.Join(demo, "hypercerts.db"), "--demo", "--demo-dir", demo, "--demo-students", "20", "--ssh-listen", "off")
+	d.stop(t)
+	started = regexp.MustCompile(`msg="démon démarré" tâches="\[([^]]*)\]"`).FindStringSubmatch(d.logs.String())
+	if started == nil || !strings.Contains(started[1], "hubee_sync=") {
+		t.Errorf("hubee_sync not scheduled with a démarche: %v\n%s", started, d.logs.String())
+	}
+}
+
+// mailbox is a real SMTP server on loopback (emersion/go-smtp) that keeps every
+// message whole, with its envelope recipients.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []received
+	addr string
+}
+
+type received struct {
+	rcpts []string
+	data  []byte
+}
+
+func startMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	mb := &mailbox{}
+	srv := smtp.NewServer(mb)
+	srv.Domain = "localhost"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb.addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return mb
+}
+
+func (mb *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailboxSession{mb: mb}, nil }
+
+// kind gives the messages whose X-Hypercerts-Kind is kind.
+func (mb *mailbox) kind(kind string) []received {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	var out []received
+	for _, m := range mb.msgs {
+		if msg, err := mail.ReadMessage(bytes.NewReader(m.data)); err == nil && msg.Header.Get("X-Hypercerts-Kind") == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type mailboxSession struct {
+	mb    *mailbox
+	rcpts []string
+}
+
+func (s *mailboxSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+func (s *mailboxSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.mb.mu.Lock()
+	defer s.mb.mu.Unlock()
+	s.mb.msgs = append(s.mb.msgs, received{rcpts: s.rcpts, data: b})
+	s.rcpts = nil
+	return nil
+}
+func (s *mailboxSession) Reset()        { s.rcpts = nil }
+func (s *mailboxSession) Logout() error { return nil }
+
+// attachment gives the decoded subject and the first attachment (name, content type,
+// decoded bytes) of a MIME message.
+func attachment(t *testing.T, data []byte) (subject, name, ctype string, body []byte) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the message does not parse: %v\n%s", err, data)
+	}
+	subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		t.Fatalf("subject %q: %v", msg.Header.Get("Subject"), err)
+	}
+	var walk func(ct string, h textproto.MIMEHeader, r io.Reader) bool
+	walk = func(ct string, h textproto.MIMEHeader, r io.Reader) bool {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			t.Fatalf("content type %q: %v", ct, err)
+		}
+		if strings.HasPrefix(mt, "multipart/") {
+			mr := multipart.NewReader(r, params["boundary"])
+			for {
+				p, err := mr.NextRawPart() // undecoded: the transfer encoding is checked below
+				if err == io.EOF {
+					return false
+				}
+				if err != nil {
+					t.Fatalf("MIME part: %v", err)
+				}
+				if walk(p.Header.Get("Content-Type"), p.Header, p) {
+					return true
+				}
+			}
+		}
+		disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+		if disp != "attachment" {
+			return false
+		}
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+		case "base64":
+			body, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
+		case "quoted-printable":
+			body, err = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+		default:
+			body = raw
+		}
+		if err != nil {
+			t.Fatalf("attachment decoding: %v", err)
+		}
+		name, ctype = dparams["filename"], ct
+		return true
+	}
+	if !walk(msg.Header.Get("Content-Type"), textproto.MIMEHeader(msg.Header), msg.Body) {
+		t.Fatalf("no attachment in the message:\n%s", data)
+	}
+	return subject, name, ctype, body
+}
+
+// Over SSH the preview's CSV export is not written on the server: it is mailed to the
+// manager's own address from Apogée (UTILISATEUR.ADR_MAIL_UTI, as for R17b) as an
+// attachment, through the configured SMTP relay, and the status line says so. The
+// built daemon, a real SSH session typing the keys, a real SMTP server.
+func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	mb := startMailbox(t)
+	cfg := daemonConfig(t, dir, mb.addr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 140, 40)
+	sess.WaitFor(t, "Campagnes", 20*time.Second)
+	const down, enter = "\x1b[B", "\r"
+	step := func(keys, want string) string {
+		t.Helper()
+		mark := sess.Mark()
+		for _, k := range strings.SplitAfter(keys, "\x00") { // one write per key, as typed
+			sess.Type(t, strings.TrimSuffix(k, "\x00"))
+			time.Sleep(50 * time.Millisecond)
+		}
+		return sess.WaitAfter(t, mark, want, 30*time.Second)
+	}
+	// The demo's Apogée opens 2025 and 2024 (newest first): the last year, the last
+	// component (SCI), the Licence Mathématiques, every VET.
+	step("n", "Choisissez l'ann")
+	step(down+"\x00"+down+"\x00"+enter, "Choisissez la composante")
+	step(down+"\x00"+down+"\x00"+down+"\x00"+enter, "tapez pour filtrer")
+	step("lmath", "LMATH/201")
+	step(enter, "cochées")
+	step(enter, "lancer") // the footer offers l lancer once every student is read
+	screen := step("e", "envoyé en pièce jointe")
+
+	const manager = "scolarite.sciences@univ-demo.fr" // gestionnaire's UTILISATEUR.ADR_MAIL_UTI
+	m := regexp.MustCompile(`Aperçu exporté \((\d+) lignes\) : envoyé en pièce jointe à votre adresse ([^\s\x1b]+)`).FindStringSubmatch(screen)
+	if m == nil || m[2] != manager {
+		t.Fatalf("the status line does not say where the export went: %q", screen)
+	}
+	var msgs []received
+	for deadline := time.Now().Add(10 * time.Second); len(msgs) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		msgs = mb.kind("preview_export")
+	}
+	if len(msgs) != 1 || len(msgs[0].rcpts) != 1 || msgs[0].rcpts[0] != manager {
+		t.Fatalf("want one export mail to %s over SMTP, got %d: %+v", manager, len(msgs), msgs)
+	}
+	subject, name, ctype, body := attachment(t, msgs[0].data)
+	if subject != "Export de l'aperçu : Licence Mathématiques (LMATH/201) (2024-2025)" {
+		t.Errorf("subject %q", subject)
+	}
+	if name != "apercu-LMATH-201-2024.csv" || !strings.HasPrefix(ctype, "text/csv") {
+		t.Errorf("attachment %q (%s)", name, ctype)
+	}
+	if !bytes.HasPrefix(body, []byte("\uFEFF")) {
+		t.Errorf("the CSV has no byte-order mark (LibreOffice, Excel): %q", body)
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\uFEFF"))))
+	r.Comma = ';'
+	records, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("the attached CSV does not read back: %v\n%s", err, body)
+	}
+	if n, _ := strconv.Atoi(m[1]); len(records) != n+1 {
+		t.Errorf("the CSV holds %d rows, the screen said %s lines", len(records)-1, m[1])
+	}
+	found := false
+	for _, rec := range records[1:] {
+		if slices.Contains(rec, "21000001") && slices.Contains(rec, "LEFÈVRE") && slices.Contains(rec, "elodie.lefevre@etu.univ-demo.fr") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("LEFÈVRE Élodie (21000001) is not in the attached CSV:\n%s", body)
+	}
+	// Nothing written on the server: no export file under the daemon's folder.
+	_ = filepath.WalkDir(dir, func(path string, _ os.DirEntry, _ error) error {
+		if strings.HasSuffix(path, ".csv") {
+			t.Errorf("an export was written on the server: %s", path)
+		}
+		return nil
+	})
+	d.stop(t)
+}
