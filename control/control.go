@@ -1,15 +1,18 @@
 // Package control is the daemon's local control socket: a unix socket next to the
-// store (mode 0600, so only the daemon's user — and root — reach it) through which the
-// command line asks the running daemon for what needs the store it holds. bbolt lets
-// one process own the file; a consistent backup while the daemon runs must therefore
-// come from the daemon itself (one read transaction, bbolt Tx.WriteTo: writers go on).
+// store (set to mode 0600 as soon as it is created, so only the daemon's user — and
+// root — can connect) through which the command line asks the running daemon for a
+// backup, the one thing that needs the store it holds. bbolt lets one process own the
+// file; a consistent backup while the daemon runs must therefore come from the daemon
+// itself (one read transaction, store.CopyTo over bbolt's Tx.WriteTo: writers go on).
 //
-//	daemon: go control.Serve(ctx, control.SocketPath(st.Path()), st)
+//	daemon: ln, err := control.Listen(control.SocketPath(st.Path())) // fails the start
+//	        go control.ServeListener(ctx, ln, st)
 //	CLI:    n, err := control.Backup(ctx, control.SocketPath(cfg.Store.Path), w)
 //	        errors.Is(err, control.ErrNoDaemon) → no daemon: open the store directly
 //
 // The protocol is HTTP/1.1 over the unix socket: GET /backup streams the base
-// (Content-Length is the size of the copy), GET /ping answers "ok".
+// (Content-Length is the size of the copy; a copy that fails midway is cut short, which
+// Backup reports), GET /ping answers "ok".
 package control
 
 import (
@@ -36,8 +39,8 @@ var ErrRunning = errors.New("un démon hypercerts répond déjà sur le socket d
 // SocketPath is where the control socket of the store at storePath lives.
 func SocketPath(storePath string) string { return storePath + ".sock" }
 
-// Serve listens on socketPath (mode 0600) and answers until ctx ends; it then closes
-// the listener and removes the socket. A socket left by a daemon that died is replaced;
+// Serve is Listen then ServeListener: it answers on socketPath until ctx ends, then
+// closes the listener, which removes the socket. A socket left by a daemon that died is replaced;
 // one a live daemon answers on gives ErrRunning.
 func Serve(ctx context.Context, socketPath string, st *store.Store) error {
 	ln, err := Listen(socketPath)
@@ -47,7 +50,8 @@ func Serve(ctx context.Context, socketPath string, st *store.Store) error {
 	return ServeListener(ctx, ln, st)
 }
 
-// Listen creates the socket (mode 0600), replacing a stale one. Split from Serve so the
+// Listen creates the socket and sets it to mode 0600, replacing a stale one; closing
+// the listener removes it. Split from Serve so the
 // daemon can fail at start-up, before its jobs run, when the socket cannot be made.
 func Listen(socketPath string) (net.Listener, error) {
 	if _, err := os.Lstat(socketPath); err == nil {
@@ -72,7 +76,8 @@ func Listen(socketPath string) (net.Listener, error) {
 	return ln, nil
 }
 
-// ServeListener answers on ln until ctx ends.
+// ServeListener answers on ln until ctx ends (ln is closed; a backup in flight is not
+// cut) or ln fails.
 func ServeListener(ctx context.Context, ln net.Listener, st *store.Store) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

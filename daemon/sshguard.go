@@ -9,14 +9,14 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/text/unicode/norm"
 
 	"hypercerts/connectors/cas"
 	"hypercerts/domain"
+
+	"hypercerts/internal/textfold"
 )
 
 // Defaults of the SSH login guard (SSHOptions).
@@ -353,27 +353,7 @@ func (g *guard) keyboardInteractive(ctx ssh.Context, ch gossh.KeyboardInteractiv
 }
 
 // ascii folds French text to ASCII (é → e, « → "), for OpenSSH's prompt filter.
-func ascii(s string) string {
-	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-		case r == '«' || r == '»':
-			b.WriteByte('"')
-		case r == '—' || r == '–':
-			b.WriteByte('-')
-		case r == '’':
-			b.WriteByte('\'')
-		case r == '\u00a0' || r == '\u202f':
-			b.WriteByte(' ')
-		case r < 0x80:
-			b.WriteRune(r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
+func ascii(s string) string { return textfold.ASCII(s) }
 
 // agentRequest is OpenSSH's agent forwarding request: refused, no channel can be opened
 // back to the client's agent (charmbracelet/ssh answers true by default).

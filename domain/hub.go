@@ -47,6 +47,26 @@ type Hub interface {
 	SendDeposit(ctx context.Context, process, caseID, eventID string) error
 	// CancelDeposit deletes a deposit not yet sent.
 	CancelDeposit(ctx context.Context, process, caseID, eventID string) error
+	// Request reads what an attestation request asks for from a case as stored: its
+	// partnerAttributes or the identity attachment the démarche names (file reads a
+	// stored file by its key), as p.Identity says. Errors are integration errors, in
+	// French. Year and VDI default to p's.
+	Request(p HubEEProcess, rec HubEECase, file func(key string) ([]byte, error)) (HubEERequest, error)
+	// SameName reports whether two spellings of a name or an identifier (the
+	// request's and Apogée's) are the same: case, accents, spaces, hyphens and
+	// apostrophes apart.
+	SameName(a, b string) bool
+}
+
+// HubEERequest is what an attestation request asks for.
+type HubEERequest struct {
+	StudentCode string
+	INE         string
+	LastName    string
+	FirstName   string
+	BirthDate   time.Time
+	Year        string
+	VDI         VDI
 }
 
 // HubStatus is the status of a HubEE case.

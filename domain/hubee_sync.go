@@ -514,7 +514,7 @@ func (e *Engine) hubStep(ctx context.Context, hs HubStore, p HubEEProcess, rec *
 	case HubStepFilesStored:
 		// Integration check (local): can the request be read?
 		if rec.Role == HubEEAttestationRequest {
-			req, err := readHubRequest(hs, p, *rec)
+			req, err := e.hub.Request(p, *rec, func(key string) ([]byte, error) { return hs.HubEEFile(rec.CaseID, key) })
 			if err != nil {
 				return e.integrationError(hs, rec, err.Error())
 			}

@@ -1,5 +1,6 @@
-// Package e2e runs the built hypercerts binary end to end against real servers on
-// loopback: the embedded Apogée, a real SMTP server, the bbolt store on disk.
+// Package e2e runs the built hypercerts binary end to end, on loopback: the embedded
+// Apogée inside the binary, an SMTP server speaking the protocol in the test
+// (emersion/go-smtp), the bbolt store on disk, and the daemon's SSH server.
 package e2e
 
 import (
@@ -18,7 +19,7 @@ import (
 	"hypercerts/store"
 )
 
-// buildBinary gives the hypercerts binary, built once per test run.
+// buildBinary gives the hypercerts binary, built once per test process (testenv.Binary).
 func buildBinary(t testing.TB) string { return testenv.Binary(t) }
 
 func writeConfig(t testing.TB, dir, smtpAddr string) string {
@@ -54,9 +55,12 @@ cas:
 	return path
 }
 
-// TestCrashSafety_KillMidCampaignThenResume runs a ~1,000-student campaign with the
-// built binary, kills it with SIGKILL mid-way, resumes it, and checks that every
-// eligible student got the attestation, with duplicates at most the sends in flight.
+// TestCrashSafety_KillMidCampaignThenResume runs a mail campaign of the Licence
+// Mathématiques VDI (more than 500 eligible students are required) with the built
+// binary, kills it with SIGKILL once 200 mails have arrived, runs `campaign resume`, and
+// checks that the campaign is finished, every eligible student is mailed and received
+// the attestation, no excluded student received one, and the duplicates are at most the
+// sends in flight (apogee.concurrency, 8 by default, bounds the SMTP connections).
 func TestCrashSafety_KillMidCampaignThenResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")

@@ -1,6 +1,7 @@
 // Package pades signs a PDF written by hypercerts as PAdES baseline B (ETSI EN 319
 // 142-1): a detached CMS signature (ETSI.CAdES.detached) with the ESS
-// signing-certificate-v2 attribute, over the whole file but the signature value, added
+// signing-certificate-v2 attribute and no CMS signing-time (the time is the
+// dictionary's /M), over the whole file but the signature value, added
 // as an incremental update so the original bytes stay as they were. Any reader (Adobe,
 // poppler's pdfsig) then shows the document signed, and any change breaks it.
 //
@@ -13,13 +14,16 @@ package pades
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -148,9 +152,11 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	out := buf.Bytes()
 	br := fmt.Sprintf("[%010d %010d %010d %010d]", 0, contentsPos, contentsEnd, len(out)-contentsEnd)
 	copy(out[brPos:], br)
-	signed := make([]byte, 0, contentsPos+len(out)-contentsEnd)
-	signed = append(append(signed, out[:contentsPos]...), out[contentsEnd:]...)
-	cms, err := s.cms(signed)
+	// The signed bytes are hashed where they are: no copy of the file.
+	h := sha256.New()
+	h.Write(out[:contentsPos])
+	h.Write(out[contentsEnd:])
+	cms, err := s.cms(h.Sum(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -173,20 +179,93 @@ type signingCertificateV2 struct {
 	Certs []essCertIDv2
 }
 
-func (s Signer) cms(content []byte) ([]byte, error) {
-	sd, err := pkcs7.NewSignedData(content)
+// cms is the detached CMS SignedData over the signed bytes whose SHA-256 is digest,
+// with the signed attributes of a PAdES baseline signature (ETSI EN 319 142-1 §5.2):
+// content-type, message-digest and ESS signing-certificate-v2, and no signing-time
+// (§5.2.1: the claimed signing time is the signature dictionary's /M).
+//
+// smallstep/pkcs7 builds the structure, but always adds a signing-time attribute and
+// hashes content it is given whole. So it is given no content and a signer that
+// signs nothing; then the message digest is set, signing-time removed, and the
+// attributes signed once, here.
+func (s Signer) cms(digest []byte) ([]byte, error) {
+	sd, err := pkcs7.NewSignedData(nil)
 	if err != nil {
 		return nil, err
 	}
 	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
 	h := sha256.Sum256(s.Cert.Raw)
 	attr := pkcs7.Attribute{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}}
-	if err := sd.AddSignerChain(s.Cert, s.Key, s.Chain, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
+	if err := sd.AddSignerChain(s.Cert, later{s.Key.Public()}, s.Chain, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
 		return nil, fmt.Errorf("PAdES : signature CMS : %w", err)
 	}
+	si := &sd.GetSignedData().SignerInfos[0]
+	md, err := asn1.Marshal(digest)
+	if err != nil {
+		return nil, err
+	}
+	attrs := si.AuthenticatedAttributes[:0]
+	found := false
+	for _, a := range si.AuthenticatedAttributes {
+		switch {
+		case a.Type.Equal(pkcs7.OIDAttributeSigningTime):
+			continue
+		case a.Type.Equal(pkcs7.OIDAttributeMessageDigest):
+			a.Value.Bytes, found = md, true
+		}
+		attrs = append(attrs, a)
+	}
+	if !found {
+		return nil, errors.New("PAdES : attribut message-digest absent de la structure CMS")
+	}
+	signed, err := derSet(attrs)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(signed)
+	sig, err := s.Key.Sign(rand.Reader, sum[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("PAdES : signature CMS : %w", err)
+	}
+	si.AuthenticatedAttributes, si.EncryptedDigest = attrs, sig
 	sd.Detach()
 	return sd.Finish()
 }
+
+// derSet sorts attrs as DER orders a SET OF (by encoding) and returns the SET's
+// encoding, which is what the signature covers (RFC 5652 §5.4). The sorted slice is
+// also what is sent, as [0] IMPLICIT.
+func derSet[T any](attrs []T) ([]byte, error) {
+	enc := make([][]byte, len(attrs))
+	for i := range attrs {
+		b, err := asn1.Marshal(attrs[i])
+		if err != nil {
+			return nil, err
+		}
+		enc[i] = b
+	}
+	idx := make([]int, len(attrs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(enc[a], enc[b]) })
+	sorted := make([]T, len(attrs))
+	var body []byte
+	for i, j := range idx {
+		sorted[i] = attrs[j]
+		body = append(body, enc[j]...)
+	}
+	copy(attrs, sorted)
+	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: body})
+}
+
+// later stands for the key while smallstep/pkcs7 builds the SignerInfo (it picks the
+// signature algorithm from the public key); cms signs the final attributes itself.
+type later struct{ pub crypto.PublicKey }
+
+func (l later) Public() crypto.PublicKey { return l.pub }
+
+func (later) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
 
 // objectDict returns the inside of object n's dictionary (last definition wins).
 func objectDict(pdf []byte, n int) (string, error) {

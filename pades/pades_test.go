@@ -2,13 +2,25 @@ package pades_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smallstep/pkcs7"
 
 	"hypercerts/attest"
 	"hypercerts/domain"
@@ -163,4 +175,105 @@ func TestEnsureDemoKeepsItsCertificate(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode = %v, %v; want 0600", fi.Mode(), err)
 	}
+}
+
+// PAdES baseline (ETSI EN 319 142-1 §5.2.1): the signed attributes are content-type,
+// message-digest and ESS signing-certificate-v2, and no CMS signing-time (the claimed
+// time is the dictionary's /M, which pdfsig shows). Checked for the demo's ECDSA key
+// and an RSA key as universities' certificates often have.
+func TestR17_PAdESBaselineSignedAttributes(t *testing.T) {
+	dir := t.TempDir()
+	demo, err := pades.EnsureDemo(dir, "Université de Démo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaS := rsaSigner(t)
+	rsaCA := filepath.Join(dir, "rsa.pem")
+	if err := os.WriteFile(rsaCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rsaS.Cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		s  pades.Signer
+		ca string
+	}{"ECDSA": {demo, filepath.Join(dir, pades.DemoCAFile)}, "RSA": {rsaS, rsaCA}} {
+		s := c.s
+		t.Run(name, func(t *testing.T) {
+			at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+			signed, err := pades.Sign(attestation(t), s, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			der, content := cmsOf(t, signed)
+			p7, err := pkcs7.Parse(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range p7.Signers[0].AuthenticatedAttributes {
+				got = append(got, a.Type.String())
+			}
+			want := []string{"1.2.840.113549.1.9.3", "1.2.840.113549.1.9.4", "1.2.840.113549.1.9.16.2.47"} // DER order
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("signed attributes %v, want content-type, message-digest, signing-certificate-v2 %v", got, want)
+			}
+			p7.Content = content
+			if err := p7.Verify(); err != nil {
+				t.Errorf("CMS does not verify over the byte range: %v", err)
+			}
+			if d, err := pades.Verify(signed); err != nil || !strings.Contains(d, "PAdES valide") {
+				t.Errorf("Verify = %q, %v", d, err)
+			}
+			out, _ := pdfsig(t, nssDB(t, c.ca), signed)
+			for _, w := range []string{"Signature is Valid.", "Total document signed", "Signing Time: Nov 23 2026 10:00:00"} {
+				if !strings.Contains(out, w) {
+					t.Errorf("pdfsig lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// cmsOf returns the CMS signature of a signed PDF and the bytes it covers.
+func cmsOf(t *testing.T, pdf []byte) (der, content []byte) {
+	t.Helper()
+	m := regexp.MustCompile(`/ByteRange \[(\d+) (\d+) (\d+) (\d+)\]`).FindSubmatch(pdf)
+	if m == nil {
+		t.Fatal("no /ByteRange")
+	}
+	var br [4]int
+	for i := range br {
+		br[i], _ = strconv.Atoi(string(m[i+1]))
+	}
+	raw, err := hex.DecodeString(string(pdf[br[1]+1 : br[2]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rv asn1.RawValue
+	rest, err := asn1.Unmarshal(raw, &rv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw[:len(raw)-len(rest)], append(bytes.Clone(pdf[:br[1]]), pdf[br[2]:br[2]+br[3]]...)
+}
+
+// rsaSigner is a self-signed RSA-2048 signing certificate (NSS does not take it as its
+// own issuer: pdfsig says the signature valid, the issuer unknown).
+func rsaSigner(t *testing.T) pades.Signer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Université de Test — scolarité"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pades.Signer{Cert: cert, Key: key}
 }

@@ -94,3 +94,100 @@ func BenchmarkQREncode(b *testing.B) {
 		}
 	}
 }
+
+// The penalty, computed 64 modules at a time, gives what the straightforward reading of ISO/IEC 18004 §7.8.3.1 gives
+// (qrPenaltyRef, module by module), for every mask of codes of many versions.
+func TestQRPenaltyMatchesReference(t *testing.T) {
+	text := "https://verification.univ-demo.fr/a/" + strings.Repeat("0oRDoQEnoQRIN8z2DLPq4axY-_", 14)
+	var texts []string
+	for i := 0; i < len(text)-1; i += 7 {
+		texts = append(texts, text[i:])
+	}
+	// versions 28–40: lines of three 64-bit words
+	texts = append(texts, strings.Repeat(text, 3), strings.Repeat(text, 5))
+	for _, text := range texts {
+		enc := coding.String(text)
+		v := coding.Version(coding.MinVersion)
+		for enc.Bits(v) > v.DataBytes(coding.M)*8 {
+			v++
+		}
+		for m := coding.Mask(0); m < 8; m++ {
+			p, err := qrPlan(v, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := p.Encode(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b qrBoard
+			b.init(c.Size)
+			for y := range c.Size {
+				for x := range c.Size {
+					if c.Black(x, y) {
+						b.set(x, y)
+					}
+				}
+			}
+			if got, want := b.penalty(), qrPenaltyRef(c); got != want {
+				t.Fatalf("version %d mask %d: penalty %d, reference %d", v, m, got, want)
+			}
+		}
+	}
+}
+
+func qrPenaltyRef(c *coding.Code) int {
+	n := c.Size
+	dark := func(x, y int) bool { return c.Black(x, y) }
+	pen, darkCount := 0, 0
+	line := func(at func(i int) bool) {
+		run := 0
+		var bits uint16
+		prev := false
+		for i := 0; i < n; i++ {
+			d := at(i)
+			if d {
+				bits = bits<<1&0x7FF | 1
+			} else {
+				bits = bits << 1 & 0x7FF
+			}
+			if i > 0 && d == prev {
+				run++
+			} else {
+				if run >= 5 {
+					pen += run - 2
+				}
+				run = 1
+			}
+			prev = d
+			if i >= 10 && (bits == 0b10111010000 || bits == 0b00001011101) {
+				pen += 40
+			}
+		}
+		if run >= 5 {
+			pen += run - 2
+		}
+	}
+	for k := 0; k < n; k++ {
+		line(func(i int) bool { return dark(i, k) })
+		line(func(i int) bool { return dark(k, i) })
+		for i := 0; i < n; i++ {
+			if dark(i, k) {
+				darkCount++
+			}
+		}
+	}
+	for y := 0; y+1 < n; y++ {
+		for x := 0; x+1 < n; x++ {
+			d := dark(x, y)
+			if d == dark(x+1, y) && d == dark(x, y+1) && d == dark(x+1, y+1) {
+				pen += 3
+			}
+		}
+	}
+	dev := darkCount*100/(n*n) - 50
+	if dev < 0 {
+		dev = -dev
+	}
+	return pen + dev/5*10
+}

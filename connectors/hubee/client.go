@@ -29,15 +29,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"hypercerts/domain"
+	"hypercerts/internal/textfold"
 )
 
 // Path prefixes of the two APIs.
@@ -221,6 +218,19 @@ func (t *tokenCache) invalidate(bad *oauth2.Token) {
 	if t.tok == bad {
 		t.tok = nil
 	}
+}
+
+// Token obtains the session's OAuth2 token (or reuses the one it holds) within
+// CallTimeout, and says until when it is valid: doctor's probe of a démarche's
+// credentials, through the same client as the sync.
+func (s *Session) Token(ctx context.Context) (expiry time.Time, err error) {
+	tctx, cancel := context.WithTimeout(ctx, s.c.cfg.CallTimeout)
+	defer cancel()
+	tok, err := s.tokens.token(tctx, s.c.hc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return tok.Expiry, nil
 }
 
 // TokensFetched is how many tokens this session obtained so far.
@@ -551,38 +561,4 @@ func collect[T any](ctx context.Context, pageSize int, fetch func(offset int) ([
 // asciiHeader transliterates a partner header value to ASCII ("Université d'Exemple"
 // → "Universite d'Exemple"): HTTP header values are ASCII (RFC 9110 §5.5), and a proxy
 // or the hub's gateway may reject or garble raw UTF-8.
-func asciiHeader(s string) string {
-	out, _, err := transform.String(asciiFold, s)
-	if err != nil {
-		out = s
-	}
-	var b strings.Builder
-	for _, r := range out {
-		switch {
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r == '’' || r == '‘':
-			b.WriteByte('\'')
-		case r == '–' || r == '—':
-			b.WriteByte('-')
-		case r == 'œ':
-			b.WriteString("oe")
-		case r == 'Œ':
-			b.WriteString("OE")
-		case r == 'æ':
-			b.WriteString("ae")
-		case r == 'Æ':
-			b.WriteString("AE")
-		case r == 'ß':
-			b.WriteString("ss")
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
-
-// asciiFold removes combining marks after canonical decomposition (é → e).
-var asciiFold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+func asciiHeader(s string) string { return textfold.ASCII(s) }

@@ -8,6 +8,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"hypercerts/ui/keymap"
+
+	"hypercerts/internal/textfold"
 )
 
 // Cursor is the selection of a scrolling list: only rows Offset..Offset+Height are
@@ -195,13 +197,8 @@ func Line(cells []string, widths []int) string {
 	return b.String()
 }
 
-var folder = strings.NewReplacer(
-	"à", "a", "â", "a", "ä", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
-	"î", "i", "ï", "i", "ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ÿ", "y", "œ", "oe", "æ", "ae",
-)
-
-// Fold lowercases s and strips French accents, so "eleonore" finds "Éléonore".
-func Fold(s string) string { return folder.Replace(strings.ToLower(s)) }
+// Fold lowercases s and strips accents, so "eleonore" finds "Éléonore" (textfold.Fold).
+func Fold(s string) string { return textfold.Fold(s) }
 
 // Wrap breaks s at spaces so no line is wider than width cells.
 func Wrap(s string, width int) string {

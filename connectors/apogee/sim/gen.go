@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"hypercerts/internal/textfold"
 )
 
 // The deterministic generator: everything below depends only on Options.Seed and
@@ -212,15 +209,10 @@ func (g *gen) static(key string) {
 	g.ins("SIGN_TAMP_DIGITALISE", SignerWithoutStamp, enc, nil, "N", "N")
 }
 
-var foldT = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
-var foldExtra = strings.NewReplacer("ł", "l", "Ł", "L", "ø", "o", "ı", "i", "đ", "d", "Đ", "D", "ß", "ss")
-
 // ascii turns "Élodie N'Diaye" into "elodie-ndiaye"-like e-mail parts.
 func ascii(s string) string {
-	s, _, _ = transform.String(foldT, foldExtra.Replace(s))
 	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
+	for _, r := range textfold.Fold(s) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
 			b.WriteRune(r)

@@ -1,4 +1,4 @@
-package domain
+package hubee
 
 import "testing"
 
