@@ -19,6 +19,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"hypercerts/connectors/apogee/ws/etudiant"
+	"hypercerts/connectors/apogee/ws/offreformation"
+	"hypercerts/connectors/apogee/ws/pedagogique"
+	"hypercerts/connectors/apogee/ws/referentiel"
 	"hypercerts/domain"
 )
 
@@ -407,16 +411,14 @@ func Default() *Config {
 		Apogee: Apogee{
 			WS: WS{
 				Timeout: 30 * time.Second,
+				// Apogée 6.40.30's paths and namespaces, generated from its WSDLs
+				// (ReferentielMetier_21062012_Impl.wsdl serves …/services/ReferentielMetier
+				// with a dated namespace).
 				Services: Services{
-					OffreFormation: defaultService("OffreFormationMetier"),
-					Etudiant:       defaultService("EtudiantMetier"),
-					Pedagogique:    defaultService("PedagogiqueMetier"),
-					// Apogée 6.40.30: ReferentielMetier_21062012_Impl.wsdl serves
-					// …/services/ReferentielMetier with a dated namespace.
-					Referentiel: Service{
-						Path:      "/services/ReferentielMetier",
-						Namespace: "gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012",
-					},
+					OffreFormation: Service{Path: offreformation.DefaultPath, Namespace: offreformation.Namespace},
+					Etudiant:       Service{Path: etudiant.DefaultPath, Namespace: etudiant.Namespace},
+					Pedagogique:    Service{Path: pedagogique.DefaultPath, Namespace: pedagogique.Namespace},
+					Referentiel:    Service{Path: referentiel.DefaultPath, Namespace: referentiel.Namespace},
 				},
 			},
 			DB: DB{
@@ -482,10 +484,6 @@ func Default() *Config {
 		Log:     Log{Level: "info", Format: "text"},
 		lines:   map[string]int{},
 	}
-}
-
-func defaultService(name string) Service {
-	return Service{Path: "/services/" + name, Namespace: "gouv.education.apogee.commun.servicesmetiers." + name}
 }
 
 // defaults fills a list element before it is decoded.

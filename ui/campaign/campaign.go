@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"hypercerts/domain"
@@ -166,7 +165,7 @@ type Model struct {
 // revokeAsk is a revocation being confirmed: whose, and the reason typed.
 type revokeAsk struct {
 	ref, name string
-	reason    textinput.Model
+	reason    common.Input
 }
 
 // New makes the screen of campaign id.
@@ -581,12 +580,8 @@ func (m *Model) startRevoke() tea.Cmd {
 	if e.Reference == "" || !e.State.Done() {
 		return common.StatusCmd(i18n.CampRevokeNone)
 	}
-	in := textinput.New()
-	in.Prompt = ""
-	in.CharLimit = 300
-	in.Focus()
-	m.revoke = &revokeAsk{ref: e.Reference, name: e.Student.FullName(), reason: in}
-	return textinput.Blink
+	m.revoke = &revokeAsk{ref: e.Reference, name: e.Student.FullName(), reason: m.c.NewInput(i18n.CampRevokeHolder, 300)}
+	return nil
 }
 
 // revokeKey edits the reason; Entrée revokes (the engine checks rights, R02, and
@@ -608,8 +603,7 @@ func (m *Model) revokeKey(msg tea.KeyMsg) tea.Cmd {
 			return RevokedMsg{ID: id, Ref: ref, Err: err}
 		}
 	}
-	var cmd tea.Cmd
-	m.revoke.reason, cmd = m.revoke.reason.Update(msg)
+	_, cmd := m.revoke.reason.Update(msg)
 	return cmd
 }
 

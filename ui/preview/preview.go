@@ -112,21 +112,23 @@ type Model struct {
 	err     error // fatal: the request was refused
 	stopErr error // the stream stopped early
 
-	filter    Filter
-	search    string
-	searching bool
-	moved     bool          // the manager moved the cursor: it follows its row
-	rec       common.Detail // the full record of the row (Entrée, d)
-	cur       common.Cursor
-	width     int
-	height    int
+	filter Filter
+	search common.Input  // the search (/): focused while typing, kept after Entrée
+	folded string        // the search, folded once per change
+	moved  bool          // the manager moved the cursor: it follows its row
+	rec    common.Detail // the full record of the row (Entrée, d)
+	cur    common.Cursor
+	width  int
+	height int
 }
 
 // New makes the preview of req; Init starts the stream.
 func New(c *common.Common, req domain.PreviewRequest) *Model {
 	ctx, cancel := context.WithCancel(c.Ctx)
+	search := c.NewInput(i18n.PrevSearchHolder, 80)
+	search.Blur()
 	return &Model{c: c, id: c.NextID(), req: req, ctx: ctx, cancel: cancel, loading: true,
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), search: search}
 }
 
 // NewWithRows makes a finished preview over rows (benchmarks, tests).
@@ -146,7 +148,7 @@ func (m *Model) Title() string { return i18n.ScreenPreview }
 func (m *Model) Busy() bool { return m.loading }
 
 // Capturing: typing a search.
-func (m *Model) Capturing() bool { return m.searching }
+func (m *Model) Capturing() bool { return m.search.Focused() }
 
 // Close stops the stream when the screen is left.
 func (m *Model) Close() { m.cancel() }
@@ -216,7 +218,7 @@ func (m *Model) match(i int) bool {
 	if !m.filter.keep(&m.rows[i]) {
 		return false
 	}
-	return m.search == "" || strings.Contains(m.keys[i], common.Fold(m.search))
+	return m.folded == "" || strings.Contains(m.keys[i], m.folded)
 }
 
 // refilter rebuilds the rows shown, in name order; once the manager moved the
@@ -226,6 +228,7 @@ func (m *Model) refilter() {
 	if m.moved && m.cur.Pos < len(m.view) {
 		sel = m.view[m.cur.Pos]
 	}
+	m.folded = common.Fold(m.search.Value())
 	m.view = m.view[:0]
 	pos := -1
 	for _, i := range m.order {
@@ -298,29 +301,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	km := m.c.KeyMap
-	if m.searching {
+	if m.search.Focused() {
 		switch msg.Type {
 		case tea.KeyEnter:
-			m.searching = false
+			m.search.Blur()
 		case tea.KeyEsc:
-			m.searching, m.search = false, ""
+			m.search.Blur()
+			m.search.SetValue("")
 			m.refilter()
-		case tea.KeyBackspace:
-			if r := []rune(m.search); len(r) > 0 {
-				m.search = string(r[:len(r)-1])
-				m.refilter()
-			}
-		case tea.KeyCtrlU:
-			m.search = ""
-			m.refilter()
-		case tea.KeyRunes, tea.KeySpace:
-			m.search += string(msg.Runes)
-			if msg.Type == tea.KeySpace {
-				m.search += " "
-			}
+		case tea.KeyCtrlU: // the whole search, wherever the cursor is
+			m.search.SetValue("")
 			m.refilter()
 		case tea.KeyUp, tea.KeyDown, tea.KeyPgUp, tea.KeyPgDown:
 			m.cur.HandleKey(msg, km)
+		default:
+			changed, cmd := m.search.Update(msg)
+			if changed {
+				m.refilter()
+			}
+			return cmd
 		}
 		return nil
 	}
@@ -328,8 +327,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, km.Back) {
-		if m.search != "" {
-			m.search = ""
+		if m.search.Value() != "" {
+			m.search.SetValue("")
 			m.refilter()
 			return nil
 		}
@@ -355,7 +354,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.filter = (m.filter + 1) % filterCount
 		m.refilter()
 	case key.Matches(msg, km.Search):
-		m.searching = true
+		m.search.CursorEnd()
+		return m.search.Focus()
 	case key.Matches(msg, km.Detail), key.Matches(msg, km.Enter):
 		if len(m.view) > 0 {
 			r := &m.rows[m.view[m.cur.Pos]]
@@ -431,7 +431,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.rec.IsOpen() {
 		return m.rec.ShortHelp(km)
 	}
-	if m.searching { // the field's keys: q and ? are letters here
+	if m.search.Focused() { // the field's keys: q and ? are letters here
 		enter, esc := km.Enter, km.Back
 		enter.SetHelp("entrée", i18n.KeyValidate)
 		esc.SetHelp("échap", i18n.KeyCancel)
@@ -459,7 +459,7 @@ func (m *Model) ShortHelp() []key.Binding {
 
 // backKey: Échap clears the search first, then leaves.
 func (m *Model) backKey() key.Binding {
-	if m.search != "" {
+	if m.search.Value() != "" {
 		return keymap.Labelled(m.c.KeyMap.Back, i18n.KeyClearSearch)
 	}
 	return m.c.KeyMap.Back
@@ -474,7 +474,7 @@ func (m *Model) HelpSections() []common.HelpSection {
 	if m.rec.IsOpen() {
 		return m.rec.HelpSections(km)
 	}
-	if m.searching {
+	if m.search.Focused() {
 		return common.Sections([]key.Binding{km.Up, km.Down, km.PageUp, km.PageDown}, nil, m.ShortHelp())
 	}
 	var nav, actions []key.Binding
@@ -493,7 +493,7 @@ func (m *Model) HelpSections() []common.HelpSection {
 
 // Legend explains the marks of the table.
 func (m *Model) Legend() []string {
-	if m.rec.IsOpen() || m.searching {
+	if m.rec.IsOpen() || m.search.Focused() {
 		return nil
 	}
 	return []string{i18n.LegendCursor, i18n.LegendEligible, i18n.LegendApogeeError}

@@ -157,12 +157,8 @@ func (m *Model) totalsLine() string {
 func (m *Model) footer() string {
 	s := m.c.Styles
 	parts := []string{fmt.Sprintf(i18n.PrevFilter, m.filter.Label()), i18n.Plural(len(m.view), i18n.NounShown)}
-	search := i18n.PrevSearch + s.Input.Render(m.search)
-	if m.searching {
-		search += "█"
-	}
-	if m.searching || m.search != "" {
-		parts = append(parts, search)
+	if m.search.Focused() || m.search.Value() != "" {
+		parts = append(parts, i18n.PrevSearch+m.search.View())
 	}
 	if m.narrow() {
 		parts = append(parts, i18n.PrevNarrowHint)

@@ -6,7 +6,10 @@
 // alone (the selected row is reversed, headers are bold, errors are prefixed).
 package styles
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
 
 // Styles are every style the screens use.
 type Styles struct {
@@ -34,6 +37,10 @@ type Styles struct {
 	Input      lipgloss.Style
 	TabActive  lipgloss.Style
 	TabPassive lipgloss.Style
+	// NoColor: the terminal shows no styling at all (NO_COLOR, a monochrome or dumb
+	// terminal); marks drawn by a style alone (a reversed cursor cell) must be drawn
+	// with a character instead.
+	NoColor bool
 }
 
 // DefaultStyles builds the styles from r (lipgloss.DefaultRenderer() for a local
@@ -73,5 +80,6 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 		Input:      n().Bold(true),
 		TabActive:  n().Bold(true).Reverse(true),
 		TabPassive: n(),
+		NoColor:    r.ColorProfile() == termenv.Ascii,
 	}
 }

@@ -82,7 +82,7 @@ type Model struct {
 
 	vdiKey   string // year|component the VDIs are for
 	vdis     []domain.VDI
-	filter   string
+	filter   common.Input // type to filter the VDIs by code or label
 	matches  []int
 	vdiCur   common.Cursor
 	vdiReady bool
@@ -98,7 +98,7 @@ type Model struct {
 // New makes the wizard.
 func New(c *common.Common) *Model {
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	return &Model{c: c, id: c.NextID(), spin: sp, pending: 2}
+	return &Model{c: c, id: c.NextID(), spin: sp, pending: 2, filter: c.NewInput(i18n.WizFilterHolder, 80)}
 }
 
 // Title names the screen.
@@ -173,7 +173,7 @@ func (m *Model) loadVETs() tea.Cmd {
 
 func (m *Model) refilter() {
 	m.matches = m.matches[:0]
-	f := fold(m.filter)
+	f := fold(m.filter.Value())
 	for i, v := range m.vdis {
 		if f == "" || strings.Contains(fold(v.Key()+" "+v.Label), f) {
 			m.matches = append(m.matches, i)
@@ -205,7 +205,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.pending--
 			m.years = msg.Years
 			m.yearCur.SetLen(len(m.years))
-			m.yearCur.Move(DeliberatedYear(m.years, m.c.Now()) - m.yearCur.Pos)
+			pos, _ := DeliberatedYear(m.years, m.c.Now())
+			m.yearCur.Move(pos - m.yearCur.Pos)
 			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
 				m.err = msg.Err
 			}
@@ -338,23 +339,10 @@ func (m *Model) vdiKeys(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch msg.Type {
 	case tea.KeyUp, tea.KeyDown, tea.KeyPgUp, tea.KeyPgDown, tea.KeyHome, tea.KeyEnd:
-		m.vdiCur.HandleKey(msg, km)
+		m.vdiCur.HandleKey(msg, km) // the list's keys; the rest goes to the field
 		return nil
-	case tea.KeyBackspace:
-		if r := []rune(m.filter); len(r) > 0 {
-			m.filter = string(r[:len(r)-1])
-			m.refilter()
-		}
-		return nil
-	case tea.KeyCtrlU:
-		m.filter = ""
-		m.refilter()
-		return nil
-	case tea.KeyRunes, tea.KeySpace:
-		m.filter += string(msg.Runes)
-		if msg.Type == tea.KeySpace {
-			m.filter += " "
-		}
+	case tea.KeyCtrlU: // the whole filter, wherever the cursor is (textinput: before it)
+		m.filter.SetValue("")
 		m.refilter()
 		return nil
 	case tea.KeyEnter:
@@ -364,7 +352,11 @@ func (m *Model) vdiKeys(msg tea.KeyMsg) tea.Cmd {
 		m.step = StepVETs
 		return m.loadVETs()
 	}
-	return nil
+	changed, cmd := m.filter.Update(msg)
+	if changed {
+		m.refilter()
+	}
+	return cmd
 }
 
 func (m *Model) countSelected() int {
@@ -461,9 +453,8 @@ func (m *Model) View() string {
 		b.WriteString(m.list(&m.yearCur, func(i int) string {
 			return domain.AcademicYearLabel(m.years[i].Code)
 		}))
-		if i := DeliberatedYear(m.years, m.c.Now()); i > 0 {
-			b.WriteString("\n" + s.Muted.Render(common.Wrap(fmt.Sprintf(i18n.WizYearWhy,
-				domain.AcademicYearLabel(m.years[i].Code), domain.AcademicYearLabel(m.years[0].Code)), m.width)))
+		if why := m.yearWhy(); why != "" {
+			b.WriteString("\n" + s.Muted.Render(common.Wrap(why, m.width)))
 		}
 	case StepComponent:
 		b.WriteString(i18n.WizChooseComponent + "\n")
@@ -472,12 +463,12 @@ func (m *Model) View() string {
 		}))
 	case StepVDI:
 		b.WriteString(i18n.WizChooseVDI + "\n")
-		b.WriteString(i18n.WizFilter + s.Input.Render(m.filter) + "█\n")
+		b.WriteString(i18n.WizFilter + m.filter.View() + "\n")
 		switch {
 		case len(m.vdis) == 0:
 			b.WriteString(i18n.WizNoVDI)
 		case len(m.matches) == 0:
-			b.WriteString(fmt.Sprintf(i18n.WizNoMatch, m.filter))
+			b.WriteString(fmt.Sprintf(i18n.WizNoMatch, m.filter.Value()))
 		}
 		b.WriteString(m.list(&m.vdiCur, func(i int) string {
 			v := m.vdis[m.matches[i]]
@@ -559,16 +550,35 @@ func fold(s string) string { return common.Fold(s) }
 // DeliberatedYear is the position of the year to preselect: the newest open year
 // whose juries have sat (their first session ends in June of its second calendar
 // year), not the newest open one, whose results are not deliberated yet and whose
-// preview would have nothing to send. 0 when none is older than the newest.
-func DeliberatedYear(years []domain.Year, now time.Time) int {
+// preview would have nothing to send. ok is false when no open year has sat yet (the
+// newest is preselected then, without a reason to give).
+func DeliberatedYear(years []domain.Year, now time.Time) (pos int, ok bool) {
 	for i, y := range years {
 		var start int
 		if _, err := fmt.Sscanf(y.Code, "%d", &start); err != nil {
 			continue
 		}
 		if !now.Before(time.Date(start+1, time.June, 1, 0, 0, 0, 0, now.Location())) {
-			return i
+			return i, true
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// yearWhy says why the preselected year is: the newest with deliberated results, and
+// when newer ones are open, that theirs are not deliberated yet.
+func (m *Model) yearWhy() string {
+	i, ok := DeliberatedYear(m.years, m.c.Now())
+	if !ok {
+		return ""
+	}
+	why := fmt.Sprintf(i18n.WizYearWhy, domain.AcademicYearLabel(m.years[i].Code))
+	if i > 0 {
+		newer := domain.AcademicYearLabel(m.years[i-1].Code)
+		if i > 1 {
+			newer = domain.AcademicYearLabel(m.years[0].Code) + ", …, " + newer
+		}
+		why += " " + fmt.Sprintf(i18n.WizYearNewer, newer)
+	}
+	return why
 }

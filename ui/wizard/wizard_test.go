@@ -141,19 +141,23 @@ func TestWizardVDIErrorRetries(t *testing.T) {
 }
 
 // The newest open year is still running (its juries have not sat): the wizard
-// preselects the newest year whose results can be deliberated, and says why.
+// preselects the newest year whose results can be deliberated, and says why on the
+// year step (issue 16, item 15).
 func TestWizardPreselectsDeliberatedYear(t *testing.T) {
 	years := []domain.Year{{Code: "2025"}, {Code: "2024"}, {Code: "2023"}}
 	for _, c := range []struct {
 		now  time.Time
 		want int
+		ok   bool
 	}{
-		{time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), 1},  // 2024-2025 juries sat in June
-		{time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC), 0}, // 2025-2026 deliberated
-		{time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2},  // 2024-2025 not yet
+		{time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), 1, true},  // 2024-2025 juries sat in June
+		{time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC), 0, true}, // 2025-2026 deliberated
+		{time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2, true},  // 2024-2025 not yet
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 0, false}, // none has sat: the newest, no reason
 	} {
-		if got := wizard.DeliberatedYear(years, c.now); got != c.want {
-			t.Errorf("%s: position %d, want %d", c.now.Format("2006-01-02"), got, c.want)
+		got, ok := wizard.DeliberatedYear(years, c.now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: position %d %v, want %d %v", c.now.Format("2006-01-02"), got, ok, c.want, c.ok)
 		}
 	}
 	env := uitest.Open(t, uitest.Options{})
@@ -161,8 +165,12 @@ func TestWizardPreselectsDeliberatedYear(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
 	uitest.WaitForText(t, tm, "Choisissez l'ann", "2024-2025")
 	view := uitest.Final(t, tm)
-	if strings.Contains(view, "présélectionnée") != (env.YearIndex(t, "2024") > 0) {
+	uitest.Golden(t, view)
+	if !strings.Contains(view, "2024-2025 présélectionnée : dernière année avec des résultats délibérés") {
 		t.Fatalf("preselection not explained:\n%s", view)
+	}
+	if env.YearIndex(t, "2024") > 0 && !strings.Contains(view, "ne sont pas encore délibérés") {
+		t.Fatalf("the newer open years are not said to be undeliberated:\n%s", view)
 	}
 	if !strings.Contains(view, "› 2024-2025") && !strings.Contains(view, "> 2024-2025") {
 		t.Fatalf("2024-2025 not preselected (the clock says 03/07/2025):\n%s", view)
