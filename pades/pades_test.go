@@ -32,7 +32,7 @@ func needTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (.ci/run installs poppler-utils, qpdf, libnss3-tools)", name)
+			t.Fatalf("%s not installed (.ci/run installs poppler-utils, qpdf, libnss3-tools, openssl)", name)
 		}
 		t.Skipf("%s not installed", name)
 	}
