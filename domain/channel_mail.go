@@ -147,7 +147,7 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	}
 	if camp.TestMode {
 		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
-			"destinataire_réel", realTo, "envoyée_à", to)
+			"destinataire_réel", realTo, "destinataire", to)
 	}
 	m := Mail{Kind: MailAttestation, CampaignID: camp.ID, StudentCode: en.Student.Code, To: to, RealTo: realTo,
 		Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,

@@ -228,6 +228,58 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	}
 }
 
+const down, enter = "\x1b[B", "\r"
+
+// step types keys (one write per key, "\x00" between them, as typed) and waits for
+// want in what the screen draws next.
+func step(t *testing.T, sess *sshtest.Session, keys, want string) string {
+	t.Helper()
+	mark := sess.Mark()
+	for _, k := range strings.Split(keys, "\x00") {
+		sess.Type(t, k)
+		time.Sleep(50 * time.Millisecond)
+	}
+	return sess.WaitAfter(t, mark, want, 30*time.Second)
+}
+
+// toPreview goes from the campaign list to the preview of the Licence Mathématiques,
+// 2024-2025, every VET. The demo's Apogée opens 2025 and 2024 (newest first): the
+// last year, then the last component (SCI).
+func toPreview(t *testing.T, sess *sshtest.Session) {
+	t.Helper()
+	step(t, sess, "n", "Choisissez l'ann")
+	step(t, sess, down+"\x00"+down+"\x00"+enter, "Choisissez la composante")
+	step(t, sess, down+"\x00"+down+"\x00"+down+"\x00"+enter, "tapez pour filtrer")
+	step(t, sess, "lmath", "LMATH/201")
+	step(t, sess, enter, "cochées")
+	step(t, sess, enter, "lancer") // the footer offers l lancer once every student is read
+}
+
+// Over SSH the sessions stay current: a campaign launched in one session appears in
+// another one without r (the daemon publishes the change to every open session).
+func TestSSHSessionsStayCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	mb := startMailbox(t)
+	cfg := daemonConfig(t, dir, mb.addr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	addr := d.sshAddr(t)
+	watcher := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	watcher.WaitFor(t, "Aucune campagne", 20*time.Second)
+	sess := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	sess.WaitFor(t, "Campagnes", 20*time.Second)
+	toPreview(t, sess)
+	mark := watcher.Mark()
+	step(t, sess, "l", "pour lancer")
+	step(t, sess, "o", "terminée")
+	watcher.WaitAfter(t, mark, "1 campagne", 20*time.Second) // nothing typed in this session
+	d.stop(t)
+}
+
 // mailbox is a real SMTP server on loopback (emersion/go-smtp) that keeps every
 // message whole, with its envelope recipients.
 type mailbox struct {
@@ -371,25 +423,8 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
 	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 140, 40)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
-	const down, enter = "\x1b[B", "\r"
-	step := func(keys, want string) string {
-		t.Helper()
-		mark := sess.Mark()
-		for _, k := range strings.SplitAfter(keys, "\x00") { // one write per key, as typed
-			sess.Type(t, strings.TrimSuffix(k, "\x00"))
-			time.Sleep(50 * time.Millisecond)
-		}
-		return sess.WaitAfter(t, mark, want, 30*time.Second)
-	}
-	// The demo's Apogée opens 2025 and 2024 (newest first): the last year, the last
-	// component (SCI), the Licence Mathématiques, every VET.
-	step("n", "Choisissez l'ann")
-	step(down+"\x00"+down+"\x00"+enter, "Choisissez la composante")
-	step(down+"\x00"+down+"\x00"+down+"\x00"+enter, "tapez pour filtrer")
-	step("lmath", "LMATH/201")
-	step(enter, "cochées")
-	step(enter, "lancer") // the footer offers l lancer once every student is read
-	screen := step("e", "envoyé en pièce jointe")
+	toPreview(t, sess)
+	screen := step(t, sess, "e", "envoyé en pièce jointe")
 
 	const manager = "scolarite.sciences@univ-demo.fr" // gestionnaire's UTILISATEUR.ADR_MAIL_UTI
 	m := regexp.MustCompile(`Aperçu exporté \((\d+) lignes\) : envoyé en pièce jointe à votre adresse ([^\s\x1b]+)`).FindStringSubmatch(screen)
