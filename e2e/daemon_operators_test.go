@@ -258,9 +258,7 @@ func toPreview(t *testing.T, sess *sshtest.Session) {
 // Over SSH the sessions stay current: a campaign launched in one session appears in
 // another one without r (the daemon publishes the change to every open session).
 func TestSSHSessionsStayCurrent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
 	cfg := daemonConfig(t, dir, mb.addr)
