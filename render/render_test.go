@@ -294,11 +294,11 @@ func TestRenderDeterministic(t *testing.T) {
 // exactly what fpdf's public API prints: same text, same pixels. (The bytes differ:
 // the fast path's subsets are padded and its font objects come last.)
 func TestFastPathSamePage(t *testing.T) {
+	r := newRenderer(t) // loads the fonts, which decides fastFonts
 	if !fastFonts {
 		t.Fatal("fpdf's font structures are not the expected ones: every PDF takes the slow path (see fonts.go)")
 	}
 	needTool(t, "pdftoppm")
-	r := newRenderer(t)
 	for _, last := range []string{"N'Diaye", "Wiśniewska", "Παπαδόπουλος"} {
 		a := sample(t)
 		a.Student.LastName = last
