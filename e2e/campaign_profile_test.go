@@ -17,7 +17,7 @@ func BenchmarkCampaign10000InProcess(b *testing.B) {
 	if cacheHome == "" {
 		cacheHome = b.TempDir()
 	}
-	b.Setenv("XDG_CACHE_HOME", cacheHome)
+	b.Setenv("HYPERCERTS_CACHE_DIR", cacheHome)
 	env := cli.Env{Stdin: nil, Stdout: io.Discard, Stderr: io.Discard}
 	for i := range b.N {
 		b.StopTimer()

@@ -31,6 +31,8 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/internal/sshtest"
+
+	"hypercerts/internal/testenv"
 )
 
 // daemonProc is the built binary running as the daemon, its logs captured.
@@ -152,9 +154,7 @@ func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 // closes their session, then exits 0. The notice is drawn after the session has left
 // the alternate screen, so it stays in the manager's terminal once disconnected.
 func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
 	cfg := daemonConfig(t, dir, sink.addr)
@@ -197,9 +197,7 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 // Without a démarche the job is left out quietly (an INFO line says so); with one
 // (the demo's), it is scheduled.
 func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
 	cfg := daemonConfig(t, dir, sink.addr)
@@ -260,9 +258,7 @@ func toPreview(t *testing.T, sess *sshtest.Session) {
 // Over SSH the sessions stay current: a campaign launched in one session appears in
 // another one without r (the daemon publishes the change to every open session).
 func TestSSHSessionsStayCurrent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
 	cfg := daemonConfig(t, dir, mb.addr)
@@ -416,9 +412,7 @@ func attachment(t *testing.T, data []byte) (subject, name, ctype string, body []
 // attachment, through the configured SMTP relay, and the status line says so. The
 // built daemon, a real SSH session typing the keys, a real SMTP server.
 func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
 	cfg := daemonConfig(t, dir, mb.addr)

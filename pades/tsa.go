@@ -117,7 +117,7 @@ func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, er
 		return nil, time.Time{}, fmt.Errorf("horodatage refusé par %s (statut %d)", t.URL, s)
 	}
 	token := tr.TimeStampToken.FullBytes
-	at, err := checkToken(token, imprint, nonce)
+	at, _, err := checkToken(token, imprint, nonce)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("horodatage de %s : %w", t.URL, err)
 	}
@@ -125,29 +125,56 @@ func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, er
 }
 
 // checkToken verifies a time-stamp token: signed (by the certificate it carries) over
-// a TSTInfo with the expected imprint and nonce. Whether the TSA is trusted is the
-// reader's business, as for the signature itself.
-func checkToken(token []byte, want messageImprint, nonce *big.Int) (time.Time, error) {
+// a TSTInfo with the expected imprint and, when given, nonce. It returns the time the
+// token states and the TSA's name. Whether the TSA is trusted is the reader's
+// business, as for the signature itself.
+func checkToken(token []byte, want messageImprint, nonce *big.Int) (time.Time, string, error) {
+	var zero time.Time
 	if len(token) == 0 {
-		return time.Time{}, errors.New("réponse sans jeton d'horodatage")
+		return zero, "", errors.New("réponse sans jeton d'horodatage")
 	}
 	p7, err := pkcs7.Parse(token)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("jeton illisible : %w", err)
+		return zero, "", fmt.Errorf("jeton illisible : %w", err)
 	}
 	if err := p7.Verify(); err != nil {
-		return time.Time{}, fmt.Errorf("jeton mal signé : %w", err)
+		return zero, "", fmt.Errorf("jeton mal signé : %w", err)
 	}
 	var info tstInfo
 	if _, err := asn1.Unmarshal(p7.Content, &info); err != nil {
-		return time.Time{}, fmt.Errorf("jeton sans TSTInfo lisible : %w", err)
+		return zero, "", fmt.Errorf("jeton sans TSTInfo lisible : %w", err)
 	}
 	if !info.MessageImprint.HashAlgorithm.Algorithm.Equal(want.HashAlgorithm.Algorithm) ||
 		!bytes.Equal(info.MessageImprint.HashedMessage, want.HashedMessage) {
-		return time.Time{}, errors.New("le jeton horodate autre chose que la signature")
+		return zero, "", errors.New("le jeton horodate autre chose que la signature")
 	}
 	if nonce != nil && (info.Nonce == nil || info.Nonce.Cmp(nonce) != 0) {
-		return time.Time{}, errors.New("le jeton ne répond pas à cette demande (nonce)")
+		return zero, "", errors.New("le jeton ne répond pas à cette demande (nonce)")
 	}
-	return info.GenTime, nil
+	name := ""
+	if c := p7.GetOnlySigner(); c != nil {
+		name = c.Subject.CommonName
+	}
+	return info.GenTime, name, nil
+}
+
+// signatureTimeStamp checks the signature-time-stamp of a parsed signature, if it has
+// one: it returns what Verify says of it ("" without one).
+func signatureTimeStamp(p7 *pkcs7.PKCS7) (string, error) {
+	if len(p7.Signers) != 1 {
+		return "", nil
+	}
+	si := p7.Signers[0]
+	for _, a := range si.UnauthenticatedAttributes {
+		if !a.Type.Equal(oidTimeStampToken) {
+			continue
+		}
+		sum := sha256.Sum256(si.EncryptedDigest)
+		at, name, err := checkToken(a.Value.Bytes, messageImprint{HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: oidSHA256}, HashedMessage: sum[:]}, nil)
+		if err != nil {
+			return "", fmt.Errorf("horodatage : %w", err)
+		}
+		return fmt.Sprintf(", horodatée le %s UTC par « %s »", at.UTC().Format("02/01/2006 à 15:04:05"), name), nil
+	}
+	return "", nil
 }

@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net/http"
@@ -145,8 +147,21 @@ func TestR17_SignatureTimeStampFromLocalTSA(t *testing.T) {
 	if out, err := exec.Command("openssl", "ts", "-verify", "-token_in", "-in", tokFile, "-data", sigFile, "-CAfile", caFile).CombinedOutput(); err == nil {
 		t.Fatalf("openssl ts -verify accepted another signature value:\n%s", out)
 	}
-	if d, err := pades.Verify(signed); err != nil || !strings.Contains(d, "PAdES valide") {
+	// hypercerts verify says when and by whom it was time-stamped.
+	if d, err := pades.Verify(signed); err != nil || !strings.Contains(d, "PAdES valide") || !strings.Contains(d, "horodatée le ") ||
+		!strings.Contains(d, "par « Horodatage de test »") {
 		t.Errorf("Verify = %q, %v", d, err)
+	}
+	// A time-stamp changed after the fact (the token's own signature value): refused.
+	i := bytes.Index(signed, []byte(hex.EncodeToString(token)))
+	if i < 0 {
+		t.Fatal("token not found in /Contents")
+	}
+	forged := bytes.Clone(signed)
+	j := i + 2*(len(token)-10)
+	forged[j] = flipHex(signed[j])
+	if d, err := pades.Verify(forged); !errors.Is(err, pades.ErrModified) || !strings.Contains(err.Error(), "horodatage") {
+		t.Errorf("Verify(forged time-stamp) = %q, %v", d, err)
 	}
 	pout, _ := pdfsig(t, nssDB(t, filepath.Join(dir, pades.DemoCAFile)), signed)
 	for _, w := range []string{"Signature is Valid.", "Certificate is Trusted.", "Total document signed"} {
@@ -154,6 +169,14 @@ func TestR17_SignatureTimeStampFromLocalTSA(t *testing.T) {
 			t.Errorf("pdfsig lacks %q:\n%s", w, pout)
 		}
 	}
+}
+
+// flipHex changes one hex digit into another.
+func flipHex(c byte) byte {
+	if c == '0' {
+		return '1'
+	}
+	return '0'
 }
 
 // A TSA that refuses or cannot be reached: no PDF is signed without its time-stamp.
