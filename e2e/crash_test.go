@@ -104,7 +104,7 @@ func TestCrashSafety_KillMidCampaignThenResume(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, resumeOut)
 	}
-	if !strings.Contains(string(resumeOut), "1 campagne(s) reprise(s)") {
+	if !strings.Contains(string(resumeOut), "1 campagne reprise") {
 		t.Fatalf("resume did not pick the campaign up:\n%s", resumeOut)
 	}
 
