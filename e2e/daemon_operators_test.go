@@ -188,8 +188,14 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	if last < 0 || !strings.Contains(out[last:], "s'arrête") {
 		t.Errorf("the farewell is not left on the manager's terminal once the session is closed:\n%q", out)
 	}
-	if !strings.Contains(d.logs.String(), "démon arrêté") {
-		t.Errorf("no clean stop in the logs:\n%s", d.logs.String())
+	logs := d.logs.String()
+	if !strings.Contains(logs, "démon arrêté") {
+		t.Errorf("no clean stop in the logs:\n%s", logs)
+	}
+	// The session in the logs, with the keys of docs/ops.md (not wish's English).
+	if !regexp.MustCompile(`msg="session SSH ouverte" utilisateur=gestionnaire adresse=127\.0\.0\.1:\d+ terminal="xterm-256color 110x30"`).MatchString(logs) ||
+		!regexp.MustCompile(`msg="session SSH fermée" utilisateur=gestionnaire adresse=127\.0\.0\.1:\d+ durée=`).MatchString(logs) {
+		t.Errorf("the SSH session is not logged in French with its keys:\n%s", logs)
 	}
 }
 
