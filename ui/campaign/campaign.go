@@ -248,7 +248,7 @@ func (m *Model) head() []string {
 	}
 	mode := c.Mode.Label()
 	if c.TestMode {
-		mode += " (test → " + c.TestRecipient + ")"
+		mode += fmt.Sprintf(i18n.CampTestTo, c.TestRecipient)
 	}
 	lines := []string{s.Strong.Render(common.WrapMax(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width, 2))}
 	st := fmt.Sprintf(i18n.CampState, i18n.CampaignState(c), i18n.Date(c.CreatedAt), c.CreatedBy)
@@ -701,7 +701,7 @@ func (m *Model) HelpSections() []common.HelpSection {
 	nav = append(nav, km.Tab)
 	for _, b := range m.ShortHelp() {
 		switch b.Help().Key {
-		case "entrée/d", "tab":
+		case km.Detail.Help().Key, km.Tab.Help().Key:
 		case "f", "s":
 			filters = append(filters, b)
 		default:

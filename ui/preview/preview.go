@@ -436,8 +436,8 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	if m.search.Focused() { // the field's keys: q and ? are letters here
 		enter, esc := km.Enter, km.Back
-		enter.SetHelp("entrée", i18n.KeyValidate)
-		esc.SetHelp("échap", i18n.KeyCancel)
+		enter.SetHelp(i18n.KeyNameEnter, i18n.KeyValidate)
+		esc.SetHelp(i18n.KeyNameEsc, i18n.KeyCancel)
 		return []key.Binding{enter, esc, km.Clear}
 	}
 	if m.err != nil {

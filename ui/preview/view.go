@@ -46,7 +46,7 @@ func (m *Model) cells(r *domain.Row) []string {
 	block := ""
 	switch {
 	case r.Err != "":
-		block = "erreur Apogée"
+		block = i18n.PrevApogeeError
 	case len(r.Blockings) > 0:
 		block = r.Blockings[0].Label
 		if block == "" {
