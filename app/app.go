@@ -24,6 +24,7 @@ import (
 	"hypercerts/logging"
 	"hypercerts/metrics"
 	"hypercerts/store"
+	"hypercerts/wiring"
 )
 
 // Options say how to open the app.
@@ -154,15 +155,9 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		}
 		db = s.DB()
 	} else {
-		dsn, err := cfg.ApogeeDSN()
-		if err != nil {
+		var err error
+		if db, err = wiring.ApogeeDB(cfg); err != nil {
 			return nil, err
-		}
-		if db, err = sql.Open("oracle", dsn.Reveal()); err != nil {
-			return nil, fmt.Errorf("base Apogée : %w", err)
-		}
-		if cfg.Apogee.DB.MaxOpenConns > 0 {
-			db.SetMaxOpenConns(cfg.Apogee.DB.MaxOpenConns)
 		}
 		a.closers = append(a.closers, db.Close)
 	}
@@ -181,33 +176,17 @@ func (a *App) openApogee(ctx context.Context, o Options) (*apogee.Adapter, error
 		a.ApogeeErr = err
 		a.Log.Warn("Apogée injoignable au démarrage : ce qui en a besoin échouera jusqu'à son retour", "erreur", err)
 	}
-	svc := cfg.Apogee.WS.Services
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // the preview keeps apogee.concurrency calls in flight
-	ws, err := apogee.NewWS(apogee.WSConfig{
-		HTTPClient:       &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)},
-		BaseURL:          baseURL,
-		Timeout:          cfg.Apogee.WS.Timeout,
-		MaxResponseBytes: int64(cfg.Apogee.WS.MaxResponseBytes),
-		Services: map[string]apogee.ServiceConfig{
-			"OffreFormationMetier": {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
-			"EtudiantMetier":       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},
-			"PedagogiqueMetier":    {Path: svc.Pedagogique.Path, Namespace: svc.Pedagogique.Namespace},
-			"ReferentielMetier":    {Path: svc.Referentiel.Path, Namespace: svc.Referentiel.Namespace},
-		},
-	})
+	wc := wiring.ApogeeWS(cfg, baseURL)
+	wc.HTTPClient = &http.Client{Transport: a.metrics.RoundTripper(metrics.Apogee, tr)}
+	ws, err := apogee.NewWS(wc)
 	if err != nil {
 		return nil, err
 	}
-	var signerKey string
-	if a.Sim != nil && (cfg.Apogee.Signer.KeyEnv == "" || o.Getenv(cfg.Apogee.Signer.KeyEnv) == "") {
-		signerKey = sim.SignatureKey // the embedded Apogée's demo key
-	} else if cfg.Apogee.Signer.KeyEnv != "" {
-		k, err := cfg.SignerKey()
-		if err != nil {
-			return nil, err
-		}
-		signerKey = k.Reveal()
+	signerKey, err := wiring.SignerKey(cfg, o.Getenv)
+	if err != nil {
+		return nil, err
 	}
 	// Without CAS sign-in (demo, scripts), the configured demo user acts.
 	if code := cfg.CAS.DemoUser; code != "" {
@@ -233,10 +212,18 @@ func (a *App) CheckApogee(ctx context.Context) error {
 	return a.Apogee.WS.Probe(ctx, apogee.ServiceEtudiant)
 }
 
+// CacheDirEnv names a folder that replaces the default cache folder (the tests give
+// each package's run a temporary one, so that they leave nothing in ~/.cache).
+const CacheDirEnv = "HYPERCERTS_CACHE_DIR"
+
 // simCacheDir is where the embedded Apogée keeps its generated data between starts
-// (the demo starts in a fraction of the time it takes to generate it): the user's
-// cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no cache without one.
+// (the demo starts in a fraction of the time it takes to generate it): $HYPERCERTS_CACHE_DIR,
+// or the user's cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no
+// cache without one.
 func simCacheDir() string {
+	if dir := os.Getenv(CacheDirEnv); dir != "" {
+		return dir
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""

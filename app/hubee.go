@@ -14,7 +14,7 @@ import (
 	hubeesim "hypercerts/connectors/hubee/sim"
 	"hypercerts/domain"
 	"hypercerts/metrics"
-	"hypercerts/version"
+	"hypercerts/wiring"
 )
 
 // The demo's HubEE organisations: the university as SI, a service-public-like OSL.
@@ -39,11 +39,10 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 	sim := h.Environment == config.HubEESim
 	creds := map[string]hubee.Credentials{}
 	for _, p := range h.Processes {
-		secret, err := a.Config.HubEEClientSecret(p.Code)
+		c, err := wiring.HubEECredentials(a.Config, p)
 		if err != nil {
 			return nil, err
 		}
-		c := hubee.Credentials{ClientID: p.ClientID, ClientSecret: secret.Reveal()}
 		if sim {
 			if c.ClientID == "" {
 				c.ClientID = "si-" + p.Code
@@ -54,7 +53,8 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 		}
 		creds[p.Code] = c
 	}
-	tokenURL, apiURL := h.HubEEURLs()
+	hc := wiring.HubEE(a.Config, creds)
+	hc.HTTPClient = &http.Client{Transport: a.metrics.RoundTripper(metrics.HubEE, nil)}
 	var s *hubeesim.Sim
 	if sim {
 		s = hubeesim.New()
@@ -63,22 +63,10 @@ func (a *App) openHub(ctx context.Context) (domain.Hub, error) {
 			return nil, fmt.Errorf("simulateur HubEE : %w", err)
 		}
 		a.closers = append(a.closers, func() error { s.Close(); return nil })
-		tokenURL, apiURL = s.TokenURL(), base
+		hc.TokenURL, hc.BaseURL = s.TokenURL(), base
 		setupHubSim(s, h, creds)
 	}
-	timeout := h.Timeout
-	if timeout <= 0 {
-		timeout = config.Default().HubEE.Timeout
-	}
-	softwareVersion := h.SoftwareVersion
-	if softwareVersion == "" { // documented default: the binary's version
-		softwareVersion = version.Get().Version
-	}
-	c, err := hubee.New(hubee.Config{BaseURL: apiURL, TokenURL: tokenURL, Scope: hubee.ScopeSI, Credentials: creds,
-		EditorName: h.EditorName, ApplicationName: h.ApplicationName, SoftwareVersion: softwareVersion,
-		HTTPClient:  &http.Client{Transport: a.metrics.RoundTripper(metrics.HubEE, nil)},
-		CallTimeout: timeout, IdleTimeout: h.IdleTimeout,
-		MaxAttempts: h.Retries, RetryAfterMax: h.RetryAfterMax, MethodOverride: h.MethodOverride})
+	c, err := hubee.New(hc)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"hypercerts/connectors/cas"
-	cassim "hypercerts/connectors/cas/sim"
 	"hypercerts/domain"
 	"hypercerts/metrics"
+	"hypercerts/wiring"
 )
 
 // LoginFunc gives the sign-in of R01: CAS login → user mapping → Apogée user. It is nil
@@ -17,23 +17,15 @@ func (a *App) LoginFunc() (func(ctx context.Context, user, password string) (dom
 	if cfg.DemoUser != "" {
 		return nil, nil
 	}
-	url, service := cfg.URL, cfg.Service
-	if cfg.SimulatorUsersFile != "" {
-		users, err := cassim.LoadUsers(cfg.SimulatorUsersFile)
-		if err != nil {
-			return nil, err
-		}
-		s := cassim.New(users)
-		s.Log = a.Log
-		if url, err = s.Start(); err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, s.Close)
-		if service == "" {
-			service = "http://localhost/hypercerts"
-		}
+	s, cc, err := wiring.CASSimulator(a.Config, a.Log) // the settings of cas.url when none
+	if err != nil {
+		return nil, err
 	}
-	client, err := cas.New(cas.Config{URL: url, Service: service, CAFile: cfg.CAFile, Timeout: cfg.Timeout, Log: a.Log})
+	if s != nil {
+		a.closers = append(a.closers, s.Close)
+	}
+	cc.Log = a.Log
+	client, err := cas.New(cc)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +45,7 @@ func (a *App) LoginFunc() (func(ctx context.Context, user, password string) (dom
 		if err != nil {
 			return domain.User{}, fmt.Errorf("compte CAS %s reconnu, mais %w", id.User, err)
 		}
-		a.Log.Info("connexion", "cas", id.User, "apogee", u.Code)
+		a.Log.Info("connexion", "compte_cas", id.User, "utilisateur", u.Code)
 		return u, nil
 	}, nil
 }

@@ -3,9 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"hypercerts/config"
@@ -17,6 +15,7 @@ import (
 	"hypercerts/pades"
 	"hypercerts/render"
 	"hypercerts/store"
+	"hypercerts/wiring"
 )
 
 // openOutputs opens the store, the renderer, the mailer and the Digiposte vault.
@@ -113,6 +112,9 @@ func (a *App) pdfSigner(o Options) (*pades.Signer, error) {
 		return nil, fmt.Errorf("signature des PDF (signing) : %w", err)
 	}
 	s.Reason, s.Location = cfg.Signing.Reason, cfg.University.City
+	if cfg.Signing.TSAURL != "" {
+		s.TSA = &pades.TSA{URL: cfg.Signing.TSAURL}
+	}
 	return &s, nil
 }
 
@@ -124,10 +126,7 @@ func (a *App) openMailer() (domain.Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	testRecipient := ""
-	if cfg.Delivery.TestMode {
-		testRecipient = cfg.Delivery.TestRecipient
-	}
+	testRecipient := wiring.TestRecipient(cfg)
 	if cfg.Mail.EMLDir != "" {
 		opts := []mail.EMLOption{mail.WithFrom(cfg.Mail.From), mail.WithReplyTo(cfg.Mail.ReplyTo)}
 		if testRecipient != "" {
@@ -140,18 +139,11 @@ func (a *App) openMailer() (domain.Mailer, error) {
 		a.MailDir = d.Dir()
 		return d, nil
 	}
-	password := ""
-	if cfg.Mail.SMTP.PasswordEnv != "" {
-		p, err := cfg.SMTPPassword()
-		if err != nil {
-			return nil, err
-		}
-		password = p.Reveal()
+	sc, err := wiring.SMTP(cfg)
+	if err != nil {
+		return nil, err
 	}
-	s, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.Mail.SMTP.Host, Port: cfg.Mail.SMTP.Port,
-		Security: mail.Security(cfg.Mail.SMTP.Security), Username: cfg.Mail.SMTP.Username, Password: password,
-		Timeout: cfg.Mail.SMTP.Timeout, HELO: cfg.Mail.SMTP.HELO, From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo,
-		MaxConns: cfg.Apogee.Concurrency, TestRecipient: testRecipient}, tpl, a.Log)
+	s, err := mail.NewSMTP(sc, tpl, a.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -167,16 +159,11 @@ func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
 	if ch, ok := domain.ChannelOf(domain.Mode(cfg.Delivery.Mode)); (!ok || !ch.Needs().Vault) && d.LocalDir == "" {
 		return nil, nil
 	}
-	f := digiposte.DefaultFormat()
-	f.Partner = d.SenderID
-	setIf(&f.AdhesionDir, d.Remote.AdhesionDir)
-	setIf(&f.DepositDir, d.Remote.DepositDir)
-	setIf(&f.ReturnDir, d.Remote.ReturnDir)
-	setIf(&f.ArchiveDir, d.Remote.ArchiveDir)
-	if err := d.DecodeFormat(&f); err != nil {
-		return nil, err
-	}
 	if d.LocalDir != "" {
+		f, err := wiring.DigiposteFormat(cfg)
+		if err != nil {
+			return nil, err
+		}
 		v, err := digiposte.NewLocalDir(d.LocalDir, f, a.Log)
 		if err != nil {
 			return nil, err
@@ -190,38 +177,12 @@ func (a *App) openVault(ctx context.Context) (domain.Vault, error) {
 		}
 		return v, nil
 	}
-	get := func(key, env string) (string, error) {
-		if env == "" {
-			return "", nil
-		}
-		s, err := cfg.Secret(env)
-		if err != nil {
-			return "", fmt.Errorf("%s : %w", key, err)
-		}
-		return s.Reveal(), nil
-	}
-	password, err := get("digiposte.sftp.password_env", d.SFTP.PasswordEnv)
+	dc, err := wiring.Digiposte(cfg)
 	if err != nil {
 		return nil, err
 	}
-	passphrase, err := get("digiposte.sftp.key_passphrase_env", d.SFTP.KeyPassphraseEnv)
-	if err != nil {
-		return nil, err
-	}
-	port := d.SFTP.Port
-	if port == 0 {
-		port = 22
-	}
-	return digiposte.New(digiposte.Config{Addr: net.JoinHostPort(d.SFTP.Host, strconv.Itoa(port)), User: d.SFTP.User,
-		KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase, Password: password, KnownHostsFile: d.SFTP.KnownHosts,
-		InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey, DialTimeout: d.SFTP.Timeout, Format: f, Log: a.Log,
-		RemoteDir: d.Remote.Base})
-}
-
-func setIf(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
+	dc.Log = a.Log
+	return digiposte.New(dc)
 }
 
 func closeIf(v any) error {

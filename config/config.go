@@ -19,6 +19,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"hypercerts/connectors/apogee/ws/etudiant"
+	"hypercerts/connectors/apogee/ws/offreformation"
+	"hypercerts/connectors/apogee/ws/pedagogique"
+	"hypercerts/connectors/apogee/ws/referentiel"
 	"hypercerts/domain"
 )
 
@@ -72,6 +76,9 @@ type Signing struct {
 	PasswordEnv string `yaml:"password_env"`
 	// Reason is shown by PDF readers beside the signature.
 	Reason string `yaml:"reason"`
+	// TSAURL is an RFC 3161 time-stamping authority: each signature is time-stamped
+	// (PAdES B-T); empty: no time-stamp.
+	TSAURL string `yaml:"tsa_url"`
 }
 
 // Verify is the public verification endpoint of the attestations' QR codes (the
@@ -404,16 +411,14 @@ func Default() *Config {
 		Apogee: Apogee{
 			WS: WS{
 				Timeout: 30 * time.Second,
+				// Apogée 6.40.30's paths and namespaces, generated from its WSDLs
+				// (ReferentielMetier_21062012_Impl.wsdl serves …/services/ReferentielMetier
+				// with a dated namespace).
 				Services: Services{
-					OffreFormation: defaultService("OffreFormationMetier"),
-					Etudiant:       defaultService("EtudiantMetier"),
-					Pedagogique:    defaultService("PedagogiqueMetier"),
-					// Apogée 6.40.30: ReferentielMetier_21062012_Impl.wsdl serves
-					// …/services/ReferentielMetier with a dated namespace.
-					Referentiel: Service{
-						Path:      "/services/ReferentielMetier",
-						Namespace: "gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012",
-					},
+					OffreFormation: Service{Path: offreformation.DefaultPath, Namespace: offreformation.Namespace},
+					Etudiant:       Service{Path: etudiant.DefaultPath, Namespace: etudiant.Namespace},
+					Pedagogique:    Service{Path: pedagogique.DefaultPath, Namespace: pedagogique.Namespace},
+					Referentiel:    Service{Path: referentiel.DefaultPath, Namespace: referentiel.Namespace},
 				},
 			},
 			DB: DB{
@@ -479,10 +484,6 @@ func Default() *Config {
 		Log:     Log{Level: "info", Format: "text"},
 		lines:   map[string]int{},
 	}
-}
-
-func defaultService(name string) Service {
-	return Service{Path: "/services/" + name, Namespace: "gouv.education.apogee.commun.servicesmetiers." + name}
 }
 
 // defaults fills a list element before it is decoded.

@@ -26,6 +26,8 @@ import (
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/control"
 	"hypercerts/store"
+	"hypercerts/ui/i18n"
+	"hypercerts/wiring"
 )
 
 // Status of one check.
@@ -212,16 +214,18 @@ func (r *run) apogee(ctx context.Context) {
 		}
 		db = s.DB()
 	} else {
-		dsn, err := cfg.ApogeeDSN()
+		var err error
+		db, err = wiring.ApogeeDB(cfg)
 		var missing *config.SecretError
-		if err != nil && !errors.As(err, &missing) { // malformed: the message says why, never the DSN
+		var malformed config.Problem
+		switch {
+		case errors.As(err, &malformed): // the message says why, never the DSN
 			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: err.Error(), Fix: "corrigez le DSN dans le fichier d'environnement du service"})
-		} else if err != nil || !dsn.IsSet() {
+		case errors.As(err, &missing) || errors.Is(err, wiring.ErrNoDSN):
 			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: "pas de DSN (apogee.db.dsn_env)", Fix: "voir la ligne « secrets »"})
-		} else if db, err = sql.Open("oracle", dsn.Reveal()); err != nil {
+		case err != nil:
 			r.add(Result{Name: "Apogée : base de données", Status: Fail, Detail: err.Error(), Fix: "vérifiez le DSN : oracle://utilisateur:motdepasse@hôte:1521/service"})
-			db = nil
-		} else {
+		default:
 			defer db.Close()
 		}
 	}
@@ -278,16 +282,10 @@ func (r *run) checkSignature(ctx context.Context, q *apogee.DB) Result {
 		res.Status, res.Detail = Fail, "non vérifiée : la base Apogée n'est pas joignable (voir plus haut)"
 		return res
 	}
-	key := ""
-	if cfg.Apogee.Embedded && (cfg.Apogee.Signer.KeyEnv == "" || r.o.Getenv(cfg.Apogee.Signer.KeyEnv) == "") {
-		key = sim.SignatureKey
-	} else if cfg.Apogee.Signer.KeyEnv != "" {
-		k, err := cfg.SignerKey()
-		if err != nil {
-			res.Status, res.Detail, res.Fix = Fail, err.Error(), "définissez la clé de déchiffrement (apogee.signer.key_env)"
-			return res
-		}
-		key = k.Reveal()
+	key, err := wiring.SignerKey(cfg, r.o.Getenv)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "définissez la clé de déchiffrement (apogee.signer.key_env)"
+		return res
 	}
 	sig, err := q.Signature(ctx, cfg.Apogee.Signer.Code, key)
 	if err != nil {
@@ -344,7 +342,7 @@ func Print(w io.Writer, results []Result) int {
 	if failed == 0 {
 		fmt.Fprintln(w, "\ntout est en ordre")
 	} else {
-		fmt.Fprintf(w, "\n%d vérification(s) en échec\n", failed)
+		fmt.Fprintf(w, "\n%s\n", i18n.Count(failed, "%s vérification en échec", "%s vérifications en échec"))
 	}
 	return failed
 }

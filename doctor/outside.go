@@ -3,15 +3,11 @@ package doctor
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"slices"
@@ -22,25 +18,16 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
-	cassim "hypercerts/connectors/cas/sim"
+	"hypercerts/connectors/cas"
 	"hypercerts/connectors/digiposte"
 	"hypercerts/connectors/hubee"
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
+	"hypercerts/wiring"
 )
-
-// wsKeys are the configuration keys of the four services (apogee.ws.services.<key>).
-var wsKeys = map[string]string{
-	apogee.ServiceOffreFormation: "offre_formation",
-	apogee.ServiceEtudiant:       "etudiant",
-	apogee.ServicePedagogique:    "pedagogique",
-	apogee.ServiceReferentiel:    "referentiel",
-}
 
 // checkWS probes each service with apogee.(*WS).Probe: one real operation, built by the
 // same generated request code as the real calls (and so validated against AMUE's XSDs by
@@ -54,16 +41,7 @@ func checkWS(ctx context.Context, cfg *config.Config, baseURL string) Result {
 		res.Status, res.Detail, res.Fix = Fail, "apogee.ws.base_url vide", "renseignez apogee.ws.base_url"
 		return res
 	}
-	svc := cfg.Apogee.WS.Services
-	ws, err := apogee.NewWS(apogee.WSConfig{
-		BaseURL: baseURL, Timeout: cfg.Apogee.WS.Timeout, MaxResponseBytes: int64(cfg.Apogee.WS.MaxResponseBytes),
-		Services: map[string]apogee.ServiceConfig{
-			apogee.ServiceOffreFormation: {Path: svc.OffreFormation.Path, Namespace: svc.OffreFormation.Namespace},
-			apogee.ServiceEtudiant:       {Path: svc.Etudiant.Path, Namespace: svc.Etudiant.Namespace},
-			apogee.ServicePedagogique:    {Path: svc.Pedagogique.Path, Namespace: svc.Pedagogique.Namespace},
-			apogee.ServiceReferentiel:    {Path: svc.Referentiel.Path, Namespace: svc.Referentiel.Namespace},
-		},
-	})
+	ws, err := apogee.NewWS(wiring.ApogeeWS(cfg, baseURL))
 	if err != nil {
 		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez apogee.ws"
 		return res
@@ -71,7 +49,7 @@ func checkWS(ctx context.Context, cfg *config.Config, baseURL string) Result {
 	var ok, bad []string
 	var fixes []string
 	for _, name := range apogee.Services {
-		key := "apogee.ws.services." + wsKeys[name]
+		key := wiring.ServiceKey(name)
 		err := ws.Probe(ctx, name)
 		var nse *apogee.NamespaceError
 		switch {
@@ -138,18 +116,14 @@ func checkMail(ctx context.Context, cfg *config.Config) Result {
 		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez les modèles de mail.templates_dir"
 		return res
 	}
-	password := ""
-	if cfg.Mail.SMTP.PasswordEnv != "" {
-		p, err := cfg.SMTPPassword()
-		if err != nil {
-			res.Status, res.Detail, res.Fix = Fail, err.Error(), "voir la ligne « secrets »"
-			return res
-		}
-		password = p.Reveal()
+	sc, err := wiring.SMTP(cfg)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "voir la ligne « secrets »"
+		return res
 	}
+	sc.MaxConns = 1 // one connection is the probe
 	s := cfg.Mail.SMTP
-	smtp, err := mail.NewSMTP(mail.SMTPConfig{Host: s.Host, Port: s.Port, Security: mail.Security(s.Security), Username: s.Username,
-		Password: password, Timeout: s.Timeout, HELO: s.HELO, From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo, MaxConns: 1}, tpl, nil)
+	smtp, err := mail.NewSMTP(sc, tpl, nil)
 	if err != nil {
 		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section mail.smtp"
 		return res
@@ -180,7 +154,12 @@ func checkMail(ctx context.Context, cfg *config.Config) Result {
 func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 	res := Result{Name: "Digiposte (SFTP)"}
 	d := cfg.Digiposte
-	dirs := []string{d.Remote.AdhesionDir, d.Remote.DepositDir, d.Remote.ReturnDir}
+	f, err := wiring.DigiposteFormat(cfg)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez digiposte.format"
+		return res
+	}
+	dirs := []string{f.AdhesionDir, f.DepositDir, f.ReturnDir} // the connector's own folders
 	if d.LocalDir != "" {
 		res.Name = "Digiposte (dossier local)"
 		for _, sub := range dirs {
@@ -204,23 +183,12 @@ func checkDigiposte(ctx context.Context, cfg *config.Config) Result {
 		}
 		return res
 	}
-	password, _ := cfg.SFTPPassword()
-	passphrase, _ := cfg.SFTPKeyPassphrase()
-	port := d.SFTP.Port
-	if port == 0 {
-		port = 22
+	addr := wiring.DigiposteAddr(cfg)
+	dc, err := wiring.Digiposte(cfg)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section digiposte (voir aussi la ligne « secrets »)"
+		return res
 	}
-	addr := net.JoinHostPort(d.SFTP.Host, strconv.Itoa(port))
-	f := digiposte.DefaultFormat()
-	for dst, v := range map[*string]string{&f.AdhesionDir: d.Remote.AdhesionDir, &f.DepositDir: d.Remote.DepositDir,
-		&f.ReturnDir: d.Remote.ReturnDir, &f.ArchiveDir: d.Remote.ArchiveDir} {
-		if v != "" {
-			*dst = v
-		}
-	}
-	dc := digiposte.Config{Addr: addr, User: d.SFTP.User, KeyFile: d.SFTP.KeyFile, KeyPassphrase: passphrase.Reveal(),
-		Password: password.Reveal(), KnownHostsFile: d.SFTP.KnownHosts, InsecureIgnoreHostKey: d.SFTP.InsecureIgnoreHostKey,
-		DialTimeout: d.SFTP.Timeout, Format: f, RemoteDir: d.Remote.Base}
 	if sftpRemoteDir != "" {
 		dc.RemoteDir = sftpRemoteDir
 	}
@@ -326,7 +294,8 @@ func probeSFTP(ctx context.Context, c digiposte.Config, dirs []string) error {
 	return nil
 }
 
-// checkHubEE asks a token for each configured démarche.
+// checkHubEE asks a token for each configured démarche, with the sync's own client
+// settings (wiring.HubEE): the same URLs, scope and partner headers.
 func checkHubEE(ctx context.Context, cfg *config.Config, timeout time.Duration) []Result {
 	h := cfg.HubEE
 	if len(h.Processes) == 0 {
@@ -335,38 +304,46 @@ func checkHubEE(ctx context.Context, cfg *config.Config, timeout time.Duration) 
 	if h.Environment == config.HubEESim {
 		return []Result{{Name: "HubEE", Status: OK, Detail: "simulateur HubEE (démo) : aucun appel réel"}}
 	}
-	tokenURL, _ := h.HubEEURLs()
-	hc := &http.Client{Timeout: timeout}
 	var out []Result
 	for i, p := range h.Processes {
 		res := Result{Name: "HubEE : " + p.Code}
-		secret, err := cfg.HubEEClientSecret(p.Code)
+		creds, err := wiring.HubEECredentials(cfg, p)
 		if err != nil {
 			res.Status, res.Detail, res.Fix = Fail, err.Error(), "voir la ligne « secrets »"
 			out = append(out, res)
 			continue
 		}
-		cc := clientcredentials.Config{ClientID: p.ClientID, ClientSecret: secret.Reveal(), TokenURL: tokenURL,
-			Scopes: []string{"SI"}, AuthStyle: oauth2.AuthStyleInHeader}
-		tctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, hc), timeout)
-		tok, err := cc.Token(tctx)
-		cancel()
+		hc := wiring.HubEE(cfg, map[string]hubee.Credentials{p.Code: creds})
+		hc.MaxAttempts, hc.CallTimeout = 1, timeout // a probe: one try, doctor's bound
+		s, err := session(hc, p.Code)
 		if err != nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("jeton refusé par %s : %v", tokenURL, err)
-			res.Fix = fmt.Sprintf("vérifiez hubee.processes[%d].client_id et le secret (%s), et hubee.environment", i, p.ClientSecretEnv)
-		} else {
-			res.Status = OK
-			res.Detail = "jeton obtenu de " + tokenURL
-			if !tok.Expiry.IsZero() {
-				res.Detail += fmt.Sprintf(" (valable %s)", time.Until(tok.Expiry).Round(time.Minute))
-			}
+			res.Status, res.Detail, res.Fix = Fail, err.Error(), "corrigez la section hubee"
 			out = append(out, res)
-			out = append(out, checkHubEEProcess(ctx, cfg, p, secret.Reveal(), timeout))
 			continue
 		}
-		out = append(out, res)
+		expiry, err := s.Token(ctx)
+		if err != nil {
+			res.Status, res.Detail = Fail, fmt.Sprintf("jeton refusé par %s : %v", hc.TokenURL, err)
+			res.Fix = fmt.Sprintf("vérifiez hubee.processes[%d].client_id et le secret (%s), et hubee.environment", i, p.ClientSecretEnv)
+			out = append(out, res)
+			continue
+		}
+		res.Status = OK
+		res.Detail = "jeton obtenu de " + hc.TokenURL
+		if !expiry.IsZero() {
+			res.Detail += fmt.Sprintf(" (valable %s)", time.Until(expiry).Round(time.Minute))
+		}
+		out = append(out, res, checkHubEEProcess(ctx, s, p))
 	}
 	return out
+}
+
+func session(hc hubee.Config, process string) (*hubee.Session, error) {
+	c, err := hubee.New(hc)
+	if err != nil {
+		return nil, err
+	}
+	return c.Session(process)
 }
 
 // checkHubEEProcess reads a démarche's settings from the referential (getProcessById)
@@ -374,23 +351,11 @@ func checkHubEE(ctx context.Context, cfg *config.Config, timeout time.Duration) 
 // (docs/hubee.md, « Prérequis d'une démarche »). The functional specification reserves
 // that read to ADMIN (and OSL in the OpenAPI description): with a SI token the hub
 // answers 403, and the prerequisites are then listed to be confirmed by the team.
-func checkHubEEProcess(ctx context.Context, cfg *config.Config, p config.HubEEProcess, secret string, timeout time.Duration) Result {
+func checkHubEEProcess(ctx context.Context, s *hubee.Session, p config.HubEEProcess) Result {
 	res := Result{Name: "HubEE : " + p.Code + " (réglages de la démarche)"}
-	tokenURL, apiURL := cfg.HubEE.HubEEURLs()
 	answers := p.Role == "" || p.Role == config.RoleAttestationRequest
 	ask := "demandez à l'équipe HubEE (contact-nhube@data.gouv.fr) pour la démarche " + p.Code + " : " +
 		strings.Join(hubee.MissingPrerequisites(hubee.Process{}, answers, 0)[:1+btoi(answers)], " ; ")
-	c, err := hubee.New(hubee.Config{BaseURL: apiURL, TokenURL: tokenURL, Scope: hubee.ScopeSI, MaxAttempts: 1,
-		Credentials: map[string]hubee.Credentials{p.Code: {ClientID: p.ClientID, ClientSecret: secret}}, CallTimeout: timeout})
-	if err != nil {
-		res.Status, res.Detail = Fail, err.Error()
-		return res
-	}
-	s, err := c.Session(p.Code)
-	if err != nil {
-		res.Status, res.Detail = Fail, err.Error()
-		return res
-	}
 	proc, err := s.GetProcess(ctx, p.Code)
 	switch {
 	case hubee.IsStatus(err, http.StatusForbidden) || hubee.IsStatus(err, http.StatusUnauthorized):
@@ -424,72 +389,51 @@ func btoi(b bool) int {
 	return 0
 }
 
-// checkCAS: the CAS login page answers.
+// checkCAS validates a ticket that does not exist with the sign-in's own client and
+// settings (wiring.CAS: cas.url, cas.service, cas.ca_file, cas.timeout; the same
+// p3/serviceValidate): every CAS refuses it with an authenticationFailure, without side
+// effect. The embedded CAS simulator (cas.simulator_users_file) is probed the same way,
+// so a broken users file shows here rather than at the first login.
 func checkCAS(ctx context.Context, cfg *config.Config) Result {
 	res := Result{Name: "CAS"}
-	c := cfg.CAS
+	sim, cc, err := wiring.CASSimulator(cfg, nil)
+	if err != nil {
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.simulator_users_file"
+		return res
+	}
 	simulated := ""
-	if c.URL == "" && c.SimulatorUsersFile != "" && c.DemoUser == "" {
-		// The embedded CAS simulator signs managers in (demo, tests): probe it like a
-		// real CAS, so a broken users file shows here rather than at the first login.
-		users, err := cassim.LoadUsers(c.SimulatorUsersFile)
-		if err != nil {
-			res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.simulator_users_file"
-			return res
-		}
-		sim := cassim.New(users)
-		url, err := sim.Start()
-		if err != nil {
-			res.Status, res.Detail = Fail, "CAS simulé : "+err.Error()
-			return res
-		}
+	if sim != nil {
 		defer sim.Close()
-		c.URL, c.Service = url, "http://localhost/hypercerts"
-		simulated = fmt.Sprintf("CAS simulé (%d comptes, %s) : ", len(users), c.SimulatorUsersFile)
+		simulated = "CAS simulé (" + cfg.CAS.SimulatorUsersFile + ") : "
 	}
-	if c.URL == "" {
+	if cc.URL == "" {
 		res.Status, res.Detail = Skip, "non configuré"
-		if c.DemoUser != "" {
-			res.Detail += " : utilisateur de démonstration " + c.DemoUser + " sans connexion"
+		if cfg.CAS.DemoUser != "" {
+			res.Detail += " : utilisateur de démonstration " + cfg.CAS.DemoUser + " sans connexion"
 		}
 		return res
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.ca_file"
-			return res
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
-		tr.TLSClientConfig.RootCAs = pool
-	}
-	hc := &http.Client{Transport: tr, Timeout: c.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	// A validation of a ticket that does not exist: every CAS answers it with an
-	// authenticationFailure, without side effect.
-	u := strings.TrimRight(c.URL, "/") + "/serviceValidate?ticket=ST-hypercerts-doctor&service=" + url.QueryEscape(c.Service)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	client, err := cas.New(cc)
 	if err != nil {
-		res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.url"
+		res.Status, res.Detail, res.Fix = Fail, err.Error(), "vérifiez cas.url, cas.service et cas.ca_file"
 		return res
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
+	_, err = client.Validate(ctx, "ST-hypercerts-doctor")
+	endpoint := strings.TrimRight(cc.URL, "/") + "/p3/serviceValidate"
+	var ce *cas.Error
+	switch {
+	case errors.As(err, &ce) && errors.Is(err, cas.ErrValidation) && ce.Code != "":
+		res.Status, res.Detail = OK, simulated+fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu : %s)", cc.URL, ce.Code)
+	case err == nil:
+		res.Status, res.Detail = Fail, endpoint+" valide un ticket inventé : ce n'est pas un CAS"
+		res.Fix = "vérifiez cas.url (l'adresse de base du CAS, ex. https://cas.univ.fr/cas)"
+	case errors.As(err, &ce) && ce.Status != 0:
+		res.Status, res.Detail = Fail, fmt.Sprintf("%s répond HTTP %d sans réponse CAS : %v", endpoint, ce.Status, err)
+		res.Fix = "vérifiez cas.url (l'adresse de base du CAS, ex. https://cas.univ.fr/cas) et l'état du serveur CAS"
+	default:
 		res.Status, res.Detail = Fail, "injoignable : "+err.Error()
 		res.Fix = "vérifiez cas.url, le DNS et le pare-feu ; pour un certificat interne, cas.ca_file"
-		return res
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "serviceResponse") {
-		res.Status, res.Detail = Fail, fmt.Sprintf("%s/serviceValidate répond HTTP %d sans réponse CAS", strings.TrimRight(c.URL, "/"), resp.StatusCode)
-		res.Fix = "vérifiez cas.url (l'adresse de base du CAS, ex. https://cas.univ.fr/cas) et l'état du serveur CAS"
-		return res
-	}
-	res.Status, res.Detail = OK, simulated+fmt.Sprintf("%s répond en CAS (validation d'un ticket d'essai refusée, comme attendu)", c.URL)
 	return res
 }
 

@@ -21,10 +21,10 @@ import (
 
 // Service names, the keys of WSConfig.Services.
 const (
-	ServiceOffreFormation = "OffreFormationMetier"
-	ServiceEtudiant       = "EtudiantMetier"
-	ServicePedagogique    = "PedagogiqueMetier"
-	ServiceReferentiel    = "ReferentielMetier"
+	ServiceOffreFormation = offreformation.Service
+	ServiceEtudiant       = etudiant.Service
+	ServicePedagogique    = pedagogique.Service
+	ServiceReferentiel    = referentiel.Service
 )
 
 // ServiceConfig locates one Apogée web service: endpoint = BaseURL + Path; Namespace is

@@ -220,6 +220,19 @@ func (t *tokenCache) invalidate(bad *oauth2.Token) {
 	}
 }
 
+// Token obtains the session's OAuth2 token (or reuses the one it holds) within
+// CallTimeout, and says until when it is valid: doctor's probe of a démarche's
+// credentials, through the same client as the sync.
+func (s *Session) Token(ctx context.Context) (expiry time.Time, err error) {
+	tctx, cancel := context.WithTimeout(ctx, s.c.cfg.CallTimeout)
+	defer cancel()
+	tok, err := s.tokens.token(tctx, s.c.hc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return tok.Expiry, nil
+}
+
 // TokensFetched is how many tokens this session obtained so far.
 func (s *Session) TokensFetched() int {
 	s.tokens.mu.Lock()

@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hypercerts/connectors/apogee/ws/etudiant"
+	"hypercerts/connectors/apogee/ws/offreformation"
+	"hypercerts/connectors/apogee/ws/pedagogique"
+	"hypercerts/connectors/apogee/ws/referentiel"
 	"io"
 	"net/http"
 	"strconv"
@@ -23,10 +27,10 @@ const (
 
 // Services maps the path segment after /services/ to the body namespace.
 var Services = map[string]string{
-	"OffreFormationMetier": "gouv.education.apogee.commun.servicesmetiers.OffreFormationMetier",
-	"EtudiantMetier":       "gouv.education.apogee.commun.servicesmetiers.EtudiantMetier",
-	"PedagogiqueMetier":    "gouv.education.apogee.commun.servicesmetiers.PedagogiqueMetier",
-	"ReferentielMetier":    "gouv.education.apogee.commun.servicesmetiers.ReferentielMetier_21062012",
+	offreformation.Service: offreformation.Namespace,
+	etudiant.Service:       etudiant.Namespace,
+	pedagogique.Service:    pedagogique.Namespace,
+	referentiel.Service:    referentiel.Namespace,
 }
 
 type opFunc func(a *Apogee, ctx context.Context, req *node, x *w) *soapFault
@@ -35,13 +39,13 @@ var operations = map[string]struct {
 	service string
 	fn      opFunc
 }{
-	"recupererSE_v3":                               {"OffreFormationMetier", (*Apogee).opSE},
-	"recupererListeEtudiants":                      {"EtudiantMetier", (*Apogee).opListeEtudiants},
-	"recupererIdentifiantsEtudiant":                {"EtudiantMetier", (*Apogee).opIdentifiants},
-	"recupererInfosAdmEtu_v4":                      {"EtudiantMetier", (*Apogee).opInfosAdm},
-	"recupererInfosAdmEtu_v3":                      {"EtudiantMetier", (*Apogee).opInfosAdm},
-	"recupererContratPedagogiqueResultatVdiVet_v2": {"PedagogiqueMetier", (*Apogee).opContrat},
-	"recupererSignataire":                          {"ReferentielMetier", (*Apogee).opSignataire},
+	"recupererSE_v3":                               {offreformation.Service, (*Apogee).opSE},
+	"recupererListeEtudiants":                      {etudiant.Service, (*Apogee).opListeEtudiants},
+	"recupererIdentifiantsEtudiant":                {etudiant.Service, (*Apogee).opIdentifiants},
+	"recupererInfosAdmEtu_v4":                      {etudiant.Service, (*Apogee).opInfosAdm},
+	"recupererInfosAdmEtu_v3":                      {etudiant.Service, (*Apogee).opInfosAdm},
+	"recupererContratPedagogiqueResultatVdiVet_v2": {pedagogique.Service, (*Apogee).opContrat},
+	"recupererSignataire":                          {referentiel.Service, (*Apogee).opSignataire},
 }
 
 // soapFault is an Apogée WebBaseException.
