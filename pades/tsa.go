@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"hypercerts/domain"
 )
 
 // An RFC 3161 time-stamp on the signature makes it PAdES baseline B-T (ETSI EN 319
@@ -99,12 +101,16 @@ func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, er
 	}
 	resp, err := client.Do(hreq)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("horodatage : autorité injoignable (%s) : %w", t.URL, err)
+		// Unreachable now, maybe not in a minute: the student is retried (relaunch), not failed for good.
+		return nil, time.Time{}, fmt.Errorf("%w : horodatage : autorité injoignable (%s) : %w", domain.ErrTransient, t.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("horodatage : réponse de %s illisible : %w", t.URL, err)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		return nil, time.Time{}, fmt.Errorf("%w : horodatage : %s a répondu HTTP %d", domain.ErrTransient, t.URL, resp.StatusCode)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, time.Time{}, fmt.Errorf("horodatage : %s a répondu HTTP %d", t.URL, resp.StatusCode)

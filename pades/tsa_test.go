@@ -25,6 +25,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
+	"hypercerts/domain"
 	"hypercerts/pades"
 )
 
@@ -195,6 +196,8 @@ func TestSignatureTimeStampUnavailable(t *testing.T) {
 		s.TSA = &pades.TSA{URL: url}
 		if _, err := pades.Sign(attestation(t), s, time.Now()); err == nil || !strings.Contains(err.Error(), "horodatage") {
 			t.Errorf("TSA %s: err = %v, want an horodatage error", url, err)
+		} else if !domain.IsTransient(err) {
+			t.Errorf("TSA %s: err = %v, want a transient error (the student is retried, not failed for good)", url, err)
 		}
 	}
 }
