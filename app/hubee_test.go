@@ -12,6 +12,7 @@ import (
 // TestOpenHubDemo: in the demo, openHub starts the HubEE simulator, whose OSL files two
 // requests; one sync answers both (attestation deposited, refusal).
 func TestOpenHubDemo(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	a, err := Open(ctx, Options{Demo: true, DemoDir: t.TempDir(), DemoStudents: 30})

@@ -34,6 +34,7 @@ func (l *lockedBuffer) String() string {
 // sync, at INFO, are checked line by line. (Test mode's R18 lines name the real
 // recipient on purpose: this run is not in test mode.)
 func TestLogs_InfoNeverCarriesNameEmailAndINETogether(t *testing.T) {
+	t.Parallel()
 	var buf lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := Open(context.Background(), Options{Demo: true, DemoDir: t.TempDir(), DemoStudents: 200, Log: log})

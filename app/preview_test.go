@@ -32,6 +32,7 @@ func admittedRequest(t *testing.T, a *App) domain.PreviewRequest {
 // with back-off and the preview comes out whole; a SOAP business fault is not retried
 // and shows on the student's row with Apogée's message.
 func TestPreview_TransientFaultsRetriedBusinessFaultsNot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := openDemo(t)
 	user := domain.User{Code: sim.DemoUser}
@@ -71,6 +72,7 @@ func TestPreview_TransientFaultsRetriedBusinessFaultsNot(t *testing.T) {
 // TestPreview_ApogeeUnreachableSaysSo: with Apogée's web services down, the preview
 // fails with a message naming Apogée and the operation, after the retries.
 func TestPreview_ApogeeUnreachableSaysSo(t *testing.T) {
+	t.Parallel()
 	a := openDemo(t)
 	req := admittedRequest(t, a)
 	a.Sim.SetFault("recupererSE_v3", sim.Fault{HTTPStatus: 503})
@@ -85,6 +87,7 @@ func TestPreview_ApogeeUnreachableSaysSo(t *testing.T) {
 // served neither by mail nor by Digiposte (which invites by e-mail), whatever the
 // configured default mode.
 func TestLaunch_EligibilityFollowsTheChosenMode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := openDemo(t)
 	user := domain.User{Code: sim.DemoUser}

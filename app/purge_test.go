@@ -12,6 +12,7 @@ import (
 // TestPurge_HubEECasesLoseTheirPersonalDataAndFiles: after the retention period, a
 // finished HubEE case keeps its outcome but not the applicant, the student or the files.
 func TestPurge_HubEECasesLoseTheirPersonalDataAndFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := openDemo(t)
 	rep, err := a.Engine.HubEESync(ctx)

@@ -14,6 +14,7 @@ import (
 // engine call about a component, VDI, campaign or student outside the user's components
 // is refused with a rights error, whatever the front end.
 func TestR02_RightsOnEveryEngineEntryPoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a, err := Open(ctx, Options{Demo: true, DemoDir: t.TempDir(), DemoStudents: 300})
 	if err != nil {

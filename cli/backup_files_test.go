@@ -21,6 +21,7 @@ import (
 // travel in the same backup file (0600), after a base part identical to the plain
 // copy of the base; restore puts them back and keeps the replaced folder.
 func TestBackup_CarriesHubEEFilesAndRestorePutsThemBack(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	pdf := bytes.Repeat([]byte("%PDF-1.7 pièce jointe "), 5000)
@@ -150,6 +151,7 @@ func TestBackup_CarriesHubEEFilesAndRestorePutsThemBack(t *testing.T) {
 // TestBackup_WithoutHubEEFilesIsThePlainBase: no HubEE file, no trailer: the backup
 // is the base copy alone, as before (older backups restore the same way).
 func TestBackup_WithoutHubEEFilesIsThePlainBase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	st, err := store.Open(cfg.Store.Path, time.Second)

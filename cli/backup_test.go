@@ -61,6 +61,7 @@ func openDemo(t *testing.T, serve bool) (*app.App, string) {
 }
 
 func TestBackup_WhileACampaignRunsThroughTheDaemon(t *testing.T) {
+	t.Parallel()
 	a, dir := openDemo(t, true)
 	ctx := context.Background()
 	vdi, _ := domain.ParseVDI("LMATH/201")
@@ -156,6 +157,7 @@ func TestBackup_WhileACampaignRunsThroughTheDaemon(t *testing.T) {
 }
 
 func TestBackup_DirectWhenNoDaemonAndRefusedWhenHeldSilently(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	// No store yet: nothing to back up.
@@ -188,6 +190,7 @@ func TestBackup_DirectWhenNoDaemonAndRefusedWhenHeldSilently(t *testing.T) {
 }
 
 func TestRestore_RefusedWhileInUseOrNotAStore_ThenDone(t *testing.T) {
+	t.Parallel()
 	a, dir := openDemo(t, true)
 	c := &domain.Campaign{Year: "2024", VDI: domain.VDI{Dip: "AVANT", Version: "1"}}
 	if err := a.Store.CreateCampaign(c); err != nil {
@@ -232,6 +235,7 @@ func hideSocket(t *testing.T, a *app.App) {
 }
 
 func TestRestore_ReplacesAStoreNobodyHoldsAndKeepsTheOldOne(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	put := func(dip string) {
@@ -274,6 +278,7 @@ func TestRestore_ReplacesAStoreNobodyHoldsAndKeepsTheOldOne(t *testing.T) {
 }
 
 func TestPurgeCommandAndHelp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if code, out, errs := runCLI(t, "purge", "--demo", "--demo-dir", dir, "--days", "30"); code != 0 || !strings.Contains(out, "0 campagnes purgées") {
 		t.Fatalf("purge: exit %d %q %q", code, out, errs)

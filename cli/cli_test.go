@@ -26,6 +26,7 @@ func demoArgs(t *testing.T) []string {
 }
 
 func TestPreviewCommand_TableAndTotals(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runMain(t, append([]string{"preview", "--year", "2024", "--component", "SCI", "--vdi", "LMATH/201"}, demoArgs(t)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -38,6 +39,7 @@ func TestPreviewCommand_TableAndTotals(t *testing.T) {
 }
 
 func TestPreviewCommand_CSVForLibreOffice(t *testing.T) {
+	t.Parallel()
 	csvPath := filepath.Join(t.TempDir(), "apercu.csv")
 	_, errOut, code := runMain(t, append([]string{"preview", "--year", "2024", "--component", "SCI", "--vdi", "LMATH/201", "--csv", csvPath}, demoArgs(t)...)...)
 	if code != 0 {
@@ -66,6 +68,7 @@ func TestPreviewCommand_CSVForLibreOffice(t *testing.T) {
 }
 
 func TestPreviewCommand_BadInputSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string
@@ -86,6 +89,7 @@ func TestPreviewCommand_BadInputSaysWhatToDo(t *testing.T) {
 }
 
 func TestConfigErrorsAreReportedWithTheirLine(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "application.yaml")
 	if err := os.WriteFile(cfg, []byte("university:\n  name: U\n  city: V\nmail:\n  smtp:\n    port: 70000\ndelivery:\n  tset_mode: true\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -102,6 +106,7 @@ func TestConfigErrorsAreReportedWithTheirLine(t *testing.T) {
 }
 
 func TestR07_CampaignRunThenRelaunchSendsNothingTwice(t *testing.T) {
+	t.Parallel()
 	demo := demoArgs(t)
 	out, errOut, code := runMain(t, append([]string{"campaign", "run", "--year", "2024", "--component", "SCI", "--vdi", "LMATH/201", "--test-mode"}, demo...)...)
 	if code != 0 {
@@ -136,6 +141,7 @@ func TestR07_CampaignRunThenRelaunchSendsNothingTwice(t *testing.T) {
 }
 
 func TestRenderCommand_WritesTheAttestation(t *testing.T) {
+	t.Parallel()
 	pdf := filepath.Join(t.TempDir(), "a.pdf")
 	out, errOut, code := runMain(t, append([]string{"render", "--student", "21000001", "--out", pdf}, demoArgs(t)...)...)
 	if code != 0 {
@@ -160,6 +166,7 @@ func TestRenderCommand_WritesTheAttestation(t *testing.T) {
 // TestEveryCommandHelpHasAnExample: `hypercerts COMMAND --help` explains the command
 // and shows at least one example.
 func TestEveryCommandHelpHasAnExample(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands() {
 		name := c.name
 		args := []string{name, "--help"}
@@ -184,6 +191,7 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 // `hypercerts campaign --help` (a command with verbs) was asked for: exit 0, with the
 // verbs listed.
 func TestCommandWithVerbsHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ cmd, verbs string }{{"campaign", "run, list, show, relaunch, resume"}, {"hubee", "sync, list"}} {
 		for _, flag := range []string{"--help", "-h"} {
 			_, errOut, code := runMain(t, c.cmd, flag)
@@ -195,6 +203,7 @@ func TestCommandWithVerbsHelpExitsZero(t *testing.T) {
 }
 
 func TestSubcommands_UnknownVerbNamesTheKnownOnes(t *testing.T) {
+	t.Parallel()
 	_, errOut, code := runMain(t, "campaign", "lancer")
 	if code == 0 || !strings.Contains(errOut, `sous-commande inconnue "lancer" : run, list, show, relaunch ou resume`) {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -208,6 +217,7 @@ func TestSubcommands_UnknownVerbNamesTheKnownOnes(t *testing.T) {
 // The daemon holds the store and listens on 12304: `campaign list` says so with the
 // port from the daemon's status file, not the default 2222.
 func TestCampaignListWhileDaemonRunsNamesItsRealAddress(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	st, err := store.Open(cfg.Store.Path, time.Second) // held, as the daemon holds it

@@ -13,6 +13,7 @@ import (
 // Over SSH the preview's CSV export is mailed to the manager's own address as an
 // attachment (text/csv), not left on the server.
 func TestSSHExportIsMailedToTheManager(t *testing.T) {
+	t.Parallel()
 	a, _ := openDemo(t, false)
 	if a.User.Email == "" {
 		t.Fatalf("demo user without an address: %+v", a.User)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestDoctorSchema_OnTheEmbeddedApogee(t *testing.T) {
+	t.Parallel()
 	out, errs, code := runMain(t, append([]string{"doctor", "--schema"}, demoArgs(t)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)

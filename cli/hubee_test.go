@@ -11,6 +11,7 @@ import (
 // A sync that leaves cases for a person did not fully do its work: `hubee sync` exits 1
 // and names them, in the report and in the error.
 func TestHubEESyncNamesCasesNeedingAPerson(t *testing.T) {
+	t.Parallel()
 	rep := domain.HubEEReport{NeedsPerson: []domain.HubEECase{
 		{CaseID: "c-1", ExternalID: "TD-0001-01", Process: "AttestationReussite", LastError: "HTTP 403 : Unauthorized user"}}}
 	var out bytes.Buffer

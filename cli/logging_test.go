@@ -8,6 +8,7 @@ import (
 // R18: in test mode the real recipient of every mail is logged at INFO. The command
 // line sets its log up from the configuration (log.level), like the daemon.
 func TestR18_CommandLineLogsRealRecipientsAtInfo(t *testing.T) {
+	t.Parallel()
 	_, errOut, code := runMain(t, append([]string{"campaign", "run", "--year", "2024", "--component", "SCI", "--vdi", "LMATH/201", "--test-mode"}, demoArgs(t)...)...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -10,6 +10,7 @@ import (
 // Outputs holding students' data are never written through a planted symbolic link,
 // never over an existing file without --force.
 func TestOutputs_RefuseSymlinksAndExistingFilesWithoutForce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victime")
 	if err := os.WriteFile(victim, []byte("intact"), 0o644); err != nil {

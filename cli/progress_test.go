@@ -8,6 +8,7 @@ import (
 )
 
 func TestProgressLine_LogsAPlainLineEvery15sOutsideATerminal(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	p := newProgressLine(&buf)
 	clock := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

@@ -8,6 +8,7 @@ import (
 // Go's flag errors are worded in French; what the user typed is quoted, and escape
 // sequences in arguments never reach the terminal raw.
 func TestFlagErrorsFrenchAndArgumentsQuoted(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string

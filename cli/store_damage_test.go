@@ -39,6 +39,7 @@ func demoStore(t *testing.T, dir string, n int) (string, string) {
 }
 
 func TestDamagedStore_CampaignCommandsSayWhichFileAndWhatToDo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path, id := demoStore(t, dir, 3000)
 	b, _ := os.ReadFile(path)
@@ -61,6 +62,7 @@ func TestDamagedStore_CampaignCommandsSayWhichFileAndWhatToDo(t *testing.T) {
 }
 
 func TestEmptyStoreFile_IsNotSilentlyRecreated(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hypercerts.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
@@ -76,6 +78,7 @@ func TestEmptyStoreFile_IsNotSilentlyRecreated(t *testing.T) {
 }
 
 func TestReadOnlyCommands_LeaveTheStoreFileUntouched(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path, id := demoStore(t, dir, 20)
 	before, _ := os.ReadFile(path)

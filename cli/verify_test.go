@@ -17,6 +17,7 @@ import (
 // verify's verdicts and exit codes (docs/verify.md): 0 authentique, 4 révoquée,
 // 5 clé inconnue, 6 illisible; keys and revocations from the base.
 func TestVerifyExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "hypercerts.db"), time.Second)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 // R17: a mail acknowledged after others failed, but sent before they did, does not
 // clear the failing streak: those students are given back at suspension (not spent).
 func TestR17_LateSuccessDoesNotClearTheStreak(t *testing.T) {
+	t.Parallel()
 	w := newRelayWatch()
 	down := errors.New("421 queue unavailable")
 	a, b, c := &Entry{}, &Entry{}, &Entry{}

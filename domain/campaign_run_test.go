@@ -20,6 +20,7 @@ import (
 )
 
 func TestLaunch_MailsEveryEligibleStudentAndKeepsExclusionReasons(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	c := env.launchAndWait(t, domain.LaunchOptions{})
 
@@ -89,6 +90,7 @@ func TestLaunch_MailsEveryEligibleStudentAndKeepsExclusionReasons(t *testing.T) 
 }
 
 func TestMailFailures_TransientAndPermanentKeptWithServerReason(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	env.mailer.fail["10000002"] = transient("452 4.2.2 boîte aux lettres pleine")
 	env.mailer.fail["10000007"] = permanent("550 5.1.1 utilisateur inconnu")
@@ -107,6 +109,7 @@ func TestMailFailures_TransientAndPermanentKeptWithServerReason(t *testing.T) {
 }
 
 func TestMailFailures_TransientRetriedWithBackoffWithinTheRun(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), func(s *domain.Settings, _ *domain.Deps) { s.MaxAttempts = 3 })
 	env.mailer.fail["10000002"] = transient("421 4.3.2 service indisponible")
 	env.mailer.times["10000002"] = 2 // fails twice, then goes through
@@ -126,6 +129,7 @@ func TestMailFailures_TransientRetriedWithBackoffWithinTheRun(t *testing.T) {
 }
 
 func TestR07_RelaunchOnlySendsToUnsentStudents(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	env.mailer.fail["10000002"] = transient("452 4.2.2 boîte aux lettres pleine")
 	env.mailer.fail["10000007"] = permanent("550 5.1.1 utilisateur inconnu")
@@ -183,6 +187,7 @@ func TestR07_RelaunchOnlySendsToUnsentStudents(t *testing.T) {
 }
 
 func TestR16_MissingSignatureStopsTheCampaignBeforeAnySend(t *testing.T) {
+	t.Parallel()
 	for name, setup := range map[string]func(a *runApogee){
 		"undecryptable": func(a *runApogee) {
 			a.sigErr = &domain.ExternalError{System: "Apogée", Op: "SIGN_TAMP_DIGITALISE", Kind: domain.ErrPermanent, Msg: "ORA-28232: clé de déchiffrement invalide"}
@@ -217,6 +222,7 @@ func TestR16_MissingSignatureStopsTheCampaignBeforeAnySend(t *testing.T) {
 }
 
 func TestR16_RelaunchWithoutSignatureSendsNothing(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	env.mailer.fail["10000002"] = transient("452 boîte pleine")
 	c := env.launchAndWait(t, domain.LaunchOptions{})
@@ -250,6 +256,7 @@ func (b *syncBuffer) String() string {
 }
 
 func TestR18_TestModeMailsNobodyButTheTestAddress(t *testing.T) {
+	t.Parallel()
 	const testAddr = "recette@univ.example.fr"
 	students := runMany(300)
 	var logs syncBuffer
@@ -305,6 +312,7 @@ func TestR18_TestModeMailsNobodyButTheTestAddress(t *testing.T) {
 // mailer's test-mode guard refuses every other address, so sent as they were they
 // never arrived anywhere.
 func TestR18_TestModeManagerMailsGoToTheTestAddress(t *testing.T) {
+	t.Parallel()
 	const testAddr = "recette@univ.example.fr"
 	env := newRunEnv(t, runClass(), nil)
 	env.launchAndWait(t, domain.LaunchOptions{TestMode: true, TestRecipient: testAddr})
@@ -331,6 +339,7 @@ func TestR18_TestModeManagerMailsGoToTheTestAddress(t *testing.T) {
 }
 
 func TestR18_TestModeWithoutTestAddressIsRefused(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	_, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{TestMode: true})
 	if !errors.Is(err, domain.ErrInvalid) || env.mailer.calls != 0 {
@@ -341,6 +350,7 @@ func TestR18_TestModeWithoutTestAddressIsRefused(t *testing.T) {
 // TestResumeAfterCrash_SendingResentOnceMailedNever takes the store image a crash would
 // leave (a consistent copy made while two sends hang), and resumes from it.
 func TestResumeAfterCrash_SendingResentOnceMailedNever(t *testing.T) {
+	t.Parallel()
 	const inFlight = 2
 	students := runMany(20)
 	env := newRunEnv(t, students, func(s *domain.Settings, _ *domain.Deps) { s.Concurrency = inFlight })
@@ -471,6 +481,7 @@ func TestResumeAfterCrash_SendingResentOnceMailedNever(t *testing.T) {
 }
 
 func TestShutdown_FinishesSendsInFlightAndLeavesCampaignForResume(t *testing.T) {
+	t.Parallel()
 	students := runMany(30)
 	env := newRunEnv(t, students, func(s *domain.Settings, _ *domain.Deps) { s.Concurrency = 2 })
 	started := make(chan struct{}, len(students))
@@ -518,6 +529,7 @@ func TestShutdown_FinishesSendsInFlightAndLeavesCampaignForResume(t *testing.T) 
 }
 
 func TestR02_EveryCampaignEntryPointRefusesUsersWithoutTheComponent(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	c := env.launchAndWait(t, domain.LaunchOptions{})
 	ctx := context.Background()
@@ -557,6 +569,7 @@ func TestR02_EveryCampaignEntryPointRefusesUsersWithoutTheComponent(t *testing.T
 }
 
 func TestProgress_WatchersReachDoneWithTheRightCounts(t *testing.T) {
+	t.Parallel()
 	students := append(runClass(), runMany(40)...)
 	env := newRunEnv(t, students, func(s *domain.Settings, _ *domain.Deps) { s.Concurrency = 3 })
 	env.mailer.fail["10000002"] = permanent("550 refusé")
@@ -624,6 +637,7 @@ func TestProgress_WatchersReachDoneWithTheRightCounts(t *testing.T) {
 }
 
 func TestProgress_ETA(t *testing.T) {
+	t.Parallel()
 	p := domain.Progress{ToDo: 100, Processed: 40, Throughput: 20}
 	if got := p.ETA(); got != 3*time.Second {
 		t.Errorf("ETA = %v", got)
@@ -634,6 +648,7 @@ func TestProgress_ETA(t *testing.T) {
 }
 
 func TestLaunch_DigiposteModeWaitsForTheCycle(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	if _, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{Mode: domain.ModeDigiposte}); err == nil ||
 		!strings.Contains(err.Error(), "Digiposte non configuré") {
@@ -673,6 +688,7 @@ func (f failingRenderer) Render(w io.Writer, a domain.Attestation) error {
 // A time-stamping authority down while rendering (PAdES B-T) fails that student as
 // retryable, so a relaunch (R07) gives it another chance.
 func TestR07_TransientRenderFailureIsRetryable(t *testing.T) {
+	t.Parallel()
 	tsaDown := fmt.Errorf("%w : horodatage : autorité injoignable", domain.ErrTransient)
 	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) {
 		d.Renderer = failingRenderer{code: "10000007", err: tsaDown}
@@ -685,6 +701,7 @@ func TestR07_TransientRenderFailureIsRetryable(t *testing.T) {
 }
 
 func TestRenderFailure_FailsThatStudentOnlyAndSendsNothingForIt(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) { d.Renderer = failingRenderer{code: "10000007"} })
 	c := env.launchAndWait(t, domain.LaunchOptions{})
 	e := env.states(t, c.ID)["10000007"]
@@ -697,6 +714,7 @@ func TestRenderFailure_FailsThatStudentOnlyAndSendsNothingForIt(t *testing.T) {
 }
 
 func TestLaunch_WorkGoesOnAfterTheCallerLeaves(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runMany(50), nil)
 	gate := make(chan struct{})
 	env.mailer.block = func(ctx context.Context, m domain.Mail) error {

@@ -10,6 +10,7 @@ import (
 // Every channel declares each of its states once, with a French label, and its path
 // runs from eligible to a served state through its own states only.
 func TestChannels_DeclareTheirStates(t *testing.T) {
+	t.Parallel()
 	seen := map[domain.EntryState]domain.Mode{}
 	for _, ch := range domain.Channels() {
 		if ch.Label() == "" || ch.Mode().Label() != ch.Label() {
@@ -56,6 +57,7 @@ func TestChannels_DeclareTheirStates(t *testing.T) {
 
 // R07: served states are never relaunched; the summary uses the channel's words.
 func TestR07_OutcomesAndSummary(t *testing.T) {
+	t.Parallel()
 	if !domain.EntryMailed.Done() || !domain.EntryDeposited.Done() || domain.EntryMailFailed.Done() {
 		t.Error("Done")
 	}

@@ -112,6 +112,7 @@ func (env *dpEnv) codesIn(t *testing.T, id string, state domain.EntryState) []st
 }
 
 func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
+	t.Parallel()
 	env := newDPEnv(t, digiposte.SimOptions{RefuseEvery: -1, CancelEvery: -1}, nil)
 	c := env.launch(t)
 
@@ -204,6 +205,7 @@ func TestR19_R20_TwoCyclesToDeposited(t *testing.T) {
 }
 
 func TestR21_CancelledNeverGetsNewVault(t *testing.T) {
+	t.Parallel()
 	// Every opened vault is cancelled by its owner at the simulator's next step.
 	env := newDPEnv(t, digiposte.SimOptions{RefuseEvery: -1, CancelEvery: 1}, nil)
 	c1 := env.launch(t)
@@ -261,6 +263,7 @@ func breakDir(t *testing.T, dir string) func() {
 }
 
 func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	env := newDPEnv(t, digiposte.SimOptions{RefuseEvery: -1, CancelEvery: -1}, nil)
 	c := env.launch(t)
 	repair := breakDir(t, filepath.Join(env.dir, "adhesions"))
@@ -321,6 +324,7 @@ func TestR19_FailedDropRetriedWithSameBatchWithoutDuplicates(t *testing.T) {
 }
 
 func TestR18_VaultMailInTestMode(t *testing.T) {
+	t.Parallel()
 	env := newDPEnv(t, digiposte.SimOptions{RefuseEvery: -1, CancelEvery: -1}, func(s *domain.Settings) {
 		s.TestMode, s.TestRecipient = true, "test@univ.example.fr"
 	})
@@ -344,6 +348,7 @@ func TestR18_VaultMailInTestMode(t *testing.T) {
 }
 
 func TestR20_RefusedVaultIsFinalAndMailFailureRetried(t *testing.T) {
+	t.Parallel()
 	// Every 2nd student is refused; the first vault mail fails transiently once.
 	env := newDPEnv(t, digiposte.SimOptions{RefuseEvery: 2, CancelEvery: -1}, nil)
 	c := env.launch(t)
@@ -368,6 +373,7 @@ func TestR20_RefusedVaultIsFinalAndMailFailureRetried(t *testing.T) {
 }
 
 func TestDigiposteCycle_NothingToDoWithoutVault(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	rep, err := env.engine.DigiposteCycle(context.Background())
 	if err != nil || !rep.Empty() || rep.Campaigns != 0 {

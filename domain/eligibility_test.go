@@ -13,6 +13,7 @@ import (
 // rows, in either mode) are the numbers the run records. A student without an e-mail
 // address is excluded from Digiposte too, "sans adresse électronique".
 func TestEligibility_ConfirmationAndRunAgreeInBothModes(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []domain.Mode{domain.ModeMail, domain.ModeDigiposte} {
 		t.Run(string(mode), func(t *testing.T) {
 			env := newDPEnv(t, digiposte.SimOptions{}, nil).runEnv // a vault, so both modes can launch
@@ -59,6 +60,7 @@ func TestEligibility_ConfirmationAndRunAgreeInBothModes(t *testing.T) {
 // counted at confirmation and left out by default; the manager may include them; the
 // choice is in the audit log.
 func TestAlreadyServed_LeftOutByDefaultIncludedOnRequest(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	first := env.launchAndWait(t, domain.LaunchOptions{})
 	rows, err := env.engine.PreviewAll(context.Background(), runGest, runReq)

@@ -208,6 +208,7 @@ func (f *fixture) assertDelivered(caseID string) {
 }
 
 func TestHubEESyncLoop(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.engine(nil)
 	admitted := f.file(procAttest, "admitted", "", "")
@@ -322,6 +323,7 @@ func TestHubEESyncLoop(t *testing.T) {
 // where the hub lets us set it), with their reason; the good case is answered in the
 // same run.
 func TestHubEESyncFailingCasesDoNotBlockTheDemarche(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.engine(nil)
 	stale := "0b7c4c1e-0000-4000-8000-000000000001"
@@ -376,6 +378,7 @@ func TestHubEESyncFailingCasesDoNotBlockTheDemarche(t *testing.T) {
 }
 
 func TestHubEESyncTokenExpiredMidRun(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
 	expired := false
@@ -397,6 +400,7 @@ func TestHubEESyncTokenExpiredMidRun(t *testing.T) {
 }
 
 func TestHubEESync500ThenSuccess(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
 	for _, op := range []string{"listNotification", "getCaseById", "downloadCaseAttachmentById", "updateCase", "createEvent",
@@ -412,6 +416,7 @@ func TestHubEESync500ThenSuccess(t *testing.T) {
 // The hub keeps failing a creation longer than the engine retries: the case waits for
 // the next run, which finishes it without a double event.
 func TestHubEESyncOutageThenNextRun(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
 	f.sim.FailNext("createEvent", 4) // the engine's 4 attempts of the STATUS_UPDATE event
@@ -431,6 +436,7 @@ func TestHubEESyncOutageThenNextRun(t *testing.T) {
 // A crash right after each outside action (the hub has it, the store does not say so
 // yet): a second engine on the same store finishes the case, with no double answer.
 func TestHubEESyncCrashAndRestart(t *testing.T) {
+	t.Parallel()
 	for _, at := range []struct {
 		method string
 		nth    int
@@ -439,6 +445,7 @@ func TestHubEESyncCrashAndRestart(t *testing.T) {
 		{"UploadDeposit", 1}, {"SendDeposit", 1}, {"DeleteNotification", 1},
 	} {
 		t.Run(at.method, func(t *testing.T) {
+			t.Parallel() // a fixture of its own
 			f := newFixture(t)
 			filed := f.file(procPJ, "admitted", "", "")
 			ctx, cancel := context.WithCancel(context.Background())
@@ -469,6 +476,7 @@ func TestHubEESyncCrashAndRestart(t *testing.T) {
 }
 
 func TestHubEESyncCorruptedDownload(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procPJ, "admitted", "", "")
 	f.sim.CorruptNextDownloads(2) // retried, never accepted
@@ -594,6 +602,7 @@ func (h hookHub) DeleteNotification(ctx context.Context, p, id string) error {
 // still ends, answers once, and after a crash right after the status event does not
 // send it again (it looks for the event, not the case's status).
 func TestHubEESyncEventOnlyMode(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
 	s := settings()
@@ -645,6 +654,7 @@ func (hubDownApogee) Identity(context.Context, string) (domain.Identity, error) 
 // case is handed to a person, but HubEE is not told SI_INTG_ERROR (the outage is ours,
 // the case was integrated); once Apogée is back, a retry answers it.
 func TestHubEESyncApogeeOutageAfterAcknowledgement(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	filed := f.file(procAttest, "admitted", "", "")
 	e := domain.NewEngine(domain.Deps{Apogee: hubDownApogee{f.app.Apogee}, Store: f.app.Store, Renderer: f.renderer,

@@ -68,6 +68,7 @@ func newSimRunEnv(t testing.TB, students int, latency time.Duration, tweak func(
 }
 
 func TestR15_LaunchFromFreshPreviewRereadsOnlyBlockings(t *testing.T) {
+	t.Parallel()
 	env, s := newSimRunEnv(t, 200, 0, nil)
 	ctx := context.Background()
 	cp, err := s.CaseCampaign("admitted")

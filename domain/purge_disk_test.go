@@ -18,6 +18,7 @@ import (
 // purged students' e-mails, INEs or names, while the kept students' data are still
 // found (the search works).
 func TestPurge_PurgedPersonalDataIsGoneFromTheFileAndFromLaterBackups(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hypercerts.db")
 	st, err := store.Open(path, time.Second)

@@ -16,6 +16,7 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 func TestPurge_RemovesPersonalDataOfOldEndedCampaignsKeepsCountsAndAudit(t *testing.T) {
+	t.Parallel()
 	st, err := store.Open(filepath.Join(t.TempDir(), "hypercerts.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +118,7 @@ func TestPurge_RemovesPersonalDataOfOldEndedCampaignsKeepsCountsAndAudit(t *test
 }
 
 func TestPurge_CancelledContextStopsBeforeTouchingAnything(t *testing.T) {
+	t.Parallel()
 	st, err := store.Open(filepath.Join(t.TempDir(), "hypercerts.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestReferenceFormatAndStability(t *testing.T) {
+	t.Parallel()
 	ref := domain.CampaignReference("20261123-121700-LMATH-201", "21900042")
 	if len(ref) != 13 || ref[4] != '-' || ref[9] != '-' {
 		t.Fatalf("reference %q, want XXXX-XXXX-XXX", ref)
@@ -34,6 +35,7 @@ func TestReferenceFormatAndStability(t *testing.T) {
 // The check character catches every single wrong character and every swap of two
 // different neighbours (Luhn mod 32), over many references.
 func TestReferenceCheckCharacterCatchesTypos(t *testing.T) {
+	t.Parallel()
 	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	for i := 0; i < 300; i++ {
 		ref := domain.CampaignReference("C", strings.Repeat("9", i%7)+string(rune('0'+i%10))+strings.Repeat("1", i/10))

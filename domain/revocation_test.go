@@ -11,6 +11,7 @@ import (
 // R02: only managers of the campaign's component see or revoke its attestations; the
 // reference is stored with the entry before the mail leaves.
 func TestR02_RevocationOnlyByManagersOfTheComponent(t *testing.T) {
+	t.Parallel()
 	env := newRunEnv(t, runClass(), nil)
 	c := env.launchAndWait(t, domain.LaunchOptions{})
 	ctx := context.Background()

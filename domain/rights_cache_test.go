@@ -25,6 +25,7 @@ func (d *downApogee) Components(ctx context.Context, user string) ([]domain.Comp
 // TestR02_ReadOnlyWorkUsesTheLastRightsWhileApogeeIsDown: listing and showing campaigns
 // go on with the rights Apogée last gave the user; launching does not.
 func TestR02_ReadOnlyWorkUsesTheLastRightsWhileApogeeIsDown(t *testing.T) {
+	t.Parallel()
 	var ap *downApogee
 	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) {
 		ap = &downApogee{runApogee: d.Apogee.(*runApogee)}

@@ -5,6 +5,7 @@ import "testing"
 func fav(b bool) *bool { return &b }
 
 func TestR11_LastAdmissionSessionWins(t *testing.T) {
+	t.Parallel()
 	results := []SessionResult{
 		{Session: 2, ResultCode: "ADM", Favourable: fav(true), Admission: true},
 		{Session: 1, ResultCode: "AJ", Favourable: fav(false), Admission: true},
@@ -24,6 +25,7 @@ func TestR11_LastAdmissionSessionWins(t *testing.T) {
 }
 
 func TestR12_VerdictFromCodNegTre(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		res  []SessionResult
@@ -43,6 +45,7 @@ func TestR12_VerdictFromCodNegTre(t *testing.T) {
 }
 
 func TestR13_DeliveryNotAuthorisedExcludes(t *testing.T) {
+	t.Parallel()
 	c := &Contract{Results: []SessionResult{{Session: 1, Favourable: fav(true), Admission: true}}}
 	a := Assess(c, false, nil)
 	if a.Eligible || a.Verdict != Admitted || len(a.Reasons) != 1 || a.Reasons[0] != ReasonDeliveryForbidden {
@@ -54,6 +57,7 @@ func TestR13_DeliveryNotAuthorisedExcludes(t *testing.T) {
 }
 
 func TestR15_AnyBlockingExcludes(t *testing.T) {
+	t.Parallel()
 	c := &Contract{Results: []SessionResult{{Session: 1, Favourable: fav(true), Admission: true}}}
 	a := Assess(c, true, []Blocking{{Code: "EXA", Label: "Blocage examens", TypeLabel: "Examens"}})
 	if a.Eligible || len(a.Reasons) != 1 || a.Reasons[0] != "blocage : Examens : Blocage examens" {
@@ -62,6 +66,7 @@ func TestR15_AnyBlockingExcludes(t *testing.T) {
 }
 
 func TestR09_OfficialLabelEndToEnd(t *testing.T) {
+	t.Parallel()
 	got := OfficialLabel([]string{"Licence", "Sciences, technologies, santé", "mention Mathématiques", "", " "}, "parcours Mathématiques fondamentales")
 	want := "Licence Sciences, technologies, santé mention Mathématiques parcours Mathématiques fondamentales"
 	if got != want {
@@ -70,6 +75,7 @@ func TestR09_OfficialLabelEndToEnd(t *testing.T) {
 }
 
 func TestR18_TestModeRedirects(t *testing.T) {
+	t.Parallel()
 	to, real := Recipient("anais.noel@etu.univ-demo.fr", true, "test@univ-demo.fr")
 	if to != "test@univ-demo.fr" || real != "anais.noel@etu.univ-demo.fr" {
 		t.Fatalf("got %q %q", to, real)

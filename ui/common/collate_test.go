@@ -14,6 +14,7 @@ func student(last, first, code string) domain.Student {
 
 // French collation: accents and case break ties only; "Éric" sorts with the E's.
 func TestFrenchCollation(t *testing.T) {
+	t.Parallel()
 	in := []domain.Student{
 		student("LEMAÎTRE", "Valentin", "3"),
 		student("ZOLA", "Émile", "5"),
@@ -50,6 +51,7 @@ var _ = flag.Bool("update", false, "rewrite the goldens (none in this package)")
 // At 200 columns names stop at their Max and the reason takes the rest; at 80 every
 // column keeps at least its minimum.
 func TestLayoutMaxGivesWidthToReasons(t *testing.T) {
+	t.Parallel()
 	cols := []Column{{Width: 8, Flex: 2, Max: 22}, {Width: 8, Flex: 2, Max: 22}, {Width: 8}, {Width: 16, Flex: 5}}
 	w := Layout(cols, 200)
 	if w[0] != 22 || w[1] != 22 || w[0]+w[1]+w[2]+w[3]+3 != 200 {

@@ -9,6 +9,7 @@ import (
 // Without colours textinput's reversed cursor cell does not show: the field draws a
 // block, at the cursor; its placeholder (which would read as typed text) is not drawn.
 func TestInputCursorWithoutColours(t *testing.T) {
+	t.Parallel()
 	c := &Common{Styles: noColorStyles()}
 	in := c.NewInput("code ou libellé", 20)
 	if v := in.View(); v != "█" {

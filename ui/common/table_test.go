@@ -29,6 +29,7 @@ var testCols = []Column{
 // stands in for the level it replaces; a column is left out rather than shown
 // narrower than it can be read.
 func TestTablePriorities(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		width int
 		shown []int
@@ -57,6 +58,7 @@ func TestTablePriorities(t *testing.T) {
 // The selected row is marked by a character, not only reversed: without colours it
 // still shows; only the visible rows are asked for; the empty message shows.
 func TestTableViewWithoutColours(t *testing.T) {
+	t.Parallel()
 	s := noColorStyles()
 	if !s.NoColor {
 		t.Fatal("an ASCII renderer does not say NoColor")

@@ -20,6 +20,7 @@ var frenchText = regexp.MustCompile(`[àâçéèêëîïôûùüÿœÀÂÇÉÈÊ
 // naming domain values (states, modes, verdicts, HubEE steps) are the domain's
 // Label()s, which every front end shares (docs/ui.md, « Strings »).
 func TestNoFrenchLiteralOutsideTheCatalogue(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	var found []string
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {

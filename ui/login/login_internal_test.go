@@ -56,6 +56,7 @@ func attempts(t *testing.T, cmd tea.Cmd) []attemptMsg {
 }
 
 func TestR01_PasswordClearedAtOnceAndCheckedInACmd(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	var seen string
 	fn := func(_ context.Context, user, password string) (domain.User, error) {
@@ -99,6 +100,7 @@ func TestR01_PasswordClearedAtOnceAndCheckedInACmd(t *testing.T) {
 }
 
 func TestR01_DistinctErrorMessages(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err  error
 		want []string
@@ -127,6 +129,7 @@ func TestR01_DistinctErrorMessages(t *testing.T) {
 }
 
 func TestR01_EmptyFieldsDoNotCount(t *testing.T) {
+	t.Parallel()
 	fn := func(context.Context, string, string) (domain.User, error) {
 		t.Fatal("called with an empty field")
 		return domain.User{}, nil
@@ -145,6 +148,7 @@ func TestR01_EmptyFieldsDoNotCount(t *testing.T) {
 }
 
 func TestR01_LoginTimeout(t *testing.T) {
+	t.Parallel()
 	fn := func(ctx context.Context, _, _ string) (domain.User, error) {
 		<-ctx.Done()
 		return domain.User{}, ctx.Err()

@@ -112,6 +112,7 @@ func (s *screen) rest(t *testing.T) string {
 func enter(tm *teatest.TestModel) { tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) }
 
 func TestR01_LoginScreenSuccess(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	fn, s := casLogin(t, logs)
 	m := login.New(login.Options{Login: fn, Renderer: renderer(), QuitOnSuccess: true})
@@ -144,6 +145,7 @@ func TestR01_LoginScreenSuccess(t *testing.T) {
 }
 
 func TestR01_LoginScreenThreeFailuresThenExit(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	fn, _ := casLogin(t, logs)
 	m := login.New(login.Options{Login: fn, Renderer: renderer(), User: "jdupont"})
@@ -174,6 +176,7 @@ func TestR01_LoginScreenThreeFailuresThenExit(t *testing.T) {
 }
 
 func TestR01_LoginScreenCancel(t *testing.T) {
+	t.Parallel()
 	fn, _ := casLogin(t, io.Discard)
 	tm := teatest.NewTestModel(t, login.New(login.Options{Login: fn, Renderer: renderer()}), teatest.WithInitialTermSize(80, 24))
 	tm.Type("jdup")
@@ -203,6 +206,7 @@ func (p parent) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (p parent) View() string { return p.login.View() }
 
 func TestR01_LoginScreenParentCatchesSuccess(t *testing.T) {
+	t.Parallel()
 	fn, _ := casLogin(t, io.Discard)
 	p := parent{login: login.New(login.Options{Login: fn, Renderer: renderer(), User: "jdupont"})}
 	tm := teatest.NewTestModel(t, p, teatest.WithInitialTermSize(80, 24))

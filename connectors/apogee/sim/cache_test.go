@@ -56,8 +56,8 @@ func resign(t *testing.T, a *Apogee) {
 // regenerated) while seed, size, key and generator are unchanged.
 func TestCacheReusedWhileSeedAndSizeUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	fresh := openSim(t, Options{Seed: 3, Students: 300})
-	first := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+	fresh := openSim(t, Options{Seed: 3, Students: 60})
+	first := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 	if digest(t, first.DB()) != digest(t, fresh.DB()) || fmt.Sprint(first.Cases()) != fmt.Sprint(fresh.Cases()) {
 		t.Fatal("the first cached open differs from a plain generation")
 	}
@@ -69,7 +69,7 @@ func TestCacheReusedWhileSeedAndSizeUnchanged(t *testing.T) {
 	// Mark the cached file: a reuse shows the mark, a generation does not.
 	setFirstLastName(t, dbPath, "MARQUE-CACHE")
 	resign(t, first)
-	again := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+	again := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 	if got := firstLastName(t, again.DB()); got != "MARQUE-CACHE" {
 		t.Fatalf("second open regenerated (first student %q): the cache was not reused", got)
 	}
@@ -80,7 +80,7 @@ func TestCacheReusedWhileSeedAndSizeUnchanged(t *testing.T) {
 	if _, err := again.DB().Exec("UPDATE INDIVIDU SET LIB_NOM_PAT_IND = 'ÉCRIT'"); err != nil {
 		t.Fatal(err)
 	}
-	third := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+	third := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 	if got := firstLastName(t, third.DB()); got != "MARQUE-CACHE" {
 		t.Errorf("a write to an opened copy reached the cache: %q", got)
 	}
@@ -89,19 +89,19 @@ func TestCacheReusedWhileSeedAndSizeUnchanged(t *testing.T) {
 // Another seed, size or key is another dataset: never served from the cache.
 func TestCacheNotReusedForAnotherSeedSizeOrKey(t *testing.T) {
 	dir := t.TempDir()
-	a := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+	a := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 	dbPath, _ := a.cachePaths()
 	setFirstLastName(t, dbPath, "MARQUE-CACHE")
 	resign(t, a)
 	for _, o := range []Options{
-		{Seed: 4, Students: 300},
-		{Seed: 3, Students: 301},
-		{Seed: 3, Students: 300, SignatureKey: "autre-cle"},
+		{Seed: 4, Students: 60},
+		{Seed: 3, Students: 61},
+		{Seed: 3, Students: 60, SignatureKey: "autre-cle"},
 	} {
 		o.CacheDir = dir
 		b := openSim(t, o)
 		if got := firstLastName(t, b.DB()); got == "MARQUE-CACHE" {
-			t.Errorf("%+v served from the cache of seed 3, 300 students", o)
+			t.Errorf("%+v served from the cache of seed 3, 60 students", o)
 		}
 	}
 	// The key is never written in clear in the sidecar.
@@ -116,8 +116,8 @@ func TestCacheNotReusedForAnotherSeedSizeOrKey(t *testing.T) {
 // generator) is not used: Open generates and replaces it.
 func TestCacheDamagedIsRegenerated(t *testing.T) {
 	dir := t.TempDir()
-	want := digest(t, openSim(t, Options{Seed: 3, Students: 300}).DB())
-	a := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+	want := digest(t, openSim(t, Options{Seed: 3, Students: 60}).DB())
+	a := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 	dbPath, metaPath := a.cachePaths()
 
 	damage := map[string]func(){
@@ -142,12 +142,12 @@ func TestCacheDamagedIsRegenerated(t *testing.T) {
 	}
 	for name, do := range damage {
 		do()
-		b := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+		b := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 		if got := digest(t, b.DB()); got != want {
 			t.Errorf("%s: the damaged cache was used", name)
 		}
 		// ...and replaced by a good one.
-		c := openSim(t, Options{Seed: 3, Students: 300, CacheDir: dir})
+		c := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 		if got := digest(t, c.DB()); got != want {
 			t.Errorf("%s: the cache was not repaired", name)
 		}

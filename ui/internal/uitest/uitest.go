@@ -189,6 +189,11 @@ func NewTestModel(t testing.TB, m tea.Model, size ...int) *teatest.TestModel {
 	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 }
 
+// Patience bounds a wait for the screen: a wait ends as soon as the text shows, so
+// the bound only has to outlast a campaign's preparation under -race on a loaded
+// 2-core machine with the package's tests in parallel (60 s did not, at load 19).
+const Patience = 3 * time.Minute
+
 // WaitForText waits until the output shows every text (it consumes the output
 // stream: do not mix with FinalOutput).
 func WaitForText(t testing.TB, tm *teatest.TestModel, texts ...string) {
@@ -200,7 +205,7 @@ func WaitForText(t testing.TB, tm *teatest.TestModel, texts ...string) {
 			}
 		}
 		return true
-	}, teatest.WithDuration(60*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}, teatest.WithDuration(Patience), teatest.WithCheckInterval(20*time.Millisecond))
 }
 
 // Drain reads what the output holds so far (so a later WaitForText sees only new output).
@@ -231,7 +236,7 @@ func Snapshot(t testing.TB, tm *teatest.TestModel) string {
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(60 * time.Second):
+	case <-time.After(Patience):
 		t.Fatal("the program did not answer the snapshot")
 		return ""
 	}
