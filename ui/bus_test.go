@@ -18,7 +18,6 @@ import (
 // session, the daemon) appears without r; when the daemon stops, the session says why
 // before it closes.
 func TestSessionsStayCurrentAndHearTheDaemonStop(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	bus := common.NewBus()
 	env.Common.Bus = bus

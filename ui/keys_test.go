@@ -17,7 +17,6 @@ import (
 // message; outside a text field each is a key. In the search field the burst is text,
 // q included, and the help bar shows the field's keys, not « q quitter ».
 func TestKeyBurstsAndTypingFooter(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	uitest.WaitForText(t, tm, "Aucune campagne")
@@ -68,7 +67,6 @@ func failedCampaign(t *testing.T, env *uitest.Env) domain.Campaign {
 // dropping keys, and « ? aide » always; the full help has sections, each key once,
 // and the legend of the marks; without colour the active tab is marked.
 func TestFooterHelpAndMarks(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := failedCampaign(t, env)
 	for _, size := range [][2]int{{200, 50}, {100, 30}, {80, 24}, {60, 20}, {40, 10}} {

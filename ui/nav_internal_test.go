@@ -22,7 +22,6 @@ type dataMsg struct{}
 // The double-press guard (Esc Esc, n n) applies to every message marked
 // common.Navigation, and only to them.
 func TestNavigationMessagesAreGuardedByTheirMarker(t *testing.T) {
-	t.Parallel()
 	var from common.Component
 	for _, msg := range []tea.Msg{common.BackMsg{}, common.HomeMsg{}, home.NewMsg{}, home.HubEEMsg{},
 		home.OpenMsg{ID: "C1"}, wizard.DoneMsg{}, preview.LaunchMsg{}, launch.OpenCampaignMsg{ID: "C1"}, newScreenMsg{}} {

@@ -45,7 +45,6 @@ func pump(r *ui.Model, cmd tea.Cmd, n int) {
 // Every screen, and its full help, fits every terminal from 40×10 to 200×50, with
 // and without colour: exactly the terminal's height, no line wider than it.
 func TestEveryScreenFitsEverySize(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	ctx := context.Background()
 	c, err := env.Engine.Launch(ctx, env.Common.User, uitest.LMATH, domain.LaunchOptions{})

@@ -44,7 +44,6 @@ func toWizardEnd(t *testing.T, env *uitest.Env, tm *teatest.TestModel) {
 // preview (also at 80×24, and Esc back to the wizard with the choices kept), l, o,
 // Entrée; each step's screen is a subtest with its golden.
 func TestJourney(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	tm := uitest.NewTestModel(t, uitest.Root{Model: ui.New(env.Common)})
 	step := func(name string, check func(t *testing.T, view string)) {
@@ -119,7 +118,6 @@ func TestJourney(t *testing.T) {
 
 // ? shows the full help; q with nothing in flight quits.
 func TestHelpAndQuit(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	uitest.WaitForText(t, tm, "Aucune campagne")
@@ -133,7 +131,6 @@ func TestHelpAndQuit(t *testing.T) {
 // q while a campaign runs asks first; n keeps the UI, o quits (the campaign goes on in
 // the engine and resumes at the next start).
 func TestQuitWhileCampaignRuns(t *testing.T) {
-	t.Parallel()
 	hold := make(chan struct{})
 	env := uitest.Open(t, uitest.Options{HoldMail: hold})
 	t.Cleanup(func() { close(hold) }) // before the engine's shutdown (cleanups run last first)
@@ -168,7 +165,6 @@ func TestQuitWhileCampaignRuns(t *testing.T) {
 // h on the home screen opens the HubEE screen (after a sync, the two demo requests);
 // Esc comes back.
 func TestHubEEFromHome(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	if _, err := env.Engine.HubEESync(context.Background()); err != nil {
 		t.Fatal(err)
@@ -204,7 +200,6 @@ func msgs(cmd tea.Cmd) []tea.Msg {
 // A campaign screen left (Esc) while its watch was starting: the watch that arrives
 // afterwards is stopped, not left registered in the engine.
 func TestWatchOfALeftScreenIsStopped(t *testing.T) {
-	t.Parallel()
 	hold := make(chan struct{})
 	env := uitest.Open(t, uitest.Options{HoldMail: hold})
 	t.Cleanup(func() { close(hold) }) // before the engine's shutdown
@@ -255,7 +250,6 @@ func TestWatchOfALeftScreenIsStopped(t *testing.T) {
 // Esc pressed twice on the preview before the first one took effect leaves the
 // preview only: the wizard underneath keeps its choices.
 func TestEscEscLeavesOneScreen(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	r := ui.New(env.Common)
 	r.Update(home.NewMsg{})
@@ -275,7 +269,6 @@ func TestEscEscLeavesOneScreen(t *testing.T) {
 
 // The full help is modal: a key pressed while it shows closes it and goes no further.
 func TestHelpIsModal(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
 	uitest.WaitForText(t, tm, "Aucune campagne")

@@ -25,7 +25,6 @@ func launched(t *testing.T, env *uitest.Env) domain.Campaign {
 }
 
 func TestCampaignEntriesAndAudit(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
@@ -41,7 +40,6 @@ func TestCampaignEntriesAndAudit(t *testing.T) {
 // d on an excluded student opens the whole record, its reasons in full and wrapped;
 // on the journal, Entrée opens a line with its action in French.
 func TestCampaignRecords(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
@@ -66,7 +64,6 @@ func TestCampaignRecords(t *testing.T) {
 }
 
 func TestCampaignAuditTab(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: campaign.New(env.Common, c.ID)})
@@ -78,7 +75,6 @@ func TestCampaignAuditTab(t *testing.T) {
 
 // Everything was sent: R07 has nothing to relaunch, and no confirmation is asked.
 func TestCampaignRelaunchNothingToDo(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
@@ -114,7 +110,6 @@ func failOne(t *testing.T, env *uitest.Env, c domain.Campaign) {
 // R07: the relaunch question is a dialog that wraps at 40 columns (nothing cut) and
 // shows no rule number; the campaign's state says it ended with a failure.
 func TestCampaignRelaunchDialogFits(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	failOne(t, env, c)
@@ -139,7 +134,6 @@ func TestCampaignRelaunchDialogFits(t *testing.T) {
 
 // A failed send is relaunched after confirmation (R07): the entry is sent again.
 func TestCampaignRelaunchFailed(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	failOne(t, env, c)
@@ -186,7 +180,6 @@ func digiposte(t *testing.T, env *uitest.Env, cycles int) domain.Campaign {
 // After the first cycle, every eligible student has an adhesion request; the screen
 // explains the cycle and offers no relaunch.
 func TestCampaignDigiposteRequested(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	c := digiposte(t, env, 0)
 	if _, err := env.Engine.DigiposteCycle(context.Background()); err != nil {
@@ -208,7 +201,6 @@ func TestCampaignDigiposteRequested(t *testing.T) {
 // Three cycles: vaults opened, students told, attestations deposited, one vault
 // refused and one cancelled (résilié); the filter « refusés ou résiliés » shows them.
 func TestCampaignDigiposteCycle(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	c := digiposte(t, env, 3)
 	got, err := env.Engine.Entries(context.Background(), env.Common.User, c.ID)
@@ -235,7 +227,6 @@ func TestCampaignDigiposteCycle(t *testing.T) {
 // manages the component); the journal records it and verification says revoked.
 // Driven message by message: the screen's Update and View, the real engine and store.
 func TestCampaignRevokeAttestation(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
@@ -302,7 +293,6 @@ func TestCampaignRevokeAttestation(t *testing.T) {
 // "Imprimer ces étudiants": the students a mail campaign did not serve (a failure,
 // and those excluded for want of an address) go into a print campaign of their own.
 func TestCampaignPrintTheUnserved(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Print: true})
 	c := launched(t, env)
 	failOne(t, env, c)

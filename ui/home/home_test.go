@@ -11,7 +11,6 @@ import (
 )
 
 func TestHomeEmpty(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
 	uitest.WaitForText(t, tm, "Aucune campagne")
@@ -19,7 +18,6 @@ func TestHomeEmpty(t *testing.T) {
 }
 
 func TestHomeListsCampaigns(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	ctx := context.Background()
 	for _, vdi := range []string{"LMATH/201", "LINFO/201"} {
@@ -39,7 +37,6 @@ func TestHomeListsCampaigns(t *testing.T) {
 
 // Without a right, the list says what to do.
 func TestHomeNoRights(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{User: &domain.User{Code: "INCONNU"}})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: home.New(env.Common)})
 	uitest.WaitForText(t, tm, "TRAREF10")
@@ -49,7 +46,6 @@ func TestHomeNoRights(t *testing.T) {
 // A Digiposte campaign shows its mode and its state, « en attente Digiposte », beside a
 // mail campaign; at 80 columns too.
 func TestHomeDigiposteCampaign(t *testing.T) {
-	t.Parallel()
 	for _, size := range [][]int{{uitest.Width, uitest.Height}, {80, 24}} {
 		env := uitest.Open(t, uitest.Options{Outside: true})
 		ctx := context.Background()
@@ -81,7 +77,6 @@ func TestHomeDigiposteCampaign(t *testing.T) {
 // coming back on top) must not start a second chain of ticks (they added up, one
 // load per chain and per second).
 func TestHomeOneTickChain(t *testing.T) {
-	t.Parallel()
 	hold := make(chan struct{})
 	env := uitest.Open(t, uitest.Options{HoldMail: hold})
 	t.Cleanup(func() { close(hold) }) // before the engine's shutdown
@@ -102,7 +97,6 @@ func TestHomeOneTickChain(t *testing.T) {
 // A campaign created meanwhile (another session, the daemon) comes first in the list:
 // the cursor stays on the campaign it was on, so Entrée opens that one.
 func TestHomeCursorFollowsItsCampaign(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	m := home.New(env.Common)
 	m.SetSize(uitest.Width, uitest.Height)

@@ -57,7 +57,6 @@ func synced(t *testing.T) *uitest.Env {
 // The two requests filed by the simulated OSL: one answered with the attestation,
 // one refused with its reason; the detail pane of the first.
 func TestHubEECases(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
 	uitest.WaitForText(t, tm, "2 télédossiers reçus", "attestation déposée", "refusée")
@@ -95,7 +94,6 @@ func depositSize(t *testing.T, env *uitest.Env, view string) {
 
 // ↓ moves the detail pane to the refused case; d hides it.
 func TestHubEEDetailRefused(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
 	uitest.WaitForText(t, tm, "2 télédossiers reçus")
@@ -107,7 +105,6 @@ func TestHubEEDetailRefused(t *testing.T) {
 // Entrée opens the refused case's whole record: the reason in full, wrapped; Échap
 // closes it.
 func TestHubEERecord(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	m := hubee.New(env.Common)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
@@ -127,7 +124,6 @@ func TestHubEERecord(t *testing.T) {
 
 // Nothing received yet: what HubEE is and that the daemon syncs it.
 func TestHubEEEmpty(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
 	uitest.WaitForText(t, tm, "Aucun télédossier")
@@ -136,7 +132,6 @@ func TestHubEEEmpty(t *testing.T) {
 
 // No hub wired: the error in place, with what to do.
 func TestHubEENotConfigured(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)})
 	uitest.WaitForText(t, tm, "pas configuré")
@@ -145,7 +140,6 @@ func TestHubEENotConfigured(t *testing.T) {
 
 // 80×24: the step and the HubEE status go to the detail pane.
 func TestHubEESmall(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)}, 80, 24)
 	uitest.WaitForText(t, tm, "2 télédossiers reçus")
@@ -160,7 +154,6 @@ func TestHubEESmall(t *testing.T) {
 
 // 140 columns: every column, the démarche and the step included.
 func TestHubEEWide(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: hubee.New(env.Common)}, 140, 24)
 	uitest.WaitForText(t, tm, "2 télédossiers reçus")
@@ -170,7 +163,6 @@ func TestHubEEWide(t *testing.T) {
 // A reload that brings a newer case first keeps the cursor, and the pane, on the case
 // it was on.
 func TestHubEECursorFollowsItsCase(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	m := hubee.New(env.Common)
 	m.SetSize(uitest.Width, uitest.Height)
@@ -202,7 +194,6 @@ func TestHubEECursorFollowsItsCase(t *testing.T) {
 // A case the sync handed to a person shows « à reprendre » with its reason in the list
 // and the pane; R takes it up again (Engine.HubEERetry) and the list says how it ended.
 func TestHubEENeedsPersonAndRetry(t *testing.T) {
-	t.Parallel()
 	env := synced(t)
 	list, err := env.Store.HubEECases()
 	if err != nil || len(list) != 2 {

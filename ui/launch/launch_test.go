@@ -30,7 +30,6 @@ func plan(t *testing.T, env *uitest.Env) launch.Plan {
 
 // The confirmation says how many mails and, in test mode, to whom.
 func TestLaunchConfirmTestMode(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, plan(t, env))})
 	uitest.WaitForText(t, tm, "recette@univ-demo.fr", "Entrée ou o pour lancer")
@@ -42,7 +41,6 @@ func TestLaunchConfirmTestMode(t *testing.T) {
 
 // Confirming launches the campaign and follows it to the end; the mails land as .eml.
 func TestLaunchRunsToTheEnd(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	p := plan(t, env)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
@@ -63,7 +61,6 @@ func TestLaunchRunsToTheEnd(t *testing.T) {
 // Both modes are possible: m toggles courriel / Digiposte, the text follows, and the
 // campaign is launched in the mode chosen (waiting for the Digiposte cycle).
 func TestLaunchModeToggle(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true})
 	m := launch.New(env.Common, plan(t, env))
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
@@ -82,7 +79,6 @@ func TestLaunchModeToggle(t *testing.T) {
 
 // Confirmed in Digiposte mode: nothing is sent, the campaign waits for the cycle.
 func TestLaunchDigiposte(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{Outside: true, Mode: domain.ModeDigiposte})
 	p := plan(t, env) // in Digiposte mode a student without an address is eligible too
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
@@ -105,7 +101,6 @@ func TestLaunchDigiposte(t *testing.T) {
 // A refused launch shows the engine's advice, which says r to try again: r launches
 // again (it did nothing).
 func TestLaunchErrorRetries(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	req := uitest.LMATH
 	req.VDI = domain.VDI{Dip: "NOPE", Version: "1"}
@@ -138,7 +133,6 @@ func TestLaunchErrorRetries(t *testing.T) {
 // failures), the errors are in French, no « Courriels écrits dans » and no « la
 // campagne continue ».
 func TestLaunchEndsWithFailures(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{FailMail: true})
 	p := plan(t, env)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: launch.New(env.Common, p)})
@@ -165,7 +159,6 @@ func TestLaunchEndsWithFailures(t *testing.T) {
 // clearly marked, and the campaign launched with it is a test campaign whose mails
 // all go to the test address.
 func TestLaunchTestModeToggle(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{TestRecipient: "recette@univ-demo.fr"})
 	m := launch.New(env.Common, plan(t, env))
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})

@@ -18,7 +18,6 @@ import (
 )
 
 func TestPreviewStreamsAndTotals(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
@@ -28,7 +27,6 @@ func TestPreviewStreamsAndTotals(t *testing.T) {
 }
 
 func TestPreviewTestModeShowsRealRecipient(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
@@ -44,7 +42,6 @@ func TestPreviewTestModeShowsRealRecipient(t *testing.T) {
 }
 
 func TestPreviewFilterSearchDetail(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p})
@@ -79,7 +76,6 @@ func TestPreviewFilterSearchDetail(t *testing.T) {
 
 // The screen fits 80×24.
 func TestPreviewSmallTerminal(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{TestMode: true})
 	p := preview.New(env.Common, uitest.LMATH)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: p}, 80, 24)
@@ -119,7 +115,6 @@ func run(p *preview.Model, cmd tea.Cmd) []tea.Msg {
 // A stream stopped early says how to start again (r), does not launch on its partial
 // counts, and r reads every student again.
 func TestPreviewStoppedRestarts(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	p := preview.New(env.Common, uitest.LMATH)
 	t.Cleanup(p.Close)
@@ -150,7 +145,6 @@ func TestPreviewStoppedRestarts(t *testing.T) {
 // An export that cannot be written says where and what to do (e again), not the
 // generic « réessayez (r) », which would read the students again.
 func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	blocker := filepath.Join(t.TempDir(), "un-fichier") // a file where the folder should be
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
@@ -173,7 +167,6 @@ func TestPreviewExportFailureSaysWhatToDo(t *testing.T) {
 // Entrée opens the whole record of a blocked student: the blocking and every reason
 // in full, wrapped (nothing cut), scrollable at 40×10; Échap closes it.
 func TestPreviewRecordFullAndWrapped(t *testing.T) {
-	t.Parallel()
 	for _, size := range [][]int{{uitest.Width, uitest.Height}, {40, 10}} {
 		env := uitest.Open(t, uitest.Options{})
 		p := preview.New(env.Common, uitest.LMATH)
@@ -212,7 +205,6 @@ func TestPreviewRecordFullAndWrapped(t *testing.T) {
 // e writes the CSV into the export folder, under a new name each time (two managers
 // exporting the same VDI never overwrite each other), never in the working directory.
 func TestPreviewExportUniqueNames(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	env.Common.ExportDir = filepath.Join(t.TempDir(), "exports") // created on demand
 	cwd, _ := os.Getwd()

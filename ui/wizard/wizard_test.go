@@ -15,7 +15,6 @@ import (
 )
 
 func TestWizardToVETs(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	w := wizard.New(env.Common)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
@@ -41,7 +40,6 @@ func TestWizardToVETs(t *testing.T) {
 
 // Esc goes back one step and keeps what was chosen and typed.
 func TestWizardEscKeepsChoices(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	w := wizard.New(env.Common)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
@@ -68,7 +66,6 @@ func TestWizardEscKeepsChoices(t *testing.T) {
 
 // A user without TRAREF10 sees why and nothing else (R02).
 func TestWizardNoRights(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{User: &domain.User{Code: "INCONNU", Name: "Sans droit"}})
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: wizard.New(env.Common)})
 	uitest.WaitForText(t, tm, "TRAREF10")
@@ -96,7 +93,6 @@ func run(m *wizard.Model, cmd tea.Cmd) {
 // dropped but still ends its request, so the wizard is not left busy (q asked
 // « chargement en cours » forever, the spinner turned for nothing).
 func TestWizardNotBusyAfterAChangedChoice(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	w := wizard.New(env.Common)
 	w.SetSize(uitest.Width, uitest.Height)
@@ -122,7 +118,6 @@ func TestWizardNotBusyAfterAChangedChoice(t *testing.T) {
 // The VDIs could not be read: the error says « réessayez (r) », and r reads them again
 // (it went into the hidden filter, and q could not quit).
 func TestWizardVDIErrorRetries(t *testing.T) {
-	t.Parallel()
 	env := uitest.Open(t, uitest.Options{})
 	w := wizard.New(env.Common)
 	w.SetSize(uitest.Width, uitest.Height)
@@ -149,7 +144,6 @@ func TestWizardVDIErrorRetries(t *testing.T) {
 // preselects the newest year whose results can be deliberated, and says why on the
 // year step (issue 16, item 15).
 func TestWizardPreselectsDeliberatedYear(t *testing.T) {
-	t.Parallel()
 	years := []domain.Year{{Code: "2025"}, {Code: "2024"}, {Code: "2023"}}
 	for _, c := range []struct {
 		now  time.Time
