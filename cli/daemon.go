@@ -164,7 +164,8 @@ Exemples :
 	for name, spec := range overrides {
 		scheds[name] = spec
 	}
-	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+	// R22 is Digiposte's limit: not a warning for the demo's local folder standing for it.
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode || cfg.Digiposte.LocalDir != ""); w != "" {
 		log.Warn("planification : " + w)
 	}
 	sshOpts := daemon.SSHOptions{Listen: cfg.Daemon.SSH.Listen, HostKey: cfg.Daemon.SSH.HostKey,

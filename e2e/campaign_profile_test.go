@@ -18,7 +18,7 @@ func BenchmarkCampaign10000InProcess(b *testing.B) {
 	if cacheHome == "" {
 		cacheHome = b.TempDir()
 	}
-	b.Setenv("XDG_CACHE_HOME", cacheHome)
+	b.Setenv("HYPERCERTS_CACHE_DIR", cacheHome)
 	cert, key := benchSigning(b)
 	b.Setenv(benchKeyEnv, key)
 	env := cli.Env{Stdin: nil, Stdout: io.Discard, Stderr: io.Discard}

@@ -58,9 +58,7 @@ type logKey struct {
 // each is a literal, in French snake_case, and listed in docs/ops.md; and each key
 // listed there is still used.
 func TestLogKeysAreOneFrenchVocabulary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads and type-checks the whole module")
-	}
+	testenv.Long(t, "charge et vérifie les types de tout le module")
 	vocab := vocabulary(t)
 	pkgs, err := packages.Load(&packages.Config{Dir: testenv.Root(),
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo}, "./...")
