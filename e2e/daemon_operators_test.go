@@ -232,11 +232,12 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	if started == nil || !strings.Contains(started[1], "hubee_sync=") {
 		t.Errorf("hubee_sync not scheduled with a démarche: %v\n%s", started, d.logs.String())
 	}
-	// Nor does the demo's start: its fast Digiposte cycle plays on a local folder, where
-	// R22's one-drop-a-day limit of the real Digiposte is no concern.
+	// Nor is the demo's schedule warned about: its fast Digiposte cycle plays on a local
+	// folder, where R22's one-drop-a-day limit of the real Digiposte is no concern. (Its
+	// verification page's fixed port may be taken by another demo: that WARN may come.)
 	for _, line := range strings.Split(d.logs.String(), "\n") {
-		if strings.Contains(line, "level=WARN") {
-			t.Errorf("a WARN at the demo's start: %s", line)
+		if strings.Contains(line, "level=WARN") && (strings.Contains(line, "planification") || strings.Contains(line, "hubee")) {
+			t.Errorf("a WARN about the schedules at the demo's start: %s", line)
 		}
 	}
 }
