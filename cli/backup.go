@@ -13,7 +13,6 @@ import (
 	"hypercerts/app"
 	"hypercerts/config"
 	"hypercerts/control"
-	"hypercerts/daemon"
 	"hypercerts/internal/backupfiles"
 	"hypercerts/internal/safefile"
 	"hypercerts/store"
@@ -396,17 +395,4 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "copie d'avant restauration supprimée (conservation) : %s\n", f)
 	}
 	return nil
-}
-
-// purgeJob is the daemon's "purge" job: Engine.Purge with daemon.retention_days.
-func purgeJob(a *app.App) daemon.JobFunc {
-	return func(ctx context.Context) (daemon.Result, error) {
-		days := a.Config.Daemon.RetentionDays
-		if days <= 0 {
-			return daemon.Result{"conservation": "illimitée"}, nil
-		}
-		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
-		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases,
-			"compactée": rep.Compacted, "copies_supprimées": len(rep.CopiesRemoved)}, err
-	}
 }
