@@ -18,6 +18,7 @@ import (
 	"hypercerts/daemon"
 	"hypercerts/domain"
 	"hypercerts/internal/sshtest"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/internal/testenv"
 	"hypercerts/store"
 )
@@ -68,7 +69,7 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	if err := os.WriteFile(pubFile, []byte(pub+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	d := exec.Command(bin, append([]string{"--daemon", "--schedule", "digiposte_cycle=@every 1s", "--ssh-listen", "127.0.0.1:0",
 		"--ssh-authorized-key", "gestionnaire=" + pubFile}, demo...)...)
 	d.Stdout, d.Stderr = &logs, &logs
