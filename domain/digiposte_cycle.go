@@ -393,11 +393,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 	var refs []entryRef
 	if pending != "" {
 		c.rep.AdhesionRetried = true
-		c.each(true, func(r entryRef) {
-			if en := r.en(); en.State == EntryEligible && en.Batch == pending {
-				refs = append(refs, r)
-			}
-		})
+		refs = c.inBatch(pending, func(s EntryState) bool { return s == EntryEligible })
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
@@ -430,14 +426,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 			refs = append(refs, r)
 		})
 		if len(refs) > 0 {
-			batch = batchID(batchAdhesion, e.clock.Now(), refs)
-			for _, r := range refs {
-				r.en().Batch = batch
-				r.dc.dirty[r.i] = true
-			}
-			for dc, n := range countPerCampaign(refs) {
-				dc.auditf("lot d'adhésions %s préparé : %d étudiants", batch, n)
-			}
+			batch = c.newBatch(batchAdhesion, refs, "lot d'adhésions %s préparé : %d étudiants")
 		}
 	}
 	if err := c.save(); err != nil { // batch id stored before the drop
@@ -547,6 +536,33 @@ func (c *dpCycle) vaultMails(ctx context.Context) error {
 	return nil
 }
 
+// inBatch is the entries in a state ok of a batch recorded but not confirmed (its drop
+// failed): the batch is dropped again, with the same id.
+func (c *dpCycle) inBatch(batch string, ok func(EntryState) bool) []entryRef {
+	var refs []entryRef
+	c.each(true, func(r entryRef) {
+		if en := r.en(); ok(en.State) && en.Batch == batch {
+			refs = append(refs, r)
+		}
+	})
+	return refs
+}
+
+// newBatch gives refs a new batch id of kind, on their entries (stored by the next
+// save, before the drop), and audits it in each campaign (audit: "… %s … %d …", the
+// batch id and the campaign's count).
+func (c *dpCycle) newBatch(kind string, refs []entryRef, audit string) string {
+	batch := batchID(kind, c.e.clock.Now(), refs)
+	for _, r := range refs {
+		r.en().Batch = batch
+		r.dc.dirty[r.i] = true
+	}
+	for dc, n := range countPerCampaign(refs) {
+		dc.auditf(audit, batch, n)
+	}
+	return batch
+}
+
 // deposit renders and drops the attestations of open vaults as one batch (R20).
 func (c *dpCycle) deposit(ctx context.Context) error {
 	e := c.e
@@ -556,11 +572,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 	var refs []entryRef
 	if pending != "" {
 		c.rep.DepositRetried = true
-		c.each(true, func(r entryRef) {
-			if en := r.en(); depositable(en.State) && en.Batch == pending {
-				refs = append(refs, r)
-			}
-		})
+		refs = c.inBatch(pending, depositable)
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
@@ -578,14 +590,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 		if e.renderer == nil {
 			return errors.New("dépôt Digiposte impossible : générateur PDF non configuré")
 		}
-		batch = batchID(batchDeposit, e.clock.Now(), refs)
-		for _, r := range refs {
-			r.en().Batch = batch
-			r.dc.dirty[r.i] = true
-		}
-		for dc, n := range countPerCampaign(refs) {
-			dc.auditf("lot de dépôt %s préparé : %d attestations", batch, n)
-		}
+		batch = c.newBatch(batchDeposit, refs, "lot de dépôt %s préparé : %d attestations")
 		if err := c.save(); err != nil { // batch id stored before the drop
 			return err
 		}
