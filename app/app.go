@@ -223,10 +223,18 @@ func (a *App) CheckApogee(ctx context.Context) error {
 	return a.Apogee.WS.Probe(ctx, apogee.ServiceEtudiant)
 }
 
+// CacheDirEnv names a folder that replaces the default cache folder (the tests give
+// each package's run a temporary one, so that they leave nothing in ~/.cache).
+const CacheDirEnv = "HYPERCERTS_CACHE_DIR"
+
 // simCacheDir is where the embedded Apogée keeps its generated data between starts
-// (the demo starts in a fraction of the time it takes to generate it): the user's
-// cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no cache without one.
+// (the demo starts in a fraction of the time it takes to generate it): $HYPERCERTS_CACHE_DIR,
+// or the user's cache directory ($XDG_CACHE_HOME or ~/.cache) + /hypercerts; no
+// cache without one.
 func simCacheDir() string {
+	if dir := os.Getenv(CacheDirEnv); dir != "" {
+		return dir
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""

@@ -45,7 +45,7 @@ func (a *App) LoginFunc() (func(ctx context.Context, user, password string) (dom
 		if err != nil {
 			return domain.User{}, fmt.Errorf("compte CAS %s reconnu, mais %w", id.User, err)
 		}
-		a.Log.Info("connexion", "cas", id.User, "apogee", u.Code)
+		a.Log.Info("connexion", "compte_cas", id.User, "utilisateur", u.Code)
 		return u, nil
 	}, nil
 }

@@ -112,6 +112,9 @@ func (a *App) pdfSigner(o Options) (*pades.Signer, error) {
 		return nil, fmt.Errorf("signature des PDF (signing) : %w", err)
 	}
 	s.Reason, s.Location = cfg.Signing.Reason, cfg.University.City
+	if cfg.Signing.TSAURL != "" {
+		s.TSA = &pades.TSA{URL: cfg.Signing.TSAURL}
+	}
 	return &s, nil
 }
 

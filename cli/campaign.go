@@ -13,6 +13,7 @@ import (
 
 	"hypercerts/app"
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
 )
 
 func runCampaign(ctx context.Context, env Env, args []string) error {
@@ -77,8 +78,8 @@ Exemples :
 	}
 	fmt.Fprintf(env.Stdout, "campagne %s enregistrée : %d étudiants, %d éligibles\n", camp.ID, total(camp.Counts), camp.Counts[domain.EntryEligible])
 	if n, last := alreadyServed(ctx, a, camp.ID); n > 0 && !*includeServed {
-		fmt.Fprintf(env.Stdout, "%d étudiant(s) déjà servi(s) dans une campagne précédente (dernier envoi le %s) : exclus de celle-ci (--include-served pour les inclure)\n",
-			n, last.Format("02/01/2006 à 15:04"))
+		fmt.Fprintf(env.Stdout, "%s dans une campagne précédente (dernier envoi le %s) : %s de celle-ci (--include-served pour les inclure)\n",
+			i18n.Count(n, "%s étudiant déjà servi", "%s étudiants déjà servis"), last.Format("02/01/2006 à 15:04"), i18n.Word(n, i18n.Noun{One: "exclu", Many: "exclus"}))
 	} else if *includeServed {
 		fmt.Fprintln(env.Stdout, "étudiants déjà servis inclus à votre demande (noté au journal de la campagne)")
 	}
@@ -306,7 +307,7 @@ Exemple :
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%d campagne(s) reprise(s)\n", n)
+	fmt.Fprintln(env.Stdout, i18n.Count(n, "%s campagne reprise", "%s campagnes reprises"))
 	var worst error
 	for _, id := range a.Engine.Running() {
 		if err := follow(ctx, env, a, id); err != nil {

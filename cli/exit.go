@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
 )
 
 // Exit codes, so that cron and scripts notice when the work did not fully happen
@@ -83,7 +84,7 @@ func outcome(id string, p domain.Progress) error {
 		return errors.New(p.Err)
 	}
 	if n := unserved(p.Counts); n > 0 {
-		return withCode(ExitPartial, fmt.Errorf("%d étudiant(s) éligible(s) sans attestation envoyée : hypercerts campaign show %s, puis hypercerts campaign relaunch %s", n, id, id))
+		return withCode(ExitPartial, fmt.Errorf("%s : hypercerts campaign show %s, puis hypercerts campaign relaunch %s", i18n.Count(n, "%s étudiant éligible sans attestation envoyée", "%s étudiants éligibles sans attestation envoyée"), id, id))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"hypercerts/app"
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
 )
 
 func runHubEE(ctx context.Context, env Env, args []string) error {
@@ -98,8 +99,8 @@ func hubeeNeedsPerson(rep domain.HubEEReport) error {
 	for _, c := range rep.NeedsPerson {
 		names = append(names, hubeeDash(c.ExternalID)+" ("+c.CaseID+")")
 	}
-	return fmt.Errorf("%d dossier(s) HubEE à reprendre par un gestionnaire (écran HubEE, ou hypercerts hubee retry --case ID) : %s",
-		len(rep.NeedsPerson), strings.Join(names, ", "))
+	return fmt.Errorf("%s par un gestionnaire (écran HubEE, ou hypercerts hubee retry --case ID) : %s",
+		i18n.Count(len(rep.NeedsPerson), "%s dossier HubEE à reprendre", "%s dossiers HubEE à reprendre"), strings.Join(names, ", "))
 }
 
 // hubeeList prints the recorded cases, newest first.
@@ -129,14 +130,15 @@ Exemple :
 
 // WriteHubEEReport prints a sync report in French.
 func WriteHubEEReport(w io.Writer, r domain.HubEEReport) {
-	fmt.Fprintf(w, "HubEE : %d notification(s) traitée(s), %d nouveau(x) dossier(s), %d événement(s)\n", r.Notifications, r.NewCases, r.NewEvents)
+	fmt.Fprintf(w, "HubEE : %s, %s, %s\n", i18n.Count(r.Notifications, "%s notification traitée", "%s notifications traitées"),
+		i18n.Count(r.NewCases, "%s nouveau dossier", "%s nouveaux dossiers"), i18n.Plural(r.NewEvents, i18n.Noun{One: "événement", Many: "événements"}))
 	fmt.Fprintf(w, "  attestations déposées : %d   refus : %d   à traiter : %d   erreurs d'intégration : %d   reportés : %d   obsolètes : %d\n",
 		r.Delivered, r.Refused, r.ToHandle, r.IntegrationErrors, r.Deferred, r.Obsolete)
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  ! %s\n", e)
 	}
 	if len(r.NeedsPerson) > 0 {
-		fmt.Fprintf(w, "  À reprendre par un gestionnaire : %d dossier(s)\n", len(r.NeedsPerson))
+		fmt.Fprintf(w, "  À reprendre par un gestionnaire : %s\n", i18n.Plural(len(r.NeedsPerson), i18n.NounFolder))
 		for _, c := range r.NeedsPerson {
 			fmt.Fprintf(w, "  - %s %s (%s) : %s\n", c.Process, hubeeDash(c.ExternalID), c.CaseID, c.LastError)
 		}
@@ -160,7 +162,7 @@ func WriteHubEECases(w io.Writer, cases []domain.HubEECase) error {
 			reason = "en attente : " + c.LastError
 		}
 		if n := len(c.Events); n > 0 {
-			reason += fmt.Sprintf(" [%d message(s) de l'usager]", n)
+			reason += " [" + i18n.Count(n, "%s message de l'usager", "%s messages de l'usager") + "]"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Received.Local().Format("02/01/2006 15:04"), c.Process,
 			hubeeDash(c.ExternalID), hubeeDash(strings.TrimSpace(c.Applicant.FirstName+" "+c.Applicant.LastName)), hubeeDash(student),

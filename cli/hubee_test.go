@@ -15,7 +15,7 @@ func TestHubEESyncNamesCasesNeedingAPerson(t *testing.T) {
 		{CaseID: "c-1", ExternalID: "TD-0001-01", Process: "AttestationReussite", LastError: "HTTP 403 : Unauthorized user"}}}
 	var out bytes.Buffer
 	WriteHubEEReport(&out, rep)
-	if !strings.Contains(out.String(), "À reprendre par un gestionnaire : 1 dossier(s)") || !strings.Contains(out.String(), "TD-0001-01 (c-1) : HTTP 403") {
+	if !strings.Contains(out.String(), "À reprendre par un gestionnaire : 1 dossier") || !strings.Contains(out.String(), "TD-0001-01 (c-1) : HTTP 403") {
 		t.Fatalf("rapport :\n%s", out.String())
 	}
 	err := hubeeNeedsPerson(rep)

@@ -21,7 +21,7 @@ func TestR18_CommandLineLogsRealRecipientsAtInfo(t *testing.T) {
 	if len(lines) == 0 {
 		t.Fatalf("no INFO line names the real recipient (log.level: info in the demo):\n%.2000s", errOut)
 	}
-	if !strings.Contains(lines[0], "envoyée_à=test-scolarite@univ-demo.fr") {
+	if !strings.Contains(lines[0], "destinataire=test-scolarite@univ-demo.fr") {
 		t.Errorf("INFO line: %s", lines[0])
 	}
 }

@@ -76,6 +76,9 @@ type Signing struct {
 	PasswordEnv string `yaml:"password_env"`
 	// Reason is shown by PDF readers beside the signature.
 	Reason string `yaml:"reason"`
+	// TSAURL is an RFC 3161 time-stamping authority: each signature is time-stamped
+	// (PAdES B-T); empty: no time-stamp.
+	TSAURL string `yaml:"tsa_url"`
 }
 
 // Verify is the public verification endpoint of the attestations' QR codes (the

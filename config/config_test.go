@@ -458,6 +458,21 @@ digiposte:
 		verr := mustFail(t, minimal+"delivery:\n  mode: digiposte\ndigiposte:\n  local_dir: /tmp/d\n  sender_id: X\ndaemon:\n  schedules:\n    digiposte_cycle: \"\"\n")
 		problem(t, verr, "daemon.schedules.digiposte_cycle")
 	})
+	t.Run("signing.tsa_url is a web address, only with a certificate", func(t *testing.T) {
+		problem(t, mustFail(t, minimal+"signing:\n  tsa_url: \"ftp://tsa.test\"\n"), "signing.tsa_url")
+		p := problem(t, mustFail(t, minimal+"signing:\n  tsa_url: \"http://tsa.univ.test/tsa\"\n"), "signing.tsa_url")
+		if !strings.Contains(p.Message, "signing.certificate") {
+			t.Errorf("message %q does not say it needs signing.certificate", p.Message)
+		}
+		cert := filepath.Join(t.TempDir(), "sig.pem")
+		if err := os.WriteFile(cert, []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := mustParse(t, minimal+"signing:\n  certificate: "+cert+"\n  key_env: HC_KEY\n  tsa_url: \"http://tsa.univ.test/tsa\"\n")
+		if c.Signing.TSAURL != "http://tsa.univ.test/tsa" {
+			t.Errorf("tsa_url = %q", c.Signing.TSAURL)
+		}
+	})
 	t.Run("smtp username needs a password variable", func(t *testing.T) {
 		doc := strings.Replace(minimal, "    host: smtp.univ.test\n", "    host: smtp.univ.test\n    username: hc\n", 1)
 		problem(t, mustFail(t, doc), "mail.smtp.password_env")

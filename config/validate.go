@@ -500,7 +500,11 @@ func (k checker) daemon() {
 
 func (k checker) signing() {
 	sg := k.c.Signing
+	k.httpURL("signing.tsa_url", sg.TSAURL, false) // RFC 3161 tokens are signed: http is usual
 	if sg.Certificate == "" {
+		if sg.TSAURL != "" {
+			k.at("signing.tsa_url", "sans effet sans signing.certificate : seules les signatures des PDF sont horodatées")
+		}
 		return
 	}
 	if _, err := os.Stat(sg.Certificate); err != nil {

@@ -9,13 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hypercerts/internal/testenv"
 )
 
 func TestUnitPassesSystemdAnalyzeVerify(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze absent : apt-get install -y systemd")
-	}
+	analyze := testenv.Tool(t, "systemd-analyze", "systemd")
 	unit, err := os.ReadFile("hypercerts.service")
 	if err != nil {
 		t.Fatal(err)

@@ -27,9 +27,7 @@ import (
 // fails fails the test).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary: not in -short")
-	}
+	testenv.Long(t, "construit le binaire")
 	return testenv.Binary(t)
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hypercerts/store"
+	"hypercerts/ui/i18n"
 )
 
 // The health records: one per job, in the store's bucket v1/health (job name → JSON
@@ -294,8 +295,9 @@ func HealthLine(h Health) string {
 	if sched == "" {
 		sched = "non planifiée"
 	}
-	line := fmt.Sprintf("%-17s %-8s dernière exécution %s (%s), dernier succès %s, %d exécutions, %d échecs, %d sautées ; planification %s",
-		h.Job, state, at(h.LastRun), h.Duration.Round(time.Millisecond), at(h.LastSuccess), h.Runs, h.Failures, h.Skipped, sched)
+	line := fmt.Sprintf("%-17s %-8s dernière exécution %s (%s), dernier succès %s, %s, %s, %s ; planification %s",
+		h.Job, state, at(h.LastRun), h.Duration.Round(time.Millisecond), at(h.LastSuccess), i18n.Plural(h.Runs, i18n.NounRun),
+		i18n.Plural(h.Failures, i18n.NounFailure), i18n.Plural(h.Skipped, i18n.Noun{One: "sautée", Many: "sautées"}), sched)
 	if !h.Next.IsZero() {
 		line += ", prochaine " + at(h.Next)
 	}

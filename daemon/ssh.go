@@ -17,7 +17,6 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
 	bm "github.com/charmbracelet/wish/bubbletea"
-	"github.com/charmbracelet/wish/logging"
 	wrecover "github.com/charmbracelet/wish/recover"
 	gossh "golang.org/x/crypto/ssh"
 
@@ -155,7 +154,7 @@ func newSSHServer(o SSHOptions, log *slog.Logger) (*ssh.Server, error) {
 		wish.WithMiddleware(wrecover.MiddlewareWithLogger(logger,
 			bm.Middleware(handler),
 			requirePTY(),
-			logging.MiddlewareWithLogger(logger),
+			sessionLog(log),
 		)),
 	}
 	if o.Password != nil {
@@ -210,6 +209,23 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("daemon.ssh.listen %s : écoute impossible (%v) ; port déjà pris par un autre démon ?", addr, err)
 	}
 	return ln, nil
+}
+
+// sessionLog logs each SSH session's opening and closing with the log vocabulary of
+// docs/ops.md (wish's logging middleware writes "connect"/"disconnect" lines in
+// English, with positional fields).
+func sessionLog(log *slog.Logger) wish.Middleware {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(s ssh.Session) {
+			start := time.Now()
+			pty, _, _ := s.Pty()
+			log.Info("session SSH ouverte", "utilisateur", s.User(), "adresse", s.RemoteAddr().String(),
+				"terminal", fmt.Sprintf("%s %dx%d", pty.Term, pty.Window.Width, pty.Window.Height), "client", s.Context().ClientVersion())
+			next(s)
+			log.Info("session SSH fermée", "utilisateur", s.User(), "adresse", s.RemoteAddr().String(),
+				"durée", time.Since(start).Round(time.Millisecond).String())
+		}
+	}
 }
 
 // slogPrintf gives wish's Printf loggers to slog.

@@ -26,6 +26,7 @@ import (
 	"hypercerts/connectors/apogee/sim"
 	"hypercerts/control"
 	"hypercerts/store"
+	"hypercerts/ui/i18n"
 	"hypercerts/wiring"
 )
 
@@ -341,7 +342,7 @@ func Print(w io.Writer, results []Result) int {
 	if failed == 0 {
 		fmt.Fprintln(w, "\ntout est en ordre")
 	} else {
-		fmt.Fprintf(w, "\n%d vérification(s) en échec\n", failed)
+		fmt.Fprintf(w, "\n%s\n", i18n.Count(failed, "%s vérification en échec", "%s vérifications en échec"))
 	}
 	return failed
 }

@@ -34,6 +34,8 @@ import (
 	"hypercerts/control"
 	"hypercerts/domain"
 	"hypercerts/store"
+
+	"hypercerts/internal/testenv"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -369,9 +371,7 @@ func TestCASSimulator(t *testing.T) {
 func TestSFTP(t *testing.T) {
 	const sshdPath, sftpServer = "/usr/sbin/sshd", "/usr/lib/openssh/sftp-server"
 	for _, p := range []string{sshdPath, sftpServer} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("OpenSSH absent (%s): apt-get install -y openssh-server", p)
-		}
+		testenv.File(t, p, "apt-get install -y openssh-server")
 	}
 	_ = os.MkdirAll("/run/sshd", 0o755)
 	u, err := user.Current()

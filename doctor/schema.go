@@ -10,6 +10,7 @@ import (
 	"hypercerts/config"
 	"hypercerts/connectors/apogee"
 	"hypercerts/connectors/apogee/sim"
+	"hypercerts/ui/i18n"
 )
 
 // ErrSchemaMismatch: the schema probe found a table or column missing.
@@ -50,7 +51,7 @@ func Schema(ctx context.Context, cfg *config.Config, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "Schéma Apogée vu par ce compte, pour chaque requête SQL de hypercerts :")
 	if n := apogee.WriteSchemaReport(w, reports, cfg.Apogee.DB.QueriesDir); n > 0 {
-		fmt.Fprintf(w, "%d fichier(s) de requête à surcharger avant la mise en service.\n", n)
+		fmt.Fprintln(w, i18n.Count(n, "%s fichier de requête à surcharger avant la mise en service.", "%s fichiers de requête à surcharger avant la mise en service."))
 		return ErrSchemaMismatch
 	}
 	fmt.Fprintln(w, "Toutes les tables et colonnes utilisées existent.")

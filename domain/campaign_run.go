@@ -487,6 +487,18 @@ func newEntry(row Row, camp Campaign, ch Channel, now time.Time) Entry {
 	return en
 }
 
+// entryCounts counts a campaign's stored entries per state.
+func (e *Engine) entryCounts(id string) (map[EntryState]int, error) {
+	if sc, ok := e.store.(StateCounter); ok {
+		return sc.EntryCounts(id)
+	}
+	entries, err := e.store.Entries(id)
+	if err != nil {
+		return nil, err
+	}
+	return countStates(entries), nil
+}
+
 func countStates(entries []Entry) map[EntryState]int {
 	counts := map[EntryState]int{}
 	for _, en := range entries {
@@ -672,9 +684,8 @@ func (e *Engine) endRun(rs *campaignRuns, r *campaignRun, interrupted bool, fata
 	if err != nil {
 		c = r.camp
 	}
-	entries, err := e.store.Entries(id)
-	if err == nil {
-		c.Counts = countStates(entries)
+	if counts, err := e.entryCounts(id); err == nil {
+		c.Counts = counts
 	}
 	c.State, c.Error, c.UpdatedAt, c.FinishedAt = CampaignFinished, "", now, now
 	if err := e.store.UpdateCampaign(c); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -637,13 +638,33 @@ func TestLaunch_DigiposteModeWaitsForTheCycle(t *testing.T) {
 	}
 }
 
-type failingRenderer struct{ code string }
+type failingRenderer struct {
+	code string
+	err  error // returned for code; nil: a panic
+}
 
 func (f failingRenderer) Render(w io.Writer, a domain.Attestation) error {
 	if a.Student.Code == f.code {
+		if f.err != nil {
+			return f.err
+		}
 		panic("police introuvable")
 	}
 	return runRenderer{}.Render(w, a)
+}
+
+// A time-stamping authority down while rendering (PAdES B-T) fails that student as
+// retryable, so a relaunch (R07) gives it another chance.
+func TestR07_TransientRenderFailureIsRetryable(t *testing.T) {
+	tsaDown := fmt.Errorf("%w : horodatage : autorité injoignable", domain.ErrTransient)
+	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) {
+		d.Renderer = failingRenderer{code: "10000007", err: tsaDown}
+	})
+	c := env.launchAndWait(t, domain.LaunchOptions{})
+	e := env.states(t, c.ID)["10000007"]
+	if e.State != domain.EntryMailFailed || !e.Retryable || !strings.Contains(e.LastError, "horodatage") {
+		t.Errorf("entry = %+v", e)
+	}
 }
 
 func TestRenderFailure_FailsThatStudentOnlyAndSendsNothingForIt(t *testing.T) {

@@ -129,7 +129,8 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
 	en.Reference = a.Reference // stored with the next state, before the mail leaves
 	if err := e.renderTo(&pdf, a); err != nil {
-		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), false)
+		// A time-stamping authority down is worth a relaunch; a bad signature image is not.
+		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), IsTransient(err))
 	}
 	// "rendered" is shown, not stored: no outside action happens before "sending" is.
 	r.update(e.clock.Now(), func(p *Progress) { p.move(from, EntryRendered) })
@@ -147,7 +148,7 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	}
 	if camp.TestMode {
 		e.log.Info("mode test : attestation envoyée à l'adresse de test", "campagne", camp.ID, "étudiant", en.Student.Code,
-			"destinataire_réel", realTo, "envoyée_à", to)
+			"destinataire_réel", realTo, "destinataire", to)
 	}
 	m := Mail{Kind: MailAttestation, CampaignID: camp.ID, StudentCode: en.Student.Code, To: to, RealTo: realTo,
 		Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,

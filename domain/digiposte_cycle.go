@@ -508,7 +508,7 @@ func (c *dpCycle) vaultMails(ctx context.Context) error {
 		}
 		if camp.TestMode {
 			e.log.Info("mode test : courriel « coffre ouvert » envoyé à l'adresse de test", "campagne", camp.ID,
-				"étudiant", code, "destinataire_réel", realTo, "envoyé_à", to)
+				"étudiant", code, "destinataire_réel", realTo, "destinataire", to)
 		}
 		m := Mail{Kind: MailVaultOpened, CampaignID: camp.ID, StudentCode: code, To: to, RealTo: realTo,
 			Data: MailData{University: e.settings.University, StudentName: en.Student.FullName(), DiplomaLabel: camp.DiplomaLabel,

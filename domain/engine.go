@@ -171,7 +171,7 @@ func (e *Engine) readRights(ctx context.Context, user User) ([]Component, error)
 		return nil, err
 	}
 	e.log.Warn("Apogée injoignable : droits de l'utilisateur repris de la dernière consultation (lecture seule)",
-		"utilisateur", user.Code, "du", at.Format(time.RFC3339), "erreur", err)
+		"utilisateur", user.Code, "droits_du", at.Format(time.RFC3339), "erreur", err)
 	return cached, nil
 }
 

@@ -76,9 +76,9 @@ func (e *Engine) HubEESync(ctx context.Context) (HubEEReport, error) {
 		errs = append(errs, fmt.Errorf("base : dossiers HubEE : %w", err))
 	}
 	e.log.Info("HubEE : synchronisation terminée", "notifications", rep.Notifications, "nouveaux", rep.NewCases,
-		"événements", rep.NewEvents, "déposées", rep.Delivered, "refusées", rep.Refused, "à traiter", rep.ToHandle,
-		"erreurs d'intégration", rep.IntegrationErrors, "reportées", rep.Deferred, "obsolètes", rep.Obsolete,
-		"à reprendre", len(rep.NeedsPerson))
+		"événements", rep.NewEvents, "déposées", rep.Delivered, "refusées", rep.Refused, "à_traiter", rep.ToHandle,
+		"erreurs_intégration", rep.IntegrationErrors, "reportées", rep.Deferred, "obsolètes", rep.Obsolete,
+		"à_reprendre", len(rep.NeedsPerson))
 	return rep, errors.Join(errs...)
 }
 
@@ -344,7 +344,7 @@ func (e *Engine) hubFailed(ctx context.Context, hs HubStore, p HubEEProcess, cas
 		rep.Deferred++
 		rep.Errors = append(rep.Errors, fmt.Sprintf("dossier %s : %s", hubeeName(rec), rec.LastError))
 		e.log.Warn("HubEE : dossier reporté au prochain passage", "démarche", p.Code, "dossier", caseID,
-			"essai", rec.Attempts, "sur", max, "erreur", cause)
+			"essai", rec.Attempts, "essais_max", max, "erreur", cause)
 	} else {
 		if IsTransient(cause) {
 			rec.LastError = fmt.Sprintf("%d passages en échec : %s", rec.Attempts, rec.LastError)

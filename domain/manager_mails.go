@@ -116,14 +116,14 @@ func (e *Engine) sendManagerMail(ctx context.Context, id string, m Mail) error {
 		m.To, m.RealTo = Recipient(m.To, true, c.TestRecipient)
 		m.Data.TestMode, m.Data.RealTo = true, m.RealTo
 		e.log.Info("mode test : courriel aux gestionnaires envoyé à l'adresse de test", "campagne", id, "type", m.Kind,
-			"destinataire_réel", m.RealTo, "envoyée_à", m.To)
+			"destinataire_réel", m.RealTo, "destinataire", m.To)
 	}
 	if m.Kind == MailCampaignFinished && m.Ref == "" { // R17b: one Message-ID per summary
 		m.Ref = strconv.Itoa(e.finishCount(id))
 	}
 	err := e.retry(ctx, func() error { return e.mailer.Send(ctx, m) })
 	if err != nil {
-		e.log.Warn("courriel aux gestionnaires non envoyé", "campagne", id, "type", m.Kind, "à", m.To, "erreur", err)
+		e.log.Warn("courriel aux gestionnaires non envoyé", "campagne", id, "type", m.Kind, "destinataire", m.To, "erreur", err)
 		_ = e.store.AppendAudit(id, AuditRecord{At: e.clock.Now(), User: systemUser, Action: AuditMail,
 			Detail: fmt.Sprintf("courriel %s à %s non envoyé : %v", m.Kind, m.To, err)})
 	}

@@ -112,7 +112,7 @@ func (e *Engine) Purge(ctx context.Context, olderThan time.Duration) (PurgeRepor
 		if err != nil {
 			return rep, fmt.Errorf("purge de la campagne %s : %w", c.ID, err)
 		}
-		e.log.Info("purge : données personnelles effacées", "campagne", c.ID, "étudiants", n, "terminée", ended.Format(time.DateOnly))
+		e.log.Info("purge : données personnelles effacées", "campagne", c.ID, "étudiants", n, "terminée_le", ended.Format(time.DateOnly))
 		rep.Campaigns = append(rep.Campaigns, c.ID)
 		rep.Entries += n
 	}

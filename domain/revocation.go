@@ -188,6 +188,6 @@ func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, re
 			return r, err
 		}
 	}
-	e.log.Info("attestation révoquée", "référence", r.Reference, "par", r.By)
+	e.log.Info("attestation révoquée", "référence", r.Reference, "utilisateur", r.By)
 	return r, nil
 }

@@ -5,6 +5,7 @@ package domain
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,11 +25,16 @@ type Year struct {
 
 // AcademicYearLabel turns a cod_anu into "2024-2025".
 func AcademicYearLabel(code string) string {
-	var y int
-	if _, err := fmt.Sscanf(code, "%d", &y); err != nil || y < 1000 {
+	y, err := strconv.Atoi(code) // fmt.Sscanf only for odd codes: this runs for every mail
+	if err != nil {
+		if _, err := fmt.Sscanf(code, "%d", &y); err != nil {
+			return code
+		}
+	}
+	if y < 1000 {
 		return code
 	}
-	return fmt.Sprintf("%d-%d", y, y+1)
+	return strconv.Itoa(y) + "-" + strconv.Itoa(y+1)
 }
 
 // Component is a composante (COMPOSANTE.COD_CMP).

@@ -33,7 +33,7 @@ func BenchmarkCampaign10000SMTP(b *testing.B) {
 	if cacheHome == "" {
 		cacheHome = b.TempDir()
 	}
-	env := append(os.Environ(), "XDG_CACHE_HOME="+cacheHome)
+	env := append(os.Environ(), "HYPERCERTS_CACHE_DIR="+cacheHome)
 	warm := func(dir, cfgPath string) { // opens the embedded Apogée, then fails: unknown component
 		cmd := exec.Command(bin, "preview", "--config", cfgPath, "--demo-students", "170000",
 			"--year", "2024", "--component", "ZZZ", "--vdi", "LMATH/201")

@@ -62,9 +62,7 @@ cas:
 // the attestation, no excluded student received one, and the duplicates are at most the
 // sends in flight (apogee.concurrency, 8 by default, bounds the SMTP connections).
 func TestCrashSafety_KillMidCampaignThenResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
@@ -106,7 +104,7 @@ func TestCrashSafety_KillMidCampaignThenResume(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, resumeOut)
 	}
-	if !strings.Contains(string(resumeOut), "1 campagne(s) reprise(s)") {
+	if !strings.Contains(string(resumeOut), "1 campagne reprise") {
 		t.Fatalf("resume did not pick the campaign up:\n%s", resumeOut)
 	}
 

@@ -31,6 +31,8 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/internal/sshtest"
+
+	"hypercerts/internal/testenv"
 )
 
 // daemonProc is the built binary running as the daemon, its logs captured.
@@ -152,9 +154,7 @@ func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 // closes their session, then exits 0. The notice is drawn after the session has left
 // the alternate screen, so it stays in the manager's terminal once disconnected.
 func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
 	cfg := daemonConfig(t, dir, sink.addr)
@@ -188,8 +188,14 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	if last < 0 || !strings.Contains(out[last:], "s'arrête") {
 		t.Errorf("the farewell is not left on the manager's terminal once the session is closed:\n%q", out)
 	}
-	if !strings.Contains(d.logs.String(), "démon arrêté") {
-		t.Errorf("no clean stop in the logs:\n%s", d.logs.String())
+	logs := d.logs.String()
+	if !strings.Contains(logs, "démon arrêté") {
+		t.Errorf("no clean stop in the logs:\n%s", logs)
+	}
+	// The session in the logs, with the keys of docs/ops.md (not wish's English).
+	if !regexp.MustCompile(`msg="session SSH ouverte" utilisateur=gestionnaire adresse=127\.0\.0\.1:\d+ terminal="xterm-256color 110x30"`).MatchString(logs) ||
+		!regexp.MustCompile(`msg="session SSH fermée" utilisateur=gestionnaire adresse=127\.0\.0\.1:\d+ durée=`).MatchString(logs) {
+		t.Errorf("the SSH session is not logged in French with its keys:\n%s", logs)
 	}
 }
 
@@ -197,9 +203,7 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 // Without a démarche the job is left out quietly (an INFO line says so); with one
 // (the demo's), it is scheduled.
 func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
 	cfg := daemonConfig(t, dir, sink.addr)
@@ -228,6 +232,56 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	if started == nil || !strings.Contains(started[1], "hubee_sync=") {
 		t.Errorf("hubee_sync not scheduled with a démarche: %v\n%s", started, d.logs.String())
 	}
+}
+
+const down, enter = "\x1b[B", "\r"
+
+// step types keys (one write per key, "\x00" between them, as typed) and waits for
+// want in what the screen draws next.
+func step(t *testing.T, sess *sshtest.Session, keys, want string) string {
+	t.Helper()
+	mark := sess.Mark()
+	for _, k := range strings.Split(keys, "\x00") {
+		sess.Type(t, k)
+		time.Sleep(50 * time.Millisecond)
+	}
+	return sess.WaitAfter(t, mark, want, 30*time.Second)
+}
+
+// toPreview goes from the campaign list to the preview of the Licence Mathématiques,
+// 2024-2025, every VET. The demo's Apogée opens 2025 and 2024 (newest first): the
+// last year, then the last component (SCI).
+func toPreview(t *testing.T, sess *sshtest.Session) {
+	t.Helper()
+	step(t, sess, "n", "Choisissez l'ann")
+	step(t, sess, down+"\x00"+down+"\x00"+enter, "Choisissez la composante")
+	step(t, sess, down+"\x00"+down+"\x00"+down+"\x00"+enter, "tapez pour filtrer")
+	step(t, sess, "lmath", "LMATH/201")
+	step(t, sess, enter, "cochées")
+	step(t, sess, enter, "lancer") // the footer offers l lancer once every student is read
+}
+
+// Over SSH the sessions stay current: a campaign launched in one session appears in
+// another one without r (the daemon publishes the change to every open session).
+func TestSSHSessionsStayCurrent(t *testing.T) {
+	testenv.Long(t, "test de bout en bout")
+	dir := t.TempDir()
+	mb := startMailbox(t)
+	cfg := daemonConfig(t, dir, mb.addr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	addr := d.sshAddr(t)
+	watcher := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	watcher.WaitFor(t, "Aucune campagne", 20*time.Second)
+	sess := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	sess.WaitFor(t, "Campagnes", 20*time.Second)
+	toPreview(t, sess)
+	mark := watcher.Mark()
+	step(t, sess, "l", "pour lancer")
+	step(t, sess, "o", "terminée")
+	watcher.WaitAfter(t, mark, "1 campagne", 20*time.Second) // nothing typed in this session
+	d.stop(t)
 }
 
 // mailbox is a real SMTP server on loopback (emersion/go-smtp) that keeps every
@@ -364,9 +418,7 @@ func attachment(t *testing.T, data []byte) (subject, name, ctype string, body []
 // attachment, through the configured SMTP relay, and the status line says so. The
 // built daemon, a real SSH session typing the keys, a real SMTP server.
 func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
 	cfg := daemonConfig(t, dir, mb.addr)
@@ -375,25 +427,8 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
 	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 140, 40)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
-	const down, enter = "\x1b[B", "\r"
-	step := func(keys, want string) string {
-		t.Helper()
-		mark := sess.Mark()
-		for _, k := range strings.SplitAfter(keys, "\x00") { // one write per key, as typed
-			sess.Type(t, strings.TrimSuffix(k, "\x00"))
-			time.Sleep(50 * time.Millisecond)
-		}
-		return sess.WaitAfter(t, mark, want, 30*time.Second)
-	}
-	// The demo's Apogée opens 2025 and 2024 (newest first): the last year, the last
-	// component (SCI), the Licence Mathématiques, every VET.
-	step("n", "Choisissez l'ann")
-	step(down+"\x00"+down+"\x00"+enter, "Choisissez la composante")
-	step(down+"\x00"+down+"\x00"+down+"\x00"+enter, "tapez pour filtrer")
-	step("lmath", "LMATH/201")
-	step(enter, "cochées")
-	step(enter, "lancer") // the footer offers l lancer once every student is read
-	screen := step("e", "envoyé en pièce jointe")
+	toPreview(t, sess)
+	screen := step(t, sess, "e", "envoyé en pièce jointe")
 
 	const manager = "scolarite.sciences@univ-demo.fr" // gestionnaire's UTILISATEUR.ADR_MAIL_UTI
 	m := regexp.MustCompile(`Aperçu exporté \((\d+) lignes\) : envoyé en pièce jointe à votre adresse ([^\s\x1b]+)`).FindStringSubmatch(screen)

@@ -18,7 +18,7 @@ import (
 func startDemo(tb testing.TB, bin, demoDir, cacheHome string) (time.Duration, func()) {
 	tb.Helper()
 	cmd := exec.Command(bin, "--demo", "--demo-dir", demoDir)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome, "TERM=xterm-256color", "NO_COLOR=")
+	cmd.Env = append(os.Environ(), "HYPERCERTS_CACHE_DIR="+cacheHome, "TERM=xterm-256color", "NO_COLOR=")
 	start := time.Now()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
 	if err != nil {

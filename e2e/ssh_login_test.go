@@ -17,6 +17,8 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/internal/sshtest"
+
+	"hypercerts/internal/testenv"
 )
 
 const casPassword = "Motdepasse-Tres-Secret-42"
@@ -26,9 +28,7 @@ const casPassword = "Motdepasse-Tres-Secret-42"
 // a wrong one is refused and logged with its source address, and no log line of the
 // whole run holds the password.
 func TestR01_SSHPasswordLoginThroughCASNeverLogsThePassword(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Long(t, "test de bout en bout")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	users := filepath.Join(dir, "cas-users.yaml")

@@ -13,6 +13,7 @@ package pades
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,6 +40,8 @@ type Signer struct {
 	Name string
 	// Reason and Location are shown by PDF readers.
 	Reason, Location string
+	// TSA, when set, time-stamps each signature (RFC 3161, PAdES B-T; tsa.go).
+	TSA *TSA
 }
 
 // room is the space reserved for the CMS signature, in bytes (hex doubles it): the
@@ -47,6 +50,9 @@ func (s Signer) room() int {
 	n := len(s.Cert.Raw) + 1536
 	for _, c := range s.Chain {
 		n += len(c.Raw)
+	}
+	if s.TSA != nil {
+		n += tsaRoom
 	}
 	return n
 }
@@ -228,6 +234,15 @@ func (s Signer) cms(digest []byte) ([]byte, error) {
 		return nil, fmt.Errorf("PAdES : signature CMS : %w", err)
 	}
 	si.AuthenticatedAttributes, si.EncryptedDigest = attrs, sig
+	if s.TSA != nil {
+		token, _, err := s.TSA.Stamp(context.Background(), sig)
+		if err != nil {
+			return nil, fmt.Errorf("PAdES : %w", err)
+		}
+		if err := si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{Type: oidTimeStampToken, Value: asn1.RawValue{FullBytes: token}}}); err != nil {
+			return nil, err
+		}
+	}
 	sd.Detach()
 	return sd.Finish()
 }

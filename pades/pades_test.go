@@ -24,18 +24,14 @@ import (
 
 	"hypercerts/attest"
 	"hypercerts/domain"
+	"hypercerts/internal/testenv"
 	"hypercerts/pades"
 	"hypercerts/render"
 )
 
 func needTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (.ci/run installs poppler-utils, qpdf, libnss3-tools)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
+	testenv.Need(t, name)
 }
 
 func attestation(t *testing.T) []byte {

@@ -68,7 +68,11 @@ func Verify(pdf []byte) (string, error) {
 	if signer == nil {
 		return "", errors.New("signature sans certificat de signataire")
 	}
-	return fmt.Sprintf("PAdES valide, signée par « %s » (certificat émis par « %s »)", signer.Subject.CommonName, signer.Issuer.CommonName), nil
+	stamp, err := signatureTimeStamp(p7)
+	if err != nil {
+		return "", fmt.Errorf("%w (%v)", ErrModified, err)
+	}
+	return fmt.Sprintf("PAdES valide, signée par « %s » (certificat émis par « %s »)%s", signer.Subject.CommonName, signer.Issuer.CommonName, stamp), nil
 }
 
 func allZero(b []byte) bool {

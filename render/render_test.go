@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"hypercerts/domain"
+	"hypercerts/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PDFs in testdata/")
@@ -107,12 +108,7 @@ func render(t testing.TB, r *Renderer, a domain.Attestation) []byte {
 
 func needTool(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" { // CI installs every tool (.ci/run): missing is a failure
-			t.Fatalf("%s not installed (.ci/run installs poppler-utils, qpdf, zbar-tools, libnss3-tools)", name)
-		}
-		t.Skipf("%s not installed (apt-get install poppler-utils qpdf zbar-tools libnss3-tools)", name)
-	}
+	testenv.Need(t, name)
 }
 
 // pdfText runs pdftotext on pdf and folds whitespace.
@@ -298,11 +294,11 @@ func TestRenderDeterministic(t *testing.T) {
 // exactly what fpdf's public API prints: same text, same pixels. (The bytes differ:
 // the fast path's subsets are padded and its font objects come last.)
 func TestFastPathSamePage(t *testing.T) {
+	r := newRenderer(t) // loads the fonts, which decides fastFonts
 	if !fastFonts {
 		t.Fatal("fpdf's font structures are not the expected ones: every PDF takes the slow path (see fonts.go)")
 	}
 	needTool(t, "pdftoppm")
-	r := newRenderer(t)
 	for _, last := range []string{"N'Diaye", "Wiśniewska", "Παπαδόπουλος"} {
 		a := sample(t)
 		a.Student.LastName = last

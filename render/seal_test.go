@@ -171,6 +171,47 @@ func BenchmarkRenderSealed(b *testing.B) {
 	benchRender(b, r, sealedSample(b))
 }
 
+// BenchmarkSealedVsNaive renders, in turn, the sealed attestation and the naive fpdf
+// baseline's (BenchmarkRenderNaive), and reports each one's time and their ratio
+// (x-naive): interleaved, both see the same load, so the ratio holds on a busy machine
+// (issue 18 item 3: ≥ 3×). Its ns/op is the pair's.
+func BenchmarkSealedVsNaive(b *testing.B) {
+	key, _ := attest.NewKey()
+	s, err := pades.EnsureDemo(b.TempDir(), "Université de Démo", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealed, err := New(Options{University: "Université de Démo", City: "Lyon", Address: "1 rue de l'Université, 25000 Besançon",
+		Key: key, VerifyURL: "https://verification.univ-demo.fr",
+		Sign: func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, s, time.Now()) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	naive, sa, na := newRenderer(b), sealedSample(b), sample(b)
+	savedCore, savedLatin, fast := coreFont, latinFont, fastFonts
+	defer func() { coreFont, latinFont, fastFonts = savedCore, savedLatin, fast }()
+	var ts, tn time.Duration
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		t0 := time.Now()
+		if err := sealed.Render(&buf, sa); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		coreFont, latinFont, fastFonts = fullFont, fullFont, false
+		buf.Reset()
+		if err := naive.Render(&buf, na); err != nil {
+			b.Fatal(err)
+		}
+		coreFont, latinFont, fastFonts = savedCore, savedLatin, fast
+		ts, tn = ts+t1.Sub(t0), tn+time.Since(t1)
+	}
+	b.ReportMetric(float64(ts.Microseconds())/float64(b.N)/1000, "sealed-ms")
+	b.ReportMetric(float64(tn.Microseconds())/float64(b.N)/1000, "naive-ms")
+	b.ReportMetric(float64(tn)/float64(ts), "x-naive")
+}
+
 // PDF/A-2b structure: XMP (well-formed, pdfaid 2/B, same title as Info), sRGB output
 // intent, subset fonts all embedded, binary header comment, file identifier. (No
 // PDF/A validator is packaged in Debian: docs/render.md.)

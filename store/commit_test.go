@@ -232,3 +232,27 @@ func BenchmarkStateChanges8Writers(b *testing.B) {
 		})
 	}
 }
+
+// EntryCounts counts what Entries would, state by state, without decoding whole entries.
+func TestEntryCountsMatchEntries(t *testing.T) {
+	s, _ := openT(t)
+	id := newCampaign(t, s)
+	var entries []domain.Entry
+	for i, st := range []domain.EntryState{domain.EntryMailed, domain.EntryMailed, domain.EntryMailFailed, domain.EntryExcluded, domain.EntrySending} {
+		entries = append(entries, stateEntry(fmt.Sprintf("2100%04d", i), st))
+	}
+	if err := s.PutEntries(id, entries); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EntryCounts(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[domain.EntryState]int{domain.EntryMailed: 2, domain.EntryMailFailed: 1, domain.EntryExcluded: 1, domain.EntrySending: 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("EntryCounts = %v, want %v", got, want)
+	}
+	if _, err := s.EntryCounts("inconnue"); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("unknown campaign: %v, want ErrNotFound", err)
+	}
+}

@@ -556,6 +556,28 @@ func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 	return list, err
 }
 
+var _ domain.StateCounter = (*Store)(nil)
+
+// EntryCounts counts a campaign's entries per state, decoding only their state.
+func (s *Store) EntryCounts(campaignID string) (map[domain.EntryState]int, error) {
+	counts := map[domain.EntryState]int{}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := getBucket(tx, bucketEntries, []byte(campaignID))
+		if b == nil {
+			return notFound("campagne", campaignID)
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e struct{ State domain.EntryState }
+			if err := getJSON(v, &e); err != nil {
+				return fmt.Errorf("entrée %s : %w", k, err)
+			}
+			counts[e.State]++
+			return nil
+		})
+	})
+	return counts, err
+}
+
 // AppendAudit adds a record at the end of a campaign's audit log.
 func (s *Store) AppendAudit(campaignID string, r domain.AuditRecord) error {
 	return s.w.update(func(tx *bolt.Tx) error {

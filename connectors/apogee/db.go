@@ -75,6 +75,9 @@ type DB struct {
 	// fail (store-only work goes on); the queries are checked at their first use.
 	checkMu sync.Mutex
 	checked bool
+
+	stmtMu sync.Mutex
+	stmts  map[*query]*sql.Stmt // prepared on first use (prepared)
 }
 
 var bindRE = regexp.MustCompile(`:([A-Za-z_][A-Za-z0-9_]*)`)
@@ -270,11 +273,38 @@ func (d *DB) run(ctx context.Context, op, name string, vals map[string]any) (*sq
 	if err != nil {
 		return nil, q, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrPermanent, Msg: err.Error(), Err: err}
 	}
-	rows, err := d.db.QueryContext(ctx, q.text, args...)
+	var rows *sql.Rows
+	if st := d.prepared(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = d.db.QueryContext(ctx, q.text, args...)
+	}
 	if err != nil {
 		return nil, q, d.wrap(op, q, err)
 	}
 	return rows, q, nil
+}
+
+// prepared gives q's statement, prepared once (database/sql prepares it again on
+// each pooled connection as needed): a campaign runs the R13 delivery query once per
+// admitted student, and parsing it every time was half its cost on the embedded
+// Apogée. nil when it cannot be prepared now (database unreachable): the plain query
+// then reports the error, and the next call tries again.
+func (d *DB) prepared(ctx context.Context, q *query) *sql.Stmt {
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if st, ok := d.stmts[q]; ok {
+		return st
+	}
+	st, err := d.db.PrepareContext(ctx, q.text)
+	if err != nil {
+		return nil
+	}
+	if d.stmts == nil {
+		d.stmts = map[*query]*sql.Stmt{}
+	}
+	d.stmts[q] = st
+	return st
 }
 
 func (d *DB) wrap(op string, q *query, err error) error {

@@ -232,7 +232,7 @@ func (c *Client) serviceTicket(ctx context.Context, tgt *url.URL) (string, error
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(st, "ST-") {
 		return "", &Error{Kind: ErrValidation, Op: op, Status: resp.StatusCode, Detail: firstLine(body)}
 	}
-	c.log.Debug("CAS : ticket de service obtenu", "st", redact(st))
+	c.log.Debug("CAS : ticket de service obtenu", "ticket", redact(st))
 	return st, nil
 }
 
@@ -259,7 +259,7 @@ func (c *Client) Validate(ctx context.Context, ticket string) (Identity, error) 
 	const op = "serviceValidate"
 	endpoint := c.base.JoinPath("p3", "serviceValidate")
 	endpoint.RawQuery = url.Values{"service": {c.service}, "ticket": {ticket}}.Encode()
-	c.log.Debug("CAS : validation du ticket", "st", redact(ticket))
+	c.log.Debug("CAS : validation du ticket", "ticket", redact(ticket))
 	resp, body, err := c.do(ctx, http.MethodGet, endpoint.String(), nil)
 	if err != nil {
 		return Identity{}, &Error{Kind: ErrUnreachable, Op: op, Err: err}
@@ -287,7 +287,7 @@ func (c *Client) Validate(ctx context.Context, ticket string) (Identity, error) 
 			id.Attributes[it.XMLName.Local] = append(id.Attributes[it.XMLName.Local], strings.TrimSpace(it.Value))
 		}
 	}
-	c.log.Debug("CAS : ticket validé", "utilisateur", id.User, "attributes", len(id.Attributes))
+	c.log.Debug("CAS : ticket validé", "utilisateur", id.User, "attributs", len(id.Attributes))
 	return id, nil
 }
 
@@ -301,7 +301,7 @@ func (c *Client) logout(ctx context.Context, tgt *url.URL) {
 	case err != nil:
 		c.log.Debug("CAS : suppression du TGT impossible", "tgt", redact(tgt.Path), "erreur", err)
 	case resp.StatusCode/100 != 2:
-		c.log.Debug("CAS : suppression du TGT refusée", "tgt", redact(tgt.Path), "status", resp.StatusCode)
+		c.log.Debug("CAS : suppression du TGT refusée", "tgt", redact(tgt.Path), "statut_http", resp.StatusCode)
 	default:
 		c.log.Debug("CAS : TGT supprimé", "tgt", redact(tgt.Path))
 	}

@@ -104,7 +104,7 @@ func BenchmarkDeposit10000Fixed20KB(b *testing.B) {
 func BenchmarkDeposit10000Rendered(b *testing.B) {
 	r, err := render.New(render.Options{University: "Université de Démo", City: "Démoville"})
 	if err != nil {
-		b.Skipf("render : %v", err)
+		b.Fatalf("render : %v", err)
 	}
 	at := domain.Attestation{
 		Student: domain.Student{Code: "21000001", INE: "0A1B2C00001", LastName: "DUPONT", FirstName1: "Marie", FirstName2: "Hélène",

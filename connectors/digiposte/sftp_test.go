@@ -22,6 +22,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"hypercerts/domain"
+
+	"hypercerts/internal/testenv"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -430,7 +432,8 @@ func TestR20_DiskFullThenRetry(t *testing.T) {
 	}
 	depDir := filepath.Join(srv.Base, "depots")
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", depDir).CombinedOutput(); err != nil {
-		t.Skipf("disque plein non simulable ici (mount tmpfs : %v %s)", err, out)
+		testenv.Missing(t, fmt.Sprintf("le montage d'un tmpfs pour simuler un disque plein (%v %s)", err, out),
+			"lancez les tests en root avec le droit de monter (CAP_SYS_ADMIN)")
 	}
 	mounted := true
 	umount := func() {

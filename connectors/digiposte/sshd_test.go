@@ -19,6 +19,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"hypercerts/internal/testenv"
 )
 
 const (
@@ -72,13 +74,11 @@ func freePort(t testing.TB) int {
 func startSSHD(t testing.TB, o sshdOpts) *sshServer {
 	t.Helper()
 	for _, p := range []string{sshdPath, sftpServerPath} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("OpenSSH absent (%s) : installez openssh-server (apt-get install -y openssh-server) pour les tests SFTP", p)
-		}
+		testenv.File(t, p, "apt-get install -y openssh-server")
 	}
 	// sshd refuses to start without its privilege separation directory.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil && os.Geteuid() == 0 {
-		t.Skipf("impossible de créer /run/sshd : %v", err)
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		testenv.Missing(t, "/run/sshd ("+err.Error()+")", "lancez les tests en root, ou créez /run/sshd")
 	}
 	u, err := user.Current()
 	if err != nil {

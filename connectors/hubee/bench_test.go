@@ -15,6 +15,8 @@ import (
 	"hypercerts/connectors/hubee"
 	"hypercerts/connectors/hubee/sim"
 	"hypercerts/store"
+
+	"hypercerts/internal/testenv"
 )
 
 // BenchmarkDownload100MB streams a 100 MB attachment from the simulator through the
@@ -67,7 +69,7 @@ func BenchmarkDownload100MB(b *testing.B) {
 // resetPeakRSS resets VmHWM to the current RSS and returns it (KiB).
 func resetPeakRSS(b *testing.B) int64 {
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		b.Skipf("pic de mémoire non mesurable ici : %v", err)
+		testenv.Missing(b, "/proc/self/clear_refs pour mesurer le pic de mémoire ("+err.Error()+")", "Linux, /proc accessible en écriture")
 	}
 	return procKB(b, "VmRSS")
 }
@@ -75,7 +77,7 @@ func resetPeakRSS(b *testing.B) int64 {
 func procKB(b *testing.B, field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		b.Skipf("/proc/self/status : %v", err)
+		b.Fatalf("/proc/self/status : %v", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -85,6 +87,6 @@ func procKB(b *testing.B, field string) int64 {
 			return n
 		}
 	}
-	b.Skipf("%s absent de /proc/self/status", field)
+	b.Fatalf("%s absent de /proc/self/status", field)
 	return 0
 }

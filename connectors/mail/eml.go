@@ -107,7 +107,7 @@ func (e *EMLDir) Send(ctx context.Context, m domain.Mail) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return fail(err)
 	}
-	e.comp.log.Debug("courriel écrit", "file", final, "kind", string(m.Kind), "campaign", m.CampaignID,
-		"student", m.StudentCode)
+	e.comp.log.Debug("courriel écrit", "fichier", final, "type", string(m.Kind), "campagne", m.CampaignID,
+		"étudiant", m.StudentCode)
 	return nil
 }

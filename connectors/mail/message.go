@@ -137,8 +137,8 @@ func (c *composer) guard(m *domain.Mail) error {
 	if m.Kind == domain.MailAttestation || m.Kind == domain.MailVaultOpened || m.StudentCode != "" {
 		real := firstNonEmpty(m.RealTo, m.Data.RealTo, "(inconnu)")
 		c.log.Info(fmt.Sprintf("mode test : courriel pour %s redirigé vers %s", real, m.To),
-			"kind", string(m.Kind), "campaign", m.CampaignID, "student", m.StudentCode,
-			"real_to", real, "to", m.To)
+			"type", string(m.Kind), "campagne", m.CampaignID, "étudiant", m.StudentCode,
+			"destinataire_réel", real, "destinataire", m.To)
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func NewSMTP(cfg SMTPConfig, tpl *Templates, log *slog.Logger) (*SMTP, error) {
 			case gomail.SMTPAuthLogin:
 				mech = gomail.SMTPAuthLoginNoEnc
 			}
-			comp.log.Warn("SMTP : authentification sans chiffrement (security: none)", "host", cfg.Host)
+			comp.log.Warn("SMTP : authentification sans chiffrement (security: none)", "serveur", cfg.Host)
 		}
 		opts = append(opts, gomail.WithSMTPAuth(mech), gomail.WithUsername(cfg.Username),
 			gomail.WithPassword(cfg.Password))
@@ -129,8 +129,8 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 		stage, err := s.transact(ctx, cn, msg, rcpt)
 		if err == nil {
 			s.put(cn)
-			s.log.Debug("courriel envoyé", "message_id", id, "kind", string(m.Kind),
-				"campaign", m.CampaignID, "student", m.StudentCode)
+			s.log.Debug("courriel envoyé", "id_message", id, "type", string(m.Kind),
+				"campagne", m.CampaignID, "étudiant", m.StudentCode)
 			return nil
 		}
 		code := replyCode(err)
@@ -138,7 +138,7 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 		// server accepted anything: open a new one and try once more.
 		if stage == "MAIL FROM" && reused && attempt == 0 && (code == 0 || code == 421) && ctx.Err() == nil {
 			s.discard(cn)
-			s.log.Debug("SMTP : connexion fermée par le serveur, reconnexion", "error", err)
+			s.log.Debug("SMTP : connexion fermée par le serveur, reconnexion", "erreur", err)
 			continue
 		}
 		if code != 0 && code != 421 && s.reset(cn) == nil {
@@ -321,10 +321,10 @@ func (c SMTPConfig) LogValue() slog.Value {
 		pw = "***"
 	}
 	return slog.GroupValue(
-		slog.String("host", c.Host), slog.Int("port", c.Port),
-		slog.String("security", string(c.Security)), slog.String("username", c.Username),
-		slog.String("password", pw), slog.String("from", c.From),
-		slog.String("test_recipient", c.TestRecipient),
+		slog.String("serveur", c.Host), slog.Int("port", c.Port),
+		slog.String("sécurité", string(c.Security)), slog.String("compte", c.Username),
+		slog.String("mot_de_passe", pw), slog.String("expéditeur", c.From),
+		slog.String("destinataire_test", c.TestRecipient),
 	)
 }
 

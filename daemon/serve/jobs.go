@@ -22,8 +22,8 @@ func hubeeSyncJob(a *app.App) daemon.JobFunc {
 	return func(ctx context.Context) (daemon.Result, error) {
 		rep, err := a.Engine.HubEESync(ctx)
 		return daemon.Result{"notifications": rep.Notifications, "déposées": rep.Delivered, "refusées": rep.Refused,
-			"à traiter": rep.ToHandle, "erreurs d'intégration": rep.IntegrationErrors, "reportées": rep.Deferred,
-			"obsolètes": rep.Obsolete, "à reprendre": len(rep.NeedsPerson)}, err
+			"à_traiter": rep.ToHandle, "erreurs_intégration": rep.IntegrationErrors, "reportées": rep.Deferred,
+			"obsolètes": rep.Obsolete, "à_reprendre": len(rep.NeedsPerson)}, err
 	}
 }
 

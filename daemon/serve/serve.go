@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) error {
 		simCtx, stopSim := context.WithCancel(context.Background())
 		defer stopSim()
 		go a.DigiposteSim.Run(simCtx, demoSimulatorEvery)
-		log.Info("démo : simulateur Digiposte actif", "dossier", cfg.Digiposte.LocalDir, "pas", demoSimulatorEvery.String())
+		log.Info("démo : simulateur Digiposte actif", "dossier", cfg.Digiposte.LocalDir, "intervalle", demoSimulatorEvery.String())
 	}
 	// SIGTERM/SIGINT end ctx: every manager connected is told why, then the clean
 	// stop (exit 0) closes the sessions.

@@ -3,7 +3,11 @@
 // fails the test; on a developer's machine the test is skipped with a message saying
 // what to install. It also builds the hypercerts binary once per test process, with
 // the same settings everywhere so the Go build cache serves every package after the
-// first.
+// first, and gives each package's test run its own cache of generated data (Main),
+// removed at the end, so that tests leave nothing in ~/.cache.
+//
+// No test calls t.Skip itself: TestNoSkipOutsideTestenv fails on any Skip, SkipNow,
+// Skipf or testing.Short outside this package (but for a commented allow-list).
 package testenv
 
 import (
@@ -53,6 +57,25 @@ func Tool(t testing.TB, name, debianPackage string) string {
 	return ""
 }
 
+// Packages are the Debian packages of the tools the tests run (.ci/run installs them).
+var Packages = map[string]string{
+	"xmllint": "libxml2-utils", "pdftotext": "poppler-utils", "pdftoppm": "poppler-utils", "pdfsig": "poppler-utils",
+	"pdfinfo": "poppler-utils", "pdffonts": "poppler-utils", "pdfimages": "poppler-utils", "qpdf": "qpdf",
+	"sshd": "openssh-server", "sftp-server": "openssh-server", "ssh-keygen": "openssh-client",
+	"systemd-analyze": "systemd", "zbarimg": "zbar-tools", "chromium": "chromium", "certutil": "libnss3-tools",
+	"openssl": "openssl",
+}
+
+// Need is Tool with the Debian package taken from Packages.
+func Need(t testing.TB, name string) string {
+	t.Helper()
+	pkg := Packages[name]
+	if pkg == "" {
+		t.Fatalf("testenv.Packages ne dit pas quel paquet Debian installe %s", name)
+	}
+	return Tool(t, name, pkg)
+}
+
 // File checks that a file or folder the test reads exists (the shared contracts
 // beside the repository, for instance), or stops the test with Missing.
 func File(t testing.TB, path, install string) string {
@@ -61,6 +84,43 @@ func File(t testing.TB, path, install string) string {
 		Missing(t, path, install)
 	}
 	return path
+}
+
+// Long stops a long test under -short: skipped on a developer's machine, a failure in
+// CI (where -short would silently leave the end-to-end tests out).
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		Missing(t, "le temps d'un test long ("+why+")", "lancez les tests sans -short")
+	}
+}
+
+// CacheEnv names the folder where the embedded Apogée keeps its generated data
+// (app.CacheDirEnv, which app's tests check is the same name).
+const CacheEnv = "HYPERCERTS_CACHE_DIR"
+
+// Main runs a package's tests (TestMain: os.Exit(testenv.Main(m))) with CacheEnv
+// set to a temporary folder: the data the embedded Apogée generates is shared by the
+// package's tests and by the binaries they start, and removed at the end, with the
+// binary Binary built. A CacheEnv already set (make bench, a developer) is kept.
+func Main(m *testing.M) int {
+	var dir string
+	if os.Getenv(CacheEnv) == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "hypercerts-test-cache-"); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv :", err)
+			return 1
+		}
+		os.Setenv(CacheEnv, dir)
+	}
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	return code
 }
 
 // Root is the repository's root folder (where go.mod is).

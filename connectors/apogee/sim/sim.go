@@ -170,7 +170,11 @@ func (a *Apogee) fill() error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	_, err = a.db.ExecContext(ctx, "ANALYZE")
+	// sqlite_stat1 guides the planner; sqlite_stat4 (this SQLite is built with
+	// SQLITE_ENABLE_STAT4) would make the planner look at bound values, and SQLite then
+	// re-prepares a statement each time a different value is bound: the prepared
+	// statements (stmt.go) were parsed again at every call. Keep stat1 only.
+	_, err = a.db.ExecContext(ctx, "ANALYZE; DELETE FROM sqlite_stat4; ANALYZE sqlite_schema")
 	return err
 }
 

@@ -6,17 +6,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"hypercerts/internal/testenv"
 )
 
 // TestGeneratedUpToDate runs the generator into a temporary directory and checks the
 // committed packages are its output byte for byte: nobody edited them by hand.
 func TestGeneratedUpToDate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go tool gowsdl")
-	}
-	if _, err := os.Stat("../../../../shared/apogee/wsdl/apo-webservices-client-64030/wsdl"); err != nil {
-		t.Skip("../shared/apogee (the WSDL set, beside the repository) is absent")
-	}
+	testenv.Long(t, "lance le générateur")
+	testenv.File(t, "../../../../shared/apogee/wsdl/apo-webservices-client-64030/wsdl",
+		"le dépôt shared (contrats Apogée) à côté du dépôt, dans ../shared")
 	out := t.TempDir()
 	cmd := exec.Command("go", "run", "./internal/wsdlgen",
 		"-wsdl", "../shared/apogee/wsdl/apo-webservices-client-64030/wsdl", "-out", out)

@@ -341,7 +341,7 @@ func (s *Server) Handler() http.Handler {
 		fail := s.fail
 		s.mu.Unlock()
 		if fail != 0 {
-			s.log().Debug("CAS simulé : panne injectée", "path", r.URL.Path, "status", fail)
+			s.log().Debug("CAS simulé : panne injectée", "chemin", r.URL.Path, "statut_http", fail)
 			http.Error(w, http.StatusText(fail), fail)
 			return
 		}
