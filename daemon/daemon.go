@@ -73,6 +73,10 @@ type Options struct {
 	Watch []DependencyCheck
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Fire, when set, starts a job by name as its schedule would (robfig/cron reads the
+	// wall clock and takes no other): the tests' clock, so that none waits for a
+	// second to pass. Nil in production.
+	Fire <-chan string
 }
 
 // Daemon runs the jobs and the SSH server.
@@ -229,13 +233,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go d.RunJob(JobResumeCampaigns)
 	}
 	var sshErr error
-	select {
-	case <-ctx.Done():
-	case sshErr = <-d.sshErr:
-		if errors.Is(sshErr, ssh.ErrServerClosed) {
-			sshErr = nil
-		} else if sshErr != nil {
-			sshErr = fmt.Errorf("serveur SSH : %w", sshErr)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case name := <-d.o.Fire: // a nil channel never fires
+			go d.RunJob(name) // as cron does: each run in its own goroutine
+		case sshErr = <-d.sshErr:
+			if errors.Is(sshErr, ssh.ErrServerClosed) {
+				sshErr = nil
+			} else if sshErr != nil {
+				sshErr = fmt.Errorf("serveur SSH : %w", sshErr)
+			}
+			break wait
 		}
 	}
 	if err := d.Shutdown(); err != nil {

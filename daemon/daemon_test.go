@@ -49,6 +49,21 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// skipped is the job's count of skipped runs in its health record.
+func skipped(t *testing.T, st *store.Store, name string) int {
+	t.Helper()
+	hs, err := daemon.ReadHealth(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		if h.Job == name {
+			return h.Skipped
+		}
+	}
+	return 0
+}
+
 func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 	st := openStore(t)
 	var (
@@ -69,9 +84,10 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 		return daemon.Result{"traités": 1}, nil
 	}
 	logs := &syncbuf.Buffer{}
+	fire := make(chan string)
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
-		Schedules: map[string]string{"slow": "@every 1s"}, MinInterval: time.Second,
+		Schedules: map[string]string{"slow": "@every 1m"}, Fire: fire,
 		Log: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -89,11 +105,15 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// The schedule fires every second while the run is still in flight.
+	// The schedule fires (three ticks of the tests' clock) while the run is still in
+	// flight: each is skipped.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- d.Run(ctx) }()
-	time.Sleep(2200 * time.Millisecond)
+	for range 3 {
+		fire <- "slow"
+	}
+	waitFor(t, "the scheduled runs skipped", 5*time.Second, func() bool { return skipped(t, st, "slow") >= 7 })
 	close(release)
 	if !<-first {
 		t.Error("first run did not run")
@@ -115,7 +135,7 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 			h = x
 		}
 	}
-	if h.Skipped < 5 || h.Runs != int(runs.Load()) || h.Running {
+	if h.Skipped != 7 || h.Runs != 1 || runs.Load() != 1 || h.Running {
 		t.Errorf("health: %+v (runs %d)", h, runs.Load())
 	}
 	if !strings.Contains(logs.String(), "tâche encore en cours") || !strings.Contains(logs.String(), `"traités":1`) {

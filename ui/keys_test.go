@@ -19,7 +19,10 @@ import (
 func TestKeyBurstsAndTypingFooter(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{})
 	tm := uitest.NewTestModel(t, ui.New(env.Common))
-	journey(t, env, tm, atPreview)
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	toWizardEnd(t, env, tm)
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "étudiants lus")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("fff")})
 	uitest.WaitForText(t, tm, "Filtre : sans verdict")
 	tm.Send(uitest.Key("/"))

@@ -362,7 +362,7 @@ func (m *Model) View() string {
 		screen = []key.Binding{km(m).Yes, km(m).No}
 	case m.showHelp:
 		closeHelp := km(m).Help
-		closeHelp.SetHelp("?/échap", i18n.KeyCloseHelp)
+		closeHelp.SetHelp(i18n.KeyNameCloseHelp, i18n.KeyCloseHelp)
 		global = []key.Binding{closeHelp}
 	default:
 		screen = m.top().ShortHelp()

@@ -20,25 +20,10 @@ import (
 	"hypercerts/ui/wizard"
 )
 
-type stage int
-
-const (
-	atHome stage = iota
-	atWizard
-	atPreview
-	atConfirm
-	atProgress
-	atCampaign
-)
-
-// journey drives the root model from the campaign list to stop, on the embedded
-// Apogée: n, year 2024, SCI, "lmath", every VET, the preview, l, o, Entrée.
-func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
+// toWizardEnd drives the root model from the campaign list (shown) to the wizard's
+// last step, on the embedded Apogée: n, year 2024, SCI, "lmath", every VET.
+func toWizardEnd(t *testing.T, env *uitest.Env, tm *teatest.TestModel) {
 	t.Helper()
-	uitest.WaitForText(t, tm, "Aucune campagne")
-	if stop == atHome {
-		return
-	}
 	tm.Send(uitest.Key("n"))
 	uitest.WaitForText(t, tm, "2024-2025")
 	tm.Send(uitest.Key("g")) // the preselected year is the deliberated one: from the top
@@ -52,85 +37,83 @@ func journey(t *testing.T, env *uitest.Env, tm *teatest.TestModel, stop stage) {
 	uitest.WaitForText(t, tm, "LMATH/201")
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Étapes cochées")
-	if stop == atWizard {
-		return
+}
+
+// TestJourney drives the root model once, in test mode, from the campaign list to the
+// campaign run, on the embedded Apogée: n, year 2024, SCI, "lmath", every VET, the
+// preview (also at 80×24, and Esc back to the wizard with the choices kept), l, o,
+// Entrée; each step's screen is a subtest with its golden.
+func TestJourney(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{TestMode: true})
+	tm := uitest.NewTestModel(t, uitest.Root{Model: ui.New(env.Common)})
+	step := func(name string, check func(t *testing.T, view string)) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) {
+			view := uitest.Snapshot(t, tm)
+			if check != nil {
+				check(t, view)
+			}
+			uitest.Golden(t, view)
+		})
 	}
+	uitest.WaitForText(t, tm, "Aucune campagne")
+	step("accueil", func(t *testing.T, view string) {
+		if !strings.Contains(view, "MODE TEST") {
+			t.Fatal("no test-mode banner")
+		}
+	})
+
+	toWizardEnd(t, env, tm)
+	step("assistant", nil)
+
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "étudiants lus")
-	if stop == atPreview {
-		return
-	}
+	step("apercu", nil)
+
+	// 80×24 still fits: no line wider than the terminal, exactly 24 lines.
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	step("apercu-80x24", func(t *testing.T, view string) {
+		lines := strings.Split(view, "\n")
+		if len(lines) != 24 {
+			t.Errorf("%d lines", len(lines))
+		}
+		for i, l := range lines {
+			if n := len([]rune(l)); n > 80 {
+				t.Errorf("line %d: %d wide", i, n)
+			}
+		}
+	})
+	tm.Send(tea.WindowSizeMsg{Width: uitest.Width, Height: uitest.Height})
+
+	// Esc in the preview goes back to the wizard's last step with the choices kept.
+	uitest.Drain(tm)
+	tm.Send(uitest.Key("esc"))
+	uitest.WaitForText(t, tm, "Étapes cochées")
+	t.Run("retour-assistant", func(t *testing.T) {
+		if view := uitest.Snapshot(t, tm); !strings.Contains(view, "Diplôme (VDI) : LMATH/201") {
+			t.Fatalf("wizard lost its choices:\n%s", view)
+		}
+	})
+	tm.Send(uitest.Key("enter"))
+	uitest.WaitForText(t, tm, "étudiants lus")
+
 	tm.Send(uitest.Key("l"))
 	uitest.WaitForText(t, tm, "Entrée ou o pour lancer")
-	if stop == atConfirm {
-		return
-	}
+	step("lancement", nil)
+
 	tm.Send(uitest.Key("o"))
 	uitest.WaitForText(t, tm, "terminée")
-	if stop == atProgress {
-		return
-	}
+	step("progression", nil)
+
 	tm.Send(uitest.Key("enter"))
 	uitest.WaitForText(t, tm, "Étudiants (22)")
-}
-
-func run(t *testing.T, o uitest.Options, stop stage, size ...int) (*uitest.Env, string) {
-	env := uitest.Open(t, o)
-	tm := uitest.NewTestModel(t, ui.New(env.Common), size...)
-	journey(t, env, tm, stop)
-	return env, uitest.Final(t, tm)
-}
-
-func TestJourney(t *testing.T) {
-	env, view := run(t, uitest.Options{}, atCampaign)
-	uitest.Golden(t, view)
-	files, _ := os.ReadDir(env.MailDir)
-	if len(files) < 10 {
-		t.Fatalf("%d mails written", len(files))
-	}
-}
-
-func TestScreenHomeTestMode(t *testing.T) {
-	_, view := run(t, uitest.Options{TestMode: true}, atHome)
-	if !strings.Contains(view, "MODE TEST") {
-		t.Fatal("no test-mode banner")
-	}
-	uitest.Golden(t, view)
-}
-
-func TestScreenWizard(t *testing.T) {
-	_, view := run(t, uitest.Options{}, atWizard)
-	uitest.Golden(t, view)
-}
-
-func TestScreenPreviewTestMode(t *testing.T) {
-	_, view := run(t, uitest.Options{TestMode: true}, atPreview)
-	uitest.Golden(t, view)
-}
-
-func TestScreenLaunchConfirm(t *testing.T) {
-	_, view := run(t, uitest.Options{TestMode: true}, atConfirm)
-	uitest.Golden(t, view)
-}
-
-func TestScreenProgressFinished(t *testing.T) {
-	_, view := run(t, uitest.Options{}, atProgress)
-	uitest.Golden(t, view)
-}
-
-// 80×24 still fits: no line wider than the terminal, exactly 24 lines.
-func TestScreenPreviewSmall(t *testing.T) {
-	_, view := run(t, uitest.Options{TestMode: true}, atPreview, 80, 24)
-	lines := strings.Split(view, "\n")
-	if len(lines) != 24 {
-		t.Errorf("%d lines", len(lines))
-	}
-	for i, l := range lines {
-		if n := len([]rune(l)); n > 80 {
-			t.Errorf("line %d: %d wide", i, n)
+	step("campagne", func(t *testing.T, _ string) {
+		files, _ := os.ReadDir(env.MailDir)
+		if len(files) < 10 {
+			t.Fatalf("%d mails written", len(files))
 		}
-	}
-	uitest.Golden(t, view)
+	})
+	uitest.Final(t, tm)
 }
 
 // ? shows the full help; q with nothing in flight quits.
@@ -143,19 +126,6 @@ func TestHelpAndQuit(t *testing.T) {
 	tm.Send(uitest.Key("q"))
 	tm.WaitFinished(t)
 	uitest.Golden(t, tm.FinalModel(t).View())
-}
-
-// Esc in the preview goes back to the wizard's last step with the choices kept.
-func TestBackFromPreviewKeepsWizard(t *testing.T) {
-	env := uitest.Open(t, uitest.Options{})
-	tm := uitest.NewTestModel(t, ui.New(env.Common))
-	journey(t, env, tm, atPreview)
-	tm.Send(uitest.Key("esc"))
-	uitest.WaitForText(t, tm, "Étapes cochées")
-	m := uitest.Final(t, tm)
-	if !strings.Contains(m, "Diplôme (VDI) : LMATH/201") {
-		t.Fatalf("wizard lost its choices:\n%s", m)
-	}
 }
 
 // q while a campaign runs asks first; n keeps the UI, o quits (the campaign goes on in

@@ -124,7 +124,8 @@ func Run(ctx context.Context, o Options) error {
 	if err := a.ServeVerifyPage(ctx); err != nil {
 		return err
 	}
-	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode); w != "" {
+	// R22 is Digiposte's limit: not a warning for the demo's local folder standing for it.
+	if w := config.DigiposteCycleWarning(scheds[daemon.JobDigiposteCycle], cfg.Delivery.TestMode || cfg.Digiposte.LocalDir != ""); w != "" {
 		log.Warn("planification : " + w)
 	}
 	sshOpts, err := sshOptions(ctx, a, o, bus)

@@ -147,8 +147,8 @@ type Model struct {
 	byCode   bool
 	filter   filter
 	tab      tab
-	cur      common.Cursor
-	auditCur common.Cursor
+	cur      common.Table  // the students
+	auditCur common.Table  // the journal
 	rec      common.Detail // the full record of a student or of a journal line (Entrée, d)
 	ask      int           // > 0: relaunch confirmation of that many students
 	askPrint []string      // not nil: "imprimer ces étudiants" confirmation for these codes
@@ -170,7 +170,10 @@ type revokeAsk struct {
 
 // New makes the screen of campaign id.
 func New(c *common.Common, id string) *Model {
-	return &Model{c: c, id: c.NextID(), campID: id, loading: true}
+	m := &Model{c: c, id: c.NextID(), campID: id, loading: true,
+		cur: common.NewTable(entryCols), auditCur: common.NewTable(auditCols)}
+	m.cur.Empty, m.auditCur.Empty = i18n.CampNoEntry, i18n.CampNoAudit
+	return m
 }
 
 // Title names the screen.
@@ -245,7 +248,7 @@ func (m *Model) head() []string {
 	}
 	mode := c.Mode.Label()
 	if c.TestMode {
-		mode += " (test → " + c.TestRecipient + ")"
+		mode += fmt.Sprintf(i18n.CampTestTo, c.TestRecipient)
 	}
 	lines := []string{s.Strong.Render(common.WrapMax(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width, 2))}
 	st := fmt.Sprintf(i18n.CampState, i18n.CampaignState(c), i18n.Date(c.CreatedAt), c.CreatedBy)
@@ -301,6 +304,8 @@ func (m *Model) relaunchRefused() string {
 }
 
 func (m *Model) resize() {
+	m.cur.SetWidth(m.width)
+	m.auditCur.SetWidth(m.width)
 	m.cur.SetHeight(m.height - m.headLines())
 	m.auditCur.SetHeight(m.height - m.headLines())
 	m.rec.SetSize(m.width, m.height)
@@ -522,9 +527,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, nil
 		}
-		cur := &m.cur
+		cur := &m.cur.Cursor
 		if m.tab == tabAudit {
-			cur = &m.auditCur
+			cur = &m.auditCur.Cursor
 		}
 		if cur.HandleKey(msg, km) {
 			return m, nil
@@ -696,7 +701,7 @@ func (m *Model) HelpSections() []common.HelpSection {
 	nav = append(nav, km.Tab)
 	for _, b := range m.ShortHelp() {
 		switch b.Help().Key {
-		case "entrée/d", "tab":
+		case km.Detail.Help().Key, km.Tab.Help().Key:
 		case "f", "s":
 			filters = append(filters, b)
 		default:
@@ -779,18 +784,7 @@ var entryCols = []common.Column{
 
 func (m *Model) entriesView() string {
 	s := m.c.Styles
-	widths := common.Layout(entryCols, m.width-common.GutterWidth)
-	titles := make([]string, len(entryCols))
-	for i, c := range entryCols {
-		titles[i] = c.Title
-	}
-	var b strings.Builder
-	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
-	if len(m.view) == 0 {
-		b.WriteString("\n" + s.Muted.Render(i18n.CampNoEntry))
-	}
-	start, end := m.cur.Visible()
-	for i := start; i < end; i++ {
+	return m.cur.View(s, func(i int) common.Row {
 		e := &m.entries[m.view[i]]
 		reason := i18n.French(e.LastError)
 		if reason == "" {
@@ -800,18 +794,15 @@ func (m *Model) entriesView() string {
 		if e.Attempts > 0 {
 			attempts = i18n.Int(e.Attempts)
 		}
-		line := common.Gutter(i == m.cur.Pos) + common.Line([]string{e.Student.LastName, e.Student.FirstNames(), e.Student.Code, e.State.Label(), attempts, reason}, widths)
-		switch {
-		case i == m.cur.Pos:
-			line = s.Selected.Render(line)
-		case e.State.Outcome() == domain.OutcomeFailed:
-			line = s.Bad.Render(line)
-		case e.State.Outcome() == domain.OutcomeExcluded, e.State.Outcome() == domain.OutcomeClosed:
-			line = s.Muted.Render(line)
+		r := common.Row{Cells: []string{e.Student.LastName, e.Student.FirstNames(), e.Student.Code, e.State.Label(), attempts, reason}}
+		switch e.State.Outcome() {
+		case domain.OutcomeFailed:
+			r.Style = &s.Bad
+		case domain.OutcomeExcluded, domain.OutcomeClosed:
+			r.Style = &s.Muted
 		}
-		b.WriteString("\n" + line)
-	}
-	return b.String()
+		return r
+	})
 }
 
 var auditCols = []common.Column{
@@ -822,27 +813,10 @@ var auditCols = []common.Column{
 }
 
 func (m *Model) auditView() string {
-	s := m.c.Styles
-	widths := common.Layout(auditCols, m.width-common.GutterWidth)
-	titles := make([]string, len(auditCols))
-	for i, c := range auditCols {
-		titles[i] = c.Title
-	}
-	var b strings.Builder
-	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
-	if len(m.audit) == 0 {
-		b.WriteString("\n" + s.Muted.Render(i18n.CampNoAudit))
-	}
-	start, end := m.auditCur.Visible()
-	for i := start; i < end; i++ {
+	return m.auditCur.View(m.c.Styles, func(i int) common.Row {
 		r := m.audit[i]
-		line := common.Gutter(i == m.auditCur.Pos) + common.Line([]string{i18n.Date(r.At), r.User, i18n.AuditAction(r.Action), r.Detail}, widths)
-		if i == m.auditCur.Pos {
-			line = s.Selected.Render(line)
-		}
-		b.WriteString("\n" + line)
-	}
-	return b.String()
+		return common.Row{Cells: []string{i18n.Date(r.At), r.User, i18n.AuditAction(r.Action), r.Detail}}
+	})
 }
 
 // canPrint: "imprimer ces étudiants" is offered: the engine can print, the campaign

@@ -152,7 +152,7 @@ func (d *Detail) View(s *styles.Styles) string {
 // ShortHelp is the help bar while the record is open.
 func (d *Detail) ShortHelp(km keymap.KeyMap) []key.Binding {
 	back := km.Back
-	back.SetHelp("échap", i18n.KeyClose)
+	back.SetHelp(i18n.KeyNameEsc, i18n.KeyClose)
 	scroll := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", i18n.KeyScroll))
 	return []key.Binding{back, scroll, km.PageDown}
 }
@@ -160,6 +160,6 @@ func (d *Detail) ShortHelp(km keymap.KeyMap) []key.Binding {
 // HelpSections is the full help while the record is open.
 func (d *Detail) HelpSections(km keymap.KeyMap) []HelpSection {
 	back := km.Back
-	back.SetHelp("échap/entrée/d", i18n.KeyClose)
+	back.SetHelp(i18n.KeyNameCloseRecord, i18n.KeyClose)
 	return Sections([]key.Binding{km.Up, km.Down, km.PageUp, km.PageDown, km.Top, km.Bottom}, []key.Binding{back}, nil)
 }

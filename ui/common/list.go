@@ -104,8 +104,8 @@ func Cut(s string, width int) string {
 	return s
 }
 
-// Columns lays out widths: fixed columns keep their width (flex 0), the rest share
-// what is left in proportion to their flex, never below min.
+// Column is a column of a Table: fixed columns keep their width (flex 0), the rest
+// share what is left in proportion to their flex, never below their width.
 type Column struct {
 	Title string
 	Width int // fixed width, or minimum for a flexible column
@@ -113,6 +113,17 @@ type Column struct {
 	// Max caps a flexible column (0: none): past it, the extra width goes to the
 	// columns that are cut first (a reason, a blocking), not to names.
 	Max int
+	// Priority: 0 is always shown; when the table is too narrow for every column at
+	// its minimum width, the highest priority goes first (a whole level at a time),
+	// so the columns that carry the row's meaning stay readable.
+	Priority int
+	// Readable, when above Width, is the room the column must have to be worth
+	// showing (an address cut to ten cells says nothing): the table leaves its
+	// level out rather than give it less. The layout still starts from Width.
+	Readable int
+	// Instead: this column is a shorter form of the columns of that priority, shown
+	// only when they are left out (a day for a date and time).
+	Instead int
 }
 
 // Layout computes the widths of cols for a total width, one space between columns.

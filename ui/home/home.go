@@ -2,7 +2,6 @@
 package home
 
 import (
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -49,7 +48,7 @@ type Model struct {
 	loading bool
 	list    []domain.Campaign
 	err     error
-	cur     common.Cursor
+	cur     common.Table
 	ticking bool // a refresh tick is pending: one chain of ticks at a time
 	width   int
 	height  int
@@ -57,7 +56,7 @@ type Model struct {
 
 // New makes the campaign list.
 func New(c *common.Common) *Model {
-	return &Model{c: c, id: c.NextID(), loading: true}
+	return &Model{c: c, id: c.NextID(), loading: true, cur: common.NewTable(columns)}
 }
 
 // Title names the screen.
@@ -90,6 +89,7 @@ func (m *Model) tick() tea.Cmd {
 // SetSize gives the room.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
+	m.cur.SetWidth(w)
 	m.cur.SetHeight(h - 3)
 }
 
@@ -186,50 +186,20 @@ func (m *Model) Legend() []string {
 	return []string{i18n.LegendCursor, i18n.LegendTestMode}
 }
 
-// columns of the list; below 100 cells the component, the failures and the progress
-// are left out (the campaign screen has them) so the VDI and the state stay readable.
+// columns of the list; when narrow (below 100 cells) the component, the failures and
+// the progress are left out (the campaign screen has them) so the VDI and the state
+// stay readable.
 var columns = []common.Column{
 	{Title: i18n.HomeColYear, Width: 9},
-	{Title: i18n.HomeColComp, Width: 5},
+	{Title: i18n.HomeColComp, Width: 5, Priority: 1},
 	{Title: i18n.HomeColVDI, Width: 10, Flex: 1},
 	{Title: i18n.HomeColMode, Width: 9},
 	{Title: i18n.HomeColState, Width: 20},
 	{Title: i18n.HomeColStud, Width: 5},
 	{Title: i18n.HomeColSent, Width: 7},
-	{Title: i18n.HomeColFail, Width: 6},
-	{Title: i18n.HomeColProg, Width: 7},
+	{Title: i18n.HomeColFail, Width: 6, Priority: 1},
+	{Title: i18n.HomeColProg, Width: 7, Priority: 1},
 	{Title: i18n.HomeColDate, Width: 10},
-}
-
-// narrowHidden are the columns left out below 100 cells.
-var narrowHidden = map[int]bool{1: true, 7: true, 8: true}
-
-func (m *Model) narrow() bool { return m.width < 100 }
-
-func (m *Model) pick(cells []string) []string {
-	if !m.narrow() {
-		return cells
-	}
-	var out []string
-	for i, c := range cells {
-		if !narrowHidden[i] {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (m *Model) cols() []common.Column {
-	if !m.narrow() {
-		return columns
-	}
-	var out []common.Column
-	for i, c := range columns {
-		if !narrowHidden[i] {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // View draws the list.
@@ -244,28 +214,15 @@ func (m *Model) View() string {
 	if len(m.list) == 0 {
 		return i18n.HomeEmpty
 	}
-	cols := m.cols()
-	widths := common.Layout(cols, m.width-common.GutterWidth)
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.Title
-	}
-	var b strings.Builder
 	count := i18n.Plural(len(m.list), i18n.NounCampaign)
-	b.WriteString(s.Muted.Render(count) + "\n")
-	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
-	start, end := m.cur.Visible()
-	for i := start; i < end; i++ {
+	return s.Muted.Render(count) + "\n" + m.cur.View(s, func(i int) common.Row {
 		c := m.list[i]
-		line := common.Gutter(i == m.cur.Pos) + common.Line(m.pick(cells(c)), widths)
-		if i == m.cur.Pos {
-			line = s.Selected.Render(line)
-		} else if c.State == domain.CampaignFailed {
-			line = s.Bad.Render(line)
+		r := common.Row{Cells: cells(c)}
+		if c.State == domain.CampaignFailed {
+			r.Style = &s.Bad
 		}
-		b.WriteString(line + "\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
+		return r
+	})
 }
 
 func cells(c domain.Campaign) []string {

@@ -42,7 +42,7 @@ type Model struct {
 	loading bool
 	err     error
 	cases   []domain.HubEECase
-	cur     common.Cursor
+	cur     common.Table
 	detail  bool          // the pane under the list (shown when the height allows)
 	rec     common.Detail // the full record (Entrée, d)
 	width   int
@@ -64,7 +64,7 @@ func retryable(k *domain.HubEECase) bool {
 
 // New makes the screen.
 func New(c *common.Common) *Model {
-	return &Model{c: c, id: c.NextID(), loading: true, detail: true}
+	return &Model{c: c, id: c.NextID(), loading: true, detail: true, cur: common.NewTable(columns)}
 }
 
 // Title names the screen.
@@ -119,6 +119,7 @@ func (m *Model) resize() {
 	if m.pane() {
 		rows -= detailHeight + 1
 	}
+	m.cur.SetWidth(m.width)
 	m.cur.SetHeight(rows)
 	m.rec.SetSize(m.width, m.height)
 }
@@ -257,48 +258,20 @@ func (m *Model) Legend() []string {
 	return []string{i18n.LegendCursor, i18n.LegendHubToHandle}
 }
 
-// Column sets by width: every column from 130 cells; below, the démarche and the
-// step (then the HubEE status, at 80) go to the detail pane, so that the folder
-// number, the student, the outcome and the reason stay readable.
-var (
-	wideColumns = []common.Column{
-		{Title: i18n.HubColReceived, Width: 16},
-		{Title: i18n.HubColProcess, Width: 10, Flex: 1},
-		{Title: i18n.HubColFolder, Width: 16},
-		{Title: i18n.HubColApplicant, Width: 10, Flex: 2},
-		{Title: i18n.HubColStudent, Width: 8},
-		{Title: i18n.HubColStatus, Width: 12},
-		{Title: i18n.HubColStep, Width: 14},
-		{Title: i18n.HubColOutcome, Width: 20},
-		{Title: i18n.HubColReason, Width: 8, Flex: 3},
-	}
-	mediumColumns = []common.Column{
-		{Title: i18n.HubColReceived, Width: 10},
-		{Title: i18n.HubColFolder, Width: 16},
-		{Title: i18n.HubColApplicant, Width: 10, Flex: 2},
-		{Title: i18n.HubColStudent, Width: 8},
-		{Title: i18n.HubColStatus, Width: 12},
-		{Title: i18n.HubColOutcome, Width: 20},
-		{Title: i18n.HubColReason, Width: 8, Flex: 3},
-	}
-	narrowColumns = []common.Column{
-		{Title: i18n.HubColReceived, Width: 10},
-		{Title: i18n.HubColFolder, Width: 16},
-		{Title: i18n.HubColApplicant, Width: 8, Flex: 2},
-		{Title: i18n.HubColStudent, Width: 8},
-		{Title: i18n.HubColOutcome, Width: 20},
-		{Title: i18n.HubColReason, Width: 6, Flex: 3},
-	}
-)
-
-func (m *Model) columns() []common.Column {
-	switch {
-	case m.width >= 130:
-		return wideColumns
-	case m.width >= 100:
-		return mediumColumns
-	}
-	return narrowColumns
+// columns of the list. When the width is short, the démarche and the step (with the
+// reception's time) go first, then the HubEE status: they are in the detail pane, and
+// the folder number, the student, the outcome and the reason stay readable.
+var columns = []common.Column{
+	{Title: i18n.HubColReceived, Width: 16, Priority: 2},
+	{Title: i18n.HubColReceived, Width: 10, Instead: 2}, // the day only
+	{Title: i18n.HubColProcess, Width: 10, Flex: 1, Priority: 2},
+	{Title: i18n.HubColFolder, Width: 16},
+	{Title: i18n.HubColApplicant, Width: 10, Flex: 2},
+	{Title: i18n.HubColStudent, Width: 8},
+	{Title: i18n.HubColStatus, Width: 12, Priority: 1},
+	{Title: i18n.HubColStep, Width: 14, Priority: 2},
+	{Title: i18n.HubColOutcome, Width: 20},
+	{Title: i18n.HubColReason, Width: 8, Flex: 3},
 }
 
 func applicant(a domain.HubApplicant) string {
@@ -314,16 +287,8 @@ func (m *Model) cells(k *domain.HubEECase) []string {
 	if k.NeedsPerson {
 		outcome = i18n.HubNeedsPerson
 	}
-	switch {
-	case m.width >= 130:
-		return []string{i18n.Date(k.Received), k.Process, k.ExternalID, applicant(k.Applicant), k.StudentCode,
-			i18n.HubStatus(k.Status), k.Step.Label(), outcome, reason}
-	case m.width >= 100:
-		return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
-			i18n.HubStatus(k.Status), outcome, reason}
-	}
-	return []string{i18n.Day(k.Received), k.ExternalID, applicant(k.Applicant), k.StudentCode,
-		outcome, reason}
+	return []string{i18n.Date(k.Received), i18n.Day(k.Received), k.Process, k.ExternalID, applicant(k.Applicant),
+		k.StudentCode, i18n.HubStatus(k.Status), k.Step.Label(), outcome, reason}
 }
 
 // View draws the list and the detail pane, or the empty state, or the error in place.
@@ -347,12 +312,6 @@ func (m *Model) View() string {
 			common.Wrap(i18n.HubEmptyWhat, m.width), "", common.Wrap(i18n.HubEmptySync, m.width), "",
 			s.Muted.Render(i18n.HubEmptyHint)}, "\n")
 	}
-	cols := m.columns()
-	widths := common.Layout(cols, m.width-common.GutterWidth)
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.Title
-	}
 	var b strings.Builder
 	count := s.Muted.Render(i18n.Plural(len(m.cases), i18n.NounCase))
 	if n := needsPerson(m.cases); n > 0 {
@@ -366,27 +325,19 @@ func (m *Model) View() string {
 		count = st.Render(common.Fit(m.notice, m.width))
 	}
 	b.WriteString(count + "\n")
-	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)))
-	start, end := m.cur.Visible()
-	drawn := 0
-	for i := start; i < end; i++ {
+	m.cur.Pad = m.pane() // the pane stays at its place under the list
+	b.WriteString(m.cur.View(s, func(i int) common.Row {
 		k := &m.cases[i]
-		line := common.Gutter(i == m.cur.Pos) + common.Line(m.cells(k), widths)
+		r := common.Row{Cells: m.cells(k)}
 		switch {
-		case i == m.cur.Pos:
-			line = s.Selected.Render(line)
 		case k.NeedsPerson || k.Outcome == domain.HubOutcomeIntegrationError || k.LastError != "":
-			line = s.Bad.Render(line)
+			r.Style = &s.Bad
 		case k.Outcome == domain.HubOutcomeToHandle:
-			line = s.Warn.Render(line)
+			r.Style = &s.Warn
 		}
-		b.WriteString("\n" + line)
-		drawn++
-	}
+		return r
+	}))
 	if m.pane() {
-		for ; drawn < m.cur.Height; drawn++ {
-			b.WriteString("\n")
-		}
 		b.WriteString("\n" + s.Pane.Render(m.detailView()))
 	}
 	return b.String()

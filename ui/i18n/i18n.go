@@ -1,5 +1,14 @@
-// Package i18n holds every French string of the terminal UI, so the wording is
-// reviewed in one place. Screens never write a user-facing literal of their own.
+// Package i18n holds every French string of the terminal UI (every screen, the
+// login, the names of the keys), so the wording is reviewed in one place. Screens
+// never write a user-facing literal of their own; a test (catalogue_test.go) finds
+// any French text left in ui/ outside this package.
+//
+// The words that name domain values — campaign and entry states, delivery modes,
+// verdicts, HubEE steps and outcomes — are not repeated here: they are the domain's
+// Label() methods (a delivery channel declares its states with their labels, in
+// domain/channel_*.go), because the CLI, the mails and the PDF say them too, and
+// domain imports only the standard library. The UI shows them as the domain gives
+// them; this catalogue holds everything else.
 package i18n
 
 import (
@@ -11,6 +20,46 @@ import (
 	"time"
 
 	"hypercerts/domain"
+)
+
+// Names of the keys in the help (what the manager presses; the keys themselves are in
+// ui/keymap).
+const (
+	KeyNameEnter       = "entrée"
+	KeyNameEsc         = "échap"
+	KeyNameSpace       = "espace"
+	KeyNameTop         = "g/début"
+	KeyNameDetail      = "entrée/d"
+	KeyNameYes         = "o/entrée"
+	KeyNameNo          = "n/échap"
+	KeyNameCloseHelp   = "?/échap"
+	KeyNameCloseRecord = "échap/entrée/d"
+)
+
+// The login screen (CAS), over SSH.
+const (
+	LoginSubtitle      = "Connectez-vous avec votre compte de l'université (CAS)."
+	LoginUserLabel     = "Identifiant  "
+	LoginPasswordLabel = "Mot de passe "
+	LoginUserHolder    = "identifiant ENT"
+	LoginChecking      = "Vérification auprès du CAS…"
+	LoginNeedUser      = "Saisissez votre identifiant."
+	LoginNeedPassword  = "Saisissez votre mot de passe."
+	LoginTriesLeft     = "Tentatives restantes : %d."
+	LoginTooMany       = "Trop d'échecs : %d tentatives de connexion ont échoué. hypercerts se ferme ; relancez-le pour réessayer."
+	LoginCancelled     = "Connexion abandonnée."
+	LoginWelcome       = "Connecté : %s."
+	LoginHelp          = "Entrée : valider · Tab : champ suivant · Échap : quitter"
+	LoginTimeout       = "le CAS n'a pas répondu à temps"
+	LoginTimeoutHint   = "réessayez dans quelques minutes ; si le problème persiste, prévenez l'administrateur d'hypercerts."
+	LoginForbiddenHint = "votre compte est reconnu mais n'a aucun droit dans hypercerts : demandez à l'administrateur Apogée le droit TRAREF10 (domaine RE) sur votre composante."
+	LoginOtherHint     = "réessayez ; si l'erreur persiste, transmettez ce message à l'équipe technique."
+	LoginNoLogin       = "connexion impossible : aucune fonction de connexion n'est configurée"
+
+	LoginPending   = "en cours"
+	LoginSucceeded = "connecté"
+	LoginFailed    = "trop d'échecs"
+	LoginAbandoned = "abandon"
 )
 
 // Application and screens.
@@ -200,6 +249,7 @@ const (
 	PrevColReal      = "Destinataire réel"
 	PrevFilter       = "Filtre : %s"
 	PrevSearch       = "Recherche : "
+	PrevApogeeError  = "erreur Apogée"
 	PrevSearchHolder = "nom, prénom ou code"
 	PrevNoRow        = "Aucun étudiant ne correspond."
 	PrevToProduce    = "%s à produire"
@@ -341,6 +391,7 @@ const (
 	CampRelaunched     = "Relance demandée : %s."
 	CampRevokeTitle    = "Révoquer l'attestation ?"
 	CampRevokeAsk      = "L'attestation %s de %s ne sera plus reconnue authentique (définitif). Motif, affiché aux vérificateurs :"
+	CampTestTo         = " (test → %s)"
 	CampRevokeHint     = "Entrée pour révoquer, Échap pour annuler."
 	CampRevokeHolder   = "par exemple : erreur de jury, diplôme annulé"
 	CampRevokeNone     = "Aucune attestation délivrée à révoquer pour cet étudiant."
@@ -522,6 +573,9 @@ func Plural(n int, w Noun) string { return Int(n) + " " + Word(n, w) }
 func Decimal(f float64) string {
 	return strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", ",", 1)
 }
+
+// DateAt formats a day and time in a sentence: « 03/07/2025 à 14:05 ».
+func DateAt(t time.Time) string { return t.Format("02/01/2006 à 15:04") }
 
 // Percent formats a ratio 0..1 as "42 %".
 func Percent(f float64) string { return fmt.Sprintf("%d %%", int(f*100+0.5)) }

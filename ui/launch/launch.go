@@ -360,7 +360,7 @@ func (m *Model) confirmView() string {
 			what, how = i18n.LaunchServedIn, i18n.LaunchServedExclude
 		}
 		lines = append(lines, s.Warn.Render(fmt.Sprintf(i18n.LaunchServed, i18n.Plural(m.lp.Served, i18n.NounStudent),
-			m.lp.ServedLast.Format("02/01/2006 à 15:04"), what)), how)
+			i18n.DateAt(m.lp.ServedLast), what)), how)
 	}
 	test := m.c.TestMode || m.testMode
 	switch {

@@ -63,7 +63,7 @@ const (
 )
 
 func (o Outcome) String() string {
-	return [...]string{"en cours", "connecté", "trop d'échecs", "abandon"}[o]
+	return [...]string{i18n.LoginPending, i18n.LoginSucceeded, i18n.LoginFailed, i18n.LoginAbandoned}[o]
 }
 
 // Result is what the screen produced.
@@ -136,7 +136,7 @@ func New(o Options) Model {
 		return ti
 	}
 	m := Model{opts: o, st: st, user: input(), password: input()}
-	m.user.Placeholder = textUserHolder
+	m.user.Placeholder = i18n.LoginUserHolder
 	m.user.SetValue(strings.TrimSpace(o.User))
 	m.password.EchoMode = textinput.EchoPassword
 	m.password.EchoCharacter = '•'
@@ -208,7 +208,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case tea.KeyEnter:
 		if m.focus == 0 {
 			if strings.TrimSpace(m.user.Value()) == "" {
-				m.notice = textNeedUser
+				m.notice = i18n.LoginNeedUser
 				return m, nil
 			}
 			return m, m.setFocus(1)
@@ -238,11 +238,11 @@ func (m *Model) setFocus(f int) tea.Cmd {
 func (m Model) submit() (tea.Model, tea.Cmd) {
 	user := strings.TrimSpace(m.user.Value())
 	if user == "" {
-		m.notice = textNeedUser
+		m.notice = i18n.LoginNeedUser
 		return m, m.setFocus(0)
 	}
 	if m.password.Value() == "" {
-		m.notice = textNeedPassword
+		m.notice = i18n.LoginNeedPassword
 		return m, nil
 	}
 	login, parent, timeout := m.opts.Login, m.opts.Context, m.opts.Timeout
@@ -254,7 +254,7 @@ func (m Model) submit() (tea.Model, tea.Cmd) {
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(m.opts.Renderer.NewStyle()))
 	call := func() tea.Msg {
 		if login == nil {
-			return attemptMsg{seq: seq, err: errors.New(textNoLogin)}
+			return attemptMsg{seq: seq, err: errors.New(i18n.LoginNoLogin)}
 		}
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
@@ -269,9 +269,9 @@ func (m Model) submit() (tea.Model, tea.Cmd) {
 
 type timeoutError struct{ err error }
 
-func (e timeoutError) Error() string { return textTimeout }
+func (e timeoutError) Error() string { return i18n.LoginTimeout }
 func (e timeoutError) Unwrap() error { return e.err }
-func (e timeoutError) Hint() string  { return textTimeoutHint }
+func (e timeoutError) Hint() string  { return i18n.LoginTimeoutHint }
 
 func (m Model) answered(msg attemptMsg) (tea.Model, tea.Cmd) {
 	if msg.seq != m.seq || m.result.Outcome != Pending {
@@ -313,15 +313,15 @@ func (m Model) View() string {
 	}
 	var b strings.Builder
 	b.WriteString(s.Title.Render(i18n.AppName+" — "+i18n.AppTagline) + "\n")
-	b.WriteString(s.Muted.Render(textSubtitle) + "\n\n")
+	b.WriteString(s.Muted.Render(i18n.LoginSubtitle) + "\n\n")
 	label := func(text string, focused bool) string {
 		if focused {
 			return s.Strong.Render(text)
 		}
 		return s.Row.Render(text)
 	}
-	b.WriteString(label(textUserLabel, m.focus == 0) + m.user.View() + "\n")
-	b.WriteString(label(textPasswordLabel, m.focus == 1) + m.password.View() + "\n\n")
+	b.WriteString(label(i18n.LoginUserLabel, m.focus == 0) + m.user.View() + "\n")
+	b.WriteString(label(i18n.LoginPasswordLabel, m.focus == 1) + m.password.View() + "\n\n")
 
 	switch {
 	case m.result.Outcome == Succeeded:
@@ -329,30 +329,30 @@ func (m Model) View() string {
 		if name == "" {
 			name = m.result.User.Code
 		}
-		b.WriteString(s.Ok.Render(fmt.Sprintf(textWelcome, name)) + "\n")
+		b.WriteString(s.Ok.Render(fmt.Sprintf(i18n.LoginWelcome, name)) + "\n")
 		return b.String()
 	case m.checking:
-		b.WriteString(m.spin.View() + " " + s.Status.Render(textChecking) + "\n")
+		b.WriteString(m.spin.View() + " " + s.Status.Render(i18n.LoginChecking) + "\n")
 	case m.result.Err != nil:
 		b.WriteString(wrap(s.Error).Render("✗ "+m.result.Err.Error()) + "\n")
 		if h := hint(m.result.Err); h != "" {
 			b.WriteString(wrap(s.Muted).Render(i18n.WhatToDo+h) + "\n")
 		}
 		if m.result.Outcome == Pending {
-			b.WriteString(s.Muted.Render(fmt.Sprintf(textTriesLeft, m.opts.MaxTries-m.result.Tries)) + "\n")
+			b.WriteString(s.Muted.Render(fmt.Sprintf(i18n.LoginTriesLeft, m.opts.MaxTries-m.result.Tries)) + "\n")
 		}
 	case m.notice != "":
 		b.WriteString(s.Status.Render(m.notice) + "\n")
 	}
 	switch m.result.Outcome {
 	case TooManyFailures:
-		b.WriteString("\n" + wrap(s.Error).Render(fmt.Sprintf(textTooMany, m.result.Tries)) + "\n")
+		b.WriteString("\n" + wrap(s.Error).Render(fmt.Sprintf(i18n.LoginTooMany, m.result.Tries)) + "\n")
 		return b.String()
 	case Cancelled:
-		b.WriteString("\n" + s.Status.Render(textCancelled) + "\n")
+		b.WriteString("\n" + s.Status.Render(i18n.LoginCancelled) + "\n")
 		return b.String()
 	}
-	b.WriteString("\n" + s.Help.Render(textHelp) + "\n")
+	b.WriteString("\n" + s.Help.Render(i18n.LoginHelp) + "\n")
 	return b.String()
 }
 
@@ -364,7 +364,7 @@ func hint(err error) string {
 		return h.Hint()
 	}
 	if errors.Is(err, domain.ErrForbidden) {
-		return textForbiddenHint
+		return i18n.LoginForbiddenHint
 	}
-	return textOtherHint
+	return i18n.LoginOtherHint
 }

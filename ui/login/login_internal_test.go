@@ -15,6 +15,7 @@ import (
 
 	"hypercerts/connectors/cas"
 	"hypercerts/domain"
+	"hypercerts/ui/i18n"
 )
 
 func testRenderer() *lipgloss.Renderer {
@@ -75,7 +76,7 @@ func TestR01_PasswordClearedAtOnceAndCheckedInACmd(t *testing.T) {
 	if m.password.Value() != "" || strings.Contains(m.View(), "•") {
 		t.Fatal("the password field still holds the password after the call was launched")
 	}
-	if !strings.Contains(m.View(), textChecking) {
+	if !strings.Contains(m.View(), i18n.LoginChecking) {
 		t.Fatalf("no progress shown:\n%s", m.View())
 	}
 	// keys are ignored while checking
@@ -132,13 +133,13 @@ func TestR01_EmptyFieldsDoNotCount(t *testing.T) {
 	}
 	m := New(Options{Login: fn, Renderer: testRenderer()})
 	nm, _ := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
-	if !strings.Contains(nm.(Model).View(), textNeedUser) {
+	if !strings.Contains(nm.(Model).View(), i18n.LoginNeedUser) {
 		t.Fatal("no prompt for the user name")
 	}
 	m = typeText(nm.(Model), "jdupont")
 	nm, _ = m.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	nm, _ = nm.(Model).Update(tea.KeyMsg{Type: tea.KeyEnter})
-	if !strings.Contains(nm.(Model).View(), textNeedPassword) || nm.(Model).Result().Tries != 0 {
+	if !strings.Contains(nm.(Model).View(), i18n.LoginNeedPassword) || nm.(Model).Result().Tries != 0 {
 		t.Fatal("an empty password must not cost a try")
 	}
 }
@@ -152,7 +153,7 @@ func TestR01_LoginTimeout(t *testing.T) {
 	m = typeText(m, "pw")
 	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	as := attempts(t, cmd)
-	if len(as) != 1 || !errors.Is(as[0].err, context.DeadlineExceeded) || as[0].err.Error() != textTimeout {
+	if len(as) != 1 || !errors.Is(as[0].err, context.DeadlineExceeded) || as[0].err.Error() != i18n.LoginTimeout {
 		t.Fatalf("attempts %+v", as)
 	}
 }

@@ -117,7 +117,7 @@ type Model struct {
 	folded string        // the search, folded once per change
 	moved  bool          // the manager moved the cursor: it follows its row
 	rec    common.Detail // the full record of the row (Entrée, d)
-	cur    common.Cursor
+	cur    common.Table
 	width  int
 	height int
 }
@@ -127,8 +127,10 @@ func New(c *common.Common, req domain.PreviewRequest) *Model {
 	ctx, cancel := context.WithCancel(c.Ctx)
 	search := c.NewInput(i18n.PrevSearchHolder, 80)
 	search.Blur()
-	return &Model{c: c, id: c.NextID(), req: req, ctx: ctx, cancel: cancel, loading: true,
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), search: search}
+	m := &Model{c: c, id: c.NextID(), req: req, ctx: ctx, cancel: cancel, loading: true,
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), search: search, cur: common.NewTable(columns(c.TestMode))}
+	m.cur.Pad = true
+	return m
 }
 
 // NewWithRows makes a finished preview over rows (benchmarks, tests).
@@ -195,6 +197,7 @@ func (m *Model) SetSize(w, h int) {
 }
 
 func (m *Model) resize() {
+	m.cur.SetWidth(m.width)
 	m.cur.SetHeight(m.height - 4)
 	m.rec.SetSize(m.width, m.height)
 }
@@ -433,8 +436,8 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	if m.search.Focused() { // the field's keys: q and ? are letters here
 		enter, esc := km.Enter, km.Back
-		enter.SetHelp("entrée", i18n.KeyValidate)
-		esc.SetHelp("échap", i18n.KeyCancel)
+		enter.SetHelp(i18n.KeyNameEnter, i18n.KeyValidate)
+		esc.SetHelp(i18n.KeyNameEsc, i18n.KeyCancel)
 		return []key.Binding{enter, esc, km.Clear}
 	}
 	if m.err != nil {

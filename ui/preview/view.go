@@ -11,7 +11,10 @@ import (
 	"hypercerts/ui/i18n"
 )
 
-func (m *Model) columns() []common.Column {
+// columns of the table. The addresses have the lowest priority: below 100 cells they
+// are left out (an address needs some 30 cells to be read), so that names, verdicts and
+// mentions stay readable; the row's record (d) shows them.
+func columns(testMode bool) []common.Column {
 	cols := []common.Column{
 		{Title: "", Width: 1},
 		{Title: i18n.PrevColName, Width: 8, Flex: 3, Max: 22},
@@ -22,19 +25,18 @@ func (m *Model) columns() []common.Column {
 		{Title: i18n.PrevColECTS, Width: 4},
 		{Title: i18n.PrevColBlock, Width: 7, Flex: 2},
 	}
-	if m.narrow() { // the addresses are in the row's record (d)
-		return cols
+	if testMode {
+		return append(cols, common.Column{Title: i18n.PrevColTestTo, Width: 8, Flex: 2, Priority: 1, Readable: 10},
+			common.Column{Title: i18n.PrevColReal, Width: 17, Flex: 3, Priority: 1, Readable: 20})
 	}
-	if m.c.TestMode {
-		return append(cols, common.Column{Title: i18n.PrevColTestTo, Width: 8, Flex: 2},
-			common.Column{Title: i18n.PrevColReal, Width: 17, Flex: 3})
-	}
-	return append(cols, common.Column{Title: i18n.PrevColAddr, Width: 10, Flex: 4})
+	return append(cols, common.Column{Title: i18n.PrevColAddr, Width: 10, Flex: 4, Priority: 1, Readable: 31})
 }
 
-// narrow: below 100 cells the address columns are left out, so that names, verdicts
-// and mentions stay readable; the row's record (d) shows the addresses.
-func (m *Model) narrow() bool { return m.width < 100 }
+// colAddr is the first address column.
+const colAddr = 8
+
+// narrow: the address columns are left out (the footer says where they are).
+func (m *Model) narrow() bool { return !m.cur.Shown(colAddr) }
 
 func (m *Model) cells(r *domain.Row) []string {
 	mark := " "
@@ -44,7 +46,7 @@ func (m *Model) cells(r *domain.Row) []string {
 	block := ""
 	switch {
 	case r.Err != "":
-		block = "erreur Apogée"
+		block = i18n.PrevApogeeError
 	case len(r.Blockings) > 0:
 		block = r.Blockings[0].Label
 		if block == "" {
@@ -54,16 +56,8 @@ func (m *Model) cells(r *domain.Row) []string {
 			block += fmt.Sprintf(" (+%d)", n-1)
 		}
 	}
-	cells := []string{mark, r.Student.LastName, r.Student.FirstNames(), r.Student.Code, r.Verdict.Label(),
-		r.Mention.Label, r.ECTS, block}
-	if m.narrow() {
-		return cells
-	}
-	cells = append(cells, r.Recipient)
-	if m.c.TestMode {
-		cells = append(cells, r.RealRecipient)
-	}
-	return cells
+	return []string{mark, r.Student.LastName, r.Student.FirstNames(), r.Student.Code, r.Verdict.Label(),
+		r.Mention.Label, r.ECTS, block, r.Recipient, r.RealRecipient}
 }
 
 // View draws the table and the totals, or the open record. Only the visible rows are
@@ -79,36 +73,21 @@ func (m *Model) View() string {
 		b.WriteString("\n" + m.c.ErrorView(m.err, m.width))
 		return b.String()
 	}
-	cols := m.columns()
-	widths := common.Layout(cols, m.width-common.GutterWidth)
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.Title
+	m.cur.Empty = ""
+	if !m.loading {
+		m.cur.Empty = i18n.PrevNoRow
 	}
-	b.WriteString(common.Gutter(false) + s.Header.Render(common.Line(titles, widths)) + "\n")
-	start, end := m.cur.Visible()
-	drawn := 0
-	for i := start; i < end; i++ {
+	b.WriteString(m.cur.View(s, func(i int) common.Row {
 		r := &m.rows[m.view[i]]
-		line := common.Gutter(i == m.cur.Pos) + common.Line(m.cells(r), widths)
+		row := common.Row{Cells: m.cells(r)}
 		switch {
-		case i == m.cur.Pos:
-			line = s.Selected.Render(line)
 		case r.Err != "":
-			line = s.Bad.Render(line)
+			row.Style = &s.Bad
 		case !r.Eligible:
-			line = s.Muted.Render(line)
+			row.Style = &s.Muted
 		}
-		b.WriteString(line + "\n")
-		drawn++
-	}
-	if len(m.view) == 0 && !m.loading {
-		b.WriteString(s.Muted.Render(i18n.PrevNoRow) + "\n")
-		drawn++
-	}
-	for ; drawn < m.cur.Height; drawn++ {
-		b.WriteString("\n")
-	}
+		return row
+	}) + "\n")
 	b.WriteString(common.Cut(m.totalsLine(), m.width) + "\n")
 	b.WriteString(m.footer())
 	return b.String()

@@ -237,6 +237,20 @@ func Snapshot(t testing.TB, tm *teatest.TestModel) string {
 	}
 }
 
+// Root makes a whole program's model (the root) answer Snapshot, so that one journey
+// can check the screen at each of its steps.
+type Root struct{ tea.Model }
+
+// Update answers a snapshot with the view, and forwards everything else.
+func (r Root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if s, ok := msg.(snapshotMsg); ok {
+		s <- r.Model.View() // on the program's goroutine: no race with Update
+		return r, nil
+	}
+	m, cmd := r.Model.Update(msg)
+	return Root{m}, cmd
+}
+
 // Golden compares view with testdata/<test name>.golden (go test -update rewrites it).
 func Golden(t *testing.T, view string) {
 	t.Helper()
