@@ -3,9 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+
 	"hypercerts/verify"
 	"hypercerts/verify/web"
-	"net"
 )
 
 // ServeVerifyPage serves the public verification page when verify.listen is set (the

@@ -83,15 +83,22 @@ func parseFile(fs *flag.FlagSet, args []string) (string, error) {
 	return files[0], nil
 }
 
+// parseFileAndConfig parses a command's flags and its one FILE argument, then reads
+// the configuration the flags name.
+func parseFileAndConfig(fs *flag.FlagSet, o *appFlags, args []string) (string, *config.Config, error) {
+	file, err := parseFile(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := loadConfig(o)
+	return file, cfg, err
+}
+
 func runBackup(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "backup", backupSynopsis)
 	o := addAppFlags(fs)
 	force := fs.Bool("force", false, "remplacer FICHIER s'il existe")
-	file, err := parseFile(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(o)
+	file, cfg, err := parseFileAndConfig(fs, o, args)
 	if err != nil {
 		return err
 	}
@@ -204,11 +211,7 @@ func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (string, err
 func runRestore(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "restore", restoreSynopsis)
 	o := addAppFlags(fs)
-	file, err := parseFile(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(o)
+	file, cfg, err := parseFileAndConfig(fs, o, args)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,10 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"hypercerts/daemon/serve"
 	"path/filepath"
 	"testing"
+
+	"hypercerts/daemon/serve"
 )
 
 // TestNoInitRegistersAnything: commands live in commands() and daemon jobs in

@@ -8,11 +8,12 @@ package digiposte
 
 import (
 	"fmt"
-	"hypercerts/domain"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
+
+	"hypercerts/domain"
 )
 
 // Column is one CSV column: the header printed (or looked for) and the field it holds.
