@@ -28,6 +28,8 @@ type Table struct {
 	// Pad fills the table to its height with empty lines (a pane or totals follow
 	// it at a fixed place).
 	Pad bool
+	// NoHeader: a list of choices under a question (the wizard's steps) has no titles.
+	NoHeader bool
 }
 
 // NewTable makes a table of cols.
@@ -111,7 +113,10 @@ func (t *Table) View(s *styles.Styles, row func(i int) Row) string {
 	for i, c := range t.cols {
 		titles[i] = c.Title
 	}
-	lines := []string{Gutter(false) + s.Header.Render(t.line(titles))}
+	var lines []string
+	if !t.NoHeader {
+		lines = append(lines, Gutter(false)+s.Header.Render(t.line(titles)))
+	}
 	if t.Len == 0 && t.Empty != "" {
 		lines = append(lines, s.Muted.Render(t.Empty))
 	}
@@ -128,7 +133,11 @@ func (t *Table) View(s *styles.Styles, row func(i int) Row) string {
 		lines = append(lines, line)
 	}
 	if t.Pad {
-		for len(lines) < t.Height+1 {
+		height := t.Height
+		if !t.NoHeader {
+			height++
+		}
+		for len(lines) < height {
 			lines = append(lines, "")
 		}
 	}

@@ -5,10 +5,10 @@
 //
 // The words that name domain values — campaign and entry states, delivery modes,
 // verdicts, HubEE steps and outcomes — are not repeated here: they are the domain's
-// Label() methods (a delivery channel declares its states with their labels, in
-// domain/channel_*.go), because the CLI, the mails and the PDF say them too, and
-// domain imports only the standard library. The UI shows them as the domain gives
-// them; this catalogue holds everything else.
+// Label() methods, gathered in domain/labels.go (a delivery channel declares its own
+// states with their labels, in domain/channel_*.go), because the CLI, the mails and
+// the PDF say them too, and domain imports only the standard library. The UI shows
+// them as the domain gives them; this catalogue holds everything else.
 package i18n
 
 import (

@@ -77,20 +77,20 @@ type Model struct {
 	comps     []domain.Component
 	compsDone bool
 	years     []domain.Year
-	yearCur   common.Cursor
-	compCur   common.Cursor
+	yearCur   common.Table
+	compCur   common.Table
 
 	vdiKey   string // year|component the VDIs are for
 	vdis     []domain.VDI
 	filter   common.Input // type to filter the VDIs by code or label
 	matches  []int
-	vdiCur   common.Cursor
+	vdiCur   common.Table
 	vdiReady bool
 
 	vetKey   string // year|component|vdi the VETs are for
 	vets     []domain.VET
 	selected []bool
-	vetCur   common.Cursor
+	vetCur   common.Table
 	vetReady bool
 	note     string
 }
@@ -98,7 +98,12 @@ type Model struct {
 // New makes the wizard.
 func New(c *common.Common) *Model {
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	return &Model{c: c, id: c.NextID(), spin: sp, pending: 2, filter: c.NewInput(i18n.WizFilterHolder, 80)}
+	m := &Model{c: c, id: c.NextID(), spin: sp, pending: 2, filter: c.NewInput(i18n.WizFilterHolder, 80)}
+	for _, t := range []*common.Table{&m.yearCur, &m.compCur, &m.vdiCur, &m.vetCur} {
+		*t = common.NewTable([]common.Column{{Width: 1, Flex: 1}}) // one choice a line
+		t.NoHeader = true
+	}
+	return m
 }
 
 // Title names the screen.
@@ -131,6 +136,9 @@ func (m *Model) Capturing() bool { return m.step == StepVDI && m.err == nil }
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	lines := h - 4
+	for _, t := range []*common.Table{&m.yearCur, &m.compCur, &m.vdiCur, &m.vetCur} {
+		t.SetWidth(w)
+	}
 	m.yearCur.SetHeight(lines)
 	m.compCur.SetHeight(lines)
 	m.vdiCur.SetHeight(lines - 1)
@@ -497,18 +505,9 @@ func (m *Model) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func (m *Model) list(cur *common.Cursor, label func(i int) string) string {
-	s := m.c.Styles
-	var b strings.Builder
-	start, end := cur.Visible()
-	for i := start; i < end; i++ {
-		line := common.Fit("  "+label(i), m.width)
-		if i == cur.Pos {
-			line = s.Selected.Render(common.Fit("> "+label(i), m.width))
-		}
-		b.WriteString(line + "\n")
-	}
-	return b.String()
+// list draws the choices of a step, the selected one marked « › ».
+func (m *Model) list(t *common.Table, label func(i int) string) string {
+	return t.View(m.c.Styles, func(i int) common.Row { return common.Row{Cells: []string{label(i)}} }) + "\n"
 }
 
 func (m *Model) breadcrumb() string {
