@@ -19,10 +19,11 @@ import (
 // rows cost what 20 do.
 type Table struct {
 	Cursor
-	cols  []Column
-	width int
-	shown []int // indexes into cols of the columns drawn
-	sizes []int // their widths
+	cols   []Column
+	width  int
+	shown  []int    // indexes into cols of the columns drawn
+	sizes  []int    // their widths
+	picked []string // the shown cells of the row being drawn (reused)
 	// Empty is shown under the header when there is no row ("" : nothing).
 	Empty string
 	// Pad fills the table to its height with empty lines (a pane or totals follow
@@ -90,8 +91,12 @@ func (t *Table) ColWidth(i int) int {
 }
 
 func (t *Table) line(cells []string) string {
-	picked := make([]string, len(t.shown))
+	if cap(t.picked) < len(t.shown) {
+		t.picked = make([]string, len(t.shown))
+	}
+	picked := t.picked[:len(t.shown)]
 	for j, i := range t.shown {
+		picked[j] = ""
 		if i < len(cells) {
 			picked[j] = cells[i]
 		}
