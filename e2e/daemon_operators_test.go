@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/csv"
 	"io"
@@ -56,14 +54,7 @@ func daemonConfig(t *testing.T, dir, smtpAddr string) string {
 // managerKey makes an SSH key pair for the manager and writes its public half in dir.
 func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := sshtest.NewKey(t)
 	pub := filepath.Join(dir, "gestionnaire.pub")
 	if err := os.WriteFile(pub, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
