@@ -5,18 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"strings"
 
-	"hypercerts/app"
 	"hypercerts/attest"
 	"hypercerts/domain"
 	"hypercerts/pades"
 	"hypercerts/store"
 	"hypercerts/verify"
-	"hypercerts/verify/web"
 )
 
 var verifyCommand = command{name: "verify", summary: "vérifier une attestation : PDF, jeton ou adresse du QR code", run: runVerify}
@@ -126,26 +122,4 @@ func readBounded(path string) ([]byte, error) {
 		return nil, withCode(verify.ExitInvalid, fmt.Errorf("%s : plus de %d Mio, ce n'est pas une attestation", path, maxPDF>>20))
 	}
 	return data, nil
-}
-
-// serveVerify serves the public verification page when verify.listen is set (the
-// daemon, and the demo UI which plays the daemon's part on loopback).
-func serveVerify(ctx context.Context, a *app.App, log *slog.Logger) error {
-	cfg := a.Config
-	if cfg.Verify.Listen == "" || a.Store == nil {
-		return nil
-	}
-	ln, err := net.Listen("tcp", cfg.Verify.Listen)
-	if err != nil && a.Sim != nil { // the demo's fixed loopback port may be taken by another demo
-		log.Warn("démo : page de vérification non servie", "adresse", cfg.Verify.Listen, "erreur", err)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
-	}
-	go web.Serve(ctx, ln, web.Handler(web.Options{University: cfg.University.Name,
-		Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
-		RatePerMinute: cfg.Verify.RateLimit, Log: log}))
-	log.Info("page de vérification des attestations servie", "adresse", ln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
-	return nil
 }

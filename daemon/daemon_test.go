@@ -20,6 +20,7 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/store"
 )
 
@@ -35,24 +36,6 @@ func openStore(t *testing.T) *store.Store {
 
 func newEngine(st *store.Store) *domain.Engine {
 	return domain.NewEngine(domain.Deps{Store: st}, domain.Settings{})
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -100,7 +83,7 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 		<-release
 		return daemon.Result{"traités": 1}, nil
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fire := make(chan string)
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
@@ -366,7 +349,7 @@ func TestSSH_SessionOpensTheUI(t *testing.T) {
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	screen := &syncBuffer{}
+	screen := &syncbuf.Buffer{}
 	go io.Copy(screen, stdout)
 	// Answer like a terminal: the session's renderer (bubbletea.MakeRenderer) asks for
 	// the background colour (OSC 11) and the device attributes (DA1).

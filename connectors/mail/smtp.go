@@ -167,21 +167,39 @@ func (s *SMTP) transact(ctx context.Context, cn *conn, msg *gomail.Msg, rcpt str
 	if err := c.Rcpt(rcpt); err != nil {
 		return "RCPT TO", err
 	}
-	w, err := c.Data()
-	if err != nil {
-		return "DATA", err
-	}
-	if err := c.UpdateDeadline(s.cfg.Timeout); err != nil {
-		return "DATA", err
-	}
-	if _, err := msg.WriteTo(w); err != nil {
-		_ = w.Close()
-		return "DATA", err
-	}
-	if err := w.Close(); err != nil {
+	if err := data(c, msg, s.cfg.Timeout); err != nil {
 		return "DATA", err
 	}
 	return "", nil
+}
+
+// data runs the DATA command as go-mail's Client.Data and its closer do (354, the
+// message, "." and 250), on the connection's textproto.Conn, which this Send holds
+// alone, but with dotWriter in place of textproto's byte-by-byte DotWriter.
+func data(c *smtp.Client, msg *gomail.Msg, timeout time.Duration) error {
+	t := c.Text
+	id, err := t.Cmd("DATA")
+	if err != nil {
+		return err
+	}
+	t.StartResponse(id)
+	_, _, err = t.ReadResponse(354)
+	t.EndResponse(id)
+	if err != nil {
+		return err
+	}
+	if err := c.UpdateDeadline(timeout); err != nil { // the message itself gets a full timeout
+		return err
+	}
+	w := &dotWriter{w: t.W}
+	if _, err := msg.WriteTo(w); err != nil {
+		return err // the connection is discarded: the server waits for the end of data
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	_, _, err = t.ReadResponse(250)
+	return err
 }
 
 // get takes an idle connection, or opens one.

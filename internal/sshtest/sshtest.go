@@ -2,33 +2,18 @@
 package sshtest
 
 import (
-	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"hypercerts/internal/syncbuf"
 )
 
 // Buffer collects output safely across goroutines.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Buffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *Buffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type Buffer = syncbuf.Buffer
 
 // Screen signs in to addr as user with auth, opens a session with a PTY, answers the
 // terminal queries of the session's renderer (background colour, device attributes)
