@@ -69,23 +69,6 @@ const (
 	CampaignFailed   CampaignState = "failed"   // stopped before sending (e.g. no signature)
 )
 
-// Label in French.
-func (s CampaignState) Label() string {
-	switch s {
-	case CampaignRunning:
-		return "en cours"
-	case CampaignWaiting:
-		return "en attente Digiposte"
-	case CampaignFinished:
-		return "terminée"
-	case CampaignFailed:
-		return "échouée"
-	case CampaignSuspended:
-		return "suspendue"
-	}
-	return string(s)
-}
-
 // Campaign is one generation run (R03).
 type Campaign struct {
 	ID            string

@@ -96,13 +96,6 @@ type StateInfo struct {
 	Outcome Outcome
 }
 
-// commonStates come before any channel's.
-var commonStates = []StateInfo{
-	{EntryDiscovered, "découvert", OutcomePending},
-	{EntryExcluded, "exclu", OutcomeExcluded},
-	{EntryEligible, "éligible", OutcomePending},
-}
-
 // channels are every delivery channel, in the order they are offered.
 var channels = []Channel{mailChannel{}, digiposteChannel{}, printChannel{}}
 

@@ -146,31 +146,6 @@ const (
 	HubStepFinished       HubEEStep = "finished"        // nothing more to do automatically
 )
 
-// Label in French.
-func (s HubEEStep) Label() string {
-	switch s {
-	case HubStepFetched:
-		return "dossier lu"
-	case HubStepFilesStored:
-		return "pièces enregistrées"
-	case HubStepAcknowledging:
-		return "accusé de réception en cours"
-	case HubStepReceived:
-		return "reçu"
-	case HubStepAnswerReady:
-		return "réponse prête"
-	case HubStepDepositing, HubStepDepositCreated, HubStepUploaded:
-		return "dépôt en cours"
-	case HubStepSent:
-		return "dépôt envoyé"
-	case HubStepAnswering:
-		return "réponse en cours"
-	case HubStepFinished:
-		return "terminé"
-	}
-	return "nouveau"
-}
-
 // HubEEOutcome is what became of a case.
 type HubEEOutcome string
 
@@ -182,21 +157,6 @@ const (
 	HubOutcomeIntegrationError HubEEOutcome = "integration_error"
 	HubOutcomeToHandle         HubEEOutcome = "to_handle"
 )
-
-// Label in French.
-func (o HubEEOutcome) Label() string {
-	switch o {
-	case HubOutcomeDelivered:
-		return "attestation déposée"
-	case HubOutcomeRefused:
-		return "refusée"
-	case HubOutcomeIntegrationError:
-		return "erreur d'intégration"
-	case HubOutcomeToHandle:
-		return "à traiter"
-	}
-	return "en cours"
-}
 
 // HubEECase is a HubEE case as hypercerts recorded it.
 type HubEECase struct {

@@ -14,18 +14,6 @@ const (
 	NotAdmitted                // codNegTre = 0
 )
 
-// Label is the French word the UI shows.
-func (v Verdict) Label() string {
-	switch v {
-	case Admitted:
-		return "Reçu"
-	case NotAdmitted:
-		return "Non reçu"
-	default:
-		return "Pas de verdict"
-	}
-}
-
 func (v Verdict) String() string {
 	switch v {
 	case Admitted:

@@ -19,15 +19,18 @@ import (
 // rows cost what 20 do.
 type Table struct {
 	Cursor
-	cols  []Column
-	width int
-	shown []int // indexes into cols of the columns drawn
-	sizes []int // their widths
+	cols   []Column
+	width  int
+	shown  []int    // indexes into cols of the columns drawn
+	sizes  []int    // their widths
+	picked []string // the shown cells of the row being drawn (reused)
 	// Empty is shown under the header when there is no row ("" : nothing).
 	Empty string
 	// Pad fills the table to its height with empty lines (a pane or totals follow
 	// it at a fixed place).
 	Pad bool
+	// NoHeader: a list of choices under a question (the wizard's steps) has no titles.
+	NoHeader bool
 }
 
 // NewTable makes a table of cols.
@@ -88,8 +91,12 @@ func (t *Table) ColWidth(i int) int {
 }
 
 func (t *Table) line(cells []string) string {
-	picked := make([]string, len(t.shown))
+	if cap(t.picked) < len(t.shown) {
+		t.picked = make([]string, len(t.shown))
+	}
+	picked := t.picked[:len(t.shown)]
 	for j, i := range t.shown {
+		picked[j] = ""
 		if i < len(cells) {
 			picked[j] = cells[i]
 		}
@@ -111,7 +118,10 @@ func (t *Table) View(s *styles.Styles, row func(i int) Row) string {
 	for i, c := range t.cols {
 		titles[i] = c.Title
 	}
-	lines := []string{Gutter(false) + s.Header.Render(t.line(titles))}
+	var lines []string
+	if !t.NoHeader {
+		lines = append(lines, Gutter(false)+s.Header.Render(t.line(titles)))
+	}
 	if t.Len == 0 && t.Empty != "" {
 		lines = append(lines, s.Muted.Render(t.Empty))
 	}
@@ -128,7 +138,11 @@ func (t *Table) View(s *styles.Styles, row func(i int) Row) string {
 		lines = append(lines, line)
 	}
 	if t.Pad {
-		for len(lines) < t.Height+1 {
+		height := t.Height
+		if !t.NoHeader {
+			height++
+		}
+		for len(lines) < height {
 			lines = append(lines, "")
 		}
 	}

@@ -5,10 +5,10 @@
 //
 // The words that name domain values — campaign and entry states, delivery modes,
 // verdicts, HubEE steps and outcomes — are not repeated here: they are the domain's
-// Label() methods (a delivery channel declares its states with their labels, in
-// domain/channel_*.go), because the CLI, the mails and the PDF say them too, and
-// domain imports only the standard library. The UI shows them as the domain gives
-// them; this catalogue holds everything else.
+// Label() methods, gathered in domain/labels.go (a delivery channel declares its own
+// states with their labels, in domain/channel_*.go), because the CLI, the mails and
+// the PDF say them too, and domain imports only the standard library. The UI shows
+// them as the domain gives them; this catalogue holds everything else.
 package i18n
 
 import (
@@ -216,8 +216,9 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
-	WizYearWhy         = "%s présélectionnée : dernière année avec des résultats délibérés (ses jurys de première session ont siégé en juin)."
+	WizYearWhy         = "%s présélectionnée : dernière année avec des résultats délibérés (Apogée contient ses résultats d'admission)."
 	WizYearNewer       = "En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
+	WizYearNone        = "%s présélectionnée : aucune année ouverte n'a encore de résultats délibérés dans Apogée ; l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "

@@ -231,7 +231,10 @@ func (m *Model) refilter() {
 	if m.moved && m.cur.Pos < len(m.view) {
 		sel = m.view[m.cur.Pos]
 	}
-	m.folded = common.Fold(m.search.Value())
+	m.folded = ""
+	if v := m.search.Value(); v != "" {
+		m.folded = common.Fold(v)
+	}
 	m.view = m.view[:0]
 	pos := -1
 	for _, i := range m.order {

@@ -5,7 +5,6 @@ package wizard
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -77,20 +76,20 @@ type Model struct {
 	comps     []domain.Component
 	compsDone bool
 	years     []domain.Year
-	yearCur   common.Cursor
-	compCur   common.Cursor
+	yearCur   common.Table
+	compCur   common.Table
 
 	vdiKey   string // year|component the VDIs are for
 	vdis     []domain.VDI
 	filter   common.Input // type to filter the VDIs by code or label
 	matches  []int
-	vdiCur   common.Cursor
+	vdiCur   common.Table
 	vdiReady bool
 
 	vetKey   string // year|component|vdi the VETs are for
 	vets     []domain.VET
 	selected []bool
-	vetCur   common.Cursor
+	vetCur   common.Table
 	vetReady bool
 	note     string
 }
@@ -98,7 +97,12 @@ type Model struct {
 // New makes the wizard.
 func New(c *common.Common) *Model {
 	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	return &Model{c: c, id: c.NextID(), spin: sp, pending: 2, filter: c.NewInput(i18n.WizFilterHolder, 80)}
+	m := &Model{c: c, id: c.NextID(), spin: sp, pending: 2, filter: c.NewInput(i18n.WizFilterHolder, 80)}
+	for _, t := range []*common.Table{&m.yearCur, &m.compCur, &m.vdiCur, &m.vetCur} {
+		*t = common.NewTable([]common.Column{{Width: 1, Flex: 1}}) // one choice a line
+		t.NoHeader = true
+	}
+	return m
 }
 
 // Title names the screen.
@@ -131,6 +135,9 @@ func (m *Model) Capturing() bool { return m.step == StepVDI && m.err == nil }
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
 	lines := h - 4
+	for _, t := range []*common.Table{&m.yearCur, &m.compCur, &m.vdiCur, &m.vetCur} {
+		t.SetWidth(w)
+	}
 	m.yearCur.SetHeight(lines)
 	m.compCur.SetHeight(lines)
 	m.vdiCur.SetHeight(lines - 1)
@@ -205,7 +212,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.pending--
 			m.years = msg.Years
 			m.yearCur.SetLen(len(m.years))
-			pos, _ := DeliberatedYear(m.years, m.c.Now())
+			pos, _ := DeliberatedYear(m.years)
 			m.yearCur.Move(pos - m.yearCur.Pos)
 			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
 				m.err = msg.Err
@@ -497,18 +504,9 @@ func (m *Model) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func (m *Model) list(cur *common.Cursor, label func(i int) string) string {
-	s := m.c.Styles
-	var b strings.Builder
-	start, end := cur.Visible()
-	for i := start; i < end; i++ {
-		line := common.Fit("  "+label(i), m.width)
-		if i == cur.Pos {
-			line = s.Selected.Render(common.Fit("> "+label(i), m.width))
-		}
-		b.WriteString(line + "\n")
-	}
-	return b.String()
+// list draws the choices of a step, the selected one marked « › ».
+func (m *Model) list(t *common.Table, label func(i int) string) string {
+	return t.View(m.c.Styles, func(i int) common.Row { return common.Row{Cells: []string{label(i)}} }) + "\n"
 }
 
 func (m *Model) breadcrumb() string {
@@ -547,18 +545,14 @@ func (m *Model) breadcrumb() string {
 // fold lowercases and strips French accents, for searching.
 func fold(s string) string { return common.Fold(s) }
 
-// DeliberatedYear is the position of the year to preselect: the newest open year
-// whose juries have sat (their first session ends in June of its second calendar
-// year), not the newest open one, whose results are not deliberated yet and whose
-// preview would have nothing to send. ok is false when no open year has sat yet (the
-// newest is preselected then, without a reason to give).
-func DeliberatedYear(years []domain.Year, now time.Time) (pos int, ok bool) {
+// DeliberatedYear is the position of the year to preselect: the newest open year for
+// which Apogée holds deliberated admission results (domain.Year.Deliberated, from
+// years.sql), not the newest open one, whose preview would have nothing to send. ok is
+// false when no open year has any (the newest is preselected then). The calendar is not
+// consulted: whether juries have sat is a fact of Apogée's data.
+func DeliberatedYear(years []domain.Year) (pos int, ok bool) {
 	for i, y := range years {
-		var start int
-		if _, err := fmt.Sscanf(y.Code, "%d", &start); err != nil {
-			continue
-		}
-		if !now.Before(time.Date(start+1, time.June, 1, 0, 0, 0, 0, now.Location())) {
+		if y.Deliberated {
 			return i, true
 		}
 	}
@@ -566,11 +560,15 @@ func DeliberatedYear(years []domain.Year, now time.Time) (pos int, ok bool) {
 }
 
 // yearWhy says why the preselected year is: the newest with deliberated results, and
-// when newer ones are open, that theirs are not deliberated yet.
+// when newer ones are open, that theirs are not deliberated yet; or that no open year
+// has any yet.
 func (m *Model) yearWhy() string {
-	i, ok := DeliberatedYear(m.years, m.c.Now())
-	if !ok {
+	if len(m.years) == 0 {
 		return ""
+	}
+	i, ok := DeliberatedYear(m.years)
+	if !ok {
+		return fmt.Sprintf(i18n.WizYearNone, domain.AcademicYearLabel(m.years[0].Code))
 	}
 	why := fmt.Sprintf(i18n.WizYearWhy, domain.AcademicYearLabel(m.years[i].Code))
 	if i > 0 {
