@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -86,6 +87,14 @@ Exemple :
 	return nil
 }
 
+// parseAndOpenStore parses a command's flags (no argument), then openStoreOnly.
+func parseAndOpenStore(fs *flag.FlagSet, o *appFlags, args []string) (*store.Store, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return openStoreOnly(o)
+}
+
 // openStoreOnly opens the base alone (no Apogée): key commands run beside nothing else.
 func openStoreOnly(o *appFlags) (*store.Store, error) {
 	cfg, err := loadConfig(o)
@@ -108,10 +117,7 @@ de vérification sert la même liste à /.well-known/hypercerts-keys.json.
 Exemple :
   hypercerts attestation keys --demo > cles-univ.json`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := openStoreOnly(o)
+	st, err := parseAndOpenStore(fs, o, args)
 	if err != nil {
 		return err
 	}
@@ -142,10 +148,7 @@ et par hygiène (par exemple chaque année). Faites une sauvegarde ensuite.
 Exemple :
   hypercerts attestation rotate-key --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := openStoreOnly(o)
+	st, err := parseAndOpenStore(fs, o, args)
 	if err != nil {
 		return err
 	}
