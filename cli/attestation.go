@@ -68,7 +68,9 @@ func attestationRevoke(ctx context.Context, env Env, args []string) error {
 
 Révoque une attestation : la page de vérification et « hypercerts verify » la disent
 désormais révoquée (date, motif). Réservé aux gestionnaires de la composante (R02) ;
-inscrit au journal de la campagne. Une révocation est définitive.
+inscrit au journal de la campagne. Le motif (obligatoire, une ligne, 300 caractères au
+plus) est affiché publiquement : n'y mettez aucune donnée personnelle. Une révocation
+est définitive : la refaire avec le même motif ne change rien, un autre motif est refusé.
 
 Exemple :
   hypercerts attestation revoke --demo 4ZCD-26RG-W84 --reason "délivrée par erreur (note corrigée)"`)
@@ -82,6 +84,10 @@ Exemple :
 	r, err := a.Engine.RevokeAttestation(ctx, a.User, ref, *reason)
 	if err != nil {
 		return err
+	}
+	if r.Repeated {
+		fmt.Fprintf(env.Stdout, "attestation %s déjà %s : rien n'a changé\n", r.Reference, r)
+		return nil
 	}
 	fmt.Fprintf(env.Stdout, "attestation %s %s\n", r.Reference, r)
 	return nil

@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -20,6 +18,7 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/internal/sshtest"
 	"hypercerts/internal/syncbuf"
 	"hypercerts/store"
 )
@@ -274,14 +273,7 @@ func TestShutdown_JobFinishesItsStep(t *testing.T) {
 
 func userKey(t *testing.T) (gossh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := sshtest.NewKey(t)
 	return signer, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey()))) + " gest@poste"
 }
 

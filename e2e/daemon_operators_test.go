@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/csv"
 	"io"
@@ -53,17 +51,22 @@ func daemonConfig(t *testing.T, dir, smtpAddr string) string {
 	return path
 }
 
+// startManaged starts the daemon on the demo configuration (in dir) mailing through
+// smtpAddr, with an SSH key for the manager (gestionnaire), whose authentication it
+// returns.
+func startManaged(t *testing.T, dir, smtpAddr string) (*daemontest.Proc, gossh.AuthMethod) {
+	t.Helper()
+	cfg := daemonConfig(t, dir, smtpAddr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	return d, gossh.PublicKeys(signer)
+}
+
 // managerKey makes an SSH key pair for the manager and writes its public half in dir.
 func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := sshtest.NewKey(t)
 	pub := filepath.Join(dir, "gestionnaire.pub")
 	if err := os.WriteFile(pub, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
@@ -78,11 +81,8 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
-	cfg := daemonConfig(t, dir, sink.addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
-	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", gossh.PublicKeys(signer), 110, 30)
+	d, auth := startManaged(t, dir, sink.addr)
+	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", auth, 110, 30)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 
 	mark := sess.Mark()
@@ -196,14 +196,11 @@ func TestSSHSessionsStayCurrent(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
-	cfg := daemonConfig(t, dir, mb.Addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	d, auth := startManaged(t, dir, mb.Addr)
 	addr := d.SSHAddr(t)
-	watcher := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	watcher := sshtest.Open(t, addr, "gestionnaire", auth, 120, 30)
 	watcher.WaitFor(t, "Aucune campagne", 20*time.Second)
-	sess := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	sess := sshtest.Open(t, addr, "gestionnaire", auth, 120, 30)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 	toPreview(t, sess)
 	mark := watcher.Mark()
@@ -297,11 +294,8 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
-	cfg := daemonConfig(t, dir, mb.Addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
-	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", gossh.PublicKeys(signer), 140, 40)
+	d, auth := startManaged(t, dir, mb.Addr)
+	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", auth, 140, 40)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 	toPreview(t, sess)
 	screen := step(t, sess, "e", "envoyé en pièce jointe")

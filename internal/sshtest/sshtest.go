@@ -2,6 +2,8 @@
 package sshtest
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"io"
 	"strings"
 	"testing"
@@ -11,6 +13,20 @@ import (
 
 	"hypercerts/internal/syncbuf"
 )
+
+// NewKey makes an Ed25519 key pair for a test's SSH user or host.
+func NewKey(t testing.TB) (ed25519.PrivateKey, gossh.Signer) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, s
+}
 
 // Buffer collects output safely across goroutines.
 type Buffer = syncbuf.Buffer
