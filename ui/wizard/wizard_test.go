@@ -209,3 +209,25 @@ func TestWizardDemoPreselects2024WhateverTheDate(t *testing.T) {
 		})
 	}
 }
+
+// When no open year has deliberated results in Apogée, the newest is preselected and
+// the wizard says that none has any yet (issue 16 item 15).
+func TestWizardNoDeliberatedYearSaysSo(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	// Every 2024-2025 deliberation back to « en cours »: no open year has any result left.
+	if _, err := env.App.Sim.DB().Exec("UPDATE resultat_vdi SET eta_avc_vdi = 'E' WHERE cod_anu = '2024'"); err != nil {
+		t.Fatal(err)
+	}
+	w := wizard.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+	uitest.WaitForText(t, tm, "Choisissez l'ann", "présélectionnée")
+	view := uitest.Final(t, tm)
+	flat := strings.Join(strings.Fields(view), " ")
+	if !strings.Contains(view, "> 2025-2026") && !strings.Contains(view, "› 2025-2026") {
+		t.Fatalf("the newest open year is not preselected:\n%s", view)
+	}
+	if !strings.Contains(flat, "2025-2026 présélectionnée : aucune année ouverte n'a encore de résultats délibérés dans Apogée") ||
+		strings.Contains(flat, "dernière année avec des résultats délibérés") {
+		t.Fatalf("the wizard does not say that no year has deliberated results:\n%s", view)
+	}
+}
