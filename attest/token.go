@@ -94,7 +94,7 @@ func Parse(token string) (Claims, KeyID, *cose.Sign1Message, error) {
 	}
 	var msg cose.Sign1Message
 	if err := msg.UnmarshalCBOR(raw); err != nil {
-		return Claims{}, kid, nil, fmt.Errorf("%w : %v", ErrMalformed, err)
+		return Claims{}, kid, nil, fmt.Errorf("%w : pas un message COSE_Sign1 lisible (%v)", ErrMalformed, err)
 	}
 	alg, err := msg.Headers.Protected.Algorithm()
 	if err != nil || alg != cose.AlgorithmEdDSA {
@@ -107,7 +107,7 @@ func Parse(token string) (Claims, KeyID, *cose.Sign1Message, error) {
 	copy(kid[:], id)
 	var c Claims
 	if err := claimsDec.Unmarshal(msg.Payload, &c); err != nil {
-		return Claims{}, kid, nil, fmt.Errorf("%w : contenu : %v", ErrMalformed, err)
+		return Claims{}, kid, nil, fmt.Errorf("%w : contenu non conforme (%v)", ErrMalformed, err)
 	}
 	if c.Reference == "" || c.Name == "" || c.Label == "" || c.Issued == "" {
 		return Claims{}, kid, nil, fmt.Errorf("%w : référence, nom, diplôme ou date absents", ErrMalformed)

@@ -49,7 +49,7 @@ Exemples :
 		}
 	}
 	// The base gives the keys (unless --keys) and revocations, when it is free.
-	if st, err := openStoreOnly(o); err == nil {
+	if st, err := openStoreOnly(o, true); err == nil {
 		defer st.Close()
 		if *keysFile == "" {
 			if chk.Keys, err = st.AttestationPublicKeys(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hypercerts/attest"
+	"hypercerts/config"
 	"hypercerts/domain"
 	"hypercerts/internal/testenv"
 	"hypercerts/render"
@@ -131,6 +132,11 @@ func testVerify(t *testing.T, hostile bool) {
 		t.Fatalf("qpdf --encrypt: %v\n%s", err, out)
 	}
 	empty := t.TempDir() // no base there: revocation cannot be checked
+	base := config.Demo(dir).Store.Path
+	before, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -161,5 +167,8 @@ func testVerify(t *testing.T, hostile bool) {
 		if c.code != 0 && c.code != 7 && strings.Contains(out, "AUTHENTIQUE") {
 			t.Errorf("verify %s says authentique:\n%s", name, out)
 		}
+	}
+	if after, _ := os.ReadFile(base); !bytes.Equal(before, after) { // verify opens the base read-only
+		t.Error("verify wrote to the base")
 	}
 }

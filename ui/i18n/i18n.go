@@ -149,6 +149,7 @@ const (
 	HelpFilters    = "Filtres"
 	HelpGeneral    = "Général"
 	HelpLegend     = "Légende"
+	HelpMore       = "%s lignes %d–%d sur %d : ↑/↓ pour défiler"
 
 	LegendCursor      = "›  ligne sélectionnée"
 	LegendEligible    = "✓  éligible : une attestation sera produite ; une ligne sans ✓ (grisée en couleur) ne recevra rien"

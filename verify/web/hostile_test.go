@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -98,5 +99,20 @@ func TestRevokedNotCachedKeysCacheable(t *testing.T) {
 	_, hdr, _ = get(t, attest.URL(f.srv.URL, f.token))
 	if hdr.Get("Cache-Control") != "no-store" {
 		t.Errorf("check page Cache-Control %q", hdr.Get("Cache-Control"))
+	}
+}
+
+// When the base cannot say whether the attestation was revoked, the page says so in its
+// title, not only in small print.
+func TestPageSaysWhenRevocationUnchecked(t *testing.T) {
+	f := newFixture(t, 100)
+	f.revokedErr = errors.New("base indisponible")
+	code, _, body := get(t, attest.URL(f.srv.URL, f.token))
+	if code != 200 || !strings.Contains(body, "<title>Attestation authentique, révocation non vérifiée") ||
+		!strings.Contains(body, "n&#39;a pas pu être vérifié") {
+		t.Errorf("%d\n%s", code, body)
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "base indisponible") {
+		t.Errorf("the operator is not told:\n%s", logs)
 	}
 }

@@ -166,6 +166,9 @@ func (h *handler) check(w http.ResponseWriter, r *http.Request) {
 		ref = ""
 	}
 	h.o.Log.Info("vérification d'attestation", "référence", ref, "résultat", string(res.Verdict))
+	if res.Verdict == verify.Authentic && !res.RevocationChecked { // the operator must hear of it
+		h.o.Log.Warn("vérification : révocation non vérifiée", "référence", ref, "erreur", strings.Join(res.Problems, " ; "))
+	}
 	status := http.StatusOK // the check was made: its verdict is the page's content
 	if res.Verdict == verify.Invalid {
 		status = http.StatusBadRequest // not a token at all
@@ -202,8 +205,9 @@ func resultPage(res verify.Result, university string) pageData {
 		p.Title = "Attestation authentique"
 		p.Message = "Cette attestation a bien été délivrée par " + res.Claims.Issuer + ". Vérifiez que le document présenté indique exactement ce qui suit."
 		p.Fields = res.Claims.Fields()
-		if !res.RevocationChecked {
-			p.Details = append(p.Details, "Le statut de révocation n'a pas pu être vérifié.")
+		if !res.RevocationChecked { // never "authentique" without the caveat
+			p.Title = "Attestation authentique, révocation non vérifiée"
+			p.Details = append(p.Details, "Le statut de révocation n'a pas pu être vérifié : l'université a pu la révoquer. Réessayez plus tard avant de l'accepter.")
 		}
 	case verify.Revoked:
 		p.Title = "Attestation révoquée"
