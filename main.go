@@ -6,8 +6,10 @@ import (
 	"os"
 
 	"hypercerts/cli"
+	"hypercerts/internal/memlimit"
 )
 
 func main() {
+	memlimit.Start() // a soft memory limit following the live heap (issue 18)
 	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 }

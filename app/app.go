@@ -86,7 +86,6 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	var cfg *config.Config
 	if o.Demo {
 		if o.DemoDir == "" {
 			o.DemoDir = DefaultDemoDir
@@ -94,15 +93,10 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		if err := os.MkdirAll(o.DemoDir, 0o700); err != nil {
 			return nil, fmt.Errorf("dossier de démonstration %s : %w", o.DemoDir, err)
 		}
-		cfg = config.Demo(o.DemoDir)
-	} else {
-		if o.ConfigPath == "" {
-			o.ConfigPath = "application.yaml"
-		}
-		var err error
-		if cfg, err = config.Load(o.ConfigPath); err != nil {
-			return nil, err
-		}
+	}
+	cfg, err := LoadConfig(o)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case o.Log != nil:
@@ -117,6 +111,23 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// LoadConfig reads the configuration o names: the demo's (in o.DemoDir), or the file
+// (default application.yaml), validated. Nothing is opened.
+func LoadConfig(o Options) (*config.Config, error) {
+	if o.Demo {
+		dir := o.DemoDir
+		if dir == "" {
+			dir = DefaultDemoDir
+		}
+		return config.Demo(dir), nil
+	}
+	path := o.ConfigPath
+	if path == "" {
+		path = "application.yaml"
+	}
+	return config.Load(path)
 }
 
 func (a *App) open(ctx context.Context, o Options) error {

@@ -1,33 +1,15 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // INFO logs carry what an operator needs (the student code), never a student's name,
 // e-mail and INE together: a campaign run from preview to the last mail and a HubEE
@@ -35,7 +17,7 @@ func (l *lockedBuffer) String() string {
 // recipient on purpose: this run is not in test mode.)
 func TestLogs_InfoNeverCarriesNameEmailAndINETogether(t *testing.T) {
 	t.Parallel()
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a, err := Open(context.Background(), Options{Demo: true, DemoDir: t.TempDir(), DemoStudents: 200, Log: log})
 	if err != nil {

@@ -28,6 +28,9 @@ func ParseKeyID(s string) (KeyID, error) {
 	return k, nil
 }
 
+// IDOf names a public key.
+func IDOf(pub ed25519.PublicKey) KeyID { return idOf(pub) }
+
 func idOf(pub ed25519.PublicKey) KeyID {
 	var k KeyID
 	sum := sha256.Sum256(pub)

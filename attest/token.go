@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/veraison/go-cose"
@@ -25,8 +26,9 @@ var (
 // PathPrefix is where, under verify.public_url, a token is checked: URL/a/TOKEN.
 const PathPrefix = "/a/"
 
-// maxToken bounds what Parse accepts (a token is ~400 characters).
-const maxToken = 4096
+// MaxToken bounds what Parse accepts (a token is ~400 characters): whatever a
+// stranger sends is decoded from at most 3 KiB of CBOR.
+const MaxToken = 4096
 
 var claimsEnc = func() cbor.EncMode {
 	m, err := cbor.CoreDetEncOptions().EncMode() // deterministic: same claims, same bytes
@@ -46,6 +48,13 @@ var claimsDec = func() cbor.DecMode {
 
 // Sign seals c with key and returns the base64url token.
 func Sign(key *PrivateKey, c Claims) (string, error) {
+	// CBOR text must be UTF-8 (RFC 8949 §3.1), and Parse refuses what is not: a token
+	// signed with a broken string could never be verified.
+	for _, f := range []string{c.Reference, c.Name, c.BirthDate, c.Label, c.Year, c.Mention, c.ECTS, c.Issued, c.Issuer, c.Student} {
+		if !utf8.ValidString(f) {
+			return "", fmt.Errorf("jeton : texte %q qui n'est pas de l'UTF-8", f)
+		}
+	}
 	payload, err := claimsEnc.Marshal(c)
 	if err != nil {
 		return "", err
@@ -76,7 +85,7 @@ func Sign(key *PrivateKey, c Claims) (string, error) {
 func Parse(token string) (Claims, KeyID, *cose.Sign1Message, error) {
 	var kid KeyID
 	token = strings.TrimSpace(token)
-	if len(token) > maxToken {
+	if len(token) > MaxToken {
 		return Claims{}, kid, nil, fmt.Errorf("%w : trop long", ErrMalformed)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -85,7 +94,7 @@ func Parse(token string) (Claims, KeyID, *cose.Sign1Message, error) {
 	}
 	var msg cose.Sign1Message
 	if err := msg.UnmarshalCBOR(raw); err != nil {
-		return Claims{}, kid, nil, fmt.Errorf("%w : %v", ErrMalformed, err)
+		return Claims{}, kid, nil, fmt.Errorf("%w : pas un message COSE_Sign1 lisible (%v)", ErrMalformed, err)
 	}
 	alg, err := msg.Headers.Protected.Algorithm()
 	if err != nil || alg != cose.AlgorithmEdDSA {
@@ -98,7 +107,7 @@ func Parse(token string) (Claims, KeyID, *cose.Sign1Message, error) {
 	copy(kid[:], id)
 	var c Claims
 	if err := claimsDec.Unmarshal(msg.Payload, &c); err != nil {
-		return Claims{}, kid, nil, fmt.Errorf("%w : contenu : %v", ErrMalformed, err)
+		return Claims{}, kid, nil, fmt.Errorf("%w : contenu non conforme (%v)", ErrMalformed, err)
 	}
 	if c.Reference == "" || c.Name == "" || c.Label == "" || c.Issued == "" {
 		return Claims{}, kid, nil, fmt.Errorf("%w : référence, nom, diplôme ou date absents", ErrMalformed)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -67,7 +68,9 @@ func attestationRevoke(ctx context.Context, env Env, args []string) error {
 
 Révoque une attestation : la page de vérification et « hypercerts verify » la disent
 désormais révoquée (date, motif). Réservé aux gestionnaires de la composante (R02) ;
-inscrit au journal de la campagne. Une révocation est définitive.
+inscrit au journal de la campagne. Le motif (obligatoire, une ligne, 300 caractères au
+plus) est affiché publiquement : n'y mettez aucune donnée personnelle. Une révocation
+est définitive : la refaire avec le même motif ne change rien, un autre motif est refusé.
 
 Exemple :
   hypercerts attestation revoke --demo 4ZCD-26RG-W84 --reason "délivrée par erreur (note corrigée)"`)
@@ -82,18 +85,34 @@ Exemple :
 	if err != nil {
 		return err
 	}
+	if r.Repeated {
+		fmt.Fprintf(env.Stdout, "attestation %s déjà %s : rien n'a changé\n", r.Reference, r)
+		return nil
+	}
 	fmt.Fprintf(env.Stdout, "attestation %s %s\n", r.Reference, r)
 	return nil
 }
 
+// parseAndOpenStore parses a command's flags (no argument), then openStoreOnly.
+func parseAndOpenStore(fs *flag.FlagSet, o *appFlags, args []string, readOnly bool) (*store.Store, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return openStoreOnly(o, readOnly)
+}
+
 // openStoreOnly opens the base alone (no Apogée): key commands run beside nothing else.
-func openStoreOnly(o *appFlags) (*store.Store, error) {
+// Read-only for what only reads (keys, verify): nothing is written, no key is made.
+func openStoreOnly(o *appFlags, readOnly bool) (*store.Store, error) {
 	cfg, err := loadConfig(o)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(cfg.Store.Path); err != nil { // never create an empty base here
 		return nil, fmt.Errorf("base %s : %w", cfg.Store.Path, err)
+	}
+	if readOnly {
+		return store.OpenReadOnly(cfg.Store.Path, cfg.Store.OpenTimeout)
 	}
 	return store.Open(cfg.Store.Path, cfg.Store.OpenTimeout)
 }
@@ -108,10 +127,7 @@ de vérification sert la même liste à /.well-known/hypercerts-keys.json.
 Exemple :
   hypercerts attestation keys --demo > cles-univ.json`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := openStoreOnly(o)
+	st, err := parseAndOpenStore(fs, o, args, true)
 	if err != nil {
 		return err
 	}
@@ -142,10 +158,7 @@ et par hygiène (par exemple chaque année). Faites une sauvegarde ensuite.
 Exemple :
   hypercerts attestation rotate-key --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, err := openStoreOnly(o)
+	st, err := parseAndOpenStore(fs, o, args, false)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"hypercerts/app"
 	"hypercerts/config"
 	"hypercerts/control"
-	"hypercerts/daemon"
 	"hypercerts/internal/backupfiles"
 	"hypercerts/internal/safefile"
 	"hypercerts/store"
@@ -84,15 +83,22 @@ func parseFile(fs *flag.FlagSet, args []string) (string, error) {
 	return files[0], nil
 }
 
+// parseFileAndConfig parses a command's flags and its one FILE argument, then reads
+// the configuration the flags name.
+func parseFileAndConfig(fs *flag.FlagSet, o *appFlags, args []string) (string, *config.Config, error) {
+	file, err := parseFile(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg, err := loadConfig(o)
+	return file, cfg, err
+}
+
 func runBackup(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "backup", backupSynopsis)
 	o := addAppFlags(fs)
 	force := fs.Bool("force", false, "remplacer FICHIER s'il existe")
-	file, err := parseFile(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(o)
+	file, cfg, err := parseFileAndConfig(fs, o, args)
 	if err != nil {
 		return err
 	}
@@ -205,11 +211,7 @@ func backupTo(ctx context.Context, cfg *config.Config, w io.Writer) (string, err
 func runRestore(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "restore", restoreSynopsis)
 	o := addAppFlags(fs)
-	file, err := parseFile(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(o)
+	file, cfg, err := parseFileAndConfig(fs, o, args)
 	if err != nil {
 		return err
 	}
@@ -396,17 +398,4 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "copie d'avant restauration supprimée (conservation) : %s\n", f)
 	}
 	return nil
-}
-
-// purgeJob is the daemon's "purge" job: Engine.Purge with daemon.retention_days.
-func purgeJob(a *app.App) daemon.JobFunc {
-	return func(ctx context.Context) (daemon.Result, error) {
-		days := a.Config.Daemon.RetentionDays
-		if days <= 0 {
-			return daemon.Result{"conservation": "illimitée"}, nil
-		}
-		rep, err := a.Engine.Purge(ctx, time.Duration(days)*24*time.Hour)
-		return daemon.Result{"campagnes": len(rep.Campaigns), "étudiants": rep.Entries, "déjà": rep.Already, "dossiers_hubee": rep.HubEECases,
-			"compactée": rep.Compacted, "copies_supprimées": len(rep.CopiesRemoved)}, err
-	}
 }

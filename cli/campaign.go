@@ -180,10 +180,7 @@ Liste les campagnes de vos composantes, les plus récentes d'abord.
 Exemple :
   hypercerts campaign list --demo`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.readOnly(env))
+	a, err := parseAndOpenApp(ctx, fs, o, args, func() app.Options { return o.readOnly(env) })
 	if err != nil {
 		return err
 	}
@@ -301,10 +298,7 @@ jamais. Le démon le fait seul à son démarrage puis régulièrement
 Exemple :
   hypercerts campaign resume --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.options(env, false))
+	a, err := parseAndOpenApp(ctx, fs, o, args, func() app.Options { return o.options(env, false) })
 	if err != nil {
 		return err
 	}
@@ -345,6 +339,15 @@ func parseAndOpen(ctx context.Context, fs *flag.FlagSet, o *appFlags, args []str
 		return nil, "", err
 	}
 	return a, id, nil
+}
+
+// parseAndOpenApp parses a command's flags (no argument), then opens the app with the
+// options the parsed flags give; the caller closes it.
+func parseAndOpenApp(ctx context.Context, fs *flag.FlagSet, o *appFlags, args []string, opts func() app.Options) (*app.App, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return openApp(ctx, o, opts())
 }
 
 func parseWithID(fs *flag.FlagSet, args []string) (string, error) {

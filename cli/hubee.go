@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"hypercerts/app"
 	"hypercerts/domain"
 	"hypercerts/ui/i18n"
 )
@@ -68,10 +69,7 @@ selon daemon.schedules.hubee_sync.
 Exemple :
   hypercerts hubee sync --demo`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.options(env, false))
+	a, err := parseAndOpenApp(ctx, fs, o, args, func() app.Options { return o.options(env, false) })
 	if err != nil {
 		return err
 	}
@@ -114,10 +112,7 @@ Liste les télédossiers HubEE reçus, leur statut et leur issue.
 Exemple :
   hypercerts hubee list --config /etc/hypercerts/application.yaml`)
 	o := addAppFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, o, o.readOnly(env))
+	a, err := parseAndOpenApp(ctx, fs, o, args, func() app.Options { return o.readOnly(env) })
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 
 	"hypercerts/app"
 	"hypercerts/daemon"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/store"
 )
 
@@ -218,23 +218,7 @@ func dispatch(ctx context.Context, env Env, args []string, usage string, subs []
 // syncWriter serialises writes to w unless it is a file (a file's Write is one system
 // call, and the progress line and logging look for *os.File to detect a terminal or
 // the journal).
-func syncWriter(w io.Writer) io.Writer {
-	if _, ok := w.(*os.File); ok || w == nil {
-		return w
-	}
-	return &lockedWriter{w: w}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func syncWriter(w io.Writer) io.Writer { return syncbuf.Writer(w) }
 
 // inUseError is a store held by the daemon, explained with the daemon's real SSH
 // address (from its status file), not a guessed « ssh -p 2222 serveur ».

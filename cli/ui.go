@@ -103,7 +103,7 @@ Exemples :
 	}
 	if a.Sim != nil { // demo without a daemon: play its scheduled jobs in this process
 		go runDemoJobs(ctx, a, a.Log)
-		_ = serveVerify(ctx, a, a.Log) // the QR codes' page, on loopback (a taken port is only logged)
+		_ = a.ServeVerifyPage(ctx) // the QR codes' page, on loopback (a taken port is only logged)
 	}
 	mailDir := ""
 	if a.Config != nil {

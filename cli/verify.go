@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
+	"io"
 	"os"
 	"strings"
 
-	"hypercerts/app"
 	"hypercerts/attest"
 	"hypercerts/domain"
 	"hypercerts/pades"
 	"hypercerts/store"
 	"hypercerts/verify"
-	"hypercerts/verify/web"
 )
 
 var verifyCommand = command{name: "verify", summary: "vérifier une attestation : PDF, jeton ou adresse du QR code", run: runVerify}
@@ -29,7 +26,8 @@ la signature électronique du PDF quand il en a une, et la révocation quand la 
 est accessible. Réponse : authentique, modifiée, révoquée ou clé inconnue.
 
 Codes de sortie : 0 authentique, 3 modifiée, 4 révoquée, 5 clé inconnue,
-6 jeton ou fichier illisible, 1 erreur (base ou fichier inaccessible), 2 usage.
+6 jeton ou fichier illisible, 7 authentique mais révocation non vérifiée (base
+inaccessible, par exemple avec --keys), 1 erreur (fichier inaccessible), 2 usage.
 
 Exemples :
   hypercerts verify --demo attestation.pdf
@@ -51,7 +49,7 @@ Exemples :
 		}
 	}
 	// The base gives the keys (unless --keys) and revocations, when it is free.
-	if st, err := openStoreOnly(o); err == nil {
+	if st, err := openStoreOnly(o, true); err == nil {
 		defer st.Close()
 		if *keysFile == "" {
 			if chk.Keys, err = st.AttestationPublicKeys(); err != nil {
@@ -72,8 +70,8 @@ Exemples :
 		return err
 	}
 	var res verify.Result
-	if strings.HasSuffix(strings.ToLower(input), ".pdf") {
-		pdf, err := os.ReadFile(input)
+	if isFile(input) {
+		pdf, err := readBounded(input)
 		if err != nil {
 			return err
 		}
@@ -82,30 +80,46 @@ Exemples :
 		res = chk.Token(input)
 	}
 	res.WriteText(env.Stdout)
-	if code := res.Verdict.ExitCode(); code != 0 {
-		return withCode(code, fmt.Errorf("attestation %s (code de sortie %d)", res.Verdict, code))
+	if code := res.ExitCode(); code != 0 {
+		what := string(res.Verdict)
+		if code == verify.ExitUnchecked {
+			what += ", révocation non vérifiée"
+		}
+		return withCode(code, fmt.Errorf("attestation %s (code de sortie %d)", what, code))
 	}
 	return nil
 }
 
-// serveVerify serves the public verification page when verify.listen is set (the
-// daemon, and the demo UI which plays the daemon's part on loopback).
-func serveVerify(ctx context.Context, a *app.App, log *slog.Logger) error {
-	cfg := a.Config
-	if cfg.Verify.Listen == "" || a.Store == nil {
-		return nil
+// isFile tells a file from a token or URL: a name ending in .pdf, or any existing
+// file (a download without extension). A token has no "/" and is never a file name
+// one would have.
+func isFile(input string) bool {
+	if strings.HasSuffix(strings.ToLower(input), ".pdf") {
+		return true
 	}
-	ln, err := net.Listen("tcp", cfg.Verify.Listen)
-	if err != nil && a.Sim != nil { // the demo's fixed loopback port may be taken by another demo
-		log.Warn("démo : page de vérification non servie", "adresse", cfg.Verify.Listen, "erreur", err)
-		return nil
+	if strings.Contains(input, "://") {
+		return false
 	}
+	fi, err := os.Stat(input)
+	return err == nil && !fi.IsDir()
+}
+
+// maxPDF bounds what verify reads: an attestation is ~100 KB; a file a stranger hands
+// over must not fill the memory.
+const maxPDF = 32 << 20
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("verify.listen %s : %w", cfg.Verify.Listen, err)
+		return nil, err
 	}
-	go web.Serve(ctx, ln, web.Handler(web.Options{University: cfg.University.Name,
-		Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
-		RatePerMinute: cfg.Verify.RateLimit, Log: log}))
-	log.Info("page de vérification des attestations servie", "adresse", ln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
-	return nil
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPDF+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxPDF {
+		return nil, withCode(verify.ExitInvalid, fmt.Errorf("%s : plus de %d Mio, ce n'est pas une attestation", path, maxPDF>>20))
+	}
+	return data, nil
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/internal/daemontest"
 	"hypercerts/internal/sshtest"
 	"hypercerts/internal/testenv"
 	"hypercerts/store"
@@ -66,44 +66,14 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	if err := os.WriteFile(pubFile, []byte(pub+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	d := exec.Command(bin, append([]string{"--daemon", "--schedule", "digiposte_cycle=@every 1s", "--ssh-listen", "127.0.0.1:0",
-		"--ssh-authorized-key", "gestionnaire=" + pubFile}, demo...)...)
-	d.Stdout, d.Stderr = &logs, &logs
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	t.Cleanup(func() {
-		if d.ProcessState == nil {
-			_ = d.Process.Kill()
-			<-exited
-		}
+	d := daemontest.Start(t, bin, filepath.Join(dir, "hypercerts.db"), append([]string{"--schedule", "digiposte_cycle=@every 1s",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire=" + pubFile}, demo...)...)
+	status := d.WaitHealth(t, "un cycle Digiposte avec des adhésions", func(s daemon.Status) bool {
+		h := job(s, daemon.JobDigiposteCycle)
+		return h.Runs > 0 && h.LastSuccess.After(h.LastRun.Add(-time.Second)) &&
+			h.LastResult["adhésions"] != nil && h.LastResult["adhésions"] != float64(0)
 	})
-	healthFile := daemon.HealthFilePath(filepath.Join(dir, "hypercerts.db"))
-	var status daemon.Status
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		s, err := daemon.ReadHealthFile(healthFile)
-		if err == nil {
-			status = s
-			if h := job(s, daemon.JobDigiposteCycle); h.Runs > 0 && h.LastSuccess.After(h.LastRun.Add(-time.Second)) &&
-				h.LastResult["adhésions"] != nil && h.LastResult["adhésions"] != float64(0) {
-				break
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("daemon exited early: %v\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no Digiposte cycle with adhesions within 60 s; health %+v\nlogs:\n%s", status, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !status.Running() || status.PID != d.Process.Pid || status.SSH == "" {
+	if !status.Running() || status.PID != d.Cmd.Process.Pid || status.SSH == "" {
 		t.Errorf("health file while running: %+v", status)
 	}
 	if h := job(status, daemon.JobResumeCampaigns); h.Runs < 1 {
@@ -130,19 +100,9 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	}
 
 	// SIGTERM: the cycle in flight ends its step, the store is closed, exit 0.
-	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\nlogs:\n%s", err, logs.String())
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatalf("daemon still running 40 s after SIGTERM\nlogs:\n%s", logs.String())
-	}
-	if !strings.Contains(logs.String(), "démon arrêté") || !strings.Contains(logs.String(), "tâche terminée") {
-		t.Errorf("logs:\n%s", logs.String())
+	d.Stop(t)
+	if logs := d.Logs.String(); !strings.Contains(logs, "démon arrêté") || !strings.Contains(logs, "tâche terminée") {
+		t.Errorf("logs:\n%s", logs)
 	}
 
 	// Nothing lost: every eligible student of the campaign is requested, once.
@@ -176,7 +136,7 @@ func TestDaemon_BinaryRunsJobsStopsCleanlyAndRefusesASecond(t *testing.T) {
 	if len(zips) != 1 {
 		t.Errorf("adhesion drops: %v", zips)
 	}
-	s, err := daemon.ReadHealthFile(healthFile)
+	s, err := daemon.ReadHealthFile(daemon.HealthFilePath(filepath.Join(dir, "hypercerts.db")))
 	if err != nil || s.Running() {
 		t.Errorf("health file after stop: %v %+v", err, s)
 	}

@@ -5,7 +5,8 @@
 // open the store the daemon holds), the managers' TUI served over SSH (one tea.Program
 // per session over the daemon's one engine), and a clean stop on SIGTERM/SIGINT.
 //
-// It only talks to the engine (domain.Engine); the wiring is in cli/daemon.go.
+// It only talks to the engine (domain.Engine); the product is wired to it, and its
+// jobs listed, in daemon/serve.
 package daemon
 
 import (

@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -20,6 +18,8 @@ import (
 
 	"hypercerts/daemon"
 	"hypercerts/domain"
+	"hypercerts/internal/sshtest"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/store"
 )
 
@@ -35,24 +35,6 @@ func openStore(t *testing.T) *store.Store {
 
 func newEngine(st *store.Store) *domain.Engine {
 	return domain.NewEngine(domain.Deps{Store: st}, domain.Settings{})
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -100,7 +82,7 @@ func TestJobs_NeverTwoRunsOfOneJobAtOnce(t *testing.T) {
 		<-release
 		return daemon.Result{"traités": 1}, nil
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fire := make(chan string)
 	d, err := daemon.New(daemon.Options{Engine: newEngine(st), Store: st,
 		Jobs:      map[string]daemon.JobFunc{"slow": slow},
@@ -291,14 +273,7 @@ func TestShutdown_JobFinishesItsStep(t *testing.T) {
 
 func userKey(t *testing.T) (gossh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := sshtest.NewKey(t)
 	return signer, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey()))) + " gest@poste"
 }
 
@@ -366,7 +341,7 @@ func TestSSH_SessionOpensTheUI(t *testing.T) {
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	screen := &syncBuffer{}
+	screen := &syncbuf.Buffer{}
 	go io.Copy(screen, stdout)
 	// Answer like a terminal: the session's renderer (bubbletea.MakeRenderer) asks for
 	// the background colour (OSC 11) and the device attributes (DA1).

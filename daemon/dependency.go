@@ -80,10 +80,10 @@ func (d *Daemon) watch(ctx context.Context, c DependencyCheck) {
 			d.log.Info(c.Name + " de nouveau disponible")
 		}
 		wasUp = err == nil
-		d.health.setDependency(dep)
-		if c.OnResult != nil {
+		if c.OnResult != nil { // before the health file: whoever reads it sees the gauge set
 			c.OnResult(err == nil)
 		}
+		d.health.setDependency(dep)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

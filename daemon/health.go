@@ -109,29 +109,32 @@ func newHealthBook(st *store.Store, file string, now func() time.Time) *healthBo
 	return b
 }
 
+// declare records a job's schedule, without writing the record.
 func (b *healthBook) declare(name, spec string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	h := b.jobs[name]
-	if h == nil {
-		h = &Health{Job: name}
-		b.jobs[name] = h
-	}
-	h.Schedule = spec
+	b.job(name).Schedule = spec
 }
 
+// change applies fn to a job's record and writes it.
 func (b *healthBook) change(name string, fn func(h *Health)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	h := b.jobs[name]
-	if h == nil {
-		h = &Health{Job: name}
-		b.jobs[name] = h
-	}
+	h := b.job(name)
 	if fn != nil {
 		fn(h)
 	}
 	b.flush(h)
+}
+
+// job is a job's record, made on first use; b.mu is held.
+func (b *healthBook) job(name string) *Health {
+	h := b.jobs[name]
+	if h == nil {
+		h = &Health{Job: name}
+		b.jobs[name] = h
+	}
+	return h
 }
 
 func (b *healthBook) begin(name string, at time.Time) {

@@ -3,8 +3,6 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -33,9 +31,9 @@ import (
 	hubeesim "hypercerts/connectors/hubee/sim"
 	"hypercerts/control"
 	"hypercerts/domain"
-	"hypercerts/store"
-
+	"hypercerts/internal/sshtest"
 	"hypercerts/internal/testenv"
+	"hypercerts/store"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -380,11 +378,10 @@ func TestSFTP(t *testing.T) {
 	}
 	dir := t.TempDir()
 	key := func(name string) (ssh.Signer, string) {
-		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		priv, s := sshtest.NewKey(t)
 		blk, _ := ssh.MarshalPrivateKey(priv, "")
 		file := filepath.Join(dir, name)
 		os.WriteFile(file, pem.EncodeToMemory(blk), 0o600)
-		s, _ := ssh.NewSignerFromKey(priv)
 		return s, file
 	}
 	hostSigner, hostKeyFile := key("host_key")

@@ -17,6 +17,7 @@ import (
 
 	"hypercerts/connectors/digiposte"
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 )
 
 func TestLaunch_MailsEveryEligibleStudentAndKeepsExclusionReasons(t *testing.T) {
@@ -237,29 +238,11 @@ func TestR16_RelaunchWithoutSignatureSendsNothing(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the workers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestR18_TestModeMailsNobodyButTheTestAddress(t *testing.T) {
 	t.Parallel()
 	const testAddr = "recette@univ.example.fr"
 	students := runMany(300)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	env := newRunEnv(t, students, func(s *domain.Settings, d *domain.Deps) {
 		s.Concurrency = 8
 		d.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

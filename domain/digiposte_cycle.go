@@ -393,11 +393,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 	var refs []entryRef
 	if pending != "" {
 		c.rep.AdhesionRetried = true
-		c.each(true, func(r entryRef) {
-			if en := r.en(); en.State == EntryEligible && en.Batch == pending {
-				refs = append(refs, r)
-			}
-		})
+		refs = c.inBatch(pending, func(s EntryState) bool { return s == EntryEligible })
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
@@ -430,14 +426,7 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 			refs = append(refs, r)
 		})
 		if len(refs) > 0 {
-			batch = batchID(batchAdhesion, e.clock.Now(), refs)
-			for _, r := range refs {
-				r.en().Batch = batch
-				r.dc.dirty[r.i] = true
-			}
-			for dc, n := range countPerCampaign(refs) {
-				dc.auditf("lot d'adhésions %s préparé : %d étudiants", batch, n)
-			}
+			batch = c.newBatch(batchAdhesion, refs, "lot d'adhésions %s préparé : %d étudiants")
 		}
 	}
 	if err := c.save(); err != nil { // batch id stored before the drop
@@ -460,20 +449,10 @@ func (c *dpCycle) adhesions(ctx context.Context) error {
 	}
 	err := e.retry(ctx, func() error { return e.vault.RequestAdhesions(ctx, batch, students) })
 	if err != nil {
-		for _, r := range refs {
-			r.en().LastError = "dépôt des adhésions " + batch + " : " + err.Error()
-			r.en().Attempts++
-			r.dc.dirty[r.i] = true
-		}
-		_ = c.save()
+		c.dropFailed(refs, batch, "dépôt des adhésions", err)
 		return fmt.Errorf("dépôt des adhésions %s (%d étudiants, repris au prochain cycle) : %w", batch, len(students), err)
 	}
-	for _, r := range refs {
-		c.set(r, EntryAdhesionRequested, "")
-	}
-	for dc, n := range countPerCampaign(refs) {
-		dc.auditf("lot d'adhésions %s déposé : %d étudiants", batch, n)
-	}
+	c.dropped(refs, EntryAdhesionRequested, "lot d'adhésions %s déposé : %d étudiants", batch)
 	c.rep.Requested += len(refs)
 	e.log.Info("adhésions Digiposte déposées", "lot", batch, "étudiants", len(students))
 	return c.save()
@@ -547,6 +526,57 @@ func (c *dpCycle) vaultMails(ctx context.Context) error {
 	return nil
 }
 
+// inBatch is the entries in a state ok of a batch recorded but not confirmed (its drop
+// failed): the batch is dropped again, with the same id.
+func (c *dpCycle) inBatch(batch string, ok func(EntryState) bool) []entryRef {
+	var refs []entryRef
+	c.each(true, func(r entryRef) {
+		if en := r.en(); ok(en.State) && en.Batch == batch {
+			refs = append(refs, r)
+		}
+	})
+	return refs
+}
+
+// newBatch gives refs a new batch id of kind, on their entries (stored by the next
+// save, before the drop), and audits it in each campaign (audit: "… %s … %d …", the
+// batch id and the campaign's count).
+func (c *dpCycle) newBatch(kind string, refs []entryRef, audit string) string {
+	batch := batchID(kind, c.e.clock.Now(), refs)
+	for _, r := range refs {
+		r.en().Batch = batch
+		r.dc.dirty[r.i] = true
+	}
+	for dc, n := range countPerCampaign(refs) {
+		dc.auditf(audit, batch, n)
+	}
+	return batch
+}
+
+// dropFailed notes a drop the vault refused ("what batch : err") on the entries still
+// in that batch, which the next cycle drops again, and stores them.
+func (c *dpCycle) dropFailed(refs []entryRef, batch, what string, err error) {
+	for _, r := range refs {
+		if en := r.en(); en.Batch == batch {
+			en.LastError = what + " " + batch + " : " + err.Error()
+			en.Attempts++
+			r.dc.dirty[r.i] = true
+		}
+	}
+	_ = c.save()
+}
+
+// dropped records a drop the vault confirmed: each entry moves to state to, audited
+// per campaign (audit: "… %s … %d …", the batch id and the campaign's count).
+func (c *dpCycle) dropped(refs []entryRef, to EntryState, audit, batch string) {
+	for _, r := range refs {
+		c.set(r, to, "")
+	}
+	for dc, n := range countPerCampaign(refs) {
+		dc.auditf(audit, batch, n)
+	}
+}
+
 // deposit renders and drops the attestations of open vaults as one batch (R20).
 func (c *dpCycle) deposit(ctx context.Context) error {
 	e := c.e
@@ -556,11 +586,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 	var refs []entryRef
 	if pending != "" {
 		c.rep.DepositRetried = true
-		c.each(true, func(r entryRef) {
-			if en := r.en(); depositable(en.State) && en.Batch == pending {
-				refs = append(refs, r)
-			}
-		})
+		refs = c.inBatch(pending, depositable)
 	} else {
 		c.each(true, func(r entryRef) {
 			en := r.en()
@@ -578,14 +604,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 		if e.renderer == nil {
 			return errors.New("dépôt Digiposte impossible : générateur PDF non configuré")
 		}
-		batch = batchID(batchDeposit, e.clock.Now(), refs)
-		for _, r := range refs {
-			r.en().Batch = batch
-			r.dc.dirty[r.i] = true
-		}
-		for dc, n := range countPerCampaign(refs) {
-			dc.auditf("lot de dépôt %s préparé : %d attestations", batch, n)
-		}
+		batch = c.newBatch(batchDeposit, refs, "lot de dépôt %s préparé : %d attestations")
 		if err := c.save(); err != nil { // batch id stored before the drop
 			return err
 		}
@@ -628,22 +647,10 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 			en.Attempts++
 			re.ref.dc.dirty[re.ref.i] = true
 		}
-		for _, r := range refs {
-			if en := r.en(); en.Batch == batch {
-				en.LastError = "dépôt " + batch + " : " + err.Error()
-				en.Attempts++
-				r.dc.dirty[r.i] = true
-			}
-		}
-		_ = c.save()
+		c.dropFailed(refs, batch, "dépôt", err)
 		return fmt.Errorf("dépôt des attestations %s (%d documents, repris au prochain cycle) : %w", batch, len(deposits), err)
 	}
-	for _, r := range refs {
-		c.set(r, EntryDeposited, "")
-	}
-	for dc, n := range countPerCampaign(refs) {
-		dc.auditf("lot de dépôt %s déposé : %d attestations", batch, n)
-	}
+	c.dropped(refs, EntryDeposited, "lot de dépôt %s déposé : %d attestations", batch)
 	c.rep.Deposited += len(refs)
 	e.log.Info("attestations déposées dans Digiposte", "lot", batch, "documents", len(deposits))
 	return c.save()

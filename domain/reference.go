@@ -108,6 +108,9 @@ type Revocation struct {
 	// CampaignID and StudentCode say which attestation it was ("" for a single one).
 	CampaignID  string
 	StudentCode string
+	// Repeated is set (never stored) when RevokeAttestation was asked again what was
+	// done already: nothing changed.
+	Repeated bool `json:"-"`
 }
 
 // String is the French one-line form.

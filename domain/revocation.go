@@ -6,10 +6,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // AuditRevoke is the audit action of a revocation.
 const AuditRevoke = "révocation"
+
+// ErrAlreadyRevoked: the registry holds a revocation of that reference already.
+var ErrAlreadyRevoked = errors.New("attestation déjà révoquée")
+
+// MaxRevocationReason bounds a revocation's reason (runes): it is shown on the public
+// verification page, one line (the UI's field takes as many).
+const MaxRevocationReason = 300
 
 // IssuedAttestation is what the store keeps of an attestation produced outside a
 // campaign (the render command, a HubEE request), so that its reference can be found
@@ -31,6 +40,8 @@ type AttestationRegistry interface {
 	RecordAttestation(a IssuedAttestation) error
 	// IssuedAttestation reads a single attestation; ErrNotFound if absent.
 	IssuedAttestation(ref string) (IssuedAttestation, error)
+	// PutRevocation records r; ErrAlreadyRevoked if ref was revoked already (checked
+	// and written at once: two managers revoking together get one revocation).
 	PutRevocation(r Revocation) error
 	// Revocation reads the revocation of ref; ErrNotFound if it was not revoked.
 	Revocation(ref string) (Revocation, error)
@@ -162,24 +173,32 @@ func (e *Engine) offersVDI(ctx context.Context, user User, comps []Component, ye
 }
 
 // RevokeAttestation revokes an attestation the user may manage (R02), with a reason,
-// and records it in the campaign's audit log. Revoking twice is an ErrInvalid error
-// that names the first revocation.
+// and records it in the campaign's audit log. A revocation is final: revoking again
+// with the same reason changes nothing and returns the first revocation with Repeated
+// set (a script run twice succeeds, the audit log gets one entry); with another reason
+// it is an ErrInvalid error that names the first one.
 func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, reason string) (Revocation, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Revocation{}, Invalid("le motif de la révocation est obligatoire")
+	if err := checkReason(reason); err != nil {
+		return Revocation{}, err
 	}
 	info, err := e.FindAttestation(ctx, user, reference)
 	if err != nil {
 		return Revocation{}, err
 	}
 	if info.Revocation != nil {
-		return *info.Revocation, Invalid("l'attestation %s est déjà %s", info.Reference, info.Revocation)
+		return repeated(*info.Revocation, reason)
 	}
 	reg, _ := e.registry()
 	r := Revocation{Reference: info.Reference, At: e.clock.Now(), By: user.Code, Reason: reason,
 		CampaignID: info.CampaignID, StudentCode: info.StudentCode}
-	if err := reg.PutRevocation(r); err != nil {
+	if err := reg.PutRevocation(r); errors.Is(err, ErrAlreadyRevoked) { // another manager, just now
+		first, rerr := reg.Revocation(info.Reference)
+		if rerr != nil {
+			return Revocation{}, rerr
+		}
+		return repeated(first, reason)
+	} else if err != nil {
 		return Revocation{}, err
 	}
 	if info.CampaignID != "" {
@@ -190,4 +209,27 @@ func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, re
 	}
 	e.log.Info("attestation révoquée", "référence", r.Reference, "utilisateur", r.By)
 	return r, nil
+}
+
+// repeated answers a revocation asked again: the same reason is the same act, done.
+func repeated(first Revocation, reason string) (Revocation, error) {
+	if first.Reason == reason {
+		first.Repeated = true
+		return first, nil
+	}
+	return first, Invalid("l'attestation %s est déjà %s ; une révocation est définitive", first.Reference, first)
+}
+
+// checkReason: a reason is required, one line (it is shown on the public page) and
+// at most MaxRevocationReason characters.
+func checkReason(reason string) error {
+	switch {
+	case reason == "":
+		return Invalid("le motif de la révocation est obligatoire")
+	case utf8.RuneCountInString(reason) > MaxRevocationReason:
+		return Invalid("motif de révocation trop long : %d caractères au plus (il est affiché sur la page de vérification)", MaxRevocationReason)
+	case !utf8.ValidString(reason) || strings.IndexFunc(reason, unicode.IsControl) >= 0:
+		return Invalid("motif de révocation sur une seule ligne, sans caractère de contrôle")
+	}
+	return nil
 }

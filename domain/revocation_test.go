@@ -3,6 +3,9 @@ package domain_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"hypercerts/domain"
@@ -59,5 +62,88 @@ func TestR02_RevocationOnlyByManagersOfTheComponent(t *testing.T) {
 	}
 	if _, err := env.engine.FindAttestation(ctx, runGest, domain.CampaignReference("other", "1")); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown reference: %v", err)
+	}
+}
+
+// R02 revocation, asked again: the same reason is the same act (success, Repeated, one
+// audit entry, the first date and manager kept); another reason is refused and names
+// the first; managers revoking at once get one revocation. The reason is required,
+// one line, at most MaxRevocationReason characters (it is shown publicly).
+func TestR02_RevocationIdempotentFinalAndOnce(t *testing.T) {
+	env := newRunEnv(t, runClass(), nil)
+	c := env.launchAndWait(t, domain.LaunchOptions{})
+	ctx := context.Background()
+	var refs []string
+	for _, e := range env.states(t, c.ID) {
+		if e.State == domain.EntryMailed {
+			refs = append(refs, e.Reference)
+		}
+	}
+	if len(refs) < 2 {
+		t.Fatalf("%d mailed entries, want 2", len(refs))
+	}
+	for _, bad := range []string{"", "   ", "ligne 1\nligne 2", "tab\tulé", strings.Repeat("é", domain.MaxRevocationReason+1)} {
+		if _, err := env.engine.RevokeAttestation(ctx, runGest, refs[0], bad); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("reason %.20q: %v", bad, err)
+		}
+	}
+	if r, _ := env.engine.Revoked(refs[0]); r != nil {
+		t.Fatal("revoked with a refused reason")
+	}
+	countAudit := func() int {
+		audit, _ := env.store.Audit(c.ID)
+		n := 0
+		for _, a := range audit {
+			if a.Action == domain.AuditRevoke {
+				n++
+			}
+		}
+		return n
+	}
+	first, err := env.engine.RevokeAttestation(ctx, runGest, refs[0], strings.Repeat("é", domain.MaxRevocationReason))
+	if err != nil || first.Repeated {
+		t.Fatalf("first revocation: %+v %v", first, err)
+	}
+	again, err := env.engine.RevokeAttestation(ctx, runGest, refs[0], "  "+first.Reason+" ")
+	if err != nil || !again.Repeated || !again.At.Equal(first.At) || again.By != first.By {
+		t.Errorf("same revocation again: %+v %v", again, err)
+	}
+	if _, err := env.engine.RevokeAttestation(ctx, runGest, refs[0], "autre motif"); !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "déjà révoquée") {
+		t.Errorf("another reason: %v", err)
+	}
+	if got, _ := env.engine.Revoked(refs[0]); got == nil || got.Reason != first.Reason {
+		t.Errorf("revocation changed: %+v", got)
+	}
+	if n := countAudit(); n != 1 {
+		t.Errorf("%d audit entries for one revocation", n)
+	}
+
+	// Eight managers' sessions at once, each its own reason: one wins, the others are told.
+	var wg sync.WaitGroup
+	won := make(chan string, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := env.engine.RevokeAttestation(ctx, runGest, refs[1], fmt.Sprintf("motif %d", i))
+			if err == nil && !r.Repeated {
+				won <- r.Reason
+			} else if !errors.Is(err, domain.ErrInvalid) {
+				t.Errorf("concurrent revocation: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(won)
+	var winners []string
+	for r := range won {
+		winners = append(winners, r)
+	}
+	got, _ := env.engine.Revoked(refs[1])
+	if len(winners) != 1 || got == nil || got.Reason != winners[0] {
+		t.Errorf("concurrent revocations: winners %v, stored %+v", winners, got)
+	}
+	if n := countAudit(); n != 2 {
+		t.Errorf("%d audit entries for two revocations", n)
 	}
 }

@@ -21,6 +21,9 @@ type User struct {
 type Year struct {
 	Code  string
 	Label string
+	// Deliberated: Apogée holds deliberated admission results for the year (R10-R11:
+	// cod_adm = 1, deliberation finished), so a campaign on it has something to send.
+	Deliberated bool
 }
 
 // AcademicYearLabel turns a cod_anu into "2024-2025".

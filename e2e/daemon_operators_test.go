@@ -2,118 +2,37 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/csv"
 	"io"
-	"log"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"net/textproto"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	gossh "golang.org/x/crypto/ssh"
 
-	"hypercerts/daemon"
+	"hypercerts/internal/daemontest"
+	"hypercerts/internal/smtptest"
 	"hypercerts/internal/sshtest"
-
 	"hypercerts/internal/testenv"
 )
 
-// daemonProc is the built binary running as the daemon, its logs captured.
-type daemonProc struct {
-	cmd    *exec.Cmd
-	logs   sshtest.Buffer
-	exited chan error
-	dbPath string
-}
-
-// startDaemon runs `hypercerts --daemon args…` and waits until it has started (its
-// "démon démarré" line). dbPath is the store the configuration names.
-func startDaemon(t *testing.T, dbPath string, args ...string) *daemonProc {
+// startDaemon runs the built binary as the daemon (internal/daemontest) and waits
+// until it has started. dbPath is the store the configuration names.
+func startDaemon(t *testing.T, dbPath string, args ...string) *daemontest.Proc {
 	t.Helper()
-	d := &daemonProc{cmd: exec.Command(buildBinary(t), append([]string{"--daemon"}, args...)...), exited: make(chan error, 1), dbPath: dbPath}
-	d.cmd.Stdout, d.cmd.Stderr = &d.logs, &d.logs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.exited <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("the daemon's logs:\n%s", d.logs.String())
-		}
-		if d.cmd.ProcessState == nil {
-			_ = d.cmd.Process.Kill()
-			<-d.exited
-		}
-	})
-	d.waitLog(t, "démon démarré")
-	return d
-}
-
-// waitLog waits up to a minute for a log line holding want.
-func (d *daemonProc) waitLog(t *testing.T, want string) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(d.logs.String(), want); {
-		select {
-		case err := <-d.exited:
-			t.Fatalf("the daemon exited (%v) before %q:\n%s", err, want, d.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q in the daemon's logs within a minute:\n%s", want, d.logs.String())
-		}
-	}
-}
-
-// sshAddr is the address the daemon's SSH server listens on (from its health file).
-func (d *daemonProc) sshAddr(t *testing.T) string {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); ; {
-		if s, err := daemon.ReadHealthFile(daemon.HealthFilePath(d.dbPath)); err == nil && s.SSH != "" {
-			return s.SSH
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon's SSH server did not start:\n%s", d.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop sends SIGTERM and requires exit code 0 within 40 s.
-func (d *daemonProc) stop(t *testing.T) {
-	t.Helper()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	d.waitExit(t)
-}
-
-func (d *daemonProc) waitExit(t *testing.T) {
-	t.Helper()
-	select {
-	case err := <-d.exited:
-		if err != nil {
-			t.Fatalf("the daemon's exit after SIGTERM: %v (want 0)\n%s", err, d.logs.String())
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatalf("the daemon still runs 40 s after SIGTERM:\n%s", d.logs.String())
-	}
+	return daemontest.Start(t, buildBinary(t), dbPath, args...)
 }
 
 // daemonConfig is writeConfig's configuration (embedded Apogée, SMTP at smtpAddr, no
@@ -132,17 +51,22 @@ func daemonConfig(t *testing.T, dir, smtpAddr string) string {
 	return path
 }
 
+// startManaged starts the daemon on the demo configuration (in dir) mailing through
+// smtpAddr, with an SSH key for the manager (gestionnaire), whose authentication it
+// returns.
+func startManaged(t *testing.T, dir, smtpAddr string) (*daemontest.Proc, gossh.AuthMethod) {
+	t.Helper()
+	cfg := daemonConfig(t, dir, smtpAddr)
+	signer, pub := managerKey(t, dir)
+	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
+		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
+	return d, gossh.PublicKeys(signer)
+}
+
 // managerKey makes an SSH key pair for the manager and writes its public half in dir.
 func managerKey(t *testing.T, dir string) (gossh.Signer, string) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := sshtest.NewKey(t)
 	pub := filepath.Join(dir, "gestionnaire.pub")
 	if err := os.WriteFile(pub, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
@@ -157,15 +81,12 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	sink := startSMTPSink(t)
-	cfg := daemonConfig(t, dir, sink.addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
-	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 110, 30)
+	d, auth := startManaged(t, dir, sink.addr)
+	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", auth, 110, 30)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 
 	mark := sess.Mark()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	farewell := sess.WaitAfter(t, mark, "s'arrête", 20*time.Second)
@@ -174,7 +95,7 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the session is still open 30 s after SIGTERM:\n%q", sess.Output())
 	}
-	d.waitExit(t)
+	d.WaitExit(t)
 
 	out := sess.Output()[mark:]
 	for _, want := range []string{"Le serveur hypercerts s'arrête", "maintenance", "reconnectez-vous"} {
@@ -188,7 +109,7 @@ func TestDaemonSIGTERMTellsConnectedManagersWhy(t *testing.T) {
 	if last < 0 || !strings.Contains(out[last:], "s'arrête") {
 		t.Errorf("the farewell is not left on the manager's terminal once the session is closed:\n%q", out)
 	}
-	logs := d.logs.String()
+	logs := d.Logs.String()
 	if !strings.Contains(logs, "démon arrêté") {
 		t.Errorf("no clean stop in the logs:\n%s", logs)
 	}
@@ -208,9 +129,9 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	sink := startSMTPSink(t)
 	cfg := daemonConfig(t, dir, sink.addr)
 	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "20", "--ssh-listen", "off")
-	d.waitLog(t, "tâche terminée")
-	d.stop(t)
-	logs := d.logs.String()
+	d.WaitLog(t, "tâche terminée")
+	d.Stop(t)
+	logs := d.Logs.String()
 	for _, line := range strings.Split(logs, "\n") { // a plain start has nothing to warn about
 		if strings.Contains(line, "level=WARN") {
 			t.Errorf("a WARN at a plain start (no démarche): %s", line)
@@ -227,15 +148,15 @@ func TestDaemonWithoutDemarcheNoHubEEWarning(t *testing.T) {
 	// The demo configures the AttestationReussite démarche: the job is scheduled.
 	demo := t.TempDir()
 	d = startDaemon(t, filepath.Join(demo, "hypercerts.db"), "--demo", "--demo-dir", demo, "--demo-students", "20", "--ssh-listen", "off")
-	d.stop(t)
-	started = regexp.MustCompile(`msg="démon démarré" tâches="\[([^]]*)\]"`).FindStringSubmatch(d.logs.String())
+	d.Stop(t)
+	started = regexp.MustCompile(`msg="démon démarré" tâches="\[([^]]*)\]"`).FindStringSubmatch(d.Logs.String())
 	if started == nil || !strings.Contains(started[1], "hubee_sync=") {
-		t.Errorf("hubee_sync not scheduled with a démarche: %v\n%s", started, d.logs.String())
+		t.Errorf("hubee_sync not scheduled with a démarche: %v\n%s", started, d.Logs.String())
 	}
 	// Nor is the demo's schedule warned about: its fast Digiposte cycle plays on a local
 	// folder, where R22's one-drop-a-day limit of the real Digiposte is no concern. (Its
 	// verification page's fixed port may be taken by another demo: that WARN may come.)
-	for _, line := range strings.Split(d.logs.String(), "\n") {
+	for _, line := range strings.Split(d.Logs.String(), "\n") {
 		if strings.Contains(line, "level=WARN") && (strings.Contains(line, "planification") || strings.Contains(line, "hubee")) {
 			t.Errorf("a WARN about the schedules at the demo's start: %s", line)
 		}
@@ -275,90 +196,34 @@ func TestSSHSessionsStayCurrent(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
-	cfg := daemonConfig(t, dir, mb.addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
-	addr := d.sshAddr(t)
-	watcher := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	d, auth := startManaged(t, dir, mb.Addr)
+	addr := d.SSHAddr(t)
+	watcher := sshtest.Open(t, addr, "gestionnaire", auth, 120, 30)
 	watcher.WaitFor(t, "Aucune campagne", 20*time.Second)
-	sess := sshtest.Open(t, addr, "gestionnaire", gossh.PublicKeys(signer), 120, 30)
+	sess := sshtest.Open(t, addr, "gestionnaire", auth, 120, 30)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 	toPreview(t, sess)
 	mark := watcher.Mark()
 	step(t, sess, "l", "pour lancer")
 	step(t, sess, "o", "terminée")
 	watcher.WaitAfter(t, mark, "1 campagne", 20*time.Second) // nothing typed in this session
-	d.stop(t)
+	d.Stop(t)
 }
 
-// mailbox is a real SMTP server on loopback (emersion/go-smtp) that keeps every
-// message whole, with its envelope recipients.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-	addr string
-}
+// startMailbox is a real SMTP server on loopback that keeps every message whole,
+// with its envelope (internal/smtptest).
+func startMailbox(t *testing.T) *smtptest.Server { return smtptest.Start(t, true) }
 
-type received struct {
-	rcpts []string
-	data  []byte
-}
-
-func startMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	mb := &mailbox{}
-	srv := smtp.NewServer(mb)
-	srv.Domain = "localhost"
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return mb
-}
-
-func (mb *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailboxSession{mb: mb}, nil }
-
-// kind gives the messages whose X-Hypercerts-Kind is kind.
-func (mb *mailbox) kind(kind string) []received {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	var out []received
-	for _, m := range mb.msgs {
-		if msg, err := mail.ReadMessage(bytes.NewReader(m.data)); err == nil && msg.Header.Get("X-Hypercerts-Kind") == kind {
+// ofKind gives the messages whose X-Hypercerts-Kind is kind.
+func ofKind(mb *smtptest.Server, kind string) []smtptest.Message {
+	var out []smtptest.Message
+	for _, m := range mb.Messages() {
+		if msg, err := mail.ReadMessage(bytes.NewReader(m.Data)); err == nil && msg.Header.Get("X-Hypercerts-Kind") == kind {
 			out = append(out, m)
 		}
 	}
 	return out
 }
-
-type mailboxSession struct {
-	mb    *mailbox
-	rcpts []string
-}
-
-func (s *mailboxSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.rcpts = append(s.rcpts, to)
-	return nil
-}
-func (s *mailboxSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	s.mb.msgs = append(s.mb.msgs, received{rcpts: s.rcpts, data: b})
-	s.rcpts = nil
-	return nil
-}
-func (s *mailboxSession) Reset()        { s.rcpts = nil }
-func (s *mailboxSession) Logout() error { return nil }
 
 // attachment gives the decoded subject and the first attachment (name, content type,
 // decoded bytes) of a MIME message.
@@ -429,11 +294,8 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 	testenv.Long(t, "test de bout en bout")
 	dir := t.TempDir()
 	mb := startMailbox(t)
-	cfg := daemonConfig(t, dir, mb.addr)
-	signer, pub := managerKey(t, dir)
-	d := startDaemon(t, filepath.Join(dir, "hypercerts.db"), "--config", cfg, "--demo-students", "60",
-		"--ssh-listen", "127.0.0.1:0", "--ssh-authorized-key", "gestionnaire="+pub)
-	sess := sshtest.Open(t, d.sshAddr(t), "gestionnaire", gossh.PublicKeys(signer), 140, 40)
+	d, auth := startManaged(t, dir, mb.Addr)
+	sess := sshtest.Open(t, d.SSHAddr(t), "gestionnaire", auth, 140, 40)
 	sess.WaitFor(t, "Campagnes", 20*time.Second)
 	toPreview(t, sess)
 	screen := step(t, sess, "e", "envoyé en pièce jointe")
@@ -443,14 +305,14 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 	if m == nil || m[2] != manager {
 		t.Fatalf("the status line does not say where the export went: %q", screen)
 	}
-	var msgs []received
+	var msgs []smtptest.Message
 	for deadline := time.Now().Add(10 * time.Second); len(msgs) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		msgs = mb.kind("preview_export")
+		msgs = ofKind(mb, "preview_export")
 	}
-	if len(msgs) != 1 || len(msgs[0].rcpts) != 1 || msgs[0].rcpts[0] != manager {
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != manager {
 		t.Fatalf("want one export mail to %s over SMTP, got %d: %+v", manager, len(msgs), msgs)
 	}
-	subject, name, ctype, body := attachment(t, msgs[0].data)
+	subject, name, ctype, body := attachment(t, msgs[0].Data)
 	if subject != "Export de l'aperçu : Licence Mathématiques (LMATH/201) (2024-2025)" {
 		t.Errorf("subject %q", subject)
 	}
@@ -485,5 +347,5 @@ func TestR17b_SSHExportIsMailedToTheManagerBySMTP(t *testing.T) {
 		}
 		return nil
 	})
-	d.stop(t)
+	d.Stop(t)
 }

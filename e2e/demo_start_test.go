@@ -91,8 +91,13 @@ func drain(tty *os.File) {
 // BenchmarkDemoStartup is `hypercerts --demo` to its home screen, built binary on a
 // pseudo-terminal. "cold" generates the embedded Apogée (empty cache), "warm" reuses
 // the generated data from the user cache directory (issue 18 target: < 0.5 s).
+//
+// HYPERCERTS_BENCH_BIN runs another build instead (before/after in one session).
 func BenchmarkDemoStartup(b *testing.B) {
-	bin := buildBinary(b)
+	bin := os.Getenv("HYPERCERTS_BENCH_BIN")
+	if bin == "" {
+		bin = buildBinary(b)
+	}
 	cacheHome := b.TempDir()
 	cold, stop := startDemo(b, bin, filepath.Join(b.TempDir(), "demo"), cacheHome)
 	stop()

@@ -6,16 +6,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"hypercerts/daemon"
+	"hypercerts/internal/daemontest"
 	"hypercerts/internal/sshtest"
 
 	"hypercerts/internal/testenv"
@@ -69,35 +67,8 @@ log:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs sshtest.Buffer
-	d := exec.Command(bin, "--daemon", "--config", cfgPath, "--demo-students", "60", "--ssh-listen", "127.0.0.1:0")
-	d.Stdout, d.Stderr = &logs, &logs
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	t.Cleanup(func() {
-		if d.ProcessState == nil {
-			_ = d.Process.Kill()
-			<-exited
-		}
-	})
-	var addr string
-	for deadline := time.Now().Add(60 * time.Second); addr == ""; {
-		if s, err := daemon.ReadHealthFile(daemon.HealthFilePath(filepath.Join(dir, "hypercerts.db"))); err == nil && s.SSH != "" {
-			addr = s.SSH
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("daemon exited early: %v\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon's SSH server did not start:\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	d := daemontest.Start(t, bin, filepath.Join(dir, "hypercerts.db"), "--config", cfgPath, "--demo-students", "60", "--ssh-listen", "127.0.0.1:0")
+	addr := d.SSHAddr(t)
 
 	// Wrong password: refused, over both password and keyboard-interactive. Two wrong
 	// tries only: the account's limit (3 within 10 min, R01) would otherwise refuse the
@@ -144,18 +115,8 @@ log:
 		t.Errorf("metrics do not count the CAS logins:\n%s", body)
 	}
 
-	if err := d.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("daemon exit: %v\n%s", err, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the daemon did not stop on SIGTERM")
-	}
-	out := logs.String()
+	d.Stop(t)
+	out := d.Logs.String()
 	if strings.Contains(out, casPassword) {
 		t.Fatalf("the password appears in the daemon's logs:\n%s", out)
 	}

@@ -22,6 +22,9 @@ var (
 	keywordsRe = regexp.MustCompile(`/Keywords \(` + regexp.QuoteMeta(keywordPrefix) + `([A-Za-z0-9_-]+)\)`)
 )
 
+// maxPageStream bounds one decompressed page stream (an attestation's is ~10 KB).
+const maxPageStream = 8 << 20
+
 // ErrNoToken says a PDF carries no hypercerts token.
 var ErrNoToken = errors.New("aucun jeton hypercerts dans ce PDF (pas une attestation hypercerts, ou antérieure aux QR codes)")
 
@@ -52,7 +55,11 @@ func PageText(pdf []byte) (string, error) {
 		if err != nil {
 			continue
 		}
-		content, err := io.ReadAll(zr)
+		// Bounded: a PDF a stranger hands to `verify` may hold a deflate bomb.
+		content, err := io.ReadAll(io.LimitReader(zr, maxPageStream+1))
+		if len(content) > maxPageStream {
+			return "", errors.New("flux de page démesuré (plus de 8 Mio décompressés) : pas une attestation hypercerts")
+		}
 		if err != nil || !bytes.Contains(content, []byte("BT")) {
 			continue
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"sort"
 	"time"
@@ -60,7 +61,9 @@ func (s *Store) IssuedAttestation(ref string) (domain.IssuedAttestation, error) 
 	return a, s.get(bucketAttestations, "attestation", ref, &a)
 }
 
-// PutRevocation records a revocation.
+// PutRevocation records a revocation, unless ref has one already
+// (domain.ErrAlreadyRevoked): a revocation is final, and two managers revoking at once
+// get one, checked and written in one transaction.
 func (s *Store) PutRevocation(r domain.Revocation) error {
 	if r.Reference == "" {
 		return fmt.Errorf("%w : révocation sans référence", domain.ErrInvalid)
@@ -69,6 +72,9 @@ func (s *Store) PutRevocation(r domain.Revocation) error {
 		b, err := createBucketIfNotExists(tx, bucketRevocations)
 		if err != nil {
 			return err
+		}
+		if b.Get([]byte(r.Reference)) != nil {
+			return fmt.Errorf("%w : %s", domain.ErrAlreadyRevoked, r.Reference)
 		}
 		return putJSON(b, []byte(r.Reference), r)
 	})
@@ -177,6 +183,9 @@ func readKeys(tx *bolt.Tx) (*attest.PrivateKey, attest.PublicKeys, error) {
 		id, err := attest.ParseKeyID(string(k[len(keyPrefix):]))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w : %v", ErrCorrupt, err)
+		}
+		if len(rec.Public) != ed25519.PublicKeySize || attest.IDOf(rec.Public) != id { // the list others verify with
+			return nil, nil, fmt.Errorf("%w : clé publique d'attestation %s altérée", ErrCorrupt, id)
 		}
 		pubs = append(pubs, attest.PublicKey{ID: id, Key: rec.Public, Created: rec.Created, Retired: rec.Retired})
 		if bytes.Equal(k[len(keyPrefix):], cur) {

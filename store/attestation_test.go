@@ -1,13 +1,18 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"hypercerts/attest"
 	"hypercerts/domain"
+	"hypercerts/store"
 )
 
 func TestAttestationKeyCreatedOnceRotatedAndKept(t *testing.T) {
@@ -69,5 +74,77 @@ func TestRevocationsAndSingleAttestations(t *testing.T) {
 	}
 	if err := s.PutRevocation(domain.Revocation{}); !errors.Is(err, domain.ErrInvalid) {
 		t.Errorf("revocation without reference: %v", err)
+	}
+}
+
+// The base holds the attestations' signing key: created 0600, never opened through a
+// symbolic link (a link planted at store.path would send the key elsewhere), and an
+// existing base that others may read is made 0600 when opened for writing.
+func TestSigningKeyBaseIs0600AndNeverThroughASymlink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hypercerts.db")
+	s := open(t, path)
+	if _, _, created, err := s.AttestationKey(time.Now()); err != nil || !created {
+		t.Fatalf("AttestationKey: created %v, %v", created, err)
+	}
+	s.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("base with the key: %v %v", fi.Mode(), err)
+	}
+
+	os.Chmod(path, 0o644) // an old install, a copy made with a wide umask
+	s = open(t, path)
+	s.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("a base readable by others stays %v", fi.Mode().Perm())
+	}
+
+	for name, target := range map[string]string{"link.db": path, "dangling.db": filepath.Join(dir, "elsewhere.db")} {
+		link := filepath.Join(dir, name)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := store.Open(link, time.Second); !errors.Is(err, store.ErrSymlink) {
+			if st != nil {
+				st.Close()
+			}
+			t.Errorf("Open(%s): %v, want ErrSymlink", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "elsewhere.db")); err == nil {
+		t.Error("a base was created at a dangling link's target")
+	}
+}
+
+// A public key whose bytes no longer match its id is damage, not a key to verify with.
+func TestAlteredPublicKeyIsCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hypercerts.db")
+	s := open(t, path)
+	k1, _, _, err := s.AttestationKey(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RotateAttestationKey(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("v1")).Bucket([]byte("attestation_keys"))
+		other, _ := attest.NewKey()
+		rec, _ := json.Marshal(map[string]any{"Public": []byte(other.Public()), "Created": time.Now()})
+		return b.Put([]byte("k/"+k1.ID.String()), rec)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	defer s.Close()
+	if _, err := s.AttestationPublicKeys(); !errors.Is(err, store.ErrCorrupt) {
+		t.Errorf("AttestationPublicKeys with a swapped retired key: %v", err)
 	}
 }

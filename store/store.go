@@ -41,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,6 +76,10 @@ var (
 	ErrCorrupt = errors.New("base illisible ou corrompue")
 	// ErrMissing: a read-only open found no file (it never creates one).
 	ErrMissing = errors.New("base absente")
+	// ErrSymlink: store.path is a symbolic link. The base holds personal data and the
+	// attestations' signing key: it is never opened through a link (one planted there
+	// would send them elsewhere).
+	ErrSymlink = errors.New("la base est un lien symbolique : refusé (les données et la clé de signature des attestations iraient ailleurs) ; mettez le chemin du vrai fichier dans store.path")
 )
 
 // DefaultTimeout is how long Open waits for the file lock when given no timeout.
@@ -141,8 +146,11 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly, OpenFile: privateOpen(readOnly)})
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s : %w", path, ErrSymlink)
+		}
 		return nil, openError(path, err)
 	}
 	if readOnly {
@@ -157,6 +165,28 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 	st := &Store{db: db, path: path, readOnly: readOnly}
 	st.w = newCommitter(st.update)
 	return st, nil
+}
+
+// privateOpen opens the base file for bbolt: never through a symbolic link
+// (O_NOFOLLOW, atomic with the open), created 0600, and an existing base that others
+// may read (an old install, a copy made with a wide umask) is made 0600 when opened
+// for writing: it holds personal data and the signing key.
+func privateOpen(readOnly bool) func(string, int, os.FileMode) (*os.File, error) {
+	return func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag|syscall.O_NOFOLLOW, perm)
+		if err != nil || readOnly {
+			return f, err
+		}
+		fi, err := f.Stat()
+		if err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = f.Chmod(0o600)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
 }
 
 // fileSizes reads the bbolt meta pages of path (layout of go.etcd.io/bbolt's

@@ -30,6 +30,7 @@ type Model struct {
 	c        *common.Common
 	stack    []common.Component
 	showHelp bool
+	helpOff  int // first line of the full help shown, when it does not fit
 	status   string
 	statusEr bool
 	quitAsk  string // the question asked before quitting with work in flight
@@ -215,7 +216,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, km.ForceQuit), !capturing && key.Matches(msg, km.Quit):
 			return m, m.quit()
 		case !capturing && key.Matches(msg, km.Help):
-			m.showHelp = !m.showHelp
+			m.showHelp, m.helpOff = !m.showHelp, 0
+			return m, nil
+		case m.showHelp && m.scrollHelp(msg):
 			return m, nil
 		case m.showHelp: // the full help is modal: Esc or any other key closes it
 			m.showHelp = false
@@ -344,7 +347,7 @@ func (m *Model) View() string {
 	case m.quitAsk != "":
 		body = m.c.Dialog(i18n.QuitTitle, []string{m.quitAsk}, i18n.QuitKeys, w)
 	case m.showHelp:
-		body = m.fullHelp()
+		body = m.helpView(h)
 	default:
 		body = m.top().View()
 	}
@@ -364,6 +367,9 @@ func (m *Model) View() string {
 		closeHelp := km(m).Help
 		closeHelp.SetHelp(i18n.KeyNameCloseHelp, i18n.KeyCloseHelp)
 		global = []key.Binding{closeHelp}
+		if m.helpLines() > h {
+			screen = []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", i18n.KeyScroll)), km(m).PageDown}
+		}
 	default:
 		screen = m.top().ShortHelp()
 		if !m.capturing() { // while typing, q and ? are letters of the field
@@ -377,6 +383,57 @@ func (m *Model) View() string {
 func (m *Model) capturing() bool {
 	c, ok := m.top().(common.Capturer)
 	return ok && c.Capturing()
+}
+
+// scrollHelp moves the full help when it does not fit the body (↑/↓, pgup/pgdn,
+// début/fin, the wheel); it reports whether msg was such a key. Any other key closes
+// the help, as before.
+func (m *Model) scrollHelp(msg tea.KeyMsg) bool {
+	k := km(m)
+	page := max(m.bodyHeight()-1, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		m.helpOff--
+	case key.Matches(msg, k.Down):
+		m.helpOff++
+	case key.Matches(msg, k.PageUp):
+		m.helpOff -= page
+	case key.Matches(msg, k.PageDown):
+		m.helpOff += page
+	case key.Matches(msg, k.Top):
+		m.helpOff = 0
+	case key.Matches(msg, k.Bottom):
+		m.helpOff = m.helpLines()
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *Model) helpLines() int { return strings.Count(m.fullHelp(), "\n") + 1 }
+
+// helpView is the full help in h lines: whole when it fits, else a window of h-1
+// lines from helpOff and, under it, which lines are shown and how to see the rest
+// (issue 16 item 14: at 40×10 the help was cut with no way to read the end).
+func (m *Model) helpView(h int) string {
+	help := m.fullHelp()
+	lines := strings.Split(help, "\n")
+	if len(lines) <= h {
+		m.helpOff = 0
+		return help
+	}
+	win := max(h-1, 1)
+	m.helpOff = min(max(m.helpOff, 0), len(lines)-win)
+	end := m.helpOff + win
+	arrows := ""
+	if m.helpOff > 0 {
+		arrows += "↑"
+	}
+	if end < len(lines) {
+		arrows += "↓"
+	}
+	more := sprintf(i18n.HelpMore, arrows, m.helpOff+1, end, len(lines))
+	return strings.Join(lines[m.helpOff:end], "\n") + "\n" + m.c.Styles.Muted.Render(common.Cut(more, m.c.Width))
 }
 
 // fullHelp is the screen's help by sections, then the keys of every screen, then the

@@ -33,6 +33,9 @@ const (
 	ExitRevoked    = 4
 	ExitUnknownKey = 5
 	ExitInvalid    = 6
+	// ExitUnchecked: authentic, but revocation could not be checked (no base reachable,
+	// or it failed): the check did not fully happen, a script must not take it as 0.
+	ExitUnchecked = 7
 )
 
 // ExitCode is the command's exit code for the verdict.
@@ -50,6 +53,15 @@ func (v Verdict) ExitCode() int {
 	return ExitInvalid
 }
 
+// ExitCode is the command's exit code for the result: the verdict's, or ExitUnchecked
+// for an authentic attestation whose revocation was not checked.
+func (r Result) ExitCode() int {
+	if r.Verdict == Authentic && !r.RevocationChecked {
+		return ExitUnchecked
+	}
+	return r.Verdict.ExitCode()
+}
+
 // Result is what a check found.
 type Result struct {
 	Verdict Verdict
@@ -62,6 +74,8 @@ type Result struct {
 	RevocationChecked bool
 	// PDFSignature describes the PAdES signature ("" when the PDF has none).
 	PDFSignature string
+	// PDF is true when a PDF was checked (not a bare token).
+	PDF bool
 }
 
 // Checker holds what a check needs.
@@ -108,6 +122,7 @@ func (c Checker) PDF(pdf []byte) Result {
 		return Result{Verdict: Invalid, Problems: []string{err.Error()}}
 	}
 	r := c.Token(tok)
+	r.PDF = true
 	if r.Verdict != Authentic && r.Verdict != Revoked {
 		return r
 	}
@@ -160,7 +175,11 @@ func (c Checker) revocation(r *Result) {
 
 // WriteText prints the result in French for a terminal.
 func (r Result) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "Attestation %s\n", strings.ToUpper(string(r.Verdict)))
+	if r.Verdict == Authentic && !r.RevocationChecked { // never "authentique" without the caveat
+		fmt.Fprintf(w, "Attestation %s, RÉVOCATION NON VÉRIFIÉE\n", strings.ToUpper(string(r.Verdict)))
+	} else {
+		fmt.Fprintf(w, "Attestation %s\n", strings.ToUpper(string(r.Verdict)))
+	}
 	if r.Revocation != nil {
 		fmt.Fprintf(w, "  %s\n", r.Revocation)
 	}
@@ -180,8 +199,11 @@ func (r Result) WriteText(w io.Writer) {
 	}
 	if r.PDFSignature != "" {
 		fmt.Fprintf(w, "  %-20s %s\n", "Signature du PDF", r.PDFSignature)
+	} else if r.PDF && (r.Verdict == Authentic || r.Verdict == Revoked) {
+		fmt.Fprintf(w, "  %-20s %s\n", "Signature du PDF", "aucune : seul ce que le QR code indique fait foi")
 	}
 	if !r.RevocationChecked && r.Verdict == Authentic {
-		fmt.Fprintln(w, "\nRévocation non vérifiée (base hypercerts inaccessible) : consultez la page de vérification de l'université.")
+		fmt.Fprintln(w, "\nRévocation non vérifiée (base hypercerts inaccessible ou en erreur) : l'université a pu révoquer cette attestation ;"+
+			" consultez sa page de vérification (QR code) pour le savoir.")
 	}
 }

@@ -3,7 +3,6 @@ package wiring_test
 import (
 	"context"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"hypercerts/app"
 	"hypercerts/connectors/apogee"
 	cassim "hypercerts/connectors/cas/sim"
 	"hypercerts/doctor"
+	"hypercerts/internal/smtptest"
 )
 
 // The app and doctor read one configuration through this package, so doctor's probes
@@ -32,7 +30,7 @@ func TestAppAndDoctorReachTheSameServersWithTheSameSettings(t *testing.T) {
 	ws := &recorder{}
 	wsSrv := httptest.NewServer(ws)
 	t.Cleanup(wsSrv.Close)
-	relay := startRelay(t)
+	relay := smtptest.Start(t, false)
 	casSim := cassim.New([]cassim.User{{ID: "gest", Password: "secret"}})
 	casURL, err := casSim.Start()
 	if err != nil {
@@ -41,7 +39,7 @@ func TestAppAndDoctorReachTheSameServersWithTheSameSettings(t *testing.T) {
 	t.Cleanup(func() { casSim.Close() })
 
 	dir := t.TempDir()
-	host, port, _ := net.SplitHostPort(relay.addr)
+	host, port, _ := net.SplitHostPort(relay.Addr)
 	cfgPath := filepath.Join(dir, "application.yaml")
 	if err := os.WriteFile(cfgPath, []byte(`university:
   name: "Université de Test"
@@ -104,11 +102,11 @@ cas:
 		t.Fatalf("login: %v", err)
 	}
 	_, _ = login(ctx, "gest", "secret") // signed in by the CAS; Apogée, down, then refuses
-	appWS, appHELO, appCAS := ws.take(), relay.take(), casSim.Count("validate")
+	appWS, appHELO, appCAS := ws.take(), relay.Helos(), casSim.Count("validate")
 
 	// doctor, on the same configuration.
 	doctor.Run(ctx, a.Config, doctor.Options{Timeout: 10 * time.Second})
-	docWS, docHELO, docCAS := ws.take(), relay.take(), casSim.Count("validate")-appCAS
+	docWS, docHELO, docCAS := ws.take(), relay.Helos()[len(appHELO):], casSim.Count("validate")-appCAS
 
 	want := []string{"/apo/site/etu urn:site:etudiant", "/apo/site/of urn:site:of", "/apo/site/peda urn:site:peda", "/apo/site/ref urn:site:ref"}
 	if !slices.Equal(appWS, want) {
@@ -159,48 +157,3 @@ func (r *recorder) take() []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-// relay is an SMTP server that keeps the EHLO name of each session.
-type relay struct {
-	mu    sync.Mutex
-	helos []string
-	addr  string
-}
-
-func startRelay(t *testing.T) *relay {
-	r := &relay{}
-	srv := smtp.NewServer(r)
-	srv.Domain = "localhost"
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return r
-}
-
-func (r *relay) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	r.mu.Lock()
-	r.helos = append(r.helos, c.Hostname())
-	r.mu.Unlock()
-	return session{}, nil
-}
-
-func (r *relay) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.helos
-	r.helos = nil
-	return slices.Compact(out)
-}
-
-type session struct{}
-
-func (session) Mail(string, *smtp.MailOptions) error { return nil }
-func (session) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (session) Data(io.Reader) error                 { return nil }
-func (session) Reset()                               {}
-func (session) Logout() error                        { return nil }

@@ -47,7 +47,7 @@ type querySpec struct {
 }
 
 var querySpecs = []querySpec{
-	{"years", []string{"COD_ANU"}},
+	{"years", []string{"COD_ANU", "TEM_RES_DLB"}},
 	{"user", []string{"COD_UTI", "LIB_CMT_UTI", "ADR_MAIL_UTI"}},
 	{"student_by_ine", []string{"COD_ETU"}},
 	{"components", []string{"COD_CMP", "LIB_CMP"}},
@@ -350,7 +350,8 @@ func isTransient(err error) bool {
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
 
-// OpenYears lists the years open in Apogée, newest first.
+// OpenYears lists the years open in Apogée, newest first, each saying whether Apogée
+// holds deliberated admission results for it (years.sql's TEM_RES_DLB).
 func (d *DB) OpenYears(ctx context.Context) ([]domain.Year, error) {
 	const op = "OpenYears"
 	rows, q, err := d.run(ctx, op, "years", nil)
@@ -360,11 +361,11 @@ func (d *DB) OpenYears(ctx context.Context) ([]domain.Year, error) {
 	defer rows.Close()
 	var out []domain.Year
 	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
+		var code, delib string
+		if err := rows.Scan(&code, &delib); err != nil {
 			return nil, d.wrap(op, q, err)
 		}
-		out = append(out, domain.Year{Code: code, Label: domain.AcademicYearLabel(code)})
+		out = append(out, domain.Year{Code: code, Label: domain.AcademicYearLabel(code), Deliberated: delib == "O"})
 	}
 	return out, d.wrap(op, q, rows.Err())
 }

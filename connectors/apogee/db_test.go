@@ -92,7 +92,7 @@ func TestCheck_ReportsBrokenOverrideByFileName(t *testing.T) {
 func TestOverride_SiteFileTakesPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	// A site that only offers years from 2025 on.
-	os.WriteFile(filepath.Join(dir, "years.sql"), []byte("SELECT cod_anu FROM annee_uni WHERE eta_anu_iae = 'O' AND cod_anu >= '2025' ORDER BY cod_anu DESC"), 0o600)
+	os.WriteFile(filepath.Join(dir, "years.sql"), []byte("SELECT cod_anu, 'N' AS tem_res_dlb FROM annee_uni WHERE eta_anu_iae = 'O' AND cod_anu >= '2025' ORDER BY cod_anu DESC"), 0o600)
 	d := openTestDB(t, dir)
 	if err := d.Check(context.Background()); err != nil {
 		t.Fatal(err)
@@ -119,6 +119,64 @@ func TestR03_OpenYearsNewestFirst(t *testing.T) {
 	}
 	if len(years) != 2 || years[0].Code != "2025" || years[1].Code != "2024" || years[0].Label != "2025-2026" {
 		t.Fatalf("years = %+v", years)
+	}
+}
+
+// R03 + R10/R11: each open year says whether Apogée holds deliberated admission results
+// for it, from RESULTAT_VDI itself, not from the calendar (issue 16 item 15). The
+// embedded Apogée has results for 2024 only; the rows added here prove each condition
+// of years.sql: a result of 2025 counts only when it is an admission result (COD_ADM 1)
+// whose deliberation is finished (ETA_AVC_VDI 'T') with a result type.
+func TestR03_OpenYearsSayWhichHaveDeliberatedResults(t *testing.T) {
+	a, err := sim.Open(sim.Options{Seed: 1, Students: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	d, err := OpenDB(a.DB(), DialectSQLite, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	delib := func() map[string]bool {
+		t.Helper()
+		years, err := d.OpenYears(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, y := range years {
+			out[y.Code] = y.Deliberated
+		}
+		return out
+	}
+	if got := delib(); !got["2024"] || got["2025"] || len(got) != 2 {
+		t.Fatalf("deliberated = %v, want 2024 only", got)
+	}
+	var ind, dip, vrs string
+	if err := a.DB().QueryRow("SELECT cod_ind, cod_dip, cod_vrs_vdi FROM resultat_vdi WHERE cod_anu = '2024' LIMIT 1").Scan(&ind, &dip, &vrs); err != nil {
+		t.Fatal(err)
+	}
+	ins := func(ses, adm, tre, avc string) {
+		t.Helper()
+		var treV any
+		if tre != "" {
+			treV = tre
+		}
+		if _, err := a.DB().Exec(`INSERT INTO resultat_vdi (cod_ind, cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, cod_tre, eta_avc_vdi, tem_dlv_aut_vdi)
+VALUES (?, ?, ?, '2025', ?, ?, ?, ?, 'O')`, ind, dip, vrs, ses, adm, treV, avc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins("1", "0", "ADM", "T") // not an admission result (R11)
+	ins("1", "1", "ADM", "E") // deliberation still running (R10: etat delib T)
+	ins("2", "1", "", "T")    // no result type: no verdict (R12)
+	if got := delib(); got["2025"] {
+		t.Fatal("2025 counted as deliberated without a deliberated admission result")
+	}
+	ins("0", "1", "AJ", "T") // a deliberated admission result, even unfavourable
+	if got := delib(); !got["2025"] || !got["2024"] {
+		t.Fatalf("deliberated = %v, want 2024 and 2025", got)
 	}
 }
 

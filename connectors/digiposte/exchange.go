@@ -62,30 +62,9 @@ func (x *exchange) RequestAdhesions(ctx context.Context, batchID string, student
 	name := x.f.adhesionZip(batchID)
 	return x.drop(ctx, rfs, op, x.f.AdhesionDir, name, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
-		ew, err := zw.CreateHeader(&zip.FileHeader{Name: x.f.adhesionCSV(batchID), Method: zip.Deflate, Modified: x.now()})
-		if err != nil {
-			return err
-		}
-		cw := x.csvWriter(ew)
-		if !x.f.NoHeader {
-			if err := cw.Write(headers(x.f.AdhesionColumns)); err != nil {
-				return err
-			}
-		}
-		rec := make([]string, len(x.f.AdhesionColumns))
-		for _, s := range students {
-			for i, c := range x.f.AdhesionColumns {
-				rec[i] = x.adhesionField(c.Field, batchID, s)
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return zw.Close()
+		return x.writeTable(zw, x.f.adhesionCSV(batchID), x.now(), x.f.AdhesionColumns, len(students), func(row int, field string) string {
+			return x.adhesionField(field, batchID, students[row])
+		})
 	}, len(students))
 }
 
@@ -179,45 +158,24 @@ func (x *exchange) Deposit(ctx context.Context, batchID string, deposits []domai
 			}
 			rows = append(rows, row{d: d, path: p, size: cw.n, sum: hex.EncodeToString(h.Sum(nil))})
 		}
-		ew, err := zw.CreateHeader(&zip.FileHeader{Name: x.f.manifest(batchID), Method: zip.Deflate, Modified: modified})
-		if err != nil {
-			return err
-		}
-		cw := x.csvWriter(ew)
-		if !x.f.NoHeader {
-			if err := cw.Write(headers(x.f.DepositColumns)); err != nil {
-				return err
+		return x.writeTable(zw, x.f.manifest(batchID), modified, x.f.DepositColumns, len(rows), func(i int, field string) string {
+			r := rows[i]
+			switch field {
+			case FieldCode:
+				return r.d.StudentCode
+			case FieldFile:
+				return r.path
+			case FieldTitle:
+				return r.d.Title
+			case FieldSize:
+				return strconv.FormatInt(r.size, 10)
+			case FieldSHA256:
+				return r.sum
+			case FieldBatch:
+				return batchID
 			}
-		}
-		rec := make([]string, len(x.f.DepositColumns))
-		for _, r := range rows {
-			for i, c := range x.f.DepositColumns {
-				switch c.Field {
-				case FieldCode:
-					rec[i] = r.d.StudentCode
-				case FieldFile:
-					rec[i] = r.path
-				case FieldTitle:
-					rec[i] = r.d.Title
-				case FieldSize:
-					rec[i] = strconv.FormatInt(r.size, 10)
-				case FieldSHA256:
-					rec[i] = r.sum
-				case FieldBatch:
-					rec[i] = batchID
-				default:
-					rec[i] = ""
-				}
-			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return zw.Close()
+			return ""
+		})
 	}, len(deposits))
 }
 
@@ -508,6 +466,36 @@ func (x *exchange) Acknowledge(ctx context.Context, ids []string) error {
 	}
 	x.log.Info("Digiposte : retours acquittés", "nombre", len(ids), "mode", x.f.AckMode)
 	return nil
+}
+
+// writeTable writes the zip's CSV entry name (the adhesion file, the deposit
+// manifest): the header row unless NoHeader, then n records whose columns' values
+// field gives; then it closes the zip.
+func (x *exchange) writeTable(zw *zip.Writer, name string, modified time.Time, cols []Column, n int, field func(row int, field string) string) error {
+	ew, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+	if err != nil {
+		return err
+	}
+	cw := x.csvWriter(ew)
+	if !x.f.NoHeader {
+		if err := cw.Write(headers(cols)); err != nil {
+			return err
+		}
+	}
+	rec := make([]string, len(cols))
+	for r := range n {
+		for i, c := range cols {
+			rec[i] = field(r, c.Field)
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 func (x *exchange) csvWriter(w io.Writer) *csv.Writer {

@@ -8,11 +8,12 @@ package digiposte
 
 import (
 	"fmt"
-	"hypercerts/domain"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
+
+	"hypercerts/domain"
 )
 
 // Column is one CSV column: the header printed (or looked for) and the field it holds.
@@ -192,31 +193,22 @@ func (f Format) WithDefaults() Format {
 	str(&f.ZipMethod, d.ZipMethod)
 	str(&f.ReturnName, d.ReturnName)
 	str(&f.AckMode, d.AckMode)
-	if len(f.AdhesionColumns) == 0 {
-		f.AdhesionColumns = d.AdhesionColumns
-	}
-	if len(f.DepositColumns) == 0 {
-		f.DepositColumns = d.DepositColumns
-	}
-	if len(f.ReturnColumns) == 0 {
-		f.ReturnColumns = d.ReturnColumns
-	}
-	if len(f.ReturnPatterns) == 0 {
-		f.ReturnPatterns = d.ReturnPatterns
-	}
-	if len(f.ReturnDateLayouts) == 0 {
-		f.ReturnDateLayouts = d.ReturnDateLayouts
-	}
-	if len(f.StatusOpen) == 0 {
-		f.StatusOpen = d.StatusOpen
-	}
-	if len(f.StatusRefused) == 0 {
-		f.StatusRefused = d.StatusRefused
-	}
-	if len(f.StatusCancelled) == 0 {
-		f.StatusCancelled = d.StatusCancelled
-	}
+	list(&f.AdhesionColumns, d.AdhesionColumns)
+	list(&f.DepositColumns, d.DepositColumns)
+	list(&f.ReturnColumns, d.ReturnColumns)
+	list(&f.ReturnPatterns, d.ReturnPatterns)
+	list(&f.ReturnDateLayouts, d.ReturnDateLayouts)
+	list(&f.StatusOpen, d.StatusOpen)
+	list(&f.StatusRefused, d.StatusRefused)
+	list(&f.StatusCancelled, d.StatusCancelled)
 	return f
+}
+
+// list gives an empty list its default.
+func list[T any](dst *[]T, def []T) {
+	if len(*dst) == 0 {
+		*dst = def
+	}
 }
 
 var (

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"hypercerts/domain"
-
+	"hypercerts/internal/sshtest"
 	"hypercerts/internal/testenv"
 )
 
@@ -350,7 +350,7 @@ func TestR19_HostKeyUnknownRefused(t *testing.T) {
 func TestR19_HostKeyChangedRefused(t *testing.T) {
 	srv := startSSHD(t, sshdOpts{})
 	ctx := testCtx(t)
-	_, other := newKey(t)
+	_, other := sshtest.NewKey(t)
 	kh := knownHostsFile(t, srv.Addr, other.PublicKey())
 	c := srv.client(t, "", func(cfg *Config) { cfg.KnownHostsFile = kh })
 	err := c.RequestAdhesions(ctx, "A1", students(1, 1))
@@ -364,7 +364,7 @@ func TestR19_HostKeyChangedRefused(t *testing.T) {
 }
 
 func TestR19_ConfigWithoutKnownHostsRejected(t *testing.T) {
-	_, s := newKey(t)
+	_, s := sshtest.NewKey(t)
 	_, err := New(Config{Addr: "127.0.0.1:1", User: "u", Signer: s})
 	if err == nil || !strings.Contains(err.Error(), "known_hosts") {
 		t.Fatalf("attendu une erreur known_hosts, reçu %v", err)
@@ -380,8 +380,8 @@ func TestR19_ConfigWithoutKnownHostsRejected(t *testing.T) {
 }
 
 func TestR19_ServerDownIsTransient(t *testing.T) {
-	_, s := newKey(t)
-	_, hostKey := newKey(t)
+	_, s := sshtest.NewKey(t)
+	_, hostKey := sshtest.NewKey(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	c, err := New(Config{Addr: addr, User: "u", Signer: s, KnownHostsFile: knownHostsFile(t, addr, hostKey.PublicKey()), DialTimeout: 2 * time.Second})
 	if err != nil {
@@ -397,7 +397,7 @@ func TestR19_ServerDownIsTransient(t *testing.T) {
 
 func TestR19_AuthenticationRefused(t *testing.T) {
 	srv := startSSHD(t, sshdOpts{})
-	_, wrong := newKey(t)
+	_, wrong := sshtest.NewKey(t)
 	c := srv.client(t, "", func(cfg *Config) { cfg.Signer = wrong })
 	kindOf(t, c.RequestAdhesions(testCtx(t), "A1", students(1, 1)), domain.ErrPermanent, "authentification refusée")
 	c = srv.client(t, "", func(cfg *Config) { cfg.Signer = nil; cfg.Password = "pas-le-bon" })

@@ -2,8 +2,6 @@ package digiposte
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"hypercerts/internal/sshtest"
 	"hypercerts/internal/testenv"
 )
 
@@ -45,19 +44,6 @@ type sshdOpts struct {
 	readOnly bool // sftp-server -R: every write refused (permission denied)
 	// landing: sftp-server -d: the folder the account lands in (its login folder).
 	landing string
-}
-
-func newKey(t testing.TB) (ed25519.PrivateKey, ssh.Signer) {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return priv, s
 }
 
 func freePort(t testing.TB) int {
@@ -89,7 +75,7 @@ func startSSHD(t testing.TB, o sshdOpts) *sshServer {
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hostPriv, hostSigner := newKey(t)
+	hostPriv, hostSigner := sshtest.NewKey(t)
 	blk, err := ssh.MarshalPrivateKey(hostPriv, "")
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +84,7 @@ func startSSHD(t testing.TB, o sshdOpts) *sshServer {
 	if err := os.WriteFile(hostKeyFile, pem.EncodeToMemory(blk), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, userSigner := newKey(t)
+	_, userSigner := sshtest.NewKey(t)
 	authKeys := filepath.Join(dir, "authorized_keys")
 	if err := os.WriteFile(authKeys, ssh.MarshalAuthorizedKey(userSigner.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)

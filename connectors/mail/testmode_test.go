@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,25 +11,8 @@ import (
 
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 )
-
-// lockedBuffer collects log lines written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestR18_TestModeNothingReachesStudents(t *testing.T) {
 	const students = 500
@@ -39,7 +21,7 @@ func TestR18_TestModeNothingReachesStudents(t *testing.T) {
 	cfg := ts.config()
 	cfg.TestRecipient = testAddr
 	cfg.MaxConns = 8
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	s := newSMTP(t, cfg, log)
 

@@ -2,33 +2,34 @@
 package sshtest
 
 import (
-	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"hypercerts/internal/syncbuf"
 )
 
+// NewKey makes an Ed25519 key pair for a test's SSH user or host.
+func NewKey(t testing.TB) (ed25519.PrivateKey, gossh.Signer) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, s
+}
+
 // Buffer collects output safely across goroutines.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Buffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *Buffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type Buffer = syncbuf.Buffer
 
 // Screen signs in to addr as user with auth, opens a session with a PTY, answers the
 // terminal queries of the session's renderer (background colour, device attributes)

@@ -238,7 +238,9 @@ func (m *Model) headLines() int {
 }
 
 // head is what is above the tabs: the campaign and its state (wrapped on two lines
-// each, so the end date is never cut at 80 columns), its counts.
+// each, so the end date is never cut at 80 columns), its counts. On a short terminal
+// it gives way so that the tabs, the column titles and at least one row still show
+// (issue 16 item 14): see fitHead.
 func (m *Model) head() []string {
 	s := m.c.Styles
 	c := m.camp
@@ -250,39 +252,105 @@ func (m *Model) head() []string {
 	if c.TestMode {
 		mode += fmt.Sprintf(i18n.CampTestTo, c.TestRecipient)
 	}
-	lines := []string{s.Strong.Render(common.WrapMax(fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), m.width, 2))}
+	strong := s.Strong.Render
+	plain := func(t ...string) string { return strings.Join(t, "") }
 	st := fmt.Sprintf(i18n.CampState, i18n.CampaignState(c), i18n.Date(c.CreatedAt), c.CreatedBy)
 	if !c.FinishedAt.IsZero() {
 		st += fmt.Sprintf(i18n.CampFinished, i18n.Date(c.FinishedAt))
 	}
-	lines = append(lines, common.WrapMax(st, m.width, 2))
-	if m.ask > 0 {
-		return lines
+	parts := []headPart{
+		{text: fmt.Sprintf(i18n.CampHeader, label, c.VDI.Key(), domain.AcademicYearLabel(c.Year), c.Component.Code, mode), style: strong, max: 2},
+		{text: st, style: plain, max: 2, prio: 2},
 	}
-	switch {
-	case m.running:
-		lines = append(lines, s.Status.Render(common.Wrap(fmt.Sprintf(i18n.CampRunning, i18n.Int(m.prog.Processed), i18n.Int(m.prog.ToDo))+" · "+launch.Counts(c.Counts), m.width)))
-	case c.State == domain.CampaignFailed:
-		lines = append(lines, s.Error.Render(common.Wrap(fmt.Sprintf(i18n.CampFailed, i18n.French(c.Error)), m.width)))
-	case c.State == domain.CampaignSuspended:
-		lines = append(lines, s.Error.Render(common.WrapMax(fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), m.width, 2)),
-			common.Wrap(launch.Counts(c.Counts), m.width))
-	case m.scheduled():
-		lines = append(lines, m.digiposteCounts())
-	default:
-		lines = append(lines, common.Wrap(launch.Counts(c.Counts), m.width))
+	if m.ask == 0 {
+		switch {
+		case m.running:
+			parts = append(parts, headPart{text: fmt.Sprintf(i18n.CampRunning, i18n.Int(m.prog.Processed), i18n.Int(m.prog.ToDo)) + " · " + launch.Counts(c.Counts), style: s.Status.Render, prio: 1})
+		case c.State == domain.CampaignFailed:
+			parts = append(parts, headPart{text: fmt.Sprintf(i18n.CampFailed, i18n.French(c.Error)), style: s.Error.Render, prio: 1})
+		case c.State == domain.CampaignSuspended:
+			parts = append(parts, headPart{text: fmt.Sprintf(i18n.CampSuspended, i18n.French(c.Error)), style: s.Error.Render, max: 2, prio: 1},
+				headPart{text: launch.Counts(c.Counts), style: plain, prio: 2})
+		case m.scheduled():
+			ch, _ := domain.ChannelOf(m.camp.Mode)
+			parts = append(parts, headPart{text: PathCounts(ch, m.camp.Counts), style: plain, prio: 1})
+		default:
+			parts = append(parts, headPart{text: launch.Counts(c.Counts), style: plain, prio: 1})
+		}
+		if m.scheduled() {
+			parts = append(parts, headPart{text: i18n.CampDigiCycle, style: s.Muted.Render, prio: 3})
+		}
 	}
-	if m.scheduled() {
-		lines = append(lines, s.Muted.Render(m.digiposteHelp()))
-	}
-	return lines
+	return fitHead(parts, m.width, m.height-3) // the tabs, the column titles, one row
 }
 
-func (m *Model) digiposteHelp() string { return common.Wrap(i18n.CampDigiCycle, m.width) }
+// headPart is one block of the head: its text, wrapped on at most max lines (0: as
+// many as needed), and its priority (0: always shown; the highest gives way first).
+type headPart struct {
+	text  string
+	style func(...string) string // a lipgloss Style's Render
+	max   int
+	prio  int
+}
 
-func (m *Model) digiposteCounts() string {
-	ch, _ := domain.ChannelOf(m.camp.Mode)
-	return common.Wrap(PathCounts(ch, m.camp.Counts), m.width)
+// fitHead lays the parts out in at most budget lines. While they do not fit: the
+// parts of priority 3 (explanations, also in the help) go; then, from the highest
+// priority down, each part keeps one line (cut with « … »); then, from the highest
+// priority down, parts other than the campaign's own line go.
+func fitHead(parts []headPart, width, budget int) []string {
+	lines := make([]int, len(parts))
+	drawn := make([]string, len(parts))
+	shown := make([]bool, len(parts))
+	set := func(i, n int) {
+		p := parts[i]
+		if n == 1 {
+			drawn[i] = common.Cut(p.text, width)
+		} else if p.max > 0 {
+			drawn[i] = common.WrapMax(p.text, width, p.max)
+		} else {
+			drawn[i] = common.Wrap(p.text, width)
+		}
+		lines[i] = strings.Count(drawn[i], "\n") + 1
+	}
+	total := func() int {
+		n := 0
+		for i := range parts {
+			if shown[i] {
+				n += lines[i]
+			}
+		}
+		return n
+	}
+	for i := range parts {
+		shown[i] = true
+		set(i, 0)
+	}
+	for i, p := range parts {
+		if p.prio >= 3 && total() > budget {
+			shown[i] = false
+		}
+	}
+	for prio := 2; prio >= 0 && total() > budget; prio-- {
+		for i, p := range parts {
+			if p.prio == prio && shown[i] && lines[i] > 1 && total() > budget {
+				set(i, 1)
+			}
+		}
+	}
+	for prio := 2; prio >= 1 && total() > budget; prio-- {
+		for i, p := range parts {
+			if p.prio == prio && total() > budget {
+				shown[i] = false
+			}
+		}
+	}
+	var out []string
+	for i, p := range parts {
+		if shown[i] {
+			out = append(out, p.style(drawn[i]))
+		}
+	}
+	return out
 }
 
 // scheduled: the campaign's students are served by the daemon's scheduled job.

@@ -23,11 +23,14 @@ func TestInputCursorWithoutColours(t *testing.T) {
 	if v := in.View(); v != "inf█ö" {
 		t.Fatalf("cursor moved left: %q", v)
 	}
+	if changed, _ := in.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}); !changed || in.View() != "infx█ö" {
+		t.Fatalf("typed inside the text: %q", in.View())
+	}
 	if changed, _ := in.Update(tea.KeyMsg{Type: tea.KeyLeft}); changed {
 		t.Fatal("a move said the text changed")
 	}
 	in.Blur()
-	if v := in.View(); v != "infö" {
+	if v := in.View(); v != "infxö" {
 		t.Fatalf("blurred field %q", v)
 	}
 }

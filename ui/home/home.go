@@ -186,7 +186,7 @@ func (m *Model) Legend() []string {
 	return []string{i18n.LegendCursor, i18n.LegendTestMode}
 }
 
-// columns of the list; when narrow (below 100 cells) the component, the failures and
+// columns of the list; when narrow (below 99 cells) the component, the failures and
 // the progress are left out (the campaign screen has them) so the VDI and the state
 // stay readable.
 var columns = []common.Column{

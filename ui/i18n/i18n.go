@@ -149,6 +149,7 @@ const (
 	HelpFilters    = "Filtres"
 	HelpGeneral    = "Général"
 	HelpLegend     = "Légende"
+	HelpMore       = "%s lignes %d–%d sur %d : ↑/↓ pour défiler"
 
 	LegendCursor      = "›  ligne sélectionnée"
 	LegendEligible    = "✓  éligible : une attestation sera produite ; une ligne sans ✓ (grisée en couleur) ne recevra rien"
@@ -216,8 +217,9 @@ const (
 
 	WizChooseYear      = "Choisissez l'année universitaire :"
 	WizChooseComponent = "Choisissez la composante :"
-	WizYearWhy         = "%s présélectionnée : dernière année avec des résultats délibérés (ses jurys de première session ont siégé en juin)."
+	WizYearWhy         = "%s présélectionnée : dernière année avec des résultats délibérés (Apogée contient ses résultats d'admission)."
 	WizYearNewer       = "En %s, les résultats ne sont pas encore délibérés : l'aperçu n'aurait presque rien à envoyer."
+	WizYearNone        = "%s présélectionnée : aucune année ouverte n'a encore de résultats délibérés dans Apogée ; l'aperçu n'aurait presque rien à envoyer."
 	WizChooseVDI       = "Choisissez la version de diplôme (tapez pour filtrer par code ou libellé) :"
 	WizChooseVETs      = "Étapes diplômantes à inclure (toutes cochées par défaut) :"
 	WizFilter          = "Filtre : "

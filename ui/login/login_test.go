@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"hypercerts/connectors/cas"
 	"hypercerts/connectors/cas/sim"
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/ui/login"
 )
 
@@ -33,23 +33,6 @@ func renderer() *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
 	return r
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // casLogin is the wiring the application does: CAS login against the simulator, then
@@ -113,7 +96,7 @@ func enter(tm *teatest.TestModel) { tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) }
 
 func TestR01_LoginScreenSuccess(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fn, s := casLogin(t, logs)
 	m := login.New(login.Options{Login: fn, Renderer: renderer(), QuitOnSuccess: true})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
@@ -146,7 +129,7 @@ func TestR01_LoginScreenSuccess(t *testing.T) {
 
 func TestR01_LoginScreenThreeFailuresThenExit(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	fn, _ := casLogin(t, logs)
 	m := login.New(login.Options{Login: fn, Renderer: renderer(), User: "jdupont"})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 24))

@@ -5,7 +5,6 @@ package wizard
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -213,7 +212,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.pending--
 			m.years = msg.Years
 			m.yearCur.SetLen(len(m.years))
-			pos, _ := DeliberatedYear(m.years, m.c.Now())
+			pos, _ := DeliberatedYear(m.years)
 			m.yearCur.Move(pos - m.yearCur.Pos)
 			if msg.Err != nil && !errorsIsForbidden(msg.Err) {
 				m.err = msg.Err
@@ -546,18 +545,14 @@ func (m *Model) breadcrumb() string {
 // fold lowercases and strips French accents, for searching.
 func fold(s string) string { return common.Fold(s) }
 
-// DeliberatedYear is the position of the year to preselect: the newest open year
-// whose juries have sat (their first session ends in June of its second calendar
-// year), not the newest open one, whose results are not deliberated yet and whose
-// preview would have nothing to send. ok is false when no open year has sat yet (the
-// newest is preselected then, without a reason to give).
-func DeliberatedYear(years []domain.Year, now time.Time) (pos int, ok bool) {
+// DeliberatedYear is the position of the year to preselect: the newest open year for
+// which Apogée holds deliberated admission results (domain.Year.Deliberated, from
+// years.sql), not the newest open one, whose preview would have nothing to send. ok is
+// false when no open year has any (the newest is preselected then). The calendar is not
+// consulted: whether juries have sat is a fact of Apogée's data.
+func DeliberatedYear(years []domain.Year) (pos int, ok bool) {
 	for i, y := range years {
-		var start int
-		if _, err := fmt.Sscanf(y.Code, "%d", &start); err != nil {
-			continue
-		}
-		if !now.Before(time.Date(start+1, time.June, 1, 0, 0, 0, 0, now.Location())) {
+		if y.Deliberated {
 			return i, true
 		}
 	}
@@ -565,11 +560,15 @@ func DeliberatedYear(years []domain.Year, now time.Time) (pos int, ok bool) {
 }
 
 // yearWhy says why the preselected year is: the newest with deliberated results, and
-// when newer ones are open, that theirs are not deliberated yet.
+// when newer ones are open, that theirs are not deliberated yet; or that no open year
+// has any yet.
 func (m *Model) yearWhy() string {
-	i, ok := DeliberatedYear(m.years, m.c.Now())
-	if !ok {
+	if len(m.years) == 0 {
 		return ""
+	}
+	i, ok := DeliberatedYear(m.years)
+	if !ok {
+		return fmt.Sprintf(i18n.WizYearNone, domain.AcademicYearLabel(m.years[0].Code))
 	}
 	why := fmt.Sprintf(i18n.WizYearWhy, domain.AcademicYearLabel(m.years[i].Code))
 	if i > 0 {

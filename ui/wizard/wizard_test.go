@@ -140,24 +140,30 @@ func TestWizardVDIErrorRetries(t *testing.T) {
 	}
 }
 
-// The newest open year is still running (its juries have not sat): the wizard
-// preselects the newest year whose results can be deliberated, and says why on the
-// year step (issue 16, item 15).
+// at is a clock stopped at one instant.
+type at time.Time
+
+func (a at) Now() time.Time { return time.Time(a) }
+
+// The newest open year has no deliberated results in Apogée: the wizard preselects the
+// newest year that has (domain.Year.Deliberated, read from RESULTAT_VDI by years.sql),
+// and says why on the year step (issue 16, item 15). The calendar plays no part.
 func TestWizardPreselectsDeliberatedYear(t *testing.T) {
-	years := []domain.Year{{Code: "2025"}, {Code: "2024"}, {Code: "2023"}}
 	for _, c := range []struct {
-		now  time.Time
-		want int
-		ok   bool
+		name  string
+		years []domain.Year
+		want  int
+		ok    bool
 	}{
-		{time.Date(2025, 7, 3, 0, 0, 0, 0, time.UTC), 1, true},  // 2024-2025 juries sat in June
-		{time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC), 0, true}, // 2025-2026 deliberated
-		{time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2, true},  // 2024-2025 not yet
-		{time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 0, false}, // none has sat: the newest, no reason
+		{"newest not deliberated", []domain.Year{{Code: "2025"}, {Code: "2024", Deliberated: true}, {Code: "2023", Deliberated: true}}, 1, true},
+		{"newest deliberated", []domain.Year{{Code: "2025", Deliberated: true}, {Code: "2024", Deliberated: true}}, 0, true},
+		{"two newer running", []domain.Year{{Code: "2025"}, {Code: "2024"}, {Code: "2023", Deliberated: true}}, 2, true},
+		{"none deliberated", []domain.Year{{Code: "2025"}, {Code: "2024"}}, 0, false},
+		{"no open year", nil, 0, false},
 	} {
-		got, ok := wizard.DeliberatedYear(years, c.now)
+		got, ok := wizard.DeliberatedYear(c.years)
 		if got != c.want || ok != c.ok {
-			t.Errorf("%s: position %d %v, want %d %v", c.now.Format("2006-01-02"), got, ok, c.want, c.ok)
+			t.Errorf("%s: position %d %v, want %d %v", c.name, got, ok, c.want, c.ok)
 		}
 	}
 	env := uitest.Open(t, uitest.Options{})
@@ -166,13 +172,62 @@ func TestWizardPreselectsDeliberatedYear(t *testing.T) {
 	uitest.WaitForText(t, tm, "Choisissez l'ann", "2024-2025")
 	view := uitest.Final(t, tm)
 	uitest.Golden(t, view)
-	if !strings.Contains(view, "2024-2025 présélectionnée : dernière année avec des résultats délibérés") {
+	flat := strings.Join(strings.Fields(view), " ") // the text wraps
+	if !strings.Contains(flat, "2024-2025 présélectionnée : dernière année avec des résultats délibérés (Apogée contient ses résultats d'admission)") {
 		t.Fatalf("preselection not explained:\n%s", view)
 	}
-	if env.YearIndex(t, "2024") > 0 && !strings.Contains(view, "ne sont pas encore délibérés") {
+	if env.YearIndex(t, "2024") > 0 && !strings.Contains(flat, "En 2025-2026, les résultats ne sont pas encore délibérés") {
 		t.Fatalf("the newer open years are not said to be undeliberated:\n%s", view)
 	}
 	if !strings.Contains(view, "› 2024-2025") && !strings.Contains(view, "> 2024-2025") {
-		t.Fatalf("2024-2025 not preselected (the clock says 03/07/2025):\n%s", view)
+		t.Fatalf("2024-2025 not preselected:\n%s", view)
+	}
+}
+
+// The demo's Apogée (make demo: app.Open with Demo) has results deliberated for
+// 2024-2025 only; whatever today's date, its wizard preselects 2024-2025 (issue 16 item
+// 15: on 03/12/2026 the calendar guess preselected 2025-2026, whose preview is empty).
+func TestWizardDemoPreselects2024WhateverTheDate(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC),
+		time.Date(2027, 6, 30, 9, 0, 0, 0, time.UTC),
+		time.Date(2027, 12, 31, 23, 0, 0, 0, time.UTC),
+	} {
+		t.Run(now.Format("2006-01-02"), func(t *testing.T) {
+			env := uitest.Open(t, uitest.Options{Clock: at(now)})
+			w := wizard.New(env.Common)
+			tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+			uitest.WaitForText(t, tm, "Choisissez l'ann", "présélectionnée")
+			view := uitest.Final(t, tm)
+			flat := strings.Join(strings.Fields(view), " ")
+			if !strings.Contains(view, "› 2024-2025") && !strings.Contains(view, "> 2024-2025") {
+				t.Fatalf("2024-2025 not preselected on %s:\n%s", now.Format("02/01/2006"), view)
+			}
+			if !strings.Contains(flat, "2024-2025 présélectionnée") || !strings.Contains(flat, "En 2025-2026, les résultats ne sont pas encore délibérés") {
+				t.Fatalf("preselection not explained on %s:\n%s", now.Format("02/01/2006"), view)
+			}
+		})
+	}
+}
+
+// When no open year has deliberated results in Apogée, the newest is preselected and
+// the wizard says that none has any yet (issue 16 item 15).
+func TestWizardNoDeliberatedYearSaysSo(t *testing.T) {
+	env := uitest.Open(t, uitest.Options{})
+	// Every 2024-2025 deliberation back to « en cours »: no open year has any result left.
+	if _, err := env.App.Sim.DB().Exec("UPDATE resultat_vdi SET eta_avc_vdi = 'E' WHERE cod_anu = '2024'"); err != nil {
+		t.Fatal(err)
+	}
+	w := wizard.New(env.Common)
+	tm := uitest.NewTestModel(t, uitest.Harness{Screen: w})
+	uitest.WaitForText(t, tm, "Choisissez l'ann", "présélectionnée")
+	view := uitest.Final(t, tm)
+	flat := strings.Join(strings.Fields(view), " ")
+	if !strings.Contains(view, "> 2025-2026") && !strings.Contains(view, "› 2025-2026") {
+		t.Fatalf("the newest open year is not preselected:\n%s", view)
+	}
+	if !strings.Contains(flat, "2025-2026 présélectionnée : aucune année ouverte n'a encore de résultats délibérés dans Apogée") ||
+		strings.Contains(flat, "dernière année avec des résultats délibérés") {
+		t.Fatalf("the wizard does not say that no year has deliberated results:\n%s", view)
 	}
 }

@@ -9,14 +9,18 @@ package web
 import (
 	"context"
 	"html/template"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"hypercerts/attest"
+	"hypercerts/domain"
 	"hypercerts/internal/httpserve"
 	"hypercerts/verify"
 )
@@ -45,8 +49,9 @@ func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &handler{o: o, lim: newLimiter(o.RatePerMinute, o.Now)}
+	h := &handler{o: o, lim: newLimiter(o.RatePerMinute, maxClients, o.Now)}
 	mux := http.NewServeMux()
+	// GET patterns answer HEAD too (net/http writes no body).
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET "+attest.PathPrefix+"{token}", h.check)
 	mux.HandleFunc("GET "+attest.WellKnownPath, h.keys)
@@ -54,7 +59,25 @@ func Handler(o Options) http.Handler {
 		h.page(w, http.StatusNotFound, pageData{Title: "Page introuvable", Verdict: "absent",
 			Message: "Cette adresse ne correspond à aucune vérification. Scannez le QR code de l'attestation."})
 	})
-	return secure(mux)
+	return secure(onlyGet(h, mux))
+}
+
+// maxClients bounds the rate limiter's memory: past that many client addresses seen
+// in a minute, the newcomers share one bucket (see limiter).
+const maxClients = 10000
+
+// onlyGet answers any other method than GET and HEAD with 405 and a French page: the
+// page reads nothing, changes nothing. (The mux's catch-all would say 404.)
+func onlyGet(h *handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			h.page(w, http.StatusMethodNotAllowed, pageData{Title: "Méthode non autorisée", Verdict: "absent",
+				Message: "Cette page se consulte seulement : ouvrez l'adresse du QR code dans un navigateur."})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type handler struct {
@@ -71,6 +94,7 @@ func secure(next http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		hd.Set("X-Frame-Options", "DENY") // frame-ancestors for browsers that predate it
 		next.ServeHTTP(w, r)
 	})
 }
@@ -82,6 +106,9 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) keys(w http.ResponseWriter, r *http.Request) {
+	if !h.allow(w, r) { // each answer reads the base: limited like a check
+		return
+	}
 	keys, err := h.o.Keys()
 	if err != nil {
 		h.o.Log.Warn("vérification : clés illisibles", "erreur", err)
@@ -95,14 +122,30 @@ func (h *handler) keys(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Header().Set("Cache-Control", "public, max-age=3600") // public keys: cacheable
-	w.Write(data)
+	// Public data: a verifier's web page elsewhere may fetch it to check offline.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(data)
+}
+
+// allow spends one of the client's checks, or answers 429 and says false.
+func (h *handler) allow(w http.ResponseWriter, r *http.Request) bool {
+	if h.lim.allow(clientKey(r)) {
+		return true
+	}
+	w.Header().Set("Retry-After", "60")
+	h.page(w, http.StatusTooManyRequests, pageData{Title: "Trop de vérifications", Verdict: "absent",
+		Message: "Trop de vérifications depuis votre adresse : réessayez dans une minute."})
+	return false
 }
 
 func (h *handler) check(w http.ResponseWriter, r *http.Request) {
-	if !h.lim.allow(clientIP(r)) {
-		w.Header().Set("Retry-After", "60")
-		h.page(w, http.StatusTooManyRequests, pageData{Title: "Trop de vérifications", Verdict: "absent",
-			Message: "Trop de vérifications depuis votre adresse : réessayez dans une minute."})
+	if !h.allow(w, r) {
+		return
+	}
+	token := r.PathValue("token")
+	if !isBase64URL(token) { // what a QR code of ours carries, nothing else: no store read
+		h.o.Log.Info("vérification d'attestation", "référence", "", "résultat", string(verify.Invalid))
+		h.page(w, http.StatusBadRequest, resultPage(verify.Result{Verdict: verify.Invalid}, h.o.University))
 		return
 	}
 	keys, err := h.o.Keys()
@@ -114,10 +157,38 @@ func (h *handler) check(w http.ResponseWriter, r *http.Request) {
 	}
 	chk := h.o.Checker
 	chk.Keys = keys
-	res := chk.Token(r.PathValue("token"))
-	// No personal data in logs: the reference and the verdict only.
-	h.o.Log.Info("vérification d'attestation", "référence", res.Claims.Reference, "résultat", string(res.Verdict))
-	h.page(w, http.StatusOK, resultPage(res, h.o.University))
+	res := chk.Token(token)
+	// No personal data in logs: the reference and the verdict only. A token that is
+	// not the university's may carry anything where the reference goes: only a
+	// well-formed reference is logged.
+	ref := res.Claims.Reference
+	if _, err := domain.ParseReference(ref); err != nil {
+		ref = ""
+	}
+	h.o.Log.Info("vérification d'attestation", "référence", ref, "résultat", string(res.Verdict))
+	if res.Verdict == verify.Authentic && !res.RevocationChecked { // the operator must hear of it
+		h.o.Log.Warn("vérification : révocation non vérifiée", "référence", ref, "erreur", strings.Join(res.Problems, " ; "))
+	}
+	status := http.StatusOK // the check was made: its verdict is the page's content
+	if res.Verdict == verify.Invalid {
+		status = http.StatusBadRequest // not a token at all
+	}
+	h.page(w, status, resultPage(res, h.o.University))
+}
+
+// isBase64URL says whether s is a non-empty base64url string (RFC 4648 §5, no padding)
+// short enough to be a token.
+func isBase64URL(s string) bool {
+	if s == "" || len(s) > attest.MaxToken {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 type pageData struct {
@@ -134,8 +205,9 @@ func resultPage(res verify.Result, university string) pageData {
 		p.Title = "Attestation authentique"
 		p.Message = "Cette attestation a bien été délivrée par " + res.Claims.Issuer + ". Vérifiez que le document présenté indique exactement ce qui suit."
 		p.Fields = res.Claims.Fields()
-		if !res.RevocationChecked {
-			p.Details = append(p.Details, "Le statut de révocation n'a pas pu être vérifié.")
+		if !res.RevocationChecked { // never "authentique" without the caveat
+			p.Title = "Attestation authentique, révocation non vérifiée"
+			p.Details = append(p.Details, "Le statut de révocation n'a pas pu être vérifié : l'université a pu la révoquer. Réessayez plus tard avant de l'accepter.")
 		}
 	case verify.Revoked:
 		p.Title = "Attestation révoquée"
@@ -166,23 +238,39 @@ func (h *handler) page(w http.ResponseWriter, status int, p pageData) {
 	}
 }
 
-// clientIP is the connection's address (a reverse proxy in front should rate-limit
-// itself; X-Forwarded-For is not trusted, anyone can write it).
-func clientIP(r *http.Request) string {
+// clientKey names the client for the rate limit: the connection's address (a reverse
+// proxy in front should rate-limit itself; X-Forwarded-For is not trusted, anyone can
+// write it). An IPv6 client usually holds a whole /64: one bucket per /64, or it could
+// draw a fresh address for each request.
+func clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
 }
 
-// limiter is a token bucket per client address, refilled at perMinute a minute.
+// limiter is a token bucket per client, refilled at perMinute a minute. Its memory is
+// bounded: buckets idle for a minute (full again) are forgotten, and past maxClients
+// clients the newcomers share one overflow bucket, so a flood from many addresses
+// slows down the flood's share, not the clients already known.
 type limiter struct {
-	mu        sync.Mutex
-	perMinute float64
-	now       func() time.Time
-	buckets   map[string]*bucket
-	lastSweep time.Time
+	mu         sync.Mutex
+	perMinute  float64
+	maxClients int
+	now        func() time.Time
+	buckets    map[string]*bucket
+	overflow   bucket
+	lastSweep  time.Time
 }
 
 type bucket struct {
@@ -190,28 +278,32 @@ type bucket struct {
 	at     time.Time
 }
 
-func newLimiter(perMinute int, now func() time.Time) *limiter {
-	return &limiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+func newLimiter(perMinute, maxClients int, now func() time.Time) *limiter {
+	return &limiter{perMinute: float64(perMinute), maxClients: maxClients, now: now, buckets: map[string]*bucket{},
+		overflow: bucket{tokens: float64(perMinute), at: now()}}
 }
 
-func (l *limiter) allow(ip string) bool {
+func (l *limiter) allow(client string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if now.Sub(l.lastSweep) > time.Minute { // forget addresses whose bucket is full again
-		for k, b := range l.buckets {
-			if now.Sub(b.at) > time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastSweep = now
+	if now.Sub(l.lastSweep) > time.Minute { // forget clients whose bucket is full again
+		l.sweep(now)
 	}
-	b := l.buckets[ip]
+	b := l.buckets[client]
+	if b == nil && len(l.buckets) >= l.maxClients {
+		if now.Sub(l.lastSweep) > time.Second { // a sweep walks the whole table: not on every request
+			l.sweep(now)
+		}
+		if len(l.buckets) >= l.maxClients {
+			b = &l.overflow
+		}
+	}
 	if b == nil {
 		b = &bucket{tokens: l.perMinute, at: now}
-		l.buckets[ip] = b
+		l.buckets[client] = b
 	}
-	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
+	b.tokens = min(l.perMinute, b.tokens+max(0, now.Sub(b.at).Minutes())*l.perMinute)
 	b.at = now
 	if b.tokens < 1 {
 		return false
@@ -220,10 +312,43 @@ func (l *limiter) allow(ip string) bool {
 	return true
 }
 
+func (l *limiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if now.Sub(b.at) > time.Minute {
+			delete(l.buckets, k)
+		}
+	}
+	l.lastSweep = now
+}
+
+// clients is how many clients the limiter remembers (for tests).
+func (l *limiter) clients() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+// Timeouts of the public server: a client that sends its request slowly (slowloris)
+// or reads the answer slowly is cut off; a request line or headers past
+// maxHeaderBytes get 431 (a token is ~400 characters, its URL well under 1 KiB).
+var (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 10 * time.Second
+	idleTimeout       = 30 * time.Second
+)
+
+const maxHeaderBytes = 16 << 10
+
 // Serve serves h on ln until ctx ends.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	return httpserve.Serve(ctx, ln, &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10})
+	return httpserve.Serve(ctx, ln, newServer(h))
+}
+
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog: log.New(io.Discard, "", 0)} // net/http's own lines name client addresses
 }
 
 var pageTpl = template.Must(template.New("page").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(`<!DOCTYPE html>

@@ -30,7 +30,9 @@ type fixture struct {
 	key     *attest.PrivateKey
 	token   string
 	revoked *domain.Revocation
-	logs    bytes.Buffer
+	// revokedErr: the base fails when asked about revocation.
+	revokedErr error
+	logs       bytes.Buffer
 }
 
 func newFixture(t *testing.T, rate int) *fixture {
@@ -50,7 +52,7 @@ func newFixture(t *testing.T, rate int) *fixture {
 	pubs := attest.PublicKeys{{ID: f.key.ID, Key: f.key.Public(), Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	h := web.Handler(web.Options{University: "Université de Démo",
 		Keys:          func() (attest.PublicKeys, error) { return pubs, nil },
-		Checker:       verify.Checker{Revoked: func(string) (*domain.Revocation, error) { return f.revoked, nil }},
+		Checker:       verify.Checker{Revoked: func(string) (*domain.Revocation, error) { return f.revoked, f.revokedErr }},
 		RatePerMinute: rate, Log: slog.New(slog.NewTextHandler(&f.logs, nil))})
 	f.srv = httptest.NewServer(h) // loopback
 	t.Cleanup(f.srv.Close)

@@ -47,6 +47,8 @@ func (FixedClock) Now() time.Time { return Now }
 
 // Options shape the engine.
 type Options struct {
+	// Clock is the engine's and the UI's clock (default FixedClock: Now).
+	Clock         domain.Clock
 	Students      int  // embedded Apogée size (default 40)
 	TestMode      bool // delivery.test_mode
 	TestRecipient string
@@ -149,7 +151,11 @@ func Open(t testing.TB, o Options) *Env {
 	if o.Mode != "" {
 		settings.Mode = o.Mode
 	}
-	deps := domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: FixedClock{}}
+	var clock domain.Clock = FixedClock{}
+	if o.Clock != nil {
+		clock = o.Clock
+	}
+	deps := domain.Deps{Apogee: a.Apogee, Store: st, Renderer: rend, Mailer: mailer, Clock: clock}
 	if o.HoldMail != nil {
 		deps.Mailer = heldMailer{Mailer: mailer, hold: o.HoldMail}
 	}
@@ -168,7 +174,7 @@ func Open(t testing.TB, o Options) *Env {
 	if o.User != nil {
 		user = *o.User
 	}
-	c := common.New(ctx, common.Options{Engine: eng, User: user, Clock: FixedClock{}, MailDir: "/demo/mails", ExportDir: dir})
+	c := common.New(ctx, common.Options{Engine: eng, User: user, Clock: clock, MailDir: "/demo/mails", ExportDir: dir})
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()

@@ -1,4 +1,4 @@
-package cli
+package serve
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"hypercerts/app"
 	"hypercerts/domain"
 	"hypercerts/ui/common"
 )
@@ -13,8 +14,11 @@ import (
 // Over SSH the preview's CSV export is mailed to the manager's own address as an
 // attachment (text/csv), not left on the server.
 func TestSSHExportIsMailedToTheManager(t *testing.T) {
-	t.Parallel()
-	a, _ := openDemo(t, false)
+	a, err := app.Open(context.Background(), app.Options{Demo: true, DemoDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
 	if a.User.Email == "" {
 		t.Fatalf("demo user without an address: %+v", a.User)
 	}
