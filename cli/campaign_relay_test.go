@@ -156,6 +156,9 @@ func (s *relaySession) Reset()        { s.rcpts = nil }
 func (s *relaySession) Logout() error { return nil }
 
 // relayConfig writes an application.yaml using the embedded Apogée and the relay.
+// The SMTP timeout is long: this relay queues a message before it replies (as real ones
+// do), so a reply that times out on a loaded machine leaves a mail in doubt, which is
+// resent — a duplicate these tests would wrongly blame on the engine.
 func relayConfig(t *testing.T, addr string, extra string) (cfgPath, dbPath string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -179,7 +182,7 @@ mail:
     security: none
     username: %s
     password_env: HYPERCERTS_TEST_SMTP_PASSWORD
-    timeout: 5s
+    timeout: 60s
   from: "Scolarité <scolarite@univ-demo.fr>"
 %s
 store:
