@@ -26,7 +26,7 @@ func (a *App) ServeVerifyPage(ctx context.Context) error {
 	}
 	go web.Serve(ctx, ln, web.Handler(web.Options{University: cfg.University.Name,
 		Keys: a.Store.AttestationPublicKeys, Checker: verify.Checker{Revoked: a.Engine.Revoked},
-		RatePerMinute: cfg.Verify.RateLimit, Log: log}))
+		RatePerMinute: cfg.Verify.RateLimit, TrustedProxies: cfg.Verify.TrustedProxyPrefixes(), Log: log}))
 	log.Info("page de vérification des attestations servie", "adresse", ln.Addr().String(), "adresse_publique", cfg.Verify.PublicURL)
 	return nil
 }

@@ -13,6 +13,8 @@
 package config
 
 import (
+	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -92,6 +94,49 @@ type Verify struct {
 	PublicURL string `yaml:"public_url"`
 	// RateLimit is the most checks a minute from one client address.
 	RateLimit int `yaml:"rate_limit"`
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR networks) whose
+	// X-Forwarded-For names the client; empty: the header is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// ParseProxy reads one verify.trusted_proxies entry: an IP address (a one-address
+// network) or a CIDR network, as a masked prefix.
+func ParseProxy(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Addr().Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q n'est pas un réseau CIDR valide", s)
+		}
+		return unmapPrefix(p).Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q n'est pas une adresse IP valide", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// unmapPrefix turns ::ffff:192.0.2.0/120 into 192.0.2.0/24 so that it matches the
+// unmapped client addresses it is compared with.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p
+}
+
+// TrustedProxyPrefixes returns verify.trusted_proxies parsed (entries already
+// validated at load; a bad one is skipped here).
+func (v Verify) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range v.TrustedProxies {
+		if p, err := ParseProxy(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Apogee is how to reach Apogée: its web services and its Oracle database.

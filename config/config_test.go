@@ -830,3 +830,34 @@ func TestDigiposteFormatOverrides(t *testing.T) {
 	verr = mustFail(t, minimal+"digiposte:\n  format: [a]\n")
 	problem(t, verr, "digiposte.format")
 }
+
+// verify.trusted_proxies: IP addresses or CIDR networks; a bad one is named in French.
+func TestVerifyTrustedProxies(t *testing.T) {
+	c := mustParse(t, minimal+"verify:\n  trusted_proxies: [192.0.2.10, 10.0.0.0/8, \"2001:db8::/32\", \"::ffff:198.51.100.0/120\"]\n")
+	got := c.Verify.TrustedProxyPrefixes()
+	want := []string{"192.0.2.10/32", "10.0.0.0/8", "2001:db8::/32", "198.51.100.0/24"}
+	if len(got) != len(want) {
+		t.Fatalf("prefixes %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("entry %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	if d := Default().Verify.TrustedProxies; len(d) != 0 {
+		t.Errorf("default trusted proxies %v, want none", d)
+	}
+	verr := mustFail(t, minimal+"verify:\n  trusted_proxies: [192.0.2.10, proxy.univ.fr, 10.0.0.0/33]\n")
+	noProblem(t, verr, "verify.trusted_proxies[0]")
+	p := problem(t, verr, "verify.trusted_proxies[1]")
+	if !strings.Contains(p.Message, `"proxy.univ.fr" n'est pas une adresse IP valide`) || !strings.Contains(p.Message, "attendu l'adresse IP ou le réseau CIDR") {
+		t.Errorf("message: %s", p.Message)
+	}
+	p = problem(t, verr, "verify.trusted_proxies[2]")
+	if !strings.Contains(p.Message, `"10.0.0.0/33" n'est pas un réseau CIDR valide`) {
+		t.Errorf("message: %s", p.Message)
+	}
+	if !strings.Contains(verr.Error(), "verify.trusted_proxies[1]") {
+		t.Errorf("the error does not name the key:\n%s", verr)
+	}
+}

@@ -531,6 +531,11 @@ func (k checker) verify() {
 		k.at("verify.public_url", "obligatoire avec verify.listen : l'adresse publique de la page, imprimée dans les QR codes")
 	}
 	k.intRange("verify.rate_limit", v.RateLimit, 1, 100000, "un nombre de vérifications par minute et par adresse")
+	for i, s := range v.TrustedProxies {
+		if _, err := ParseProxy(s); err != nil {
+			k.at(fmt.Sprintf("verify.trusted_proxies[%d]", i), "%v ; attendu l'adresse IP ou le réseau CIDR du proxy inverse, par exemple 192.0.2.10 ou 10.0.0.0/8", err)
+		}
+	}
 }
 
 // authorizedKey accepts a public key line or a file of them.

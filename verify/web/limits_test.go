@@ -56,13 +56,13 @@ func TestRateLimiterPerClientAndBoundedMemory(t *testing.T) {
 	} {
 		ra, rb := httptest.NewRequest("GET", "/", nil), httptest.NewRequest("GET", "/", nil)
 		ra.RemoteAddr, rb.RemoteAddr = c.a, c.b
-		if clientKey(ra) != clientKey(rb) {
-			t.Errorf("%s and %s are two clients: %s, %s", c.a, c.b, clientKey(ra), clientKey(rb))
+		if clientKey(ra, nil) != clientKey(rb, nil) {
+			t.Errorf("%s and %s are two clients: %s, %s", c.a, c.b, clientKey(ra, nil), clientKey(rb, nil))
 		}
 	}
 	ra, rb := httptest.NewRequest("GET", "/", nil), httptest.NewRequest("GET", "/", nil)
 	ra.RemoteAddr, rb.RemoteAddr = "[2001:db8:1:2::1]:1", "[2001:db8:1:3::1]:1"
-	if clientKey(ra) == clientKey(rb) {
+	if clientKey(ra, nil) == clientKey(rb, nil) {
 		t.Error("two /64 are one client")
 	}
 }

@@ -34,8 +34,11 @@ type Options struct {
 	Checker verify.Checker
 	// RatePerMinute bounds checks per client address (default 30).
 	RatePerMinute int
-	Log           *slog.Logger
-	Now           func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (verify.trusted_proxies); empty: the header is ignored.
+	TrustedProxies []netip.Prefix
+	Log            *slog.Logger
+	Now            func() time.Time
 }
 
 // Handler serves / (what this is), /a/TOKEN (a check) and the key list.
@@ -129,7 +132,7 @@ func (h *handler) keys(w http.ResponseWriter, r *http.Request) {
 
 // allow spends one of the client's checks, or answers 429 and says false.
 func (h *handler) allow(w http.ResponseWriter, r *http.Request) bool {
-	if h.lim.allow(clientKey(r)) {
+	if h.lim.allow(clientKey(r, h.o.TrustedProxies)) {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")
@@ -238,25 +241,70 @@ func (h *handler) page(w http.ResponseWriter, status int, p pageData) {
 	}
 }
 
-// clientKey names the client for the rate limit: the connection's address (a reverse
-// proxy in front should rate-limit itself; X-Forwarded-For is not trusted, anyone can
-// write it). An IPv6 client usually holds a whole /64: one bucket per /64, or it could
-// draw a fresh address for each request.
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// clientKey names the client for the rate limit. An IPv6 client usually holds a whole
+// /64: one bucket per /64, or it could draw a fresh address for each request.
+func clientKey(r *http.Request, trusted []netip.Prefix) string {
+	addr, ok := clientAddr(r, trusted)
+	if !ok {
+		return r.RemoteAddr
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
 	if addr.Is6() {
 		p, _ := addr.Prefix(64)
 		return p.String()
 	}
 	return addr.String()
+}
+
+// clientAddr is the client's address: the connection's peer, or, when the peer is a
+// trusted reverse proxy, the right-most X-Forwarded-For address that is not itself a
+// trusted proxy (the entries to its left are the client's to write, so never read).
+// A malformed entry met before that address, or a header from an untrusted peer, is
+// not believed: the peer is the client. Every entry trusted: the left-most one.
+func clientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, bool) {
+	peer, ok := parseAddr(r.RemoteAddr)
+	if !ok || !isTrusted(peer, trusted) {
+		return peer, ok
+	}
+	// Several X-Forwarded-For lines are one list, in order (RFC 9110 §5.3).
+	var entries []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		entries = append(entries, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(entries) - 1; i >= 0; i-- {
+		a, ok := parseAddr(strings.TrimSpace(entries[i]))
+		if !ok {
+			return peer, true
+		}
+		client = a
+		if !isTrusted(a, trusted) {
+			break
+		}
+	}
+	return client, true
+}
+
+// parseAddr reads an address with or without a port (some proxies add it), unmapped
+// (::ffff:192.0.2.1 is 192.0.2.1) and without its IPv6 zone.
+func parseAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, err2 := netip.ParseAddrPort(s)
+		if err2 != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.WithZone("").Unmap(), true
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // limiter is a token bucket per client, refilled at perMinute a minute. Its memory is
