@@ -373,22 +373,11 @@ func (d *DB) OpenYears(ctx context.Context) ([]domain.Year, error) {
 // User gives an Apogée user's name (LIB_CMT_UTI) and e-mail (ADR_MAIL_UTI).
 func (d *DB) User(ctx context.Context, userCode string) (domain.User, error) {
 	const op = "User"
-	rows, q, err := d.run(ctx, op, "user", map[string]any{"uti": userCode})
-	if err != nil {
-		return domain.User{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return domain.User{}, d.wrap(op, q, err)
-		}
-		return domain.User{}, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
-			Msg: fmt.Sprintf("utilisateur %s inconnu ou hors service dans UTILISATEUR", userCode)}
-	}
 	var code string
 	var name, mail sql.NullString
-	if err := rows.Scan(&code, &name, &mail); err != nil {
-		return domain.User{}, d.wrap(op, q, err)
+	if err := d.scanOne(ctx, op, "user", map[string]any{"uti": userCode},
+		fmt.Sprintf("utilisateur %s inconnu ou hors service dans UTILISATEUR", userCode), &code, &name, &mail); err != nil {
+		return domain.User{}, err
 	}
 	return domain.User{Code: code, Name: name.String, Email: mail.String}, nil
 }
@@ -401,21 +390,10 @@ func (d *DB) StudentByINE(ctx context.Context, ine string) (string, error) {
 		return "", &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
 			Msg: fmt.Sprintf("INE %q : 11 caractères attendus (10 + la clé)", ine)}
 	}
-	rows, q, err := d.run(ctx, op, "student_by_ine", map[string]any{"nne": ine[:10], "cle": ine[10:]})
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return "", d.wrap(op, q, err)
-		}
-		return "", &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
-			Msg: fmt.Sprintf("aucun étudiant d'INE %s dans INDIVIDU", ine)}
-	}
 	var code sql.NullString
-	if err := rows.Scan(&code); err != nil {
-		return "", d.wrap(op, q, err)
+	if err := d.scanOne(ctx, op, "student_by_ine", map[string]any{"nne": ine[:10], "cle": ine[10:]},
+		fmt.Sprintf("aucun étudiant d'INE %s dans INDIVIDU", ine), &code); err != nil {
+		return "", err
 	}
 	return code.String, nil
 }
@@ -524,21 +502,10 @@ func (d *DB) DeliveryAuthorised(ctx context.Context, individualCode, year string
 // OfficialLabel gives the diploma's official label (R09).
 func (d *DB) OfficialLabel(ctx context.Context, year string, vdi domain.VDI) (string, error) {
 	const op = "OfficialLabel"
-	rows, q, err := d.run(ctx, op, "label", map[string]any{"dip": vdi.Dip, "vrs": vdi.Version, "year": year})
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return "", d.wrap(op, q, err)
-		}
-		return "", &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
-			Msg: fmt.Sprintf("version de diplôme %s inconnue dans VERSION_DIPLOME", vdi.Key())}
-	}
 	var p [6]sql.NullString
-	if err := rows.Scan(&p[0], &p[1], &p[2], &p[3], &p[4], &p[5]); err != nil {
-		return "", d.wrap(op, q, err)
+	if err := d.scanOne(ctx, op, "label", map[string]any{"dip": vdi.Dip, "vrs": vdi.Version, "year": year},
+		fmt.Sprintf("version de diplôme %s inconnue dans VERSION_DIPLOME", vdi.Key()), &p[0], &p[1], &p[2], &p[3], &p[4], &p[5]); err != nil {
+		return "", err
 	}
 	parts := make([]string, 5)
 	for i := range parts {
@@ -558,23 +525,13 @@ func (d *DB) OfficialLabel(ctx context.Context, year string, vdi domain.VDI) (st
 // (wrong key) is ErrPermanent.
 func (d *DB) Signature(ctx context.Context, signerCode, key string) (domain.Signature, error) {
 	const op = "Signature"
-	rows, q, err := d.run(ctx, op, "signature", map[string]any{"sig": signerCode, "key": key})
-	if err != nil {
-		return domain.Signature{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return domain.Signature{}, d.wrap(op, q, err)
-		}
-		return domain.Signature{}, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound,
-			Msg: fmt.Sprintf("signataire %s inconnu dans SIGNATAIRE : vérifier le code du signataire dans la configuration", signerCode)}
-	}
 	var code string
 	var name, title sql.NullString
 	var img, stamp []byte
-	if err := rows.Scan(&code, &name, &title, &img, &stamp); err != nil {
-		return domain.Signature{}, d.wrap(op, q, err)
+	if err := d.scanOne(ctx, op, "signature", map[string]any{"sig": signerCode, "key": key},
+		fmt.Sprintf("signataire %s inconnu dans SIGNATAIRE : vérifier le code du signataire dans la configuration", signerCode),
+		&code, &name, &title, &img, &stamp); err != nil {
+		return domain.Signature{}, err
 	}
 	sig := domain.Signature{Code: code, Name: name.String, Title: title.String}
 	if len(img) == 0 {
@@ -592,6 +549,26 @@ func (d *DB) Signature(ctx context.Context, signerCode, key string) (domain.Sign
 	sig.Image = img
 	sig.Stamp = stamp
 	return sig, nil
+}
+
+// scanOne runs a query expected to give one row and scans it into dest; no row is
+// ErrNotFound with notFound as its message.
+func (d *DB) scanOne(ctx context.Context, op, query string, args map[string]any, notFound string, dest ...any) error {
+	rows, q, err := d.run(ctx, op, query, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return d.wrap(op, q, err)
+		}
+		return &domain.ExternalError{System: system, Op: op, Kind: domain.ErrNotFound, Msg: notFound}
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return d.wrap(op, q, err)
+	}
+	return nil
 }
 
 func isImage(b []byte) bool {
