@@ -94,26 +94,26 @@ func (c *committer) loop() {
 		// more wall time per student on a quiet machine, where a commit costs ≈ 1 ms —
 		// a writer waiting for company costs more than the fsync it saves.
 		runtime.Gosched()
-		group, _ = c.drain(append(group[:0], first)) // whatever queued while the last commit synced
+		group = c.drain(append(group[:0], first)) // whatever queued while the last commit synced
 		c.commit(group)
 	}
 }
 
-// drain appends the writes already queued, without waiting; open is false once the
-// queue is closed (stop).
-func (c *committer) drain(group []writeReq) (_ []writeReq, open bool) {
+// drain appends the writes already queued, without waiting (nor past a closed queue:
+// the loop then ends after this commit).
+func (c *committer) drain(group []writeReq) []writeReq {
 	for len(group) < maxGroup {
 		select {
 		case r, ok := <-c.reqs:
 			if !ok {
-				return group, false
+				return group
 			}
 			group = append(group, r)
 		default:
-			return group, true
+			return group
 		}
 	}
-	return group, true
+	return group
 }
 
 func (c *committer) commit(group []writeReq) {

@@ -361,13 +361,28 @@ func (d *DB) OpenYears(ctx context.Context) ([]domain.Year, error) {
 	defer rows.Close()
 	var out []domain.Year
 	for rows.Next() {
-		var code, delib string
-		if err := rows.Scan(&code, &delib); err != nil {
+		var code string
+		var flag sql.NullString // NULL is refused below like any value but 'O' or 'N'
+		if err := rows.Scan(&code, &flag); err != nil {
 			return nil, d.wrap(op, q, err)
+		}
+		// An Apogée flag is 'O' or 'N': another value (a site override answering 'Y' or 1)
+		// would quietly mean "never deliberated" and the wizard would preselect nothing.
+		delib := flag.String
+		if !flag.Valid || delib != "O" && delib != "N" {
+			return nil, &domain.ExternalError{System: system, Op: op, Kind: domain.ErrPermanent,
+				Msg: fmt.Sprintf("%s : TEM_RES_DLB %s pour l'année %s, attendu 'O' ou 'N'", q.file, flagText(flag), code)}
 		}
 		out = append(out, domain.Year{Code: code, Label: domain.AcademicYearLabel(code), Deliberated: delib == "O"})
 	}
 	return out, d.wrap(op, q, rows.Err())
+}
+
+func flagText(f sql.NullString) string {
+	if !f.Valid {
+		return "NULL"
+	}
+	return "'" + f.String + "'"
 }
 
 // User gives an Apogée user's name (LIB_CMT_UTI) and e-mail (ADR_MAIL_UTI).

@@ -106,6 +106,21 @@ func TestOverride_SiteFileTakesPrecedence(t *testing.T) {
 	}
 }
 
+// R03: TEM_RES_DLB is an Apogée flag, 'O' or 'N'; a site override answering another
+// value (or NULL) is refused, naming the file, rather than read as "not deliberated".
+func TestR03_OpenYearsRefusesAFlagOtherThanON(t *testing.T) {
+	for _, v := range []string{"'Y'", "1", "NULL"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "years.sql"), []byte("SELECT cod_anu, "+v+" AS tem_res_dlb FROM annee_uni WHERE eta_anu_iae = 'O' ORDER BY cod_anu DESC"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := openTestDB(t, dir).OpenYears(context.Background())
+		if err == nil || !errors.Is(err, domain.ErrPermanent) || !strings.Contains(err.Error(), "years.sql") || !strings.Contains(err.Error(), "attendu 'O' ou 'N'") {
+			t.Errorf("TEM_RES_DLB %s: err = %v, want a permanent error naming years.sql", v, err)
+		}
+	}
+}
+
 func TestOpenDB_UnknownDialect(t *testing.T) {
 	if _, err := OpenDB(sharedSim(t).DB(), "postgres", ""); err == nil || !strings.Contains(err.Error(), "postgres") {
 		t.Fatalf("err = %v", err)
