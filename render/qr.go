@@ -9,29 +9,16 @@ import (
 )
 
 // The QR code is encoded with rsc.io/qr's coding package (byte mode, level M), ~30×
-// faster than a general-purpose encoder here: its plans (function patterns, pixel
-// maps) depend only on version and mask and are built once per process. rsc.io/qr
-// itself always uses mask 0; ISO/IEC 18004 §7.8.3 asks for the mask with the lowest
-// penalty, which qrEncode picks, so the code reads as well as the standard intends.
+// faster than a general-purpose encoder here: what a code's layout depends on (version
+// and mask: function patterns, where each data bit goes) is laid out once per version
+// and process (qrLayoutOf). rsc.io/qr itself always uses mask 0; ISO/IEC 18004 §7.8.3
+// asks for the mask with the lowest penalty, which qrEncode picks, so the code reads as
+// well as the standard intends.
 
-type qrPlanKey struct {
-	v coding.Version
-	m coding.Mask
-}
-
-var qrPlans sync.Map // qrPlanKey → *coding.Plan
-
+// qrPlan is rsc.io/qr's plan for version v and mask m at level M. Not kept: qrLayoutOf
+// keeps what it needs of the eight plans of a version.
 func qrPlan(v coding.Version, m coding.Mask) (*coding.Plan, error) {
-	k := qrPlanKey{v, m}
-	if p, ok := qrPlans.Load(k); ok {
-		return p.(*coding.Plan), nil
-	}
-	p, err := coding.NewPlan(v, coding.M, m)
-	if err != nil {
-		return nil, err
-	}
-	qrPlans.Store(k, p)
-	return p, nil
+	return coding.NewPlan(v, coding.M, m)
 }
 
 // qrEncode encodes text in byte mode at level M, smallest version, best mask.
@@ -158,8 +145,8 @@ func qrLayoutOf(v coding.Version) (*qrLayout, error) {
 			}
 		}
 	}
-	qrLayouts.Store(v, &l)
-	return &l, nil
+	kept, _ := qrLayouts.LoadOrStore(v, &l) // two first codes at once: one layout kept
+	return kept.(*qrLayout), nil
 }
 
 // penalty is the mask penalty of ISO/IEC 18004 §7.8.3.1 (N1 runs, N2 blocks, N3

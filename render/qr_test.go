@@ -191,3 +191,26 @@ func qrPenaltyRef(c *coding.Code) int {
 	}
 	return pen + dev/5*10
 }
+
+// A version's layout (the eight masks' fixed modules, the data modules) is built once
+// and shared by every code of that version; it places every data and check bit.
+func TestQRLayoutKeptPerVersion(t *testing.T) {
+	v := coding.Version(5)
+	a, err := qrLayoutOf(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := qrLayoutOf(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("the layout of version 5 is built again for each code")
+	}
+	if want := 134 * 8; len(a.data) != want { // version 5: 134 codewords (ISO/IEC 18004 Table 9)
+		t.Errorf("version 5 layout places %d data and check modules, want %d", len(a.data), want)
+	}
+	if a.n != 37 {
+		t.Errorf("version 5 is %d modules wide, want 37", a.n)
+	}
+}
