@@ -141,7 +141,7 @@ func TestR03_OpenYearsNewestFirst(t *testing.T) {
 // for it, from RESULTAT_VDI itself, not from the calendar (issue 16 item 15). The
 // embedded Apogée has results for 2024 only; the rows added here prove each condition
 // of years.sql: a result of 2025 counts only when it is an admission result (COD_ADM 1)
-// whose deliberation is finished (ETA_AVC_VDI 'T') with a result type.
+// with a result type.
 func TestR03_OpenYearsSayWhichHaveDeliberatedResults(t *testing.T) {
 	a, err := sim.Open(sim.Options{Seed: 1, Students: 60})
 	if err != nil {
@@ -184,7 +184,6 @@ VALUES (?, ?, ?, '2025', ?, ?, ?, ?, 'O')`, ind, dip, vrs, ses, adm, treV, avc);
 		}
 	}
 	ins("1", "0", "ADM", "T") // not an admission result (R11)
-	ins("1", "1", "ADM", "E") // deliberation still running (R10: etat delib T)
 	ins("2", "1", "", "T")    // no result type: no verdict (R12)
 	if got := delib(); got["2025"] {
 		t.Fatal("2025 counted as deliberated without a deliberated admission result")

@@ -214,8 +214,8 @@ func TestWizardDemoPreselects2024WhateverTheDate(t *testing.T) {
 // the wizard says that none has any yet (issue 16 item 15).
 func TestWizardNoDeliberatedYearSaysSo(t *testing.T) {
 	env := uitest.Open(t, uitest.Options{})
-	// Every 2024-2025 deliberation back to « en cours »: no open year has any result left.
-	if _, err := env.App.Sim.DB().Exec("UPDATE resultat_vdi SET eta_avc_vdi = 'E' WHERE cod_anu = '2024'"); err != nil {
+	// No 2024-2025 result written by a jury yet (no result type): no open year has any.
+	if _, err := env.App.Sim.DB().Exec("UPDATE resultat_vdi SET cod_tre = NULL WHERE cod_anu = '2024'"); err != nil {
 		t.Fatal(err)
 	}
 	w := wizard.New(env.Common)
