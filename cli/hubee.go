@@ -86,14 +86,19 @@ Exemple :
 			return err
 		}
 	}
-	return hubeeNeedsPerson(rep)
+	return hubeeIncomplete(rep)
 }
 
-// hubeeNeedsPerson is the error (exit code 1) of a run that left cases for a person:
-// the work did not fully happen.
-func hubeeNeedsPerson(rep domain.HubEEReport) error {
+// hubeeIncomplete is the error (exit code 1) of a run whose work did not fully happen:
+// cases left for a person, named; else errors on the way (a case put off to the next
+// run, a notification the hub would not delete, an unreadable record), counted.
+func hubeeIncomplete(rep domain.HubEEReport) error {
 	if len(rep.NeedsPerson) == 0 {
-		return nil
+		if len(rep.Errors) == 0 {
+			return nil
+		}
+		return fmt.Errorf("%s pendant la relève HubEE (voir le rapport ci-dessus ; les dossiers reportés sont repris au prochain passage) : %s",
+			i18n.Count(len(rep.Errors), "%s erreur", "%s erreurs"), rep.Errors[0])
 	}
 	names := make([]string, 0, len(rep.NeedsPerson))
 	for _, c := range rep.NeedsPerson {
