@@ -61,7 +61,6 @@ type Options struct {
 type Renderer struct {
 	opts Options
 	logo *picture
-	pics pictureCache
 }
 
 var _ domain.Renderer = (*Renderer)(nil)
@@ -94,7 +93,7 @@ func New(opts Options) (*Renderer, error) {
 	}
 	if len(logo) > 0 {
 		var err error
-		if r.logo, err = r.pics.get(logo); err != nil {
+		if r.logo, err = pictures.get(logo); err != nil {
 			return nil, fmt.Errorf("render : logo %s : %w", opts.LogoPath, err)
 		}
 	}
@@ -310,12 +309,12 @@ func newDocument(at time.Time, title, author string) *fpdf.Fpdf {
 // pictures reads the signature image and the official stamp of a (either may be absent).
 func (r *Renderer) pictures(a domain.Attestation) (sig, stamp *picture, err error) {
 	if len(a.Signature.Image) > 0 {
-		if sig, err = r.pics.get(a.Signature.Image); err != nil {
+		if sig, err = pictures.get(a.Signature.Image); err != nil {
 			return nil, nil, fmt.Errorf("render : image de signature de %s : %w", a.Signature.Name, err)
 		}
 	}
 	if len(a.Signature.Stamp) > 0 {
-		if stamp, err = r.pics.get(a.Signature.Stamp); err != nil {
+		if stamp, err = pictures.get(a.Signature.Stamp); err != nil {
 			return nil, nil, fmt.Errorf("render : tampon officiel de %s : %w", a.Signature.Name, err)
 		}
 	}
