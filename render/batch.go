@@ -73,7 +73,7 @@ func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation
 	for _, p := range pages {
 		pdf.SetAutoPageBreak(true, margin)
 		pdf.AddPage()
-		if err := r.drawPage(pdf, p.a, p.t, p.sig, p.stamp, p.sl); err != nil {
+		if err := r.drawPage(pdf, p); err != nil {
 			return err
 		}
 	}

@@ -350,7 +350,7 @@ func TestEmbeddedFacesShared(t *testing.T) {
 		pdf := newDocument(a.IssuedAt, p.t.title, p.t.university)
 		p.font.install(pdf)
 		pdf.AddPage()
-		if err := r.drawPage(pdf, a, p.t, p.sig, p.stamp, p.sl); err != nil {
+		if err := r.drawPage(pdf, p); err != nil {
 			t.Fatal(err)
 		}
 		faces, err := p.font.detach(pdf)
@@ -465,6 +465,8 @@ func TestNewErrors(t *testing.T) {
 		{Options{University: "Université de Démo"}, "Options.City"},
 		{Options{University: "U", City: "Lyon", LogoPath: "/nonexistent/logo.png"}, "logo"},
 		{Options{University: "U", City: "Lyon", Logo: []byte("not an image")}, "PNG ou JPEG attendu"},
+		// A truncated logo fails at start-up although it is prepared at the first page.
+		{Options{University: "U", City: "Lyon", Logo: DemoLogo()[:len(DemoLogo())/2]}, "image PNG illisible"},
 	} {
 		if _, err := New(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%+v) = %v, want an error containing %q", c.opts, err, c.want)
