@@ -117,7 +117,7 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 	// size, and neither command then waits on composing.
 	buf := getWireBuf()
 	defer putWireBuf(buf)
-	if _, err := msg.WriteTo(&buf.b); err != nil {
+	if err := msg.writeTo(&buf.b); err != nil {
 		return s.comp.permanent("préparation", "%v", err)
 	}
 	body := buf.b.Bytes()
