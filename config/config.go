@@ -247,6 +247,9 @@ type SMTP struct {
 	PasswordEnv string        `yaml:"password_env"`
 	Timeout     time.Duration `yaml:"timeout"`
 	HELO        string        `yaml:"helo"`
+	// Chunking: send with BDAT (RFC 3030) when the relay offers CHUNKING; false: DATA
+	// always, for a relay or a middlebox that announces CHUNKING and mishandles it.
+	Chunking bool `yaml:"chunking"`
 }
 
 // Store is the bbolt file.
@@ -480,7 +483,7 @@ func Default() *Config {
 		},
 		Delivery: Delivery{Mode: string(domain.ModeMail), PreviewReuse: domain.DefaultPreviewReuse},
 		Mail: Mail{
-			SMTP:         SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second},
+			SMTP:         SMTP{Port: 587, Security: SecurityStartTLS, Timeout: 30 * time.Second, Chunking: true},
 			SuspendAfter: domain.DefaultSuspendAfter,
 		},
 		Store: Store{Path: "./hypercerts.db", OpenTimeout: time.Second},

@@ -95,6 +95,7 @@ func TestDefaults(t *testing.T) {
 		"test_mode":         {c.Delivery.TestMode, false},
 		"smtp port":         {c.Mail.SMTP.Port, 587},
 		"smtp security":     {c.Mail.SMTP.Security, "starttls"},
+		"smtp chunking":     {c.Mail.SMTP.Chunking, true},
 		"store path":        {c.Store.Path, "./hypercerts.db"},
 		"store timeout":     {c.Store.OpenTimeout, time.Second},
 		"sftp port":         {c.Digiposte.SFTP.Port, 22},
@@ -859,5 +860,21 @@ func TestVerifyTrustedProxies(t *testing.T) {
 	}
 	if !strings.Contains(verr.Error(), "verify.trusted_proxies[1]") {
 		t.Errorf("the error does not name the key:\n%s", verr)
+	}
+}
+
+// mail.smtp.chunking turns BDAT off; it is a boolean like the others.
+func TestSMTPChunkingKey(t *testing.T) {
+	with := func(v string) string {
+		return strings.Replace(minimal, "    host: smtp.univ.test\n", "    host: smtp.univ.test\n    chunking: "+v+"\n", 1)
+	}
+	if c := mustParse(t, minimal); !c.Mail.SMTP.Chunking {
+		t.Error("chunking absent: BDAT should stay on")
+	}
+	if c := mustParse(t, with("false")); c.Mail.SMTP.Chunking {
+		t.Error("chunking: false ignored")
+	}
+	if p := problem(t, mustFail(t, with("non")), "mail.smtp.chunking"); !strings.Contains(p.Message, "attendu true ou false") {
+		t.Errorf("chunking: non → %q", p.Message)
 	}
 }

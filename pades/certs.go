@@ -90,7 +90,11 @@ func newSigner(cert *x509.Certificate, chain []*x509.Certificate, key crypto.Pri
 	if pk, ok := s.Public().(publicKey); !ok || !pk.Equal(cert.PublicKey) {
 		return Signer{}, errors.New("la clé de signature ne correspond pas au certificat")
 	}
-	return Signer{Cert: cert, Chain: chain, Key: s}, nil
+	tpl, err := newCMSTemplate(cert, chain, s.Public())
+	if err != nil {
+		return Signer{}, err
+	}
+	return Signer{Cert: cert, Chain: chain, Key: s, tpl: tpl}, nil
 }
 
 // Demo file names, in the demo folder.
@@ -152,7 +156,7 @@ func EnsureDemo(dir, university string, now time.Time) (Signer, error) {
 		return Signer{}, err
 	}
 	c, _ := x509.ParseCertificate(der)
-	return Signer{Cert: c, Chain: []*x509.Certificate{ca}, Key: key}, nil
+	return newSigner(c, []*x509.Certificate{ca}, key)
 }
 
 // IsPKCS12 tells a PKCS#12 file by its name.

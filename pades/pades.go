@@ -5,30 +5,25 @@
 // as an incremental update so the original bytes stay as they were. Any reader (Adobe,
 // poppler's pdfsig) then shows the document signed, and any change breaks it.
 //
-// CMS comes from github.com/smallstep/pkcs7. The incremental update is written here:
-// it re-states the catalog (with an AcroForm naming the signature field) and the first
-// page (with the field's invisible widget in its Annots), adds the field and the
-// signature dictionary, and a cross-reference section chained to the original one.
+// The CMS structure is written here (cms.go), its fixed parts once per signer. The
+// incremental update too: it re-states the catalog (with an AcroForm naming the
+// signature field) and the first page (with the field's invisible widget in its
+// Annots), adds the field and the signature dictionary, and a cross-reference
+// section chained to the original one.
 package pades
 
 import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/smallstep/pkcs7"
 )
 
 // Signer is the university's signing certificate and key.
@@ -42,6 +37,10 @@ type Signer struct {
 	Reason, Location string
 	// TSA, when set, time-stamps each signature (RFC 3161, PAdES B-T; tsa.go).
 	TSA *TSA
+
+	// tpl is the CMS encoding shared by the signatures of Cert (cms.go), made by the
+	// functions that load a signer; a Signer made otherwise makes it at each Sign.
+	tpl *cmsTemplate
 }
 
 // room is the space reserved for the CMS signature, in bytes (hex doubles it): the
@@ -57,48 +56,48 @@ func (s Signer) room() int {
 	return n
 }
 
-var (
-	startxrefRe = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
-	trailerRe   = regexp.MustCompile(`(?s)trailer\s*<<(.*?)>>\s*startxref\s+\d+\s+%%EOF\s*$`)
-	sizeRe      = regexp.MustCompile(`/Size\s+(\d+)`)
-	rootRe      = regexp.MustCompile(`/Root\s+(\d+)\s+0\s+R`)
-	infoRe      = regexp.MustCompile(`/Info\s+(\d+)\s+0\s+R`)
-	pageRe      = regexp.MustCompile(`(?s)(?:^|\n)(\d+) 0 obj\s*<<\s*/Type /Page\s(.*?)>>\s*endobj`)
-)
-
 // Sign returns pdf signed by s. pdf must be a PDF written by hypercerts' renderer
-// (classic cross-reference table, not yet signed).
+// (one classic cross-reference table, not yet signed nor updated).
 func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
-	if bytes.Contains(pdf, []byte("/ByteRange")) {
-		return nil, errors.New("PAdES : le PDF est déjà signé")
-	}
-	tail := pdf[max(0, len(pdf)-2048):] // the trailer is at the end: no regexp over the file
-	m := startxrefRe.FindSubmatch(tail)
-	t := trailerRe.FindSubmatch(tail)
-	if m == nil || t == nil {
-		return nil, errors.New("PAdES : fin de PDF inattendue (table de références classique attendue)")
-	}
-	prev := string(m[1])
-	size, _ := strconv.Atoi(string(sizeRe.FindSubmatch(t[1])[1]))
-	rm := rootRe.FindSubmatch(t[1])
-	if size == 0 || rm == nil {
-		return nil, errors.New("PAdES : dictionnaire de fin (trailer) incomplet")
-	}
-	root, _ := strconv.Atoi(string(rm[1]))
-	catalog, err := objectDict(pdf, root)
+	tr, err := readTrailer(pdf)
 	if err != nil {
 		return nil, err
 	}
-	pm := pageRe.FindSubmatch(pdf[:min(len(pdf), 4096)]) // fpdf writes the first page first
-	if pm == nil {
+	if tr.prev {
+		if bytes.Contains(pdf, []byte("/ByteRange")) {
+			return nil, errors.New("PAdES : le PDF est déjà signé")
+		}
+		return nil, errors.New("PAdES : PDF déjà mis à jour (une seule table de références attendue)")
+	}
+	// The objects are found through the cross-reference table: no search of the file.
+	catalog, err := objectDict(pdf, tr.xref, tr.root)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := objectDict(pdf, tr.xref, ref(catalog, "/Pages"))
+	if err != nil {
+		return nil, err
+	}
+	page := 0
+	if k := bytes.Index(pages, []byte("/Kids")); k >= 0 {
+		if b := bytes.IndexByte(pages[k:], '['); b >= 0 {
+			page = leadingRef(pages[k+b+1:])
+		}
+	}
+	if page == 0 {
 		return nil, errors.New("PAdES : page introuvable")
 	}
-	page, _ := strconv.Atoi(string(pm[1]))
-	pageDict := string(pm[2])
-	if bytes.Contains(pm[2], []byte("/Annots")) {
+	pageDict, err := objectDict(pdf, tr.xref, page)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Contains(pageDict, []byte("/Annots")) {
 		return nil, errors.New("PAdES : la page a déjà des annotations")
 	}
-	field, sig := size, size+1
+	if bytes.Contains(catalog, []byte("/AcroForm")) {
+		return nil, errors.New("PAdES : le PDF a déjà un formulaire")
+	}
+	field, sig := tr.size, tr.size+1
 	name := s.Name
 	if name == "" {
 		name = s.Cert.Subject.CommonName
@@ -111,26 +110,39 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	if pdf[len(pdf)-1] != '\n' {
 		buf.WriteByte('\n')
 	}
-	offsets := map[int]int{}
-	obj := func(n int, body string) {
-		offsets[n] = buf.Len()
-		fmt.Fprintf(&buf, "%d 0 obj\n%s\nendobj\n", n, body)
+	var offsets [4]struct{ n, at int } // the four objects written, for the xref section
+	obj := func(i, n int) {
+		offsets[i].n, offsets[i].at = n, buf.Len()
+		buf.WriteString(strconv.Itoa(n))
+		buf.WriteString(" 0 obj\n")
 	}
-	obj(root, "<<"+catalog+fmt.Sprintf("\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", field)+">>")
-	obj(page, "<</Type /Page\n"+pageDict+fmt.Sprintf("\n/Annots [%d 0 R]>>", field))
-	obj(field, fmt.Sprintf("<</Type /Annot /Subtype /Widget /FT /Sig /F 132 /T %s /V %d 0 R /P %d 0 R /Rect [0 0 0 0]>>",
-		pdfString("Signature de l'université"), sig, page))
+	obj(0, tr.root)
+	buf.WriteString("<<")
+	buf.Write(catalog)
+	fmt.Fprintf(&buf, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>>>\nendobj\n", field)
+	obj(1, page)
+	buf.WriteString("<<")
+	buf.Write(pageDict)
+	fmt.Fprintf(&buf, "\n/Annots [%d 0 R]>>\nendobj\n", field)
+	obj(2, field)
+	fmt.Fprintf(&buf, "<</Type /Annot /Subtype /Widget /FT /Sig /F 132 /T %s /V %d 0 R /P %d 0 R /Rect [0 0 0 0]>>\nendobj\n",
+		pdfString("Signature de l'université"), sig, page)
 
 	// The signature dictionary: /ByteRange is written with fixed-width numbers and
 	// patched once the offsets are known; /Contents is a zero-filled hex string.
-	offsets[sig] = buf.Len()
-	fmt.Fprintf(&buf, "%d 0 obj\n<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n/ByteRange ", sig)
+	obj(3, sig)
+	buf.WriteString("<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n/ByteRange ")
 	brPos := buf.Len()
 	buf.WriteString("[0000000000 0000000000 0000000000 0000000000]")
 	buf.WriteString("\n/Contents ")
 	contentsPos := buf.Len()
 	buf.WriteByte('<')
-	buf.Write(bytes.Repeat([]byte("0"), 2*contentsSize))
+	buf.Grow(2 * contentsSize)
+	zeros := buf.AvailableBuffer()[:2*contentsSize]
+	for i := range zeros {
+		zeros[i] = '0'
+	}
+	buf.Write(zeros)
 	buf.WriteByte('>')
 	contentsEnd := buf.Len()
 	fmt.Fprintf(&buf, "\n/M %s /Name %s", pdfString(pdfDate(at)), pdfString(name))
@@ -144,16 +156,24 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 
 	xref := buf.Len()
 	buf.WriteString("xref\n")
-	for _, n := range sortedKeys(offsets) {
-		fmt.Fprintf(&buf, "%d 1\n%010d 00000 n \n", n, offsets[n])
+	slices.SortFunc(offsets[:], func(a, b struct{ n, at int }) int { return a.n - b.n })
+	for _, o := range offsets {
+		fmt.Fprintf(&buf, "%d 1\n%010d 00000 n \n", o.n, o.at)
 	}
-	id := sha256.Sum256(pdf)
-	trailer := fmt.Sprintf("trailer\n<</Size %d /Root %d 0 R", sig+1, root)
-	if im := infoRe.FindSubmatch(t[1]); im != nil {
-		trailer += fmt.Sprintf(" /Info %s 0 R", im[1])
+	// The file identifier: the original's first string, which stays (ISO 32000-1
+	// §14.4), and a second one that changes with the update: here the hash of the
+	// update's objects (the signature dictionary's date and signer included).
+	upd := sha256.Sum256(buf.Bytes()[len(pdf):xref])
+	first := tr.id
+	if first == nil {
+		whole := sha256.Sum256(pdf)
+		first = whole[:16]
 	}
-	trailer += fmt.Sprintf(" /Prev %s /ID [<%x> <%x>]>>\nstartxref\n%d\n%%%%EOF\n", prev, id[:16], id[16:], xref)
-	buf.WriteString(trailer)
+	fmt.Fprintf(&buf, "trailer\n<</Size %d /Root %d 0 R", sig+1, tr.root)
+	if tr.info > 0 {
+		fmt.Fprintf(&buf, " /Info %d 0 R", tr.info)
+	}
+	fmt.Fprintf(&buf, " /Prev %d /ID [<%x> <%x>]>>\nstartxref\n%d\n%%%%EOF\n", tr.xref, first, upd[:16], xref)
 
 	out := buf.Bytes()
 	br := fmt.Sprintf("[%010d %010d %010d %010d]", 0, contentsPos, contentsEnd, len(out)-contentsEnd)
@@ -173,159 +193,196 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	return out, nil
 }
 
-// oidSigningCertificateV2 is id-aa-signingCertificateV2 (RFC 5035).
-var oidSigningCertificateV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
-
-// essCertIDv2 with the default hash algorithm (SHA-256) left out, as DER requires.
-type essCertIDv2 struct {
-	CertHash []byte
-}
-
-type signingCertificateV2 struct {
-	Certs []essCertIDv2
-}
-
-// cms is the detached CMS SignedData over the signed bytes whose SHA-256 is digest,
-// with the signed attributes of a PAdES baseline signature (ETSI EN 319 142-1 §5.2):
-// content-type, message-digest and ESS signing-certificate-v2, and no signing-time
-// (§5.2.1: the claimed signing time is the signature dictionary's /M).
-//
-// smallstep/pkcs7 builds the structure, but always adds a signing-time attribute and
-// hashes content it is given whole. So it is given no content and a signer that
-// signs nothing; then the message digest is set, signing-time removed, and the
-// attributes signed once, here.
+// cms is the detached CMS SignedData over the signed bytes whose SHA-256 is digest.
 func (s Signer) cms(digest []byte) ([]byte, error) {
-	sd, err := pkcs7.NewSignedData(nil)
-	if err != nil {
-		return nil, err
-	}
-	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	h := sha256.Sum256(s.Cert.Raw)
-	attr := pkcs7.Attribute{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}}
-	if err := sd.AddSignerChain(s.Cert, later{s.Key.Public()}, s.Chain, pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{attr}}); err != nil {
-		return nil, fmt.Errorf("PAdES : signature CMS : %w", err)
-	}
-	si := &sd.GetSignedData().SignerInfos[0]
-	md, err := asn1.Marshal(digest)
-	if err != nil {
-		return nil, err
-	}
-	attrs := si.AuthenticatedAttributes[:0]
-	found := false
-	for _, a := range si.AuthenticatedAttributes {
-		switch {
-		case a.Type.Equal(pkcs7.OIDAttributeSigningTime):
-			continue
-		case a.Type.Equal(pkcs7.OIDAttributeMessageDigest):
-			a.Value.Bytes, found = md, true
+	t := s.tpl
+	if t == nil || t.cert != s.Cert || !slices.Equal(t.chain, s.Chain) {
+		var err error
+		if t, err = newCMSTemplate(s.Cert, s.Chain, s.Key.Public()); err != nil {
+			return nil, err
 		}
-		attrs = append(attrs, a)
 	}
-	if !found {
-		return nil, errors.New("PAdES : attribut message-digest absent de la structure CMS")
-	}
-	signed, err := derSet(attrs)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(signed)
-	sig, err := s.Key.Sign(rand.Reader, sum[:], crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("PAdES : signature CMS : %w", err)
-	}
-	si.AuthenticatedAttributes, si.EncryptedDigest = attrs, sig
+	var stamp func([]byte) ([]byte, error)
 	if s.TSA != nil {
-		token, _, err := s.TSA.Stamp(context.Background(), sig)
-		if err != nil {
-			return nil, fmt.Errorf("PAdES : %w", err)
-		}
-		if err := si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{Type: oidTimeStampToken, Value: asn1.RawValue{FullBytes: token}}}); err != nil {
-			return nil, err
+		stamp = func(sig []byte) ([]byte, error) {
+			token, _, err := s.TSA.Stamp(context.Background(), sig)
+			if err != nil {
+				return nil, fmt.Errorf("PAdES : %w", err)
+			}
+			return token, nil
 		}
 	}
-	sd.Detach()
-	return sd.Finish()
+	return t.sign(digest, s.Key, stamp)
 }
 
-// derSet sorts attrs as DER orders a SET OF (by encoding) and returns the SET's
-// encoding, which is what the signature covers (RFC 5652 §5.4). The sorted slice is
-// also what is sent, as [0] IMPLICIT.
-func derSet[T any](attrs []T) ([]byte, error) {
-	enc := make([][]byte, len(attrs))
-	for i := range attrs {
-		b, err := asn1.Marshal(attrs[i])
-		if err != nil {
-			return nil, err
-		}
-		enc[i] = b
-	}
-	idx := make([]int, len(attrs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(enc[a], enc[b]) })
-	sorted := make([]T, len(attrs))
-	var body []byte
-	for i, j := range idx {
-		sorted[i] = attrs[j]
-		body = append(body, enc[j]...)
-	}
-	copy(attrs, sorted)
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: body})
+// trailer is what Sign reads of a PDF's end.
+type trailer struct {
+	xref             int // startxref: the cross-reference section
+	size, root, info int
+	prev             bool   // the file was updated already
+	id               []byte // first string of /ID, if any
 }
 
-// later stands for the key while smallstep/pkcs7 builds the SignerInfo (it picks the
-// signature algorithm from the public key); cms signs the final attributes itself.
-type later struct{ pub crypto.PublicKey }
-
-func (l later) Public() crypto.PublicKey { return l.pub }
-
-func (later) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
-
-// objectDict returns the inside of object n's dictionary (last definition wins).
-func objectDict(pdf []byte, n int) (string, error) {
-	head := []byte("\n" + strconv.Itoa(n) + " 0 obj\n")
-	i := bytes.LastIndex(pdf, head)
-	if i < 0 {
-		return "", fmt.Errorf("PAdES : objet %d introuvable", n)
+// readTrailer reads the trailer at the end of pdf (classic cross-reference table).
+func readTrailer(pdf []byte) (trailer, error) {
+	bad := errors.New("PAdES : fin de PDF inattendue (table de références classique attendue)")
+	tail := pdf[max(0, len(pdf)-2048):] // the trailer is at the end
+	sx := bytes.LastIndex(tail, []byte("startxref"))
+	td := bytes.LastIndex(tail, []byte("trailer"))
+	if sx < 0 || td < 0 || td > sx {
+		return trailer{}, bad
 	}
-	body := pdf[i+len(head):]
+	rest := bytes.Fields(tail[sx+len("startxref"):])
+	if len(rest) != 2 || string(rest[1]) != "%%EOF" {
+		return trailer{}, bad
+	}
+	var t trailer
+	var err error
+	if t.xref, err = strconv.Atoi(string(rest[0])); err != nil || t.xref <= 0 || t.xref >= len(pdf) {
+		return trailer{}, bad
+	}
+	dict := tail[td+len("trailer") : sx]
+	t.size = intAfter(dict, "/Size")
+	t.root = ref(dict, "/Root")
+	t.info = ref(dict, "/Info")
+	t.prev = bytes.Contains(dict, []byte("/Prev"))
+	if t.size <= 0 || t.root <= 0 {
+		return trailer{}, errors.New("PAdES : dictionnaire de fin (trailer) incomplet")
+	}
+	if i := bytes.Index(dict, []byte("/ID")); i >= 0 {
+		if a := bytes.IndexByte(dict[i:], '<'); a >= 0 {
+			if b := bytes.IndexByte(dict[i+a:], '>'); b >= 0 {
+				t.id, _ = hex.DecodeString(string(dict[i+a+1 : i+a+b]))
+			}
+		}
+	}
+	return t, nil
+}
+
+// value returns what follows key (a name, then white space) in dict, or nil.
+func value(dict []byte, key string) []byte {
+	for i := 0; ; {
+		k := bytes.Index(dict[i:], []byte(key))
+		if k < 0 {
+			return nil
+		}
+		i += k + len(key)
+		if i < len(dict) && isSpace(dict[i]) {
+			return bytes.TrimLeft(dict[i:], " \t\r\n")
+		}
+	}
+}
+
+// intAfter is the integer value of key in dict (0 if none).
+func intAfter(dict []byte, key string) int {
+	v := value(dict, key)
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// ref is the object number of key's value "n 0 R" in dict (0 if none).
+func ref(dict []byte, key string) int {
+	return leadingRef(value(dict, key))
+}
+
+// leadingRef is the object number of the reference "n 0 R" at the start of b (0 if none).
+func leadingRef(b []byte) int {
+	f := bytes.Fields(b[:min(len(b), 32)])
+	if len(f) < 3 || string(f[1]) != "0" || !bytes.HasPrefix(f[2], []byte("R")) {
+		return 0
+	}
+	n, err := strconv.Atoi(string(f[0]))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+// objectDict returns the inside of object n's dictionary, found through the
+// cross-reference section at xref.
+func objectDict(pdf []byte, xref, n int) ([]byte, error) {
+	off, err := objectOffset(pdf, xref, n)
+	if err != nil {
+		return nil, err
+	}
+	head := strconv.Itoa(n) + " 0 obj"
+	body := pdf[off:]
+	if !bytes.HasPrefix(body, []byte(head)) {
+		return nil, fmt.Errorf("PAdES : objet %d introuvable à l'octet %d", n, off)
+	}
+	body = body[len(head):]
 	end := bytes.Index(body, []byte("endobj"))
 	if end < 0 {
-		return "", fmt.Errorf("PAdES : objet %d sans fin", n)
+		return nil, fmt.Errorf("PAdES : objet %d sans fin", n)
 	}
 	body = bytes.TrimSpace(body[:end])
 	if !bytes.HasPrefix(body, []byte("<<")) || !bytes.HasSuffix(body, []byte(">>")) || bytes.Contains(body, []byte("stream")) {
-		return "", fmt.Errorf("PAdES : objet %d : dictionnaire attendu", n)
+		return nil, fmt.Errorf("PAdES : objet %d : dictionnaire attendu", n)
 	}
-	return string(body[2 : len(body)-2]), nil
+	return body[2 : len(body)-2], nil
 }
 
-func sortedKeys(m map[int]int) []int {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// objectOffset reads object n's offset in the cross-reference section at xref: its
+// subsections ("first count" then 20-byte entries, ISO 32000-1 §7.5.4).
+func objectOffset(pdf []byte, xref, n int) (int, error) {
+	notFound := fmt.Errorf("PAdES : objet %d absent de la table de références", n)
+	unreadable := errors.New("PAdES : table de références illisible")
+	p := pdf[xref:]
+	if !bytes.HasPrefix(p, []byte("xref")) {
+		return 0, errors.New("PAdES : table de références introuvable")
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	p = bytes.TrimLeft(p[len("xref"):], " \r\n")
+	for len(p) > 0 && p[0] >= '0' && p[0] <= '9' {
+		eol := bytes.IndexAny(p, "\r\n")
+		if eol < 0 {
+			return 0, notFound
 		}
+		f := bytes.Fields(p[:eol])
+		if len(f) != 2 {
+			return 0, unreadable
+		}
+		first, err1 := strconv.Atoi(string(f[0]))
+		count, err2 := strconv.Atoi(string(f[1]))
+		if err1 != nil || err2 != nil || count < 0 {
+			return 0, unreadable
+		}
+		p = bytes.TrimLeft(p[eol:], "\r\n")
+		if n >= first && n < first+count {
+			e := p[min(len(p), 20*(n-first)):]
+			if len(e) < 20 || e[17] != 'n' {
+				return 0, notFound
+			}
+			off, err := strconv.Atoi(string(e[:10]))
+			if err != nil || off <= 0 || off >= len(pdf) {
+				return 0, notFound
+			}
+			return off, nil
+		}
+		p = p[min(len(p), 20*count):]
 	}
-	return keys
+	return 0, notFound
 }
 
 // pdfString writes s as a PDF text string: UTF-16BE with a byte order mark, in hex.
 func pdfString(s string) string {
-	var b bytes.Buffer
-	b.WriteString("<FEFF")
+	const digits = "0123456789ABCDEF"
+	b := make([]byte, 0, 6+4*len(s))
+	b = append(b, "<FEFF"...)
 	for _, r := range s {
 		if r > 0xFFFF {
 			r = '?'
 		}
-		fmt.Fprintf(&b, "%04X", r)
+		b = append(b, digits[r>>12&15], digits[r>>8&15], digits[r>>4&15], digits[r&15])
 	}
-	b.WriteString(">")
-	return b.String()
+	return string(append(b, '>'))
 }
 
 func pdfDate(t time.Time) string {

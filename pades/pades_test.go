@@ -34,7 +34,7 @@ func needTool(t *testing.T, name string) {
 	testenv.Need(t, name)
 }
 
-func attestation(t *testing.T) []byte {
+func attestation(t testing.TB) []byte {
 	t.Helper()
 	key, _ := attest.NewKey()
 	r, err := render.New(render.Options{University: "Université de Démo", City: "Lyon", Key: key})
@@ -272,4 +272,20 @@ func rsaSigner(t *testing.T) pades.Signer {
 		t.Fatal(err)
 	}
 	return pades.Signer{Cert: cert, Key: key}
+}
+
+// BenchmarkSign signs an attestation with the demo's signer (ECDSA P-256 issued by the
+// demo CA), as a campaign signs each PDF.
+func BenchmarkSign(b *testing.B) {
+	s, err := pades.EnsureDemo(b.TempDir(), "Université de Démo", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pdf := attestation(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pades.Sign(pdf, s, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -30,62 +30,82 @@ type picture struct {
 
 // pictureCache keeps pictures by content hash. A campaign has one signature and at
 // most one logo, so it stays tiny; it is emptied if it ever grows past maxPictures.
+// One cache serves the whole process (pictures): every Renderer of a process sees the
+// same few images, and preparing one costs a PNG re-encoding at BestCompression
+// (≈ 20 ms, over a second under the race detector, for each test that opens a
+// renderer). Each picture is prepared once even when renderers ask for it at the same
+// time.
 type pictureCache struct {
 	mu sync.Mutex
-	m  map[[32]byte]*picture
+	m  map[[32]byte]*pictureOnce
+}
+
+type pictureOnce struct {
+	once sync.Once
+	p    *picture
+	err  error
 }
 
 const maxPictures = 32
 
+// pictures is the process's picture cache.
+var pictures pictureCache
+
 func (c *pictureCache) get(data []byte) (*picture, error) {
 	sum := sha256.Sum256(data)
 	c.mu.Lock()
-	p, ok := c.m[sum]
+	e, ok := c.m[sum]
+	if !ok {
+		if c.m == nil || len(c.m) >= maxPictures {
+			c.m = make(map[[32]byte]*pictureOnce)
+		}
+		e = &pictureOnce{}
+		c.m[sum] = e
+	}
 	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := preparePicture(data)
-	if err != nil {
-		return nil, err
-	}
-	p.name = "img" + hex.EncodeToString(sum[:8])
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxPictures {
-		c.m = make(map[[32]byte]*picture)
-	}
-	c.m[sum] = p
-	c.mu.Unlock()
-	return p, nil
+	e.once.Do(func() { // the same bytes always give the same picture or the same error
+		if e.p, e.err = preparePicture(data); e.err == nil {
+			e.p.name = "img" + hex.EncodeToString(sum[:8])
+		}
+	})
+	return e.p, e.err
 }
 
 func preparePicture(data []byte) (*picture, error) {
+	img, jpg, err := decodePicture(data)
+	if err != nil || jpg != nil {
+		return jpg, err
+	}
+	return flattenPNG(img)
+}
+
+// decodePicture reads data in full: a PNG's image, or a JPEG's picture (kept as is).
+func decodePicture(data []byte) (img image.Image, jpg *picture, err error) {
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		img, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("image PNG illisible : %w", err)
+		if img, err = png.Decode(bytes.NewReader(data)); err != nil {
+			return nil, nil, fmt.Errorf("image PNG illisible : %w", err)
 		}
-		return flattenPNG(img)
+		return img, nil, nil
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+			return nil, nil, fmt.Errorf("image JPEG illisible : %w", err)
 		}
 		// Decode once in full so a truncated file fails here, not in a reader's viewer.
 		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+			return nil, nil, fmt.Errorf("image JPEG illisible : %w", err)
 		}
 		switch cfg.ColorModel {
 		case color.GrayModel, color.YCbCrModel, color.CMYKModel:
 		default:
-			return nil, fmt.Errorf("image JPEG : espace de couleurs non pris en charge")
+			return nil, nil, fmt.Errorf("image JPEG : espace de couleurs non pris en charge")
 		}
-		return &picture{kind: "JPG", data: data, w: cfg.Width, h: cfg.Height}, nil
+		return nil, &picture{kind: "JPG", data: data, w: cfg.Width, h: cfg.Height}, nil
 	case len(data) == 0:
-		return nil, errors.New("image vide")
+		return nil, nil, errors.New("image vide")
 	}
-	return nil, ErrImageFormat
+	return nil, nil, ErrImageFormat
 }
 
 // flattenPNG puts img on a white background and encodes it as opaque RGB (or grey).

@@ -109,7 +109,7 @@ func SMTP(cfg *config.Config) (mail.SMTPConfig, error) {
 	}
 	return mail.SMTPConfig{Host: s.Host, Port: s.Port, Security: mail.Security(s.Security), Username: s.Username,
 		Password: password.Reveal(), Timeout: s.Timeout, HELO: s.HELO, From: cfg.Mail.From, ReplyTo: cfg.Mail.ReplyTo,
-		MaxConns: cfg.Apogee.Concurrency, TestRecipient: TestRecipient(cfg)}, nil
+		MaxConns: cfg.Apogee.Concurrency, TestRecipient: TestRecipient(cfg), DisableChunking: !s.Chunking}, nil
 }
 
 // TestRecipient is where every student mail goes in test mode; "" otherwise.

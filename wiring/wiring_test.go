@@ -58,7 +58,11 @@ func TestConfigurationReachesEachConnector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.MaxConns != 6 || sc.TestRecipient != "test@univ.fr" {
-		t.Errorf("SMTP: %d connections, test recipient %q", sc.MaxConns, sc.TestRecipient)
+	if sc.MaxConns != 6 || sc.TestRecipient != "test@univ.fr" || sc.DisableChunking {
+		t.Errorf("SMTP: %d connections, test recipient %q, BDAT off %v", sc.MaxConns, sc.TestRecipient, sc.DisableChunking)
+	}
+	cfg.Mail.SMTP.Chunking = false // mail.smtp.chunking: false
+	if sc, err = SMTP(cfg); err != nil || !sc.DisableChunking {
+		t.Errorf("mail.smtp.chunking false: BDAT still on (%v)", err)
 	}
 }

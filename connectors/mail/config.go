@@ -52,6 +52,10 @@ type SMTPConfig struct {
 	// MaxPerConn: after that many mails a connection is closed and a new one opened
 	// (some relays refuse more per session). 0: DefaultMaxPerConn.
 	MaxPerConn int
+	// DisableChunking sends with DATA even when the server offers CHUNKING (RFC 3030
+	// BDAT, used by default then): for a relay or a middlebox that announces it and
+	// mishandles it (mail.smtp.chunking: false).
+	DisableChunking bool
 	// TestRecipient, when non-empty, is test mode (R18): any mail to another address
 	// is refused before anything is sent.
 	TestRecipient string

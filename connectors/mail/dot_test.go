@@ -8,18 +8,25 @@ import (
 	"testing"
 )
 
-// The DATA writer escapes leading dots, turns bare LF into CRLF and ends the data
-// exactly as net/textproto's DotWriter does (RFC 5321 §4.5.2), whatever the chunks.
-func TestDotWriterWritesWhatTextprotoWrites(t *testing.T) {
+// DATA's content (the canonical form, then the dots) is exactly what net/textproto's
+// DotWriter writes (RFC 5321 §4.5.2): leading dots doubled, bare LF turned into CRLF,
+// the data ended by "." on a line of its own. BDAT sends the canonical form alone,
+// so what the server keeps is the same either way.
+func TestDotStuffingWritesWhatTextprotoWrites(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte(".\r\nab.=\r\n")
-	for i := range 2000 {
+	for i := range 3000 {
 		msg := make([]byte, r.IntN(300))
 		for j := range msg {
 			msg[j] = alphabet[r.IntN(len(alphabet))]
 		}
-		if i == 0 {
+		switch i {
+		case 0:
 			msg = []byte(".début\n..\r\nmilieu\r.\n.")
+		case 1:
+			msg = nil
+		case 2:
+			msg = []byte("a\r\r\nb\r\r\r\nc\r")
 		}
 		var want bytes.Buffer
 		tw := textproto.NewWriter(bufio.NewWriter(&want))
@@ -27,17 +34,18 @@ func TestDotWriterWritesWhatTextprotoWrites(t *testing.T) {
 		dw.Write(msg)
 		dw.Close()
 
-		var got bytes.Buffer
-		bw := bufio.NewWriter(&got)
-		d := &dotWriter{w: bw}
-		for rest := msg; len(rest) > 0; { // random chunks: state carries across writes
-			k := 1 + r.IntN(len(rest))
-			if n, err := d.Write(rest[:k]); err != nil || n != k {
-				t.Fatalf("Write = %d, %v", n, err)
-			}
-			rest = rest[k:]
+		body := msg
+		if !canonical(body) {
+			body = appendCanonical(nil, msg)
 		}
-		if err := d.Close(); err != nil {
+		if !canonical(body) {
+			t.Fatalf("message %q : forme canonique %q non reconnue comme telle", msg, body)
+		}
+		if again := appendCanonical(nil, body); !bytes.Equal(again, body) {
+			t.Fatalf("message %q : %q puis %q", msg, body, again)
+		}
+		var got bytes.Buffer
+		if err := writeDotStuffed(bufio.NewWriterSize(&got, 16), body); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {

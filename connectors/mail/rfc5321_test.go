@@ -31,7 +31,7 @@ func TestSMTP_552AtRcptIsTemporary(t *testing.T) {
 	if ee.Msg != "552 5.2.2 mailbox over quota" || ee.Op != "RCPT TO" {
 		t.Errorf("Op %q Msg %q : le texte du serveur doit être gardé", ee.Op, ee.Msg)
 	}
-	// 552 after DATA (message too big) stays permanent: resending the same will not help.
+	// 552 after the message (BDAT or DATA: too big) stays permanent: resending will not help.
 	big := startServer(t, serverOpts{onData: func([]byte) error {
 		return smtpErr(552, smtp.EnhancedCode{5, 3, 4}, "message too big")
 	}})

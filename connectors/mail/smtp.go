@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	netmail "net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type SMTP struct {
 type conn struct {
 	c        *smtp.Client
 	raw      net.Conn // the TCP connection under it, closed on context cancellation
+	chunking bool     // send with BDAT: the server offered CHUNKING (RFC 3030) and it is not turned off
 	sent     int
 	lastUsed time.Time
 }
@@ -102,14 +104,39 @@ func NewSMTP(cfg SMTPConfig, tpl *Templates, log *slog.Logger) (*SMTP, error) {
 	return s, nil
 }
 
-// Send renders m, then delivers it in one SMTP transaction (MAIL, RCPT, DATA) on a
-// pooled connection. Errors are *domain.ExternalError (see classify). A mail whose
-// To is not the test address in test mode is refused before any connection.
+// Send renders m, then delivers it in one SMTP transaction (MAIL, RCPT, then BDAT
+// when the server offers CHUNKING, DATA otherwise) on a pooled connection. Errors
+// are *domain.ExternalError (see classify). A mail whose To is not the test address
+// in test mode is refused before any connection.
 func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 	msg, id, err := s.comp.compose(m)
 	if err != nil {
 		return err
 	}
+	// The whole message is written out before a connection is taken: BDAT needs its
+	// size, and neither command then waits on composing.
+	buf := getWireBuf()
+	defer putWireBuf(buf)
+	if err := msg.writeTo(&buf.b); err != nil {
+		return s.comp.permanent("préparation", "%v", err)
+	}
+	body := buf.b.Bytes()
+	if !canonical(body) {
+		body = appendCanonical(nil, body)
+	}
+	rcpt := (&netmail.Address{Address: mustAddr(m.To)}).String()
+	if err := s.deliver(ctx, body, rcpt); err != nil {
+		return err
+	}
+	s.log.Debug("courriel envoyé", "id_message", id, "type", string(m.Kind),
+		"campagne", m.CampaignID, "étudiant", m.StudentCode)
+	return nil
+}
+
+// deliver runs the transaction for a composed message (canonical, see dot.go) on a
+// pooled connection, once, or twice when a reused connection turns out to be dead
+// before the server accepted anything.
+func (s *SMTP) deliver(ctx context.Context, body []byte, rcpt string) error {
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -117,7 +144,6 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 	}
 	defer func() { <-s.slots }()
 
-	rcpt := (&netmail.Address{Address: mustAddr(m.To)}).String()
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return classify("connexion", err)
@@ -126,11 +152,9 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 		if err != nil {
 			return classify("connexion", err)
 		}
-		stage, err := s.transact(ctx, cn, msg, rcpt)
+		stage, err := s.transact(ctx, cn, body, rcpt)
 		if err == nil {
 			s.put(cn)
-			s.log.Debug("courriel envoyé", "id_message", id, "type", string(m.Kind),
-				"campagne", m.CampaignID, "étudiant", m.StudentCode)
 			return nil
 		}
 		code := replyCode(err)
@@ -141,8 +165,12 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 			s.log.Debug("SMTP : connexion fermée par le serveur, reconnexion", "erreur", err)
 			continue
 		}
+		// After a 4xx or 5xx (to BDAT too: RFC 3030 §2 asks for RSET after a failed
+		// chunk) the session is still good. Anything else (a timeout, a cut after the
+		// message was sent) leaves the mail in doubt: the connection is dropped and the
+		// mail is not sent again here.
 		if code != 0 && code != 421 && s.reset(cn) == nil {
-			s.put(cn) // the server answered: the session is still good
+			s.put(cn)
 		} else {
 			s.discard(cn)
 		}
@@ -154,7 +182,7 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 }
 
 // transact runs one mail transaction; stage names the command that failed.
-func (s *SMTP) transact(ctx context.Context, cn *conn, msg *gomail.Msg, rcpt string) (stage string, err error) {
+func (s *SMTP) transact(ctx context.Context, cn *conn, body []byte, rcpt string) (stage string, err error) {
 	stop := context.AfterFunc(ctx, func() { _ = cn.raw.Close() })
 	defer stop()
 	c := cn.c
@@ -167,7 +195,13 @@ func (s *SMTP) transact(ctx context.Context, cn *conn, msg *gomail.Msg, rcpt str
 	if err := c.Rcpt(rcpt); err != nil {
 		return "RCPT TO", err
 	}
-	if err := data(c, msg, s.cfg.Timeout); err != nil {
+	if cn.chunking {
+		if err := bdat(c, body, s.cfg.Timeout); err != nil {
+			return "BDAT", err
+		}
+		return "", nil
+	}
+	if err := data(c, body, s.cfg.Timeout); err != nil {
 		return "DATA", err
 	}
 	return "", nil
@@ -175,8 +209,8 @@ func (s *SMTP) transact(ctx context.Context, cn *conn, msg *gomail.Msg, rcpt str
 
 // data runs the DATA command as go-mail's Client.Data and its closer do (354, the
 // message, "." and 250), on the connection's textproto.Conn, which this Send holds
-// alone, but with dotWriter in place of textproto's byte-by-byte DotWriter.
-func data(c *smtp.Client, msg *gomail.Msg, timeout time.Duration) error {
+// alone, with writeDotStuffed in place of textproto's byte-by-byte DotWriter.
+func data(c *smtp.Client, body []byte, timeout time.Duration) error {
 	t := c.Text
 	id, err := t.Cmd("DATA")
 	if err != nil {
@@ -191,13 +225,38 @@ func data(c *smtp.Client, msg *gomail.Msg, timeout time.Duration) error {
 	if err := c.UpdateDeadline(timeout); err != nil { // the message itself gets a full timeout
 		return err
 	}
-	w := &dotWriter{w: t.W}
-	if _, err := msg.WriteTo(w); err != nil {
+	if err := writeDotStuffed(t.W, body); err != nil {
 		return err // the connection is discarded: the server waits for the end of data
 	}
-	if err := w.Close(); err != nil {
+	_, _, err = t.ReadResponse(250)
+	return err
+}
+
+// bdat sends the message as one chunk, "BDAT <size> LAST" followed by exactly size
+// octets (RFC 3030 §2): no dot-stuffing on either side, the server reads a counted
+// chunk. There is no intermediate reply: the one reply, after the chunk, is the
+// message's acceptance, like DATA's after ".", and is handled the same way (a 4xx or
+// 5xx is classified and the transaction reset with RSET, as RFC 3030 requires after
+// a failed BDAT; a timeout or a cut leaves the mail in doubt and the connection is
+// dropped).
+func bdat(c *smtp.Client, body []byte, timeout time.Duration) error {
+	t := c.Text
+	if err := c.UpdateDeadline(timeout); err != nil { // the message gets a full timeout
 		return err
 	}
+	id := t.Next()
+	t.StartRequest(id)
+	t.W.WriteString("BDAT ")
+	t.W.WriteString(strconv.Itoa(len(body)))
+	t.W.WriteString(" LAST\r\n")
+	t.W.Write(body)
+	err := t.W.Flush()
+	t.EndRequest(id)
+	if err != nil {
+		return err
+	}
+	t.StartResponse(id)
+	defer t.EndResponse(id)
 	_, _, err = t.ReadResponse(250)
 	return err
 }
@@ -269,7 +328,10 @@ func (s *SMTP) dial(ctx context.Context) (*conn, error) {
 		}
 		return nil, err
 	}
-	return &conn{c: c, raw: slot.raw, lastUsed: time.Now()}, nil
+	cn := &conn{c: c, raw: slot.raw, lastUsed: time.Now()}
+	cn.chunking, _ = c.Extension("CHUNKING")
+	cn.chunking = cn.chunking && !s.cfg.DisableChunking
+	return cn, nil
 }
 
 func (s *SMTP) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -299,7 +299,7 @@ func TestSMTP_5xxIsPermanentWithReason(t *testing.T) {
 
 	err = s.Send(context.Background(), attestationMail("2", "ok@etu.univ-test.fr", []byte("%PDF")))
 	ee = externalError(t, err)
-	if !errors.Is(err, domain.ErrPermanent) || ee.Msg != "554 5.7.1 message refused by content filter" || ee.Op != "DATA" {
+	if !errors.Is(err, domain.ErrPermanent) || ee.Msg != "554 5.7.1 message refused by content filter" || ee.Op != "BDAT" {
 		t.Errorf("refus au DATA : %v (Op %q Msg %q)", err, ee.Op, ee.Msg)
 	}
 	if err := s.Send(context.Background(), attestationMail("3", "ok@etu.univ-test.fr", []byte("%PDF"))); err != nil {

@@ -1,0 +1,53 @@
+package render
+
+import (
+	"sync"
+	"testing"
+)
+
+// A picture is prepared once per process: renderers opened one after the other and
+// sends starting together (a campaign's workers) all get the same prepared picture.
+// Before, each renderer kept its own cache and every worker that missed it re-encoded
+// the PNG: eight encodings at a campaign's start, each over a second under -race.
+func TestPicturePreparedOncePerProcess(t *testing.T) {
+	png := signaturePNG(t)
+	png = append(png[:len(png):len(png)], "not part of the image"...) // bytes no other test uses: a fresh entry
+	var wg sync.WaitGroup
+	got := make([]*picture, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := pictures.get(png)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = p
+		}()
+	}
+	wg.Wait()
+	r1, err := New(Options{University: "U", City: "Lyon", Logo: png})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := New(Options{University: "U", City: "Lyon", Logo: png})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.logo != nil {
+		t.Fatal("New prepared the logo: it is prepared at the first page, not at start-up")
+	}
+	l1, err1 := r1.logoPicture()
+	l2, err2 := r2.logoPicture()
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for i, p := range append(got, l1, l2) {
+		if p == nil || p != got[0] {
+			t.Fatalf("picture %d is %p, want the one prepared first (%p)", i, p, got[0])
+		}
+	}
+	if got[0].kind != "PNG" || got[0].name == "" {
+		t.Fatalf("prepared picture: kind %q name %q", got[0].kind, got[0].name)
+	}
+}
