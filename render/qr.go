@@ -2,7 +2,9 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -44,8 +46,12 @@ func qrEncode(text string) (*coding.Code, error) {
 	n := lay.n
 	var dataBits qrBoard
 	dataBits.init(n)
-	for _, m := range lay.data {
-		if data[m.off/8]&(1<<uint(7-m.off&7)) != 0 {
+	if len(lay.data) != 8*len(data) {
+		return nil, errors.New("QR : disposition des données inattendue")
+	}
+	for i, d := range data { // the dark modules only
+		for ; d != 0; d &= d - 1 {
+			m := lay.data[8*i+7-bits.TrailingZeros8(d)] // bit 7-k is module 8i+k
 			dataBits.set(int(m.x), int(m.y))
 		}
 	}
@@ -69,11 +75,17 @@ func qrEncode(text string) (*coding.Code, error) {
 	c := &coding.Code{Size: n, Stride: (n + 7) &^ 7} // as coding.Plan.Encode lays it out
 	c.Bitmap = make([]byte, c.Stride*n)
 	for y := range n {
-		row := c.Bitmap[y*c.Stride:]
-		for x := range n {
-			if best.rows[y].bit(x) {
-				row[x/8] |= 1 << uint(7-x&7)
+		// Eight modules at a time: the bitmap's bytes hold module x at bit 7-x%8.
+		row, l := c.Bitmap[y*c.Stride:], best.rows[y]
+		for i := 0; i < (n+7)/8; i++ {
+			w := l.w0
+			switch i >> 3 {
+			case 1:
+				w = l.w1
+			case 2:
+				w = l.w2
 			}
+			row[i] = bits.Reverse8(uint8(w >> uint(i&7*8)))
 		}
 	}
 	return c, nil
@@ -93,17 +105,6 @@ func (l *qrLine) setBit(i int) {
 	default:
 		l.w2 |= b
 	}
-}
-
-func (l qrLine) bit(i int) bool {
-	w := l.w0
-	switch i >> 6 {
-	case 1:
-		w = l.w1
-	case 2:
-		w = l.w2
-	}
-	return w&(1<<uint(i&63)) != 0
 }
 
 func (l qrLine) xor(o qrLine) qrLine { return qrLine{l.w0 ^ o.w0, l.w1 ^ o.w1, l.w2 ^ o.w2} }
@@ -161,7 +162,7 @@ func (b *qrBoard) set(x, y int) {
 // mask's fixed modules.
 type qrLayout struct {
 	n     int
-	data  []qrModule // the data and check modules, with their bit offset
+	data  []qrModule // the data and check modules, by bit offset (data[i].off == i)
 	masks [8]qrBoard // per mask: dark modules before the data is XORed in
 }
 
@@ -195,6 +196,12 @@ func qrLayoutOf(v coding.Version) (*qrLayout, error) {
 					l.data = append(l.data, qrModule{uint8(x), uint8(y), uint16(pix.Offset())})
 				}
 			}
+		}
+	}
+	slices.SortFunc(l.data, func(a, b qrModule) int { return int(a.off) - int(b.off) })
+	for i, m := range l.data {
+		if int(m.off) != i {
+			return nil, fmt.Errorf("QR : bit %d de la version %d sans module", i, v)
 		}
 	}
 	kept, _ := qrLayouts.LoadOrStore(v, &l) // two first codes at once: one layout kept
