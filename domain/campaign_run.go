@@ -532,10 +532,19 @@ func (e *Engine) isActive(id string) bool {
 
 // startRun registers a run and starts its workers in the background.
 func (e *Engine) startRun(camp Campaign, ch Channel, entries []Entry, sig Signature, user, notify string, concurrency int, relaunch bool) error {
-	var todo []Entry
-	for _, en := range entries {
-		if resumable(en.State) || (relaunch && en.State.Outcome() == OutcomeFailed) {
-			todo = append(todo, en)
+	do := func(en *Entry) bool {
+		return resumable(en.State) || (relaunch && en.State.Outcome() == OutcomeFailed)
+	}
+	n := 0
+	for i := range entries {
+		if do(&entries[i]) {
+			n++
+		}
+	}
+	todo := make([]Entry, 0, n) // sized once: entries are large, and a campaign may have 10,000
+	for i := range entries {
+		if do(&entries[i]) {
+			todo = append(todo, entries[i])
 		}
 	}
 	r := newCampaignRun(camp, entries, todo, e.clock.Now())
