@@ -77,7 +77,7 @@ Exemples :
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "campagne %s enregistrée : %d étudiants, %d éligibles\n", camp.ID, total(camp.Counts), camp.Counts[domain.EntryEligible])
-	if n, last := alreadyServed(ctx, a, camp.ID); n > 0 && !*includeServed {
+	if n, last := camp.Served, camp.ServedLast; n > 0 && !*includeServed {
 		fmt.Fprintf(env.Stdout, "%s dans une campagne précédente (dernier envoi le %s) : %s de celle-ci (--include-served pour les inclure)\n",
 			i18n.Count(n, "%s étudiant déjà servi", "%s étudiants déjà servis"), last.Format("02/01/2006 à 15:04"), i18n.Word(n, i18n.Noun{One: "exclu", Many: "exclus"}))
 	} else if *includeServed {

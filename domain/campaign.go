@@ -93,6 +93,11 @@ type Campaign struct {
 	Counts      map[EntryState]int
 	// ManagerMails are the "campaign created" mails (R17a), a stored step.
 	ManagerMails []ManagerMail `json:",omitempty"`
+	// Served and ServedLast, on the campaign Launch returns only: how many eligible
+	// students an earlier campaign already served (left out unless IncludeServed), and
+	// the last such send. Not stored: the launch's audit line records them.
+	Served     int       `json:"-"`
+	ServedLast time.Time `json:"-"`
 }
 
 // EntryState is a student's state within a campaign (DESIGN.md, per-student state).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // A delivery channel is one way attestations reach students: by e-mail
@@ -132,20 +133,26 @@ func States() []StateInfo {
 }
 
 func stateInfo(s EntryState) (StateInfo, bool) {
-	for _, st := range commonStates {
-		if st.State == s {
-			return st, true
-		}
-	}
+	st, ok := stateInfos()[s]
+	return st, ok
+}
+
+// stateInfos indexes every state once: Outcome is asked several times per state
+// change, and each channel's States() builds its list anew.
+var stateInfos = sync.OnceValue(func() map[EntryState]StateInfo {
+	m := map[EntryState]StateInfo{}
 	for _, ch := range channels {
 		for _, st := range ch.States() {
-			if st.State == s {
-				return st, true
+			if _, dup := m[st.State]; !dup {
+				m[st.State] = st
 			}
 		}
 	}
-	return StateInfo{}, false
-}
+	for _, st := range commonStates { // first, as before: they win
+		m[st.State] = st
+	}
+	return m
+})
 
 // Label of a state in French.
 func (s EntryState) Label() string {

@@ -181,7 +181,7 @@ func (c *dpCycle) load() error {
 	}
 	for i := len(list) - 1; i >= 0; i-- { // oldest first
 		camp := list[i]
-		if camp.Mode != ModeDigiposte || camp.State == CampaignFailed {
+		if camp.Mode != ModeDigiposte || camp.State == CampaignFailed || camp.State == CampaignCreating {
 			continue
 		}
 		entries, err := c.e.store.Entries(camp.ID)

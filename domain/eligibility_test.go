@@ -75,7 +75,14 @@ func TestAlreadyServed_LeftOutByDefaultIncludedOnRequest(t *testing.T) {
 		t.Fatalf("plan after a first campaign: %+v", plan)
 	}
 	env.mailer.reset()
-	second := env.launchAndWait(t, domain.LaunchOptions{})
+	launched, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if launched.Served != 4 || !launched.ServedLast.Equal(plan.ServedLast) { // what the CLI prints
+		t.Errorf("Launch says %d served, last %v; want 4, %v", launched.Served, launched.ServedLast, plan.ServedLast)
+	}
+	second := env.wait(t, launched.ID)
 	if got := env.mailer.attested(); len(got) != 0 {
 		t.Errorf("sent again to %v", got)
 	}

@@ -60,6 +60,7 @@ type Engine struct {
 	log          *slog.Logger
 	settings     Settings
 	campaignRuns *campaignRuns // campaigns being worked through
+	creations    creations     // campaigns this engine is creating (campaign_create.go)
 	cycleMu      sync.Mutex    // one Digiposte cycle at a time
 	hubSyncMu    sync.Mutex    // one HubEE sync at a time
 }

@@ -17,6 +17,8 @@ var commonStates = []StateInfo{
 // Label names a campaign state: « en cours », « terminée »…
 func (s CampaignState) Label() string {
 	switch s {
+	case CampaignCreating:
+		return "en création"
 	case CampaignRunning:
 		return "en cours"
 	case CampaignWaiting:

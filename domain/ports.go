@@ -148,12 +148,6 @@ type AsyncEntryWriter interface {
 	PutEntriesAsync(campaignID string, entries []Entry) (wait func() error)
 }
 
-// StateCounter is a Store that counts a campaign's entries per state without
-// decoding them whole (the end of a run, once per campaign).
-type StateCounter interface {
-	EntryCounts(campaignID string) (map[EntryState]int, error)
-}
-
 // RightsCache is a Store that keeps the last components Apogée gave each user (R02),
 // so read-only work (campaign list and show, the UI's campaign list) goes on while
 // Apogée is unreachable. Never used to launch, send or change anything.

@@ -116,6 +116,9 @@ func (r *campaignRun) snapshot(now time.Time) Progress {
 // intermediate snapshot it has not read, never the last one. r.mu is held, and this is
 // the only sender, so the second send below always has room.
 func (r *campaignRun) publish(now time.Time) {
+	if len(r.watchers) == 0 { // no copy for nobody: several updates per student
+		return
+	}
 	p := r.snapshot(now)
 	for ch := range r.watchers {
 		offer(ch, p)

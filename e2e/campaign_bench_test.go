@@ -62,7 +62,7 @@ func BenchmarkCampaign10000SMTP(b *testing.B) {
 			warm(dir, cfgPath)
 		}
 		b.StartTimer()
-		start := time.Now()
+		start, sinkStart := time.Now(), selfCPU()
 		cmd := exec.Command(bin, "campaign", "run", "--config", cfgPath, "--demo-students", "170000",
 			"--year", "2024", "--component", "SCI", "--vdi", "LMATH/201")
 		cmd.Env = env
@@ -81,6 +81,9 @@ func BenchmarkCampaign10000SMTP(b *testing.B) {
 		// CPU seconds per 1,000 mails: what a loaded machine blurs least.
 		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		b.ReportMetric(cpu.Seconds()*1000/float64(max(total, 1)), "cpu_s/1000mails")
+		// The SMTP server runs in this process, on the same two cores: its CPU counts
+		// against the mails/s too (what BDAT instead of DATA saves on the server side).
+		b.ReportMetric((selfCPU()-sinkStart).Seconds()*1000/float64(max(total, 1)), "sink_cpu_s/1000mails")
 		if d := last.Sub(first).Seconds(); d > 0 {
 			b.ReportMetric(float64(total-1)/d, "send_mails/s")
 		}
@@ -126,4 +129,13 @@ verify:
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// selfCPU is this process's user + system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

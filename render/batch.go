@@ -21,23 +21,26 @@ type Cover struct {
 // serves the whole batch (the full DejaVu Sans as soon as one name needs it).
 func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation) error {
 	pages := make([]page, len(as))
-	font := latinFont
+	font, err := latinCut.get()
+	if err != nil {
+		return fmt.Errorf("render : %w", err)
+	}
 	coverTexts := map[string]string{"titre": cover.Title}
 	for i, l := range cover.Lines {
 		coverTexts[fmt.Sprintf("ligne %d", i+1)] = l
 	}
 	if f, err := pickFont(coverTexts); err != nil {
 		return fmt.Errorf("render : page de garde : %w", err)
-	} else if f == fullFont {
-		font = fullFont
+	} else if f.whole {
+		font = f
 	}
 	for i, a := range as {
 		p, err := r.prepare(a)
 		if err != nil {
 			return err
 		}
-		if p.font == fullFont {
-			font = fullFont
+		if p.font.whole {
+			font = p.font
 		}
 		pages[i] = p
 	}
@@ -70,7 +73,7 @@ func (r *Renderer) RenderBatch(w io.Writer, cover Cover, as []domain.Attestation
 	for _, p := range pages {
 		pdf.SetAutoPageBreak(true, margin)
 		pdf.AddPage()
-		if err := r.drawPage(pdf, p.a, p.t, p.sig, p.stamp, p.sl); err != nil {
+		if err := r.drawPage(pdf, p); err != nil {
 			return err
 		}
 	}

@@ -2,20 +2,26 @@ package render
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // fpdf compresses each stream with a new zlib writer, and a flate compressor costs
 // ~1 MB of allocation whatever the stream's size. Page contents are written
 // uncompressed by fpdf (SetCompression(false)) and compressed here with pooled
 // writers; fpdf still compresses the font streams itself (it always does for UTF-8
-// fonts). compressStreams then rewrites the cross-reference table.
+// fonts, once per subset: see embed.go). compressStreams then rewrites the
+// cross-reference table.
+//
+// The writers are klauspost/compress's: at level 1 it compresses a sealed page's
+// content (28 KB, nine tenths of it the QR code's rectangles) in half the CPU time of
+// compress/zlib at the same level, and 3 % smaller (measured: docs/render.md).
 
 var zpool = sync.Pool{New: func() any {
 	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)

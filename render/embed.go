@@ -77,44 +77,77 @@ type embedCache struct {
 
 // faceFor returns the objects of face p for the runes of used padded with baseRunes.
 func (p *preparedFont) faceFor(used map[int]int) (*embeddedFace, error) {
-	runes := make([]int, 0, len(used)+len(baseRunes))
-	for r := range used {
-		if r != 0 {
-			runes = append(runes, r)
-		}
-	}
 	base := baseRunes
 	if p.style == "B" {
 		base = boldBaseRunes
 	}
-	for _, r := range base {
-		if p.coversFace(r) {
-			runes = append(runes, int(r))
+	// The set is the base runes this face has plus the used runes outside them: those
+	// alone tell one set from another (usually none, a rarer letter or two), so they
+	// are the cache key, and the whole set is spelled out only to produce a face.
+	var extra []int
+	for r := range used {
+		if r != 0 && !(inBase(p.style, r) && p.coversFace(rune(r))) {
+			extra = append(extra, r)
 		}
 	}
-	slices.Sort(runes)
-	runes = slices.Compact(runes)
-	var key strings.Builder
-	for _, r := range runes {
-		key.WriteRune(rune(r))
+	slices.Sort(extra)
+	var k strings.Builder
+	for _, r := range extra {
+		k.WriteRune(rune(r))
 	}
-	k := key.String()
 
 	p.cache.mu.Lock()
-	e := p.cache.entries[k]
+	e := p.cache.entries[k.String()]
 	if e == nil {
 		e = &embedEntry{}
 		if p.cache.entries == nil {
 			p.cache.entries = map[string]*embedEntry{}
 		}
 		if len(p.cache.entries) < embedCacheMax {
-			p.cache.entries[k] = e
+			p.cache.entries[k.String()] = e
 		}
 	}
 	p.cache.mu.Unlock()
-	e.once.Do(func() { e.face, e.err = p.produceFace(runes, k) })
+	e.once.Do(func() {
+		runes := extra
+		for _, r := range base {
+			if p.coversFace(r) {
+				runes = append(runes, int(r))
+			}
+		}
+		slices.Sort(runes)
+		runes = slices.Compact(runes)
+		var key strings.Builder // names the subset (its tag)
+		for _, r := range runes {
+			key.WriteRune(rune(r))
+		}
+		e.face, e.err = p.produceFace(runes, key.String())
+	})
 	return e.face, e.err
 }
+
+// inBase tells whether r is one of the base runes of the face of style.
+func inBase(style string, r int) bool {
+	if r >= len(baseTable) {
+		return false
+	}
+	if style == "B" {
+		return baseTable[r]&2 != 0
+	}
+	return baseTable[r]&1 != 0
+}
+
+// baseTable has bit 0 for the runes of baseRunes, bit 1 for boldBaseRunes.
+var baseTable = func() []uint8 {
+	t := make([]uint8, 0x180) // the base runes are below U+0180
+	for _, r := range baseRunes {
+		t[r] |= 1
+	}
+	for _, r := range boldBaseRunes {
+		t[r] |= 2
+	}
+	return t
+}()
 
 // coversFace tells whether this face itself (not its bold companion) has r.
 func (p *preparedFont) coversFace(r rune) bool {

@@ -41,10 +41,11 @@ const fontFamily = "dejavu"
 // fpdf changes them, fastFonts is false and every document falls back to
 // AddUTF8FontFromBytes: slower, same bytes (TestFastPathSameBytes).
 //
-// Two sizes of the font are prepared. "latin" is DejaVu Sans cut (with fpdf's own
-// UTF8CutFont) to the scripts French and European names use, so the per-document
-// subsetting walks ~900 glyphs instead of ~6,000. "full" is the whole font, used only
-// for a document with a character outside that cut (Greek, Cyrillic…).
+// Three sizes of the font are prepared. "core" is DejaVu Sans cut (with fpdf's own
+// UTF8CutFont) to what French and most European names use (~400 glyphs), at
+// start-up. "latin" is a wider cut (~900 glyphs: Latin Extended-B, Vietnamese), and
+// "full" the whole font (~6,000 glyphs: Greek, Cyrillic…); each is prepared when a
+// document first has a character the smaller ones lack.
 
 // latinRanges is the repertoire of the "latin" cut.
 var latinRanges = [][2]rune{
@@ -78,6 +79,7 @@ type preparedFont struct {
 	// widths by code point, shared read-only (fpdf's Cw); covers tells what prints.
 	widths []int
 	cache  embedCache // what documents embed of this face (embed.go)
+	whole  bool       // the whole font, not a cut
 }
 
 func (p *preparedFont) covers(r rune) bool {
@@ -87,42 +89,58 @@ func (p *preparedFont) covers(r rune) bool {
 var (
 	fontsOnce sync.Once
 	fontsErr  error
-	coreFont  *preparedFont
-	latinFont *preparedFont
-	fullFont  *preparedFont
-	fastFonts bool // the reflective fast path is usable
+	// coreFont is the core cut, prepared by loadFonts: nearly every attestation uses it.
+	coreFont *preparedFont
+	// The latin cut and the whole font serve only names in rarer scripts (Romanian ș,
+	// Vietnamese, Greek…): they are prepared at their first use, not at start-up,
+	// where they cost ~110 ms of the demo's first screen (~90 ms the latin cut).
+	latinCut = &fontCut{name: "latin", ranges: latinRanges}
+	fullCut  = &fontCut{name: "complète"}
+	// fpdfShape says fpdf's unexported font structures are the ones install knows;
+	// fastFonts, set from it, says documents take the fast path (tests turn it off).
+	fpdfShape, fastFonts bool
 )
 
-// loadFonts prepares both font sets once per process.
+// loadFonts prepares the core cut of both faces, once per process.
 func loadFonts() error {
 	fontsOnce.Do(func() {
-		cutset, coreset := runesOf(latinRanges), runesOf(coreRanges)
-		fastFonts = fpdfShapeOK()
-		if coreFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, coreset), ""); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans (base) : %w", fontsErr)
-			return
-		}
-		if coreFont.bold, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSansBold, coreset), "B"); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans Bold (base) : %w", fontsErr)
-			return
-		}
-		if latinFont, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSans, cutset), ""); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans (latin) : %w", fontsErr)
-			return
-		}
-		if latinFont.bold, fontsErr = prepareFont(fpdf.UTF8CutFont(dejaVuSansBold, cutset), "B"); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans Bold (latin) : %w", fontsErr)
-			return
-		}
-		if fullFont, fontsErr = prepareFont(dejaVuSans, ""); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans : %w", fontsErr)
-			return
-		}
-		if fullFont.bold, fontsErr = prepareFont(dejaVuSansBold, "B"); fontsErr != nil {
-			fontsErr = fmt.Errorf("police DejaVu Sans Bold : %w", fontsErr)
-		}
+		fpdfShape = fpdfShapeOK()
+		fastFonts = fpdfShape
+		coreFont, fontsErr = prepareCut("base", coreRanges)
 	})
 	return fontsErr
+}
+
+// fontCut is a cut of both faces, prepared at its first use (safe for concurrent use).
+type fontCut struct {
+	name   string
+	ranges [][2]rune // nil: the whole font
+	once   sync.Once
+	font   *preparedFont
+	err    error
+}
+
+func (c *fontCut) get() (*preparedFont, error) {
+	c.once.Do(func() { c.font, c.err = prepareCut(c.name, c.ranges) })
+	return c.font, c.err
+}
+
+// prepareCut prepares DejaVu Sans and its bold face cut to ranges (nil: whole).
+func prepareCut(name string, ranges [][2]rune) (*preparedFont, error) {
+	regular, bold := dejaVuSans, dejaVuSansBold
+	if ranges != nil {
+		set := runesOf(ranges)
+		regular, bold = fpdf.UTF8CutFont(dejaVuSans, set), fpdf.UTF8CutFont(dejaVuSansBold, set)
+	}
+	f, err := prepareFont(regular, "")
+	if err != nil {
+		return nil, fmt.Errorf("police DejaVu Sans (%s) : %w", name, err)
+	}
+	if f.bold, err = prepareFont(bold, "B"); err != nil {
+		return nil, fmt.Errorf("police DejaVu Sans Bold (%s) : %w", name, err)
+	}
+	f.whole = ranges == nil
+	return f, nil
 }
 
 func runesOf(ranges [][2]rune) string {
@@ -143,7 +161,7 @@ func prepareFont(ttf []byte, style string) (*preparedFont, error) {
 		return nil, err
 	}
 	p := &preparedFont{ttf: ttf, style: style}
-	if !fastFonts {
+	if !fpdfShape {
 		// Widths for coverage only: read them the public way.
 		proto.SetFont(fontFamily, style, 10)
 		p.widths = publicWidths(proto)
@@ -281,12 +299,22 @@ func pickFont(texts map[string]string) (*preparedFont, error) {
 			if r == '\n' || font.covers(r) {
 				continue
 			}
-			if font == coreFont && latinFont.covers(r) {
-				font = latinFont
-				continue
+			if font == coreFont {
+				latin, err := latinCut.get()
+				if err != nil {
+					return nil, err
+				}
+				if latin.covers(r) {
+					font = latin
+					continue
+				}
 			}
-			if fullFont.covers(r) {
-				font = fullFont
+			full, err := fullCut.get()
+			if err != nil {
+				return nil, err
+			}
+			if full.covers(r) {
+				font = full
 				continue
 			}
 			return nil, fmt.Errorf("%s : le caractère « %c » (U+%04X) n'existe pas dans la police DejaVu Sans", n, r, r)

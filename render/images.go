@@ -72,32 +72,40 @@ func (c *pictureCache) get(data []byte) (*picture, error) {
 }
 
 func preparePicture(data []byte) (*picture, error) {
+	img, jpg, err := decodePicture(data)
+	if err != nil || jpg != nil {
+		return jpg, err
+	}
+	return flattenPNG(img)
+}
+
+// decodePicture reads data in full: a PNG's image, or a JPEG's picture (kept as is).
+func decodePicture(data []byte) (img image.Image, jpg *picture, err error) {
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		img, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("image PNG illisible : %w", err)
+		if img, err = png.Decode(bytes.NewReader(data)); err != nil {
+			return nil, nil, fmt.Errorf("image PNG illisible : %w", err)
 		}
-		return flattenPNG(img)
+		return img, nil, nil
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+			return nil, nil, fmt.Errorf("image JPEG illisible : %w", err)
 		}
 		// Decode once in full so a truncated file fails here, not in a reader's viewer.
 		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("image JPEG illisible : %w", err)
+			return nil, nil, fmt.Errorf("image JPEG illisible : %w", err)
 		}
 		switch cfg.ColorModel {
 		case color.GrayModel, color.YCbCrModel, color.CMYKModel:
 		default:
-			return nil, fmt.Errorf("image JPEG : espace de couleurs non pris en charge")
+			return nil, nil, fmt.Errorf("image JPEG : espace de couleurs non pris en charge")
 		}
-		return &picture{kind: "JPG", data: data, w: cfg.Width, h: cfg.Height}, nil
+		return nil, &picture{kind: "JPG", data: data, w: cfg.Width, h: cfg.Height}, nil
 	case len(data) == 0:
-		return nil, errors.New("image vide")
+		return nil, nil, errors.New("image vide")
 	}
-	return nil, ErrImageFormat
+	return nil, nil, ErrImageFormat
 }
 
 // flattenPNG puts img on a white background and encodes it as opaque RGB (or grey).

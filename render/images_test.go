@@ -34,7 +34,15 @@ func TestPicturePreparedOncePerProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range append(got, r1.logo, r2.logo) {
+	if r1.logo != nil {
+		t.Fatal("New prepared the logo: it is prepared at the first page, not at start-up")
+	}
+	l1, err1 := r1.logoPicture()
+	l2, err2 := r2.logoPicture()
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	for i, p := range append(got, l1, l2) {
 		if p == nil || p != got[0] {
 			t.Fatalf("picture %d is %p, want the one prepared first (%p)", i, p, got[0])
 		}

@@ -2,7 +2,9 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -44,8 +46,12 @@ func qrEncode(text string) (*coding.Code, error) {
 	n := lay.n
 	var dataBits qrBoard
 	dataBits.init(n)
-	for _, m := range lay.data {
-		if data[m.off/8]&(1<<uint(7-m.off&7)) != 0 {
+	if len(lay.data) != 8*len(data) {
+		return nil, errors.New("QR : disposition des données inattendue")
+	}
+	for i, d := range data { // the dark modules only
+		for ; d != 0; d &= d - 1 {
+			m := lay.data[8*i+7-bits.TrailingZeros8(d)] // bit 7-k is module 8i+k
 			dataBits.set(int(m.x), int(m.y))
 		}
 	}
@@ -58,10 +64,8 @@ func qrEncode(text string) (*coding.Code, error) {
 	for m := range lay.masks {
 		fixed := &lay.masks[m]
 		for i := range n {
-			for w := range qrWords {
-				cand.rows[i][w] = fixed.rows[i][w] ^ dataBits.rows[i][w]
-				cand.cols[i][w] = fixed.cols[i][w] ^ dataBits.cols[i][w]
-			}
+			cand.rows[i] = fixed.rows[i].xor(dataBits.rows[i])
+			cand.cols[i] = fixed.cols[i].xor(dataBits.cols[i])
 		}
 		if pen := cand.penalty(); bestPen < 0 || pen < bestPen {
 			bestPen = pen
@@ -71,21 +75,70 @@ func qrEncode(text string) (*coding.Code, error) {
 	c := &coding.Code{Size: n, Stride: (n + 7) &^ 7} // as coding.Plan.Encode lays it out
 	c.Bitmap = make([]byte, c.Stride*n)
 	for y := range n {
-		row := c.Bitmap[y*c.Stride:]
-		for x := range n {
-			if best.rows[y][x>>6]&(1<<uint(x&63)) != 0 {
-				row[x/8] |= 1 << uint(7-x&7)
+		// Eight modules at a time: the bitmap's bytes hold module x at bit 7-x%8.
+		row, l := c.Bitmap[y*c.Stride:], best.rows[y]
+		for i := 0; i < (n+7)/8; i++ {
+			w := l.w0
+			switch i >> 3 {
+			case 1:
+				w = l.w1
+			case 2:
+				w = l.w2
 			}
+			row[i] = bits.Reverse8(uint8(w >> uint(i&7*8)))
 		}
 	}
 	return c, nil
 }
 
-// qrWords is the number of 64-bit words of the longest line (177 modules).
-const qrWords = 3
+// qrLine is one row or column of a code (at most 177 modules), module i at bit i%64
+// of word i/64. Three fields rather than an array: Go keeps a small struct's fields
+// in registers, not an array's elements, and the penalty shifts lines a dozen times.
+type qrLine struct{ w0, w1, w2 uint64 }
 
-// qrLine is one row or column of a code, module i at bit i.
-type qrLine [qrWords]uint64
+func (l *qrLine) setBit(i int) {
+	switch b := uint64(1) << uint(i&63); i >> 6 {
+	case 0:
+		l.w0 |= b
+	case 1:
+		l.w1 |= b
+	default:
+		l.w2 |= b
+	}
+}
+
+func (l qrLine) xor(o qrLine) qrLine { return qrLine{l.w0 ^ o.w0, l.w1 ^ o.w1, l.w2 ^ o.w2} }
+func (l qrLine) and(o qrLine) qrLine { return qrLine{l.w0 & o.w0, l.w1 & o.w1, l.w2 & o.w2} }
+func (l qrLine) or(o qrLine) qrLine  { return qrLine{l.w0 | o.w0, l.w1 | o.w1, l.w2 | o.w2} }
+func (l qrLine) ones() int {
+	return bits.OnesCount64(l.w0) + bits.OnesCount64(l.w1) + bits.OnesCount64(l.w2)
+}
+func (l qrLine) andNot(o qrLine) qrLine { return qrLine{l.w0 &^ o.w0, l.w1 &^ o.w1, l.w2 &^ o.w2} }
+
+// shr moves every module k places down (0 < k < 64): bit i of the result is bit i+k.
+func (l qrLine) shr(k uint) qrLine {
+	return qrLine{l.w0>>k | l.w1<<(64-k), l.w1>>k | l.w2<<(64-k), l.w2 >> k}
+}
+
+// shl1 moves every module one place up: bit i of the result is bit i-1.
+func (l qrLine) shl1() qrLine {
+	return qrLine{l.w0 << 1, l.w1<<1 | l.w0>>63, l.w2<<1 | l.w1>>63}
+}
+
+// lowBits is the line whose modules 0…k-1 are set.
+func lowBits(k int) qrLine {
+	word := func(lo int) uint64 {
+		switch {
+		case k <= lo:
+			return 0
+		case k >= lo+64:
+			return ^uint64(0)
+		default:
+			return 1<<uint(k-lo) - 1
+		}
+	}
+	return qrLine{word(0), word(64), word(128)}
+}
 
 // qrBoard is a code as rows and as columns of bits (columns for the vertical
 // penalties, which then read like rows).
@@ -101,15 +154,15 @@ func (b *qrBoard) init(n int) {
 }
 
 func (b *qrBoard) set(x, y int) {
-	b.rows[y][x>>6] |= 1 << uint(x&63)
-	b.cols[x][y>>6] |= 1 << uint(y&63)
+	b.rows[y].setBit(x)
+	b.cols[x].setBit(y)
 }
 
 // qrLayout is what a version's codes share: where each data bit goes, and each
 // mask's fixed modules.
 type qrLayout struct {
 	n     int
-	data  []qrModule // the data and check modules, with their bit offset
+	data  []qrModule // the data and check modules, by bit offset (data[i].off == i)
 	masks [8]qrBoard // per mask: dark modules before the data is XORed in
 }
 
@@ -145,6 +198,12 @@ func qrLayoutOf(v coding.Version) (*qrLayout, error) {
 			}
 		}
 	}
+	slices.SortFunc(l.data, func(a, b qrModule) int { return int(a.off) - int(b.off) })
+	for i, m := range l.data {
+		if int(m.off) != i {
+			return nil, fmt.Errorf("QR : bit %d de la version %d sans module", i, v)
+		}
+	}
 	kept, _ := qrLayouts.LoadOrStore(v, &l) // two first codes at once: one layout kept
 	return kept.(*qrLayout), nil
 }
@@ -155,23 +214,21 @@ func qrLayoutOf(v coding.Version) (*qrLayout, error) {
 // module-by-module reading of the standard.
 func (b *qrBoard) penalty() int {
 	n := b.n
+	// The masks of the lines' first n-k modules, for patterns that span k+1 modules.
+	low1, low3, low10 := lowBits(n-1), lowBits(n-3), lowBits(n-10)
 	pen, dark := 0, 0
 	for k := range n {
-		pen += linePenalty(&b.rows[k], n) + linePenalty(&b.cols[k], n)
-		for _, w := range b.rows[k] {
-			dark += bits.OnesCount64(w)
-		}
+		pen += linePenalty(b.rows[k], low1, low3, low10) + linePenalty(b.cols[k], low1, low3, low10)
+		dark += b.rows[k].ones()
 	}
 	// N2: 2×2 blocks of one colour, 3 each.
 	for y := 0; y+1 < n; y++ {
-		r0, r1 := &b.rows[y], &b.rows[y+1]
-		h0, h1 := shr(r0, 1), shr(r1, 1)
-		cnt := 0
-		for w := range qrWords {
-			blk := ^(r0[w] ^ h0[w]) & ^(r1[w] ^ h1[w]) & ^(r0[w] ^ r1[w]) & lowBits(n-1, w)
-			cnt += bits.OnesCount64(blk)
-		}
-		pen += 3 * cnt
+		r0, r1 := b.rows[y], b.rows[y+1]
+		same0 := r0.xor(r0.shr(1)) // bit x: modules x, x+1 differ
+		same1 := r1.xor(r1.shr(1))
+		rows := r0.xor(r1)
+		blk := low1.andNot(same0).andNot(same1).andNot(rows)
+		pen += 3 * blk.ones()
 	}
 	dev := dark*100/(n*n) - 50
 	if dev < 0 {
@@ -180,69 +237,19 @@ func (b *qrBoard) penalty() int {
 	return pen + dev/5*10
 }
 
-// linePenalty scores one row or column of n modules: N1 (a run of L ≥ 5 modules of
-// one colour costs L-2: its L-4 windows of 5 plus 2 for its start) and N3 (40 for
-// each 1011101 with four light modules after or before it).
-func linePenalty(l *qrLine, n int) int {
-	s1, s2, s3 := shr(l, 1), shr(l, 2), shr(l, 3)
-	s4, s5, s6 := shr(l, 4), shr(l, 5), shr(l, 6)
-	var eq, core, light qrLine
-	for w := range qrWords {
-		eq[w] = ^(l[w] ^ s1[w]) & lowBits(n-1, w)                        // bit i: modules i, i+1 alike
-		core[w] = l[w] &^ s1[w] & s2[w] & s3[w] & s4[w] &^ s5[w] & s6[w] // 1011101 from i
-		light[w] = ^(l[w] | s1[w] | s2[w] | s3[w]) & lowBits(n-3, w)     // 4 light from i
-	}
-	e1, e2, e3 := shr(&eq, 1), shr(&eq, 2), shr(&eq, 3)
-	var w5 qrLine // bit s: modules s…s+4 alike
-	for w := range qrWords {
-		w5[w] = eq[w] & e1[w] & e2[w] & e3[w]
-	}
-	prev := shl1(&w5)
-	after, before := shr(&light, 7), shr(&core, 4)
-	pen := 0
-	for w := range qrWords {
-		pen += bits.OnesCount64(w5[w]) + 2*bits.OnesCount64(w5[w]&^prev[w])
-		finder := (core[w]&after[w] | light[w]&before[w]) & lowBits(n-10, w)
-		pen += 40 * bits.OnesCount64(finder)
-	}
-	return pen
-}
-
-// shr moves every module k places down: bit i of the result is bit i+k of l.
-func shr(l *qrLine, k int) qrLine {
-	var r qrLine
-	if k == 0 {
-		return *l
-	}
-	for w := range qrWords {
-		r[w] = l[w] >> uint(k)
-		if w+1 < qrWords {
-			r[w] |= l[w+1] << uint(64-k)
-		}
-	}
-	return r
-}
-
-// shl1 moves every module one place up: bit i of the result is bit i-1 of l.
-func shl1(l *qrLine) qrLine {
-	var r qrLine
-	for w := range qrWords {
-		r[w] = l[w] << 1
-		if w > 0 {
-			r[w] |= l[w-1] >> 63
-		}
-	}
-	return r
-}
-
-// lowBits is word w of a line whose bits 0…k-1 are set.
-func lowBits(k, w int) uint64 {
-	switch lo := w * 64; {
-	case k <= lo:
-		return 0
-	case k >= lo+64:
-		return ^uint64(0)
-	default:
-		return 1<<uint(k-lo) - 1
-	}
+// linePenalty scores one row or column: N1 (a run of L ≥ 5 modules of one colour
+// costs L-2: its L-4 windows of 5 plus 2 for its start) and N3 (40 for each 1011101
+// with four light modules after or before it). lowK masks the line's first n-K
+// modules (n: its length).
+func linePenalty(l, low1, low3, low10 qrLine) int {
+	s1, s2, s3 := l.shr(1), l.shr(2), l.shr(3)
+	s4, s5, s6 := l.shr(4), l.shr(5), l.shr(6)
+	eq := low1.andNot(l.xor(s1))                                    // bit i: modules i, i+1 alike
+	core := l.andNot(s1).and(s2).and(s3).and(s4).andNot(s5).and(s6) // 1011101 from i
+	light := low3.andNot(l.or(s1).or(s2).or(s3))                    // 4 light from i
+	w5 := eq.and(eq.shr(1)).and(eq.shr(2)).and(eq.shr(3))           // bit s: modules s…s+4 alike
+	pen := w5.ones() + 2*w5.andNot(w5.shl1()).ones()
+	darkFirst := core.and(light.shr(7))  // 1011101 then 4 light, from i
+	lightFirst := light.and(core.shr(4)) // 4 light then 1011101, from i
+	return pen + 40*low10.and(darkFirst.or(lightFirst)).ones()
 }

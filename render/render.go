@@ -60,7 +60,12 @@ type Options struct {
 // Renderer renders attestations; it is safe for concurrent use.
 type Renderer struct {
 	opts Options
-	logo *picture
+	// The logo is checked by New but prepared (flattened, re-encoded at
+	// BestCompression: ≈ 20 ms for the demo's) at the first page, not at start-up.
+	logoData []byte
+	logoOnce sync.Once
+	logo     *picture
+	logoErr  error
 }
 
 var _ domain.Renderer = (*Renderer)(nil)
@@ -92,10 +97,10 @@ func New(opts Options) (*Renderer, error) {
 		}
 	}
 	if len(logo) > 0 {
-		var err error
-		if r.logo, err = pictures.get(logo); err != nil {
+		if _, _, err := decodePicture(logo); err != nil {
 			return nil, fmt.Errorf("render : logo %s : %w", opts.LogoPath, err)
 		}
+		r.logoData = logo
 	}
 	return r, nil
 }
@@ -224,7 +229,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	font.install(pdf)
 	pdf.AddPage()
 
-	if err := r.drawPage(pdf, a, t, p.sig, p.stamp, sl); err != nil {
+	if err := r.drawPage(pdf, p); err != nil {
 		return err
 	}
 	faces, err := font.detach(pdf)
@@ -261,11 +266,21 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 
 // page is what one attestation's page needs, read and checked before any drawing.
 type page struct {
-	a          domain.Attestation
-	t          texts
-	font       *preparedFont // the smallest font that has every character of the page
-	sig, stamp *picture
-	sl         seal
+	a                domain.Attestation
+	t                texts
+	font             *preparedFont // the smallest font that has every character of the page
+	logo, sig, stamp *picture
+	sl               seal
+}
+
+// logoPicture is the logo (nil without one), prepared at the first page.
+func (r *Renderer) logoPicture() (*picture, error) {
+	r.logoOnce.Do(func() {
+		if r.logoData != nil {
+			r.logo, r.logoErr = pictures.get(r.logoData)
+		}
+	})
+	return r.logo, r.logoErr
 }
 
 // prepare reads and checks what a's page needs (Render's only page, or one page of a
@@ -279,6 +294,10 @@ func (r *Renderer) prepare(a domain.Attestation) (page, error) {
 	if err != nil {
 		return page{}, fmt.Errorf("render : étudiant %s : %w", a.Student.Code, err)
 	}
+	logo, err := r.logoPicture()
+	if err != nil {
+		return page{}, fmt.Errorf("render : logo %s : %w", r.opts.LogoPath, err)
+	}
 	sig, stamp, err := r.pictures(a)
 	if err != nil {
 		return page{}, err
@@ -287,7 +306,7 @@ func (r *Renderer) prepare(a domain.Attestation) (page, error) {
 	if err != nil {
 		return page{}, err
 	}
-	return page{a: a, t: t, font: font, sig: sig, stamp: stamp, sl: sl}, nil
+	return page{a: a, t: t, font: font, logo: logo, sig: sig, stamp: stamp, sl: sl}, nil
 }
 
 // newDocument starts an A4 PDF with the metadata every hypercerts PDF carries, dated at
@@ -323,12 +342,13 @@ func (r *Renderer) pictures(a domain.Attestation) (sig, stamp *picture, err erro
 
 // drawPage lays one attestation out on the page just added to pdf (Render's only
 // page, or one page of a print batch), footer included.
-func (r *Renderer) drawPage(pdf *fpdf.Fpdf, a domain.Attestation, t texts, sig, stamp *picture, sl seal) error {
+func (r *Renderer) drawPage(pdf *fpdf.Fpdf, p page) error {
+	a, t, sig, stamp, sl := p.a, p.t, p.sig, p.stamp, p.sl
 	// Header: logo left, university right (or centred without a logo).
 	top := margin
-	if r.logo != nil {
-		w, h := fit(r.logo, logoMaxW, logoMaxH)
-		r.image(pdf, r.logo, margin, top, w, h)
+	if p.logo != nil {
+		w, h := fit(p.logo, logoMaxW, logoMaxH)
+		r.image(pdf, p.logo, margin, top, w, h)
 		pdf.SetXY(margin+w+5, top+h/2-4)
 		setFont(pdf, true, 14)
 		pdf.MultiCell(pageW-margin-(margin+w+5), 7, t.university, "", "R", false)

@@ -1,9 +1,10 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
+	"sync"
 
 	"github.com/go-pdf/fpdf"
 
@@ -55,29 +56,34 @@ func drawQR(pdf *fpdf.Fpdf, content string, x, y, size float64) error {
 	m := size / float64(n) * k    // module side in points
 	_, pageH := pdf.GetPageSize() // mm
 	top := (pageH - y) * k        // PDF y of the code's top edge
-	var b strings.Builder
-	b.Grow(n * n)
+	b := qrBufs.Get().(*[]byte)
+	defer qrBufs.Put(b)
 	// Module (col, row) is the unit square at (col, -row-1) once scaled and moved.
-	fmt.Fprintf(&b, "q 0 g %.4f 0 0 %.4f %.2f %.2f cm\n", m, m, x*k, top)
-	for row := 0; row < n; row++ {
+	ops := fmt.Appendf((*b)[:0], "q 0 g %.4f 0 0 %.4f %.2f %.2f cm\n", m, m, x*k, top)
+	for row := range n {
+		line := code.Bitmap[row*code.Stride:]
 		for col := 0; col < n; {
-			if !code.Black(col, row) {
+			if line[col>>3]&(0x80>>(col&7)) == 0 {
 				col++
 				continue
 			}
 			start := col
-			for col < n && code.Black(col, row) {
+			for col < n && line[col>>3]&(0x80>>(col&7)) != 0 {
 				col++
 			}
-			b.WriteString(strconv.Itoa(start))
-			b.WriteByte(' ')
-			b.WriteString(strconv.Itoa(-row - 1))
-			b.WriteByte(' ')
-			b.WriteString(strconv.Itoa(col - start))
-			b.WriteString(" 1 re\n")
+			ops = strconv.AppendInt(ops, int64(start), 10)
+			ops = append(ops, ' ')
+			ops = strconv.AppendInt(ops, int64(-row-1), 10)
+			ops = append(ops, ' ')
+			ops = strconv.AppendInt(ops, int64(col-start), 10)
+			ops = append(ops, " 1 re\n"...)
 		}
 	}
-	b.WriteString("f Q\n")
-	pdf.RawWriteStr(b.String())
+	ops = append(ops, "f Q"...)
+	pdf.RawWriteBuf(bytes.NewReader(ops))
+	*b = ops
 	return nil
 }
+
+// qrBufs recycles drawQR's operators (about 25 KB for a verification URL).
+var qrBufs = sync.Pool{New: func() any { return new([]byte) }}

@@ -188,8 +188,12 @@ func BenchmarkSealedVsNaive(b *testing.B) {
 		b.Fatal(err)
 	}
 	naive, sa, na := newRenderer(b), sealedSample(b), sample(b)
-	savedCore, savedLatin, fast := coreFont, latinFont, fastFonts
-	defer func() { coreFont, latinFont, fastFonts = savedCore, savedLatin, fast }()
+	full, err := fullCut.get()
+	if err != nil {
+		b.Fatal(err)
+	}
+	savedCore, fast := coreFont, fastFonts
+	defer func() { coreFont, fastFonts = savedCore, fast }()
 	var ts, tn time.Duration
 	var buf bytes.Buffer
 	for b.Loop() {
@@ -199,12 +203,12 @@ func BenchmarkSealedVsNaive(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		coreFont, latinFont, fastFonts = fullFont, fullFont, false
+		coreFont, fastFonts = full, false
 		buf.Reset()
 		if err := naive.Render(&buf, na); err != nil {
 			b.Fatal(err)
 		}
-		coreFont, latinFont, fastFonts = savedCore, savedLatin, fast
+		coreFont, fastFonts = savedCore, fast
 		ts, tn = ts+t1.Sub(t0), tn+time.Since(t1)
 	}
 	b.ReportMetric(float64(ts.Microseconds())/float64(b.N)/1000, "sealed-ms")

@@ -82,6 +82,17 @@ var (
 	ErrSymlink = errors.New("la base est un lien symbolique : refusé (les données et la clé de signature des attestations iraient ailleurs) ; mettez le chemin du vrai fichier dans store.path")
 )
 
+// initialMmapSize is the address space bbolt maps when it opens a base for writing
+// (address space only: pages are read, and count in memory, as they are touched).
+// bbolt maps a new base with 32 KB and doubles the mapping whenever the file outgrows
+// it; each remap inside a write transaction copies every key and value that
+// transaction touched out of the old mapping (Bucket.dereference) — a launch storing
+// its students in one transaction did so at 64 KB, 128 KB, … its size. Below 64 MB
+// no remap happens. The price: bbolt then grows the file by 16 MB at a time
+// (AllocSize, as it already does for any base over 16 MB), so a new base's file is
+// 16 MB long, mostly a hole on disk; backups copy the data only (Tx.WriteTo).
+const initialMmapSize = 64 << 20
+
 // DefaultTimeout is how long Open waits for the file lock when given no timeout.
 const DefaultTimeout = time.Second
 
@@ -146,7 +157,11 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly, OpenFile: privateOpen(readOnly)})
+	opts := &bolt.Options{Timeout: timeout, ReadOnly: readOnly, OpenFile: privateOpen(readOnly)}
+	if !readOnly {
+		opts.InitialMmapSize = initialMmapSize
+	}
+	db, err = bolt.Open(path, 0o600, opts)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			return nil, fmt.Errorf("%s : %w", path, ErrSymlink)
@@ -544,13 +559,13 @@ func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait
 		if entries[i].Student.Code == "" {
 			return fail(fmt.Errorf("campagne %s : entrée sans code étudiant", campaignID))
 		}
-		v, err := json.Marshal(&entries[i])
+		v, err := encodeEntry(&entries[i])
 		if err != nil {
 			return fail(err)
 		}
 		keys[i], values[i] = []byte(entries[i].Student.Code), v
 	}
-	done := s.w.queue(func(tx *bolt.Tx) error {
+	r := s.w.queue(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
@@ -562,7 +577,7 @@ func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait
 		}
 		return nil
 	})
-	return sync.OnceValue(func() error { return <-done })
+	return sync.OnceValue(func() error { return s.w.wait(r) })
 }
 
 // Entries lists a campaign's entries sorted by student code.
@@ -584,28 +599,6 @@ func (s *Store) Entries(campaignID string) ([]domain.Entry, error) {
 		})
 	})
 	return list, err
-}
-
-var _ domain.StateCounter = (*Store)(nil)
-
-// EntryCounts counts a campaign's entries per state, decoding only their state.
-func (s *Store) EntryCounts(campaignID string) (map[domain.EntryState]int, error) {
-	counts := map[domain.EntryState]int{}
-	err := s.view(func(tx *bolt.Tx) error {
-		b := getBucket(tx, bucketEntries, []byte(campaignID))
-		if b == nil {
-			return notFound("campagne", campaignID)
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var e struct{ State domain.EntryState }
-			if err := getJSON(v, &e); err != nil {
-				return fmt.Errorf("entrée %s : %w", k, err)
-			}
-			counts[e.State]++
-			return nil
-		})
-	})
-	return counts, err
 }
 
 // AppendAudit adds a record at the end of a campaign's audit log.

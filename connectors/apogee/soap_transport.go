@@ -1,6 +1,7 @@
 package apogee
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"hypercerts/connectors/apogee/ws/etudiant"
 	"hypercerts/domain"
@@ -28,26 +30,48 @@ type soapRequest interface {
 	SOAPAction() string
 }
 
+// envelopeWriter is a buffer with its encoder, pooled: xml.NewEncoder allocates a 4 KB
+// bufio.Writer each time, for a request of a few hundred bytes (a launch makes three
+// calls per student). An encoder is back to its initial state after a whole element.
+type envelopeWriter struct {
+	buf bytes.Buffer
+	enc *xml.Encoder
+}
+
+var envelopeWriters = sync.Pool{New: func() any {
+	w := &envelopeWriter{}
+	w.enc = xml.NewEncoder(&w.buf)
+	return w
+}}
+
 // soapEnvelope writes the request: a prefixed wrapper element in the service namespace
 // and unprefixed (unqualified) children, as elementFormDefault="unqualified" requires.
 func soapEnvelope(namespace string, req soapRequest) ([]byte, error) {
-	var b bytes.Buffer
+	w := envelopeWriters.Get().(*envelopeWriter)
+	b := &w.buf
+	b.Reset()
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	b.WriteString(`<soapenv:Envelope xmlns:soapenv="` + nsSOAPEnv + `"><soapenv:Body>`)
-	enc := xml.NewEncoder(&b)
 	start := xml.StartElement{
 		Name: xml.Name{Local: "apo:" + req.OperationName()},
 		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns:apo"}, Value: namespace}},
 	}
-	if err := enc.EncodeElement(req, start); err != nil {
-		return nil, err
+	if err := w.enc.EncodeElement(req, start); err != nil {
+		return nil, err // w is dropped: its encoder may be mid-element
 	}
-	if err := enc.Flush(); err != nil {
+	if err := w.enc.Flush(); err != nil {
 		return nil, err
 	}
 	b.WriteString(`</soapenv:Body></soapenv:Envelope>`)
-	return b.Bytes(), nil
+	// A copy: the HTTP transport may still read a request body after Do returns.
+	out := bytes.Clone(b.Bytes())
+	envelopeWriters.Put(w)
+	return out, nil
 }
+
+// bodyReaders are the buffered readers responses are decoded through: xml.NewDecoder
+// allocates a 4 KB one per response unless given an io.ByteReader.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
 
 // call sends one request to a service and decodes the response wrapper into resp. The
 // body is decoded as a stream, bounded by the configured limit: a response is never
@@ -82,7 +106,10 @@ func (w *WS) call(ctx context.Context, service string, req soapRequest, resp any
 		return w.tooLarge(service, op, shown)
 	}
 	lr := &limitedReader{r: hresp.Body, left: w.maxBody}
-	dec, err := newResponseDecoder(lr, hresp.Header.Get("Content-Type"))
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(lr)
+	defer func() { br.Reset(nil); bodyReaders.Put(br) }() // decoded values are copies
+	dec, err := newResponseDecoder(br, hresp.Header.Get("Content-Type"))
 	if err != nil {
 		return w.permanent(service, op, fmt.Sprintf("réponse de %s illisible : %v", shown, err), nil)
 	}

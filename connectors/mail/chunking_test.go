@@ -30,6 +30,10 @@ import (
 type smtpProxy struct {
 	addr  string
 	strip bool // remove CHUNKING from the server's EHLO reply
+	// breakBDAT passes BDAT on as an unknown command, as a middlebox that announces
+	// CHUNKING without handling it: the server answers 500 and reads the chunk as
+	// commands.
+	breakBDAT bool
 
 	mu    sync.Mutex
 	cmds  []string // client commands in order, message data left out
@@ -98,6 +102,9 @@ func (p *smtpProxy) fromClient(c, s net.Conn) {
 		if err != nil {
 			return
 		}
+		if p.breakBDAT && strings.HasPrefix(strings.ToUpper(line), "BDAT ") {
+			line = "XBDT" + line[4:]
+		}
 		if _, err := io.WriteString(s, line); err != nil {
 			return
 		}
@@ -107,7 +114,7 @@ func (p *smtpProxy) fromClient(c, s net.Conn) {
 		p.mu.Unlock()
 		f := strings.Fields(strings.ToUpper(cmd))
 		switch {
-		case len(f) >= 2 && f[0] == "BDAT":
+		case len(f) >= 2 && (f[0] == "BDAT" || f[0] == "XBDT"):
 			n, _ := strconv.ParseInt(f[1], 10, 64)
 			if _, err := io.CopyN(s, r, n); err != nil {
 				return
@@ -375,5 +382,34 @@ func TestSMTP_NoReplyAfterMessageIsInDoubtNotResent(t *testing.T) {
 				t.Errorf("%d connexions : celle du message en doute doit être abandonnée", c)
 			}
 		})
+	}
+}
+
+// A relay (or a middlebox) that announces CHUNKING and answers BDAT as an unknown
+// command: the mail fails as transient, with the key to set, on a connection that is
+// not reused; with mail.smtp.chunking: false the same relay takes the mail by DATA.
+func TestSMTP_BDATNotUnderstoodSaysWhatToSet(t *testing.T) {
+	ts := startServer(t, serverOpts{security: mail.SecurityNone, noAuth: true})
+	p := startProxy(t, net.JoinHostPort(ts.Host, strconv.Itoa(ts.Port)), false)
+	p.breakBDAT = true
+	s := newSMTP(t, p.config(ts), nil)
+	for i := range 2 {
+		err := s.Send(context.Background(), attestationMail(strconv.Itoa(i), "a@etu.univ-test.fr", fakePDF(30<<10, "x")))
+		ee := externalError(t, err)
+		if !domain.IsTransient(err) || ee.Op != "BDAT" || !strings.HasPrefix(ee.Msg, "500 ") ||
+			!strings.Contains(ee.Msg, "mail.smtp.chunking: false") {
+			t.Fatalf("%v (Op %q Msg %q) : temporaire, avec la clé à changer, attendu", err, ee.Op, ee.Msg)
+		}
+	}
+	if c := ts.Conns(); c != 2 {
+		t.Errorf("%d connexions : une session où BDAT n'a pas été compris ne sert plus", c)
+	}
+	cfg := p.config(ts)
+	cfg.DisableChunking = true
+	if err := newSMTP(t, cfg, nil).Send(context.Background(), attestationMail("3", "a@etu.univ-test.fr", fakePDF(30<<10, "x"))); err != nil {
+		t.Fatalf("par DATA : %v", err)
+	}
+	if n := len(ts.Msgs()); n != 1 {
+		t.Errorf("%d messages reçus, 1 attendu", n)
 	}
 }

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -85,12 +84,13 @@ func (e *EMLDir) Send(ctx context.Context, m domain.Mail) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op once renamed
-	w := bufio.NewWriterSize(f, 64<<10)
-	if _, err := msg.WriteTo(w); err != nil {
+	buf := getWireBuf()
+	defer putWireBuf(buf)
+	if err := msg.writeTo(&buf.b); err != nil {
 		f.Close()
 		return fail(err)
 	}
-	if err := w.Flush(); err != nil {
+	if _, err := f.Write(buf.b.Bytes()); err != nil {
 		f.Close()
 		return fail(err)
 	}

@@ -33,6 +33,12 @@ func classify(op string, err error) error {
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
 		e.Msg = fmt.Sprintf("%03d %s", tp.Code, strings.ReplaceAll(tp.Msg, "\n", " "))
+		if op == "BDAT" && bdatNotUnderstood(tp.Code) {
+			// Not the message's fault but the relay's (or a middlebox's): transient, so
+			// that the campaign suspends rather than failing every student for good.
+			e.Msg += " ; le relais annonce CHUNKING (RFC 3030) mais ne comprend pas BDAT : indiquez mail.smtp.chunking: false"
+			return e
+		}
 		if tp.Code >= 500 && !(tp.Code == 552 && op == "RCPT TO") {
 			e.Kind = domain.ErrPermanent
 		}
@@ -71,6 +77,15 @@ func isAuthSupportError(err error) bool {
 	}
 	return strings.Contains(err.Error(), "server does not support SMTP AUTH") ||
 		strings.Contains(err.Error(), "unencrypted connection")
+}
+
+// bdatNotUnderstood: the reply says the BDAT command itself is unknown or not
+// implemented (RFC 5321 §4.2.4: 500 unrecognized, 501 bad arguments, 502 not
+// implemented, 504 parameter not implemented), as from a relay or middlebox that
+// announces CHUNKING without handling it. Such a server may have read the chunk as
+// commands: the session is not reused.
+func bdatNotUnderstood(code int) bool {
+	return code == 500 || code == 501 || code == 502 || code == 504
 }
 
 // replyCode is the SMTP reply code inside err, 0 when err is not a server reply.

@@ -2,6 +2,8 @@ package mail
 
 import (
 	"bytes"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
@@ -143,8 +145,57 @@ func (c *composer) guard(m *domain.Mail) error {
 	return nil
 }
 
+// message is a composed mail: go-mail's message, whose attachment (if any) is a
+// placeholder, and the attachment's bytes, which writeTo encodes in its place.
+type message struct {
+	msg *gomail.Msg
+	att []byte
+}
+
+// attachPlaceholder stands for the attachment in go-mail's message: 57 bytes, so
+// go-mail writes them as one base64 line of 76 characters (placeholderLine), which
+// cannot occur elsewhere in a message (the text parts are quoted-printable).
+var (
+	attachPlaceholder = []byte("hypercerts: the attachment is base64-encoded here, once!!")
+	placeholderLine   = base64.StdEncoding.EncodeToString(attachPlaceholder) + "\r\n"
+)
+
+// writeTo appends the message to dst as go-mail writes it, with the attachment
+// encoded straight into dst: go-mail encodes through a line-breaking writer into a
+// buffer grown for each mail, then copies it (for a ~70 KB PDF, a third of the
+// mailer's CPU and ~300 KB of garbage per mail). The bytes are the same: base64 in
+// lines of 76 characters, each ended by CRLF (RFC 2045 §6.8).
+func (m *message) writeTo(dst *bytes.Buffer) error {
+	start := dst.Len()
+	if _, err := m.msg.WriteTo(dst); err != nil {
+		return err
+	}
+	if m.att == nil {
+		return nil
+	}
+	i := bytes.LastIndex(dst.Bytes()[start:], []byte(placeholderLine))
+	if i < 0 {
+		return errors.New("pièce jointe introuvable dans le message composé")
+	}
+	i += start
+	tail := bytes.Clone(dst.Bytes()[i+len(placeholderLine):]) // the closing boundary
+	dst.Truncate(i)
+	const in, out = 57, 76 // bytes per line, and their base64
+	dst.Grow((len(m.att)+in-1)/in*(out+2) + len(tail))
+	for a := m.att; len(a) > 0; {
+		n := min(len(a), in)
+		line := dst.AvailableBuffer()[:base64.StdEncoding.EncodedLen(n)]
+		base64.StdEncoding.Encode(line, a[:n])
+		dst.Write(line)
+		dst.WriteString("\r\n")
+		a = a[n:]
+	}
+	dst.Write(tail)
+	return nil
+}
+
 // compose renders m and builds the message. The returned id is without brackets.
-func (c *composer) compose(m domain.Mail) (*gomail.Msg, string, error) {
+func (c *composer) compose(m domain.Mail) (*message, string, error) {
 	if err := c.guard(&m); err != nil {
 		return nil, "", err
 	}
@@ -178,8 +229,9 @@ func (c *composer) compose(m domain.Mail) (*gomail.Msg, string, error) {
 		if strings.HasSuffix(m.AttachmentName, ".csv") {
 			ct = "text/csv; charset=utf-8"
 		}
-		msg.AttachReadSeeker(firstNonEmpty(m.AttachmentName, defaultAttachName), bytes.NewReader(m.Attachment),
+		msg.AttachReadSeeker(firstNonEmpty(m.AttachmentName, defaultAttachName), bytes.NewReader(attachPlaceholder),
 			gomail.WithFileContentType(ct))
+		return &message{msg: msg, att: m.Attachment}, id, nil
 	}
-	return msg, id, nil
+	return &message{msg: msg}, id, nil
 }

@@ -117,7 +117,7 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 	// size, and neither command then waits on composing.
 	buf := getWireBuf()
 	defer putWireBuf(buf)
-	if _, err := msg.WriteTo(&buf.b); err != nil {
+	if err := msg.writeTo(&buf.b); err != nil {
 		return s.comp.permanent("préparation", "%v", err)
 	}
 	body := buf.b.Bytes()
@@ -166,10 +166,11 @@ func (s *SMTP) deliver(ctx context.Context, body []byte, rcpt string) error {
 			continue
 		}
 		// After a 4xx or 5xx (to BDAT too: RFC 3030 §2 asks for RSET after a failed
-		// chunk) the session is still good. Anything else (a timeout, a cut after the
+		// chunk) the session is still good, unless the server did not understand BDAT
+		// (it may have read the chunk as commands). Anything else (a timeout, a cut after the
 		// message was sent) leaves the mail in doubt: the connection is dropped and the
 		// mail is not sent again here.
-		if code != 0 && code != 421 && s.reset(cn) == nil {
+		if code != 0 && code != 421 && !(stage == "BDAT" && bdatNotUnderstood(code)) && s.reset(cn) == nil {
 			s.put(cn)
 		} else {
 			s.discard(cn)

@@ -63,7 +63,7 @@ var Packages = map[string]string{
 	"pdfinfo": "poppler-utils", "pdffonts": "poppler-utils", "pdfimages": "poppler-utils", "qpdf": "qpdf",
 	"sshd": "openssh-server", "sftp-server": "openssh-server", "ssh-keygen": "openssh-client",
 	"systemd-analyze": "systemd", "zbarimg": "zbar-tools", "chromium": "chromium", "certutil": "libnss3-tools",
-	"openssl": "openssl",
+	"openssl": "openssl", "postfix": "postfix",
 }
 
 // Need is Tool with the Debian package taken from Packages.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"testing"
+	"time"
 )
 
 func openSim(t testing.TB, opts Options) *Apogee {
@@ -151,5 +152,42 @@ func BenchmarkGenerate100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		a.Close()
+	}
+}
+
+// Once a launch has read Apogée, nothing asks it anything while the campaign sends:
+// the SQLite connections the reads opened (each with its page cache, SQLite's memory
+// outside Go's heap) are closed once idle for maxIdle, not kept for the whole sending.
+func TestIdleConnectionsAreClosedAfterTheReads(t *testing.T) {
+	t.Parallel()
+	a := openSim(t, Options{Students: 50})
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 4) // four calls at once, as a preview's workers make
+	for i := range conns {
+		c, err := a.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM INDIVIDU").Scan(&n); err != nil || n == 0 {
+			t.Fatalf("INDIVIDU: %d, %v", n, err)
+		}
+		c.Close()
+	}
+	if open := a.DB().Stats().OpenConnections; open != len(conns) {
+		t.Fatalf("%d connections open after the reads, want the %d kept idle for the next calls", open, len(conns))
+	}
+	deadline := time.Now().Add(maxIdle + 10*time.Second) // the pool's cleaner runs every maxIdle
+	for a.DB().Stats().OpenConnections > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open %v after the reads", a.DB().Stats().OpenConnections, maxIdle+10*time.Second)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s := a.DB().Stats(); s.MaxIdleTimeClosed < int64(len(conns)) {
+		t.Errorf("stats %+v: want %d closed for idleness", s, len(conns))
 	}
 }

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"bufio"
 	"database/sql"
 	"encoding/xml"
 	"io"
 	"strings"
+	"sync"
 )
 
 // node is a lenient parse of a request: local names only, namespaces ignored.
@@ -36,8 +38,16 @@ func (n *node) val(name string) string {
 	return strings.TrimSpace(c.text)
 }
 
+// requestReaders are the buffered readers requests are parsed through: xml.NewDecoder
+// allocates a 4 KB one per request unless given an io.ByteReader (a launch makes
+// three calls per student).
+var requestReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 func parseXML(r io.Reader) (*node, error) {
-	dec := xml.NewDecoder(r)
+	br := requestReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() { br.Reset(nil); requestReaders.Put(br) }() // the tree holds copies
+	dec := xml.NewDecoder(br)
 	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	root := &node{}
 	stack := []*node{root}
