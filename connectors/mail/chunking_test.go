@@ -216,6 +216,9 @@ func TestSMTP_BDATOnlyWhenOffered(t *testing.T) {
 			cfg := p.config(ts)
 			cfg.DisableChunking = tc.disable
 			before := len(ts.Msgs())
+			if bdat, err := newSMTP(t, cfg, nil).CheckRelay(context.Background()); err != nil || bdat != (tc.want == "BDAT") {
+				t.Errorf("CheckRelay : BDAT %v (%v), %v attendu", bdat, err, tc.want == "BDAT")
+			}
 			if err := newSMTP(t, cfg, nil).Send(context.Background(), attestationMail("21901234", "a@etu.univ-test.fr", pdf)); err != nil {
 				t.Fatal(err)
 			}
@@ -465,6 +468,9 @@ func TestSMTP_BDATNotUnderstoodFallsBackToDATA(t *testing.T) {
 			}
 			if warns != 1 {
 				t.Errorf("%d avertissements, 1 attendu :\n%s", warns, logs.String())
+			}
+			if bdat, err := s.CheckRelay(context.Background()); err != nil || bdat {
+				t.Errorf("CheckRelay après le refus : BDAT %v (%v), DATA attendu", bdat, err)
 			}
 		})
 	}

@@ -393,14 +393,23 @@ func (s *SMTP) dialContext(ctx context.Context, network, addr string) (net.Conn,
 // student of a run (domain.RelayChecker). A failure is an *domain.ExternalError whose
 // Msg ends with what to fix.
 func (s *SMTP) Check(ctx context.Context) error {
+	_, err := s.CheckRelay(ctx)
+	return err
+}
+
+// CheckRelay is Check, and also says whether mails will go by BDAT: the relay lists
+// CHUNKING in its EHLO reply and chunking is not turned off. (A relay that announces
+// CHUNKING but refuses BDAT only shows it when a mail is sent: see deliver.)
+func (s *SMTP) CheckRelay(ctx context.Context) (bdat bool, err error) {
 	cn, err := s.dial(ctx)
 	if err != nil {
 		ee := classify("vérification du relais", err).(*domain.ExternalError)
 		ee.Msg = strings.TrimPrefix(firstNonEmpty(ee.Msg, errText(ee.Err))+" ; "+relayAdvice(err), " ; ")
-		return ee
+		return false, ee
 	}
+	bdat = cn.chunking && !s.noBDAT.Load()
 	s.quit(cn)
-	return nil
+	return bdat, nil
 }
 
 // Close ends the idle connections (QUIT). The SMTP stays usable: a later Send opens
