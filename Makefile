@@ -2,17 +2,36 @@
 GO ?= go
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test bench generate build vet
+.PHONY: demo test test-fmt test-vet test-lint test-unit bench generate build vet
 
 demo:
 	$(GO) run . --demo
 
-test:
+# make test = gofmt, go vet, staticcheck and the race-detector tests. The last three run
+# side by side (-O: each one's output comes whole when it ends): the tests leave the
+# cores idle a good part of their time (fsync, timers, the tools they start), which
+# vet and staticcheck fill. See docs/testing.md for what each choice saves.
+test: test-fmt
+	$(MAKE) --no-print-directory -j3 -O test-vet test-lint test-unit
+
+test-fmt:
 	gofmt -l . | (! grep .) || (echo "gofmt: fichiers à formater ci-dessus" && exit 1)
-	$(GO) vet ./...
-	# staticcheck is pinned in go.mod (tool directive): no manual install, same version everywhere.
-	$(GO) tool staticcheck ./...
-	$(GO) test -race -timeout 40m ./...
+
+# CGO_ENABLED=0 as for the binary the tests build (internal/testenv): the packages
+# vet and staticcheck compile serve that build too (cgo changes net, hence everything
+# above it).
+test-vet:
+	CGO_ENABLED=0 $(GO) vet ./...
+
+# staticcheck is pinned in go.mod (tool directive): no manual install, same version everywhere.
+test-lint:
+	CGO_ENABLED=0 $(GO) tool staticcheck ./...
+
+# -vet=off: go vet ./... runs every vet check above (go test's are a subset).
+# -ldflags=-w: no DWARF in the ~50 test binaries (a third of each link); stack traces
+# and race reports keep their file:line (they read the symbol table, not DWARF).
+test-unit:
+	$(GO) test -race -vet=off -ldflags=-w -timeout 40m ./...
 
 bench:
 	# Micro-benchmarks run long enough to be steady; the end-to-end ones (minutes each) once.
