@@ -2,17 +2,34 @@
 GO ?= go
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test bench generate build vet
+.PHONY: demo test test-fmt test-static test-unit bench generate build vet
 
 demo:
 	$(GO) run . --demo
 
-test:
+# make test = gofmt, go vet, staticcheck and the race-detector tests. The checks and the
+# tests run side by side (-O: each one's output comes whole when it ends): the tests
+# wait a good part of their time (fsync, timers, the tools they start), which the
+# checks fill. See docs/testing.md for what each choice saves.
+test: test-fmt
+	$(MAKE) --no-print-directory -j2 -O test-static test-unit
+
+test-fmt:
 	gofmt -l . | (! grep .) || (echo "gofmt: fichiers à formater ci-dessus" && exit 1)
-	$(GO) vet ./...
-	# staticcheck is pinned in go.mod (tool directive): no manual install, same version everywhere.
-	$(GO) tool staticcheck ./...
-	$(GO) test -race -timeout 40m ./...
+
+# vet, then staticcheck (pinned in go.mod as a tool: same version everywhere) on the
+# packages vet compiled: one after the other, or both would compile them. CGO_ENABLED=0
+# as for the binary the tests build (internal/testenv): these compiled packages serve
+# that build too (cgo changes net, hence every package above it).
+test-static:
+	CGO_ENABLED=0 $(GO) vet ./...
+	CGO_ENABLED=0 $(GO) tool staticcheck ./...
+
+# -vet=off: go vet ./... runs every vet check above (go test's are a subset).
+# -ldflags=-w: no DWARF in the ~50 test binaries (a third of each link); stack traces
+# and race reports keep their file:line (they read the symbol table, not DWARF).
+test-unit:
+	$(GO) test -race -vet=off -ldflags=-w -timeout 40m ./...
 
 bench:
 	# Micro-benchmarks run long enough to be steady; the end-to-end ones (minutes each) once.

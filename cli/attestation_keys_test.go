@@ -18,6 +18,7 @@ import (
 // (the one that signs) and the retired ones (that still verify). The key list the
 // verification page serves at the well-known URL is the one `attestation keys` prints.
 func TestAttestationKeysInBackupRestoredAndPublishedAlike(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := config.Demo(dir)
 	st, err := store.Open(cfg.Store.Path, time.Second)

@@ -161,6 +161,7 @@ func (s *relaySession) Logout() error { return nil }
 // resent — a duplicate these tests would wrongly blame on the engine.
 func relayConfig(t *testing.T, addr string, extra string) (cfgPath, dbPath string) {
 	t.Helper()
+	passEnv := relayPasswordEnv(t)
 	dir := t.TempDir()
 	host, port, _ := strings.Cut(addr, ":")
 	dbPath = filepath.Join(dir, "hypercerts.db")
@@ -181,7 +182,7 @@ mail:
     port: %s
     security: none
     username: %s
-    password_env: HYPERCERTS_TEST_SMTP_PASSWORD
+    password_env: %s
     timeout: 60s
   from: "Scolarité <scolarite@univ-demo.fr>"
 %s
@@ -189,12 +190,33 @@ store:
   path: %s
 cas:
   demo_user: gestionnaire
-`, host, port, relayUser, extra, dbPath)
+`, host, port, relayUser, passEnv, extra, dbPath)
 	cfgPath = filepath.Join(dir, "application.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return cfgPath, dbPath
+}
+
+// relayPasswordEnv names the variable that holds the relay's password for test t: one
+// variable per test, so that the tests can run in parallel (t.Setenv forbids it).
+func relayPasswordEnv(t *testing.T) string {
+	return "HYPERCERTS_TEST_SMTP_PASSWORD_" + strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToUpper(t.Name())) // capitals: config refuses other variable names
+}
+
+// setRelayPassword puts the password in test t's variable for the rest of the test.
+func setRelayPassword(t *testing.T, pass string) {
+	t.Helper()
+	env := relayPasswordEnv(t)
+	if err := os.Setenv(env, pass); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Unsetenv(env) })
 }
 
 func storedCampaigns(t *testing.T, dbPath string) ([]domain.Campaign, *store.Store) {
@@ -216,9 +238,10 @@ var runArgs = []string{"campaign", "run", "--year", "2024", "--component", "SCI"
 // A wrong SMTP password: nothing is recorded, nothing sent, the message says what to
 // fix, and the exit code says the relay failed.
 func TestR17_RelayCheckedBeforeTheFirstStudent(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t)
 	cfg, db := relayConfig(t, r.addr, "")
-	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", "mauvais")
+	setRelayPassword(t, "mauvais")
 	_, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitRelay {
 		t.Fatalf("exit %d, want %d (relay): %s", code, ExitRelay, errOut)
@@ -243,9 +266,10 @@ func TestR17_RelayCheckedBeforeTheFirstStudent(t *testing.T) {
 // the campaign is suspended (exit 4), the students of the failing streak are not
 // spent; resume finishes it once the relay answers (exit 0), nobody twice.
 func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t)
 	cfg, db := relayConfig(t, r.addr, "  suspend_after: 3")
-	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
+	setRelayPassword(t, relayPass)
 	r.downAfter = 5 // the relay goes down once a few mails are through
 	_, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitSuspended {
@@ -304,12 +328,13 @@ func TestR17_RelayDownSuspendsThenResumeCarriesOn(t *testing.T) {
 
 // A student refused for good: the campaign ends, the exit code says some were not served.
 func TestR07_ExitCodeSaysSomeStudentsWereNotServed(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t)
 	r.mu.Lock()
 	r.refuseFirst = true
 	r.mu.Unlock()
 	cfg, _ := relayConfig(t, r.addr, "")
-	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
+	setRelayPassword(t, relayPass)
 	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitPartial || !strings.Contains(errOut, "1 étudiant éligible sans attestation") || !strings.Contains(errOut, "campaign relaunch") {
 		t.Fatalf("exit %d, want %d:\n%s\n%s", code, ExitPartial, out, errOut)
@@ -331,12 +356,13 @@ func (r *relay) idsOf(kind string) []string {
 // R17a: the creation mail is a stored step: left pending when the relay refused it,
 // sent by the next resume, once. R17b: each end summary has its own Message-ID.
 func TestR17_ManagerMailsStoredStepAndOneMessageIDPerSummary(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t)
 	r.mu.Lock()
 	r.refuseFirst, r.failKind = true, "campaign_created"
 	r.mu.Unlock()
 	cfg, db := relayConfig(t, r.addr, "  managers: [\"direction-etudes@univ-demo.fr\"]")
-	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
+	setRelayPassword(t, relayPass)
 	out, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitPartial {
 		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)

@@ -29,9 +29,10 @@ func TestR18_CommandLineLogsRealRecipientsAtInfo(t *testing.T) {
 
 // log.level: warn in the configuration: no INFO line.
 func TestLogLevelFromConfigurationHonoured(t *testing.T) {
+	t.Parallel()
 	r := startRelay(t)
 	cfg, _ := relayConfig(t, r.addr, "log:\n  level: warn\ndelivery:\n  test_mode: true\n  test_recipient: recette@univ-demo.fr")
-	t.Setenv("HYPERCERTS_TEST_SMTP_PASSWORD", relayPass)
+	setRelayPassword(t, relayPass)
 	_, errOut, code := runMain(t, append(runArgs, "--config", cfg)...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

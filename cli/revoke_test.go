@@ -16,6 +16,7 @@ import (
 // 0) or another (refused); `verify` then says révoquée with the date and the reason,
 // and `attestation show` too.
 func TestR02_RevokeCommandThenVerifySaysRevoked(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	pdf := filepath.Join(t.TempDir(), "attestation.pdf")
 	if code, out, errs := runCLI(t, "render", "--demo", "--demo-dir", dir, "--student", "21000007", "--out", pdf); code != 0 {

@@ -274,7 +274,10 @@ func TestSMTP(t *testing.T) {
 	cfg.Mail.SMTP.PasswordEnv = "HYPERCERTS_DOCTOR_TEST_SMTP"
 	cfg.Mail.SMTP.Timeout = 5 * time.Second
 	t.Setenv("HYPERCERTS_DOCTOR_TEST_SMTP", "secret")
-	want(t, checkMail(ctx(t), cfg), OK, "authentification de hypercerts", "aucun courriel envoyé")
+	want(t, checkMail(ctx(t), cfg), OK, "authentification de hypercerts", "envoi par BDAT", "aucun courriel envoyé")
+	cfg.Mail.SMTP.Chunking = false
+	want(t, checkMail(ctx(t), cfg), OK, "envoi par DATA (mail.smtp.chunking: false)")
+	cfg.Mail.SMTP.Chunking = true
 
 	t.Setenv("HYPERCERTS_DOCTOR_TEST_SMTP", "wrong")
 	want(t, checkMail(ctx(t), cfg), Fail, "mail.smtp.username")

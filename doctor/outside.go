@@ -130,7 +130,8 @@ func checkMail(ctx context.Context, cfg *config.Config) Result {
 	}
 	defer smtp.Close()
 	addr := net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
-	if err := smtp.Check(ctx); err != nil {
+	bdat, err := smtp.CheckRelay(ctx)
+	if err != nil {
 		res.Status, res.Detail = Fail, addr+" : "+err.Error()
 		res.Fix = "vérifiez mail.smtp.host/port/security, le compte (mail.smtp.username, mail.smtp.password_env) et que le relais accepte ce serveur"
 		return res
@@ -145,7 +146,14 @@ func checkMail(ctx context.Context, cfg *config.Config) Result {
 	if s.Username != "" {
 		how = append(how, "authentification de "+s.Username)
 	}
-	res.Status, res.Detail = OK, fmt.Sprintf("%s : %s ; aucun courriel envoyé", addr, strings.Join(how, ", "))
+	send := "envoi par DATA"
+	switch {
+	case bdat:
+		send = "envoi par BDAT (le relais annonce CHUNKING, RFC 3030)"
+	case !s.Chunking:
+		send += " (mail.smtp.chunking: false)"
+	}
+	res.Status, res.Detail = OK, fmt.Sprintf("%s : %s ; %s ; aucun courriel envoyé", addr, strings.Join(how, ", "), send)
 	return res
 }
 

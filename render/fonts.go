@@ -227,8 +227,11 @@ func (p *preparedFont) installFace(pdf *fpdf.Fpdf) {
 }
 
 // fpdfShapeOK checks that fpdf's unexported font structures are the ones install
-// knows (fpdf v0.9.0).
+// knows (fpdf v0.9.0), and its image map the one Renderer.image fills.
 func fpdfShapeOK() bool {
+	if im, ok := reflect.TypeFor[fpdf.Fpdf]().FieldByName("images"); !ok || im.Type != reflect.TypeFor[map[string]*fpdf.ImageInfoType]() {
+		return false
+	}
 	ft, ok := reflect.TypeFor[fpdf.Fpdf]().FieldByName("fonts")
 	if !ok || ft.Type.Kind() != reflect.Map || ft.Type.Key().Kind() != reflect.String {
 		return false

@@ -1,8 +1,11 @@
 package render
 
 import (
+	"bytes"
 	"sync"
 	"testing"
+
+	"github.com/go-pdf/fpdf"
 )
 
 // A picture is prepared once per process: renderers opened one after the other and
@@ -49,5 +52,40 @@ func TestPicturePreparedOncePerProcess(t *testing.T) {
 	}
 	if got[0].kind != "PNG" || got[0].name == "" {
 		t.Fatalf("prepared picture: kind %q name %q", got[0].kind, got[0].name)
+	}
+}
+
+// fpdf reads each picture once (in a prototype document); documents get a copy of its
+// reading instead of reading and hashing the image again. Same bytes either way, for a
+// PNG signature and a JPEG logo.
+func TestPictureReadOnceByFpdf(t *testing.T) {
+	sigPNG, logoJPEG := signaturePNG(t), signatureJPEG(t)
+	r, err := New(Options{University: "Université de Démo", City: "Lyon", Logo: logoJPEG})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sample(t)
+	a.Signature.Image = sigPNG
+	fast := render(t, r, a)
+	var read []*picture
+	for _, data := range [][]byte{sigPNG, logoJPEG} {
+		p, err := pictures.get(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.info == nil {
+			t.Fatalf("%s picture not read by fpdf once", p.kind)
+		}
+		read = append(read, p)
+	}
+	saved := []*fpdf.ImageInfoType{read[0].info, read[1].info}
+	read[0].info, read[1].info = nil, nil // fpdf reads them for this document
+	slow := render(t, r, a)
+	read[0].info, read[1].info = saved[0], saved[1]
+	if !bytes.Equal(fast, slow) {
+		t.Fatal("a document with fpdf's kept reading of its pictures differs from one where fpdf reads them")
+	}
+	if !bytes.Contains(fast, []byte("/Subtype /Image")) {
+		t.Fatal("no image in the PDF")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -521,7 +522,14 @@ func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
 func (r *Renderer) image(pdf *fpdf.Fpdf, p *picture, x, y, w, h float64) {
 	opt := fpdf.ImageOptions{ImageType: p.kind}
 	if pdf.GetImageInfo(p.name) == nil {
-		pdf.RegisterImageOptionsReader(p.name, opt, bytes.NewReader(p.data))
+		if fastFonts && p.info != nil {
+			// fpdf's reading of the image, made once; each document gets its own copy,
+			// as fpdf writes the image's object number into it.
+			info := *p.info
+			field(reflect.ValueOf(pdf).Elem(), "images").SetMapIndex(reflect.ValueOf(p.name), reflect.ValueOf(&info))
+		} else {
+			pdf.RegisterImageOptionsReader(p.name, opt, bytes.NewReader(p.data))
+		}
 	}
 	pdf.ImageOptions(p.name, x, y, w, h, false, opt, 0, "")
 }

@@ -33,10 +33,12 @@ import (
 // has released its callers, the next one starts when as many callers are blocked
 // again as when it ended — the released ones are back, or others came — or when half
 // the last commit's duration has passed (never more than maxGather), whichever is
-// first. Writers that are not blocked (doing other work) are not waited for, and a
-// lone writer never waits. When the released callers stop coming back in time (they
-// left, or do slow work between writes), the committer stops waiting for them for a
-// while (1, 2, 4… up to 64 commits), so that such a load pays the wait rarely.
+// first. Writers that were not blocked when the last commit ended are not waited
+// for, and a lone writer waiting for each write never waits (one that queues its
+// next write before waiting for the last, as the launch's chunks of entries do, is
+// waited for up to the bound). When the released callers stop coming back in time
+// (they left, or do slow work between writes), the committer stops waiting for them
+// for a while (1, 2, 4… up to 64 commits), so that such a load pays the wait rarely.
 //
 // An earlier version waited for "writes queued + writes released" and always ran
 // into its bound once writers moved in step; with timers below a millisecond, which

@@ -86,9 +86,9 @@ var (
 // (address space only: pages are read, and count in memory, as they are touched).
 // bbolt maps a new base with 32 KB and doubles the mapping whenever the file outgrows
 // it; each remap inside a write transaction copies every key and value that
-// transaction touched out of the old mapping (Bucket.dereference) — a launch storing
-// its students in one transaction did so at 64 KB, 128 KB, … its size. Below 64 MB
-// no remap happens. The price: bbolt then grows the file by 16 MB at a time
+// transaction touched out of the old mapping (Bucket.dereference): a launch storing
+// its students did so at 64 KB, 128 KB, … the size of its entries. Below 64 MB no
+// remap happens. The price: bbolt then grows the file by 16 MB at a time
 // (AllocSize, as it already does for any base over 16 MB), so a new base's file is
 // 16 MB long, mostly a hole on disk; backups copy the data only (Tx.WriteTo).
 const initialMmapSize = 64 << 20

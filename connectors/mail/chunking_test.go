@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -34,6 +35,10 @@ type smtpProxy struct {
 	// CHUNKING without handling it: the server answers 500 and reads the chunk as
 	// commands.
 	breakBDAT bool
+	// rejectBDAT, when set, is the reply the proxy gives to BDAT itself (e.g. "502
+	// 5.5.1 …"), as a relay that announces CHUNKING and does not implement BDAT:
+	// neither the command nor its chunk reach the server.
+	rejectBDAT string
 
 	mu    sync.Mutex
 	cmds  []string // client commands in order, message data left out
@@ -102,19 +107,31 @@ func (p *smtpProxy) fromClient(c, s net.Conn) {
 		if err != nil {
 			return
 		}
-		if p.breakBDAT && strings.HasPrefix(strings.ToUpper(line), "BDAT ") {
+		cmd := strings.TrimRight(line, "\r\n") // as the client sent it
+		p.mu.Lock()
+		p.cmds = append(p.cmds, cmd)
+		reject, brk := p.rejectBDAT, p.breakBDAT // set by the test under mu
+		p.mu.Unlock()
+		f := strings.Fields(strings.ToUpper(cmd))
+		isBDAT := len(f) >= 2 && f[0] == "BDAT"
+		if isBDAT && reject != "" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			if _, err := io.CopyN(io.Discard, r, n); err != nil {
+				return
+			}
+			if _, err := io.WriteString(c, reject+"\r\n"); err != nil {
+				return
+			}
+			continue
+		}
+		if isBDAT && brk {
 			line = "XBDT" + line[4:]
 		}
 		if _, err := io.WriteString(s, line); err != nil {
 			return
 		}
-		cmd := strings.TrimRight(line, "\r\n")
-		p.mu.Lock()
-		p.cmds = append(p.cmds, cmd)
-		p.mu.Unlock()
-		f := strings.Fields(strings.ToUpper(cmd))
 		switch {
-		case len(f) >= 2 && (f[0] == "BDAT" || f[0] == "XBDT"):
+		case isBDAT:
 			n, _ := strconv.ParseInt(f[1], 10, 64)
 			if _, err := io.CopyN(s, r, n); err != nil {
 				return
@@ -199,6 +216,9 @@ func TestSMTP_BDATOnlyWhenOffered(t *testing.T) {
 			cfg := p.config(ts)
 			cfg.DisableChunking = tc.disable
 			before := len(ts.Msgs())
+			if bdat, err := newSMTP(t, cfg, nil).CheckRelay(context.Background()); err != nil || bdat != (tc.want == "BDAT") {
+				t.Errorf("CheckRelay : BDAT %v (%v), %v attendu", bdat, err, tc.want == "BDAT")
+			}
 			if err := newSMTP(t, cfg, nil).Send(context.Background(), attestationMail("21901234", "a@etu.univ-test.fr", pdf)); err != nil {
 				t.Fatal(err)
 			}
@@ -386,30 +406,134 @@ func TestSMTP_NoReplyAfterMessageIsInDoubtNotResent(t *testing.T) {
 }
 
 // A relay (or a middlebox) that announces CHUNKING and answers BDAT as an unknown
-// command: the mail fails as transient, with the key to set, on a connection that is
-// not reused; with mail.smtp.chunking: false the same relay takes the mail by DATA.
-func TestSMTP_BDATNotUnderstoodSaysWhatToSet(t *testing.T) {
+// command did not take the message: the mailer drops that session (the server may
+// have read the chunk as commands), sends the same message again at once by DATA on a
+// new connection, and uses DATA for every later mail, with one WARN saying so. Each
+// mail arrives once, whole.
+func TestSMTP_BDATNotUnderstoodFallsBackToDATA(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(p *smtpProxy)
+		code  string
+	}{
+		// go-smtp gets "XBDT": 500, then reads the chunk's lines as commands.
+		{"500, chunk read as commands", func(p *smtpProxy) { p.breakBDAT = true }, "500"},
+		{"502 not implemented", func(p *smtpProxy) { p.rejectBDAT = "502 5.5.1 Command not implemented" }, "502"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, serverOpts{security: mail.SecurityNone, noAuth: true})
+			p := startProxy(t, net.JoinHostPort(ts.Host, strconv.Itoa(ts.Port)), false)
+			p.mu.Lock()
+			tc.setup(p)
+			p.mu.Unlock()
+			var logs syncBuffer
+			s := newSMTP(t, p.config(ts), slog.New(slog.NewTextHandler(&logs, nil)))
+			pdfs := [][]byte{fakePDF(30<<10, "1"), fakePDF(30<<10, "2")}
+			for i, pdf := range pdfs {
+				code := strconv.Itoa(21900001 + i)
+				if err := s.Send(context.Background(), attestationMail(code, "a@etu.univ-test.fr", pdf)); err != nil {
+					t.Fatalf("courriel %d : %v", i+1, err)
+				}
+			}
+			msgs := ts.Msgs()
+			if len(msgs) != len(pdfs) {
+				t.Fatalf("%d messages reçus, %d attendus (chacun une fois)", len(msgs), len(pdfs))
+			}
+			for i, pdf := range pdfs {
+				name := "attestation-" + strconv.Itoa(21900001+i) + ".pdf"
+				if got := parseMessage(t, msgs[i].Data).Attachments[name].Data; !bytes.Equal(got, pdf) {
+					t.Errorf("message %d : %s altéré ou absent (%d octets)", i+1, name, len(got))
+				}
+			}
+			got := commands(p.Cmds())
+			for i := range got {
+				got[i], _, _ = strings.Cut(got[i], " ") // BDAT's size
+			}
+			// The refused BDAT, the same message by DATA, the next one straight by DATA.
+			if want := "MAIL,BDAT,MAIL,DATA,MAIL,DATA"; strings.Join(got, ",") != want {
+				t.Errorf("commandes %q, attendues %s", got, want)
+			}
+			if c := ts.Conns(); c != 2 {
+				t.Errorf("%d connexions : celle où BDAT a été refusé ne sert plus, la suivante sert aux deux courriels", c)
+			}
+			warns := 0
+			for line := range strings.Lines(logs.String()) {
+				if strings.Contains(line, "level=WARN") {
+					warns++
+					if !strings.Contains(line, "refuse BDAT") || !strings.Contains(line, "DATA") ||
+						!strings.Contains(line, "mail.smtp.chunking: false") || !strings.Contains(line, "erreur=\""+tc.code+" ") {
+						t.Errorf("avertissement %q : BDAT refusé, DATA désormais, la clé à changer et la réponse attendus", line)
+					}
+				}
+			}
+			if warns != 1 {
+				t.Errorf("%d avertissements, 1 attendu :\n%s", warns, logs.String())
+			}
+			if bdat, err := s.CheckRelay(context.Background()); err != nil || bdat {
+				t.Errorf("CheckRelay après le refus : BDAT %v (%v), DATA attendu", bdat, err)
+			}
+		})
+	}
+}
+
+// Several mails in flight when the relay refuses BDAT: each arrives once, and the
+// WARN is logged once.
+func TestSMTP_BDATNotUnderstoodConcurrentSends(t *testing.T) {
 	ts := startServer(t, serverOpts{security: mail.SecurityNone, noAuth: true})
 	p := startProxy(t, net.JoinHostPort(ts.Host, strconv.Itoa(ts.Port)), false)
-	p.breakBDAT = true
-	s := newSMTP(t, p.config(ts), nil)
-	for i := range 2 {
-		err := s.Send(context.Background(), attestationMail(strconv.Itoa(i), "a@etu.univ-test.fr", fakePDF(30<<10, "x")))
-		ee := externalError(t, err)
-		if !domain.IsTransient(err) || ee.Op != "BDAT" || !strings.HasPrefix(ee.Msg, "500 ") ||
-			!strings.Contains(ee.Msg, "mail.smtp.chunking: false") {
-			t.Fatalf("%v (Op %q Msg %q) : temporaire, avec la clé à changer, attendu", err, ee.Op, ee.Msg)
+	p.mu.Lock()
+	p.rejectBDAT = "502 5.5.1 Command not implemented"
+	p.mu.Unlock()
+	var logs syncBuffer
+	cfg := p.config(ts)
+	cfg.MaxConns = 4
+	s := newSMTP(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			code := strconv.Itoa(21900001 + i)
+			errs[i] = s.Send(context.Background(), attestationMail(code, "a@etu.univ-test.fr", fakePDF(10<<10, code)))
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, m := range ts.Msgs() {
+		for name := range parseMessage(t, m.Data).Attachments {
+			seen[name]++
 		}
 	}
-	if c := ts.Conns(); c != 2 {
-		t.Errorf("%d connexions : une session où BDAT n'a pas été compris ne sert plus", c)
+	for i := range n {
+		if name := "attestation-" + strconv.Itoa(21900001+i) + ".pdf"; seen[name] != 1 {
+			t.Errorf("%s reçu %d fois, 1 attendue", name, seen[name])
+		}
 	}
-	cfg := p.config(ts)
-	cfg.DisableChunking = true
-	if err := newSMTP(t, cfg, nil).Send(context.Background(), attestationMail("3", "a@etu.univ-test.fr", fakePDF(30<<10, "x"))); err != nil {
-		t.Fatalf("par DATA : %v", err)
+	if len(ts.Msgs()) != n {
+		t.Errorf("%d messages reçus, %d attendus", len(ts.Msgs()), n)
 	}
-	if n := len(ts.Msgs()); n != 1 {
-		t.Errorf("%d messages reçus, 1 attendu", n)
+	if w := strings.Count(logs.String(), "level=WARN"); w != 1 {
+		t.Errorf("%d avertissements, 1 attendu", w)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the mailer's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

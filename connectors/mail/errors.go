@@ -36,6 +36,8 @@ func classify(op string, err error) error {
 		if op == "BDAT" && bdatNotUnderstood(tp.Code) {
 			// Not the message's fault but the relay's (or a middlebox's): transient, so
 			// that the campaign suspends rather than failing every student for good.
+			// deliver sends the message again by DATA instead: this is only returned
+			// when the context ended meanwhile.
 			e.Msg += " ; le relais annonce CHUNKING (RFC 3030) mais ne comprend pas BDAT : indiquez mail.smtp.chunking: false"
 			return e
 		}

@@ -10,6 +10,7 @@ import (
 	netmail "net/mail"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -36,6 +37,10 @@ type SMTP struct {
 
 	slots chan struct{} // one token per send in flight (≤ MaxConns)
 	idle  chan *conn    // connections ready for the next mail
+
+	// noBDAT: the relay announced CHUNKING but answered BDAT as an unknown command;
+	// DATA is used for the rest of the mailer's life (see deliver).
+	noBDAT atomic.Bool
 }
 
 type conn struct {
@@ -134,8 +139,9 @@ func (s *SMTP) Send(ctx context.Context, m domain.Mail) error {
 }
 
 // deliver runs the transaction for a composed message (canonical, see dot.go) on a
-// pooled connection, once, or twice when a reused connection turns out to be dead
-// before the server accepted anything.
+// pooled connection, once, or again when the server has not taken the message: a
+// reused connection turned out to be dead before MAIL FROM was accepted, or the
+// relay answered BDAT as an unknown command (then by DATA on a new connection).
 func (s *SMTP) deliver(ctx context.Context, body []byte, rcpt string) error {
 	select {
 	case s.slots <- struct{}{}:
@@ -144,11 +150,21 @@ func (s *SMTP) deliver(ctx context.Context, body []byte, rcpt string) error {
 	}
 	defer func() { <-s.slots }()
 
-	for attempt := 0; ; attempt++ {
+	retried, fresh := false, false
+	for {
 		if err := ctx.Err(); err != nil {
 			return classify("connexion", err)
 		}
-		cn, reused, err := s.get(ctx)
+		var (
+			cn     *conn
+			reused bool
+			err    error
+		)
+		if fresh {
+			cn, err = s.dial(ctx)
+		} else {
+			cn, reused, err = s.get(ctx)
+		}
 		if err != nil {
 			return classify("connexion", err)
 		}
@@ -160,16 +176,33 @@ func (s *SMTP) deliver(ctx context.Context, body []byte, rcpt string) error {
 		code := replyCode(err)
 		// A reused connection the server has dropped fails at MAIL FROM, before the
 		// server accepted anything: open a new one and try once more.
-		if stage == "MAIL FROM" && reused && attempt == 0 && (code == 0 || code == 421) && ctx.Err() == nil {
+		if stage == "MAIL FROM" && reused && !retried && (code == 0 || code == 421) && ctx.Err() == nil {
 			s.discard(cn)
+			retried = true
 			s.log.Debug("SMTP : connexion fermée par le serveur, reconnexion", "erreur", err)
+			continue
+		}
+		// The relay (or a middlebox) announced CHUNKING but does not know BDAT: it
+		// refused the command, so it did not take the message and sending it again
+		// cannot make a duplicate. The session is dropped (the server may have read
+		// the chunk as commands), DATA is used from now on, and the message goes
+		// again at once on a new connection. This happens at most once per Send: with
+		// noBDAT set, transact no longer sends BDAT.
+		if stage == "BDAT" && bdatNotUnderstood(code) && ctx.Err() == nil {
+			s.discard(cn)
+			if s.noBDAT.CompareAndSwap(false, true) {
+				s.log.Warn("SMTP : le relais annonce CHUNKING (RFC 3030) mais refuse BDAT ; "+
+					"les courriels partent désormais par DATA (indiquez mail.smtp.chunking: false pour ne plus voir ce message)",
+					"serveur", s.cfg.Host, "port", s.cfg.Port, "erreur", err)
+			}
+			fresh = true
 			continue
 		}
 		// After a 4xx or 5xx (to BDAT too: RFC 3030 §2 asks for RSET after a failed
 		// chunk) the session is still good, unless the server did not understand BDAT
-		// (it may have read the chunk as commands). Anything else (a timeout, a cut after the
-		// message was sent) leaves the mail in doubt: the connection is dropped and the
-		// mail is not sent again here.
+		// (the context was cancelled meanwhile). Anything else (a timeout, a cut after
+		// the message was sent) leaves the mail in doubt: the connection is dropped and
+		// the mail is not sent again here.
 		if code != 0 && code != 421 && !(stage == "BDAT" && bdatNotUnderstood(code)) && s.reset(cn) == nil {
 			s.put(cn)
 		} else {
@@ -196,7 +229,7 @@ func (s *SMTP) transact(ctx context.Context, cn *conn, body []byte, rcpt string)
 	if err := c.Rcpt(rcpt); err != nil {
 		return "RCPT TO", err
 	}
-	if cn.chunking {
+	if cn.chunking && !s.noBDAT.Load() {
 		if err := bdat(c, body, s.cfg.Timeout); err != nil {
 			return "BDAT", err
 		}
@@ -360,14 +393,23 @@ func (s *SMTP) dialContext(ctx context.Context, network, addr string) (net.Conn,
 // student of a run (domain.RelayChecker). A failure is an *domain.ExternalError whose
 // Msg ends with what to fix.
 func (s *SMTP) Check(ctx context.Context) error {
+	_, err := s.CheckRelay(ctx)
+	return err
+}
+
+// CheckRelay is Check, and also says whether mails will go by BDAT: the relay lists
+// CHUNKING in its EHLO reply and chunking is not turned off. (A relay that announces
+// CHUNKING but refuses BDAT only shows it when a mail is sent: see deliver.)
+func (s *SMTP) CheckRelay(ctx context.Context) (bdat bool, err error) {
 	cn, err := s.dial(ctx)
 	if err != nil {
 		ee := classify("vérification du relais", err).(*domain.ExternalError)
 		ee.Msg = strings.TrimPrefix(firstNonEmpty(ee.Msg, errText(ee.Err))+" ; "+relayAdvice(err), " ; ")
-		return ee
+		return false, ee
 	}
+	bdat = cn.chunking && !s.noBDAT.Load()
 	s.quit(cn)
-	return nil
+	return bdat, nil
 }
 
 // Close ends the idle connections (QUIT). The SMTP stays usable: a later Send opens

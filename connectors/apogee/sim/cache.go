@@ -73,6 +73,14 @@ var generatorID = sync.OnceValue(func() string {
 	return hex.EncodeToString(h.Sum(nil))
 })
 
+// cacheLocks holds one mutex per cache entry (its database path) of this process.
+var cacheLocks sync.Map
+
+func cacheLock(dbPath, _ string) *sync.Mutex {
+	mu, _ := cacheLocks.LoadOrStore(dbPath, new(sync.Mutex))
+	return mu.(*sync.Mutex)
+}
+
 func keyHash(key string) string {
 	s := sha256.Sum256([]byte("hypercerts-sim-cache:" + key))
 	return hex.EncodeToString(s[:])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -150,6 +151,45 @@ func TestCacheDamagedIsRegenerated(t *testing.T) {
 		c := openSim(t, Options{Seed: 3, Students: 60, CacheDir: dir})
 		if got := digest(t, c.DB()); got != want {
 			t.Errorf("%s: the cache was not repaired", name)
+		}
+	}
+}
+
+// Embedded Apogées opened together on an empty cache (a package's tests starting in
+// parallel) generate the dataset once: the others wait and copy it.
+func TestCacheGeneratedOnceByOpensTogether(t *testing.T) {
+	dir := t.TempDir()
+	before := generations.Load()
+	var wg sync.WaitGroup
+	opened := make([]*Apogee, 4)
+	for i := range opened {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, err := Open(Options{Seed: 5, Students: 60, CacheDir: dir})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			opened[i] = a
+		}()
+	}
+	wg.Wait()
+	for _, a := range opened {
+		if a != nil {
+			t.Cleanup(func() { a.Close() })
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if n := generations.Load() - before; n != 1 {
+		t.Fatalf("%d generations for 4 opens together, want 1", n)
+	}
+	want := digest(t, opened[0].DB())
+	for i, a := range opened[1:] {
+		if digest(t, a.DB()) != want || fmt.Sprint(a.Cases()) != fmt.Sprint(opened[0].Cases()) {
+			t.Errorf("open %d differs from the first", i+2)
 		}
 	}
 }
