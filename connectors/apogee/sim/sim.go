@@ -131,7 +131,10 @@ func Open(opts Options) (*Apogee, error) {
 		defer mu.Unlock()
 		a.cases, cached = a.loadCache(path)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+	// cache_size: 1 MB of page cache per connection instead of SQLite's 2 MB (eight
+	// connections while a launch reads; the file is in the OS's cache anyway):
+	// BenchmarkPreviewReads showed no CPU difference; ≈ 15 MB less memory while reading.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)&_pragma=cache_size(-1024)")
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

@@ -27,10 +27,11 @@ const maxConns = 8
 
 // maxIdle closes a connection left idle that long. A campaign reads Apogée at its
 // launch only; then, for the whole sending, eight idle connections kept their page
-// caches and prepared statements (SQLite's memory, outside Go's heap: ≈ 20 MB of the
+// caches and prepared statements (SQLite's memory, outside Go's heap: ≈ 25 MB of the
 // process's resident memory in the 10,000-student benchmark, issue 18). While a
-// launch reads, the eight are never idle that long.
-const maxIdle = 2 * time.Second
+// launch reads, the eight are never idle that long. database/sql checks every second
+// at most, so they go 1–2 s after the reads.
+const maxIdle = time.Second
 
 func newStmtDB(db *sql.DB) *stmtDB {
 	db.SetMaxIdleConns(maxConns)
