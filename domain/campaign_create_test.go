@@ -256,3 +256,35 @@ func sentAll(m *runMailer) []domain.Mail {
 	defer m.mu.Unlock()
 	return append([]domain.Mail(nil), m.sent...)
 }
+
+// An earlier version recorded a campaign running, with its counts, then stored its
+// students in a second transaction: a crash in between left a running campaign without
+// students. Resume must not "finish" it having served nobody: it is failed like a
+// creation interrupted today, and nothing is sent.
+func TestResume_CampaignLeftWithoutStudentsByAnEarlierVersionIsFailed(t *testing.T) {
+	t.Parallel()
+	env := newRunEnv(t, runClass(), nil)
+	c := &domain.Campaign{Year: runReq.Year, Component: domain.Component{Code: "UFRSCI", Label: "UFR Sciences"}, VDI: runReq.VDI,
+		Mode: domain.ModeMail, DiplomaLabel: "Licence mention Mathématiques", CreatedBy: runGest.Code, LaunchedBy: runGest.Code,
+		NotifyEmail: runGest.Email, State: domain.CampaignRunning,
+		Counts: map[domain.EntryState]int{domain.EntryEligible: 3, domain.EntryExcluded: 1}}
+	if err := env.store.CreateCampaign(c); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := env.engine.Resume(context.Background()); n != 0 || err != nil {
+		t.Fatalf("Resume = %d, %v; want nothing resumed", n, err)
+	}
+	got, err := env.store.Campaign(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != domain.CampaignFailed || !strings.Contains(got.Error, "création interrompue") {
+		t.Errorf("campaign %s %q; want failed, creation interrupted", got.State, got.Error)
+	}
+	if sent := sentAll(env.mailer); len(sent) != 0 {
+		t.Errorf("mails: %+v", sent)
+	}
+	if n, err := env.engine.Resume(context.Background()); n != 0 || err != nil { // once is enough
+		t.Errorf("second Resume = %d, %v", n, err)
+	}
+}

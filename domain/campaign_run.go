@@ -315,6 +315,16 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
 			continue
 		}
+		if len(entries) == 0 && total(camp.Counts) > 0 {
+			// Recorded running with its counts by an earlier version, which stored the
+			// students in a second transaction: a crash in between left none. Running it
+			// would "finish" it having served nobody; it is failed as a creation
+			// interrupted today is (abandonInterrupted).
+			if err := e.abandonCreation(camp, systemUser, errCreationInterrupted); err != nil {
+				errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+			}
+			continue
+		}
 		sending := 0
 		for _, en := range entries {
 			if en.State == EntrySending {

@@ -50,3 +50,27 @@ func TestMissingToolFailsInCIAndSkipsElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// .ci/run installs the package of every tool the tests need (Packages), and Postfix
+// without a system-wide instance: with debconf's default answer ("Internet Site") a
+// fresh Debian would start one listening on port 25 of every interface.
+func TestCIRunInstallsEveryPackage(t *testing.T) {
+	b, err := os.ReadFile(Root() + "/.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := string(b)
+	for tool, pkg := range Packages {
+		if !strings.Contains(run, " "+pkg+":") {
+			t.Errorf(".ci/run n'installe pas %s (pour %s)", pkg, tool)
+		}
+	}
+	if !strings.Contains(run, "DEBIAN_FRONTEND=noninteractive") {
+		t.Error(".ci/run : apt-get n'est pas non interactif")
+	}
+	preseed := strings.Index(run, "postfix postfix/main_mailer_type select No configuration' | debconf-set-selections")
+	install := strings.Index(run, "apt-get install")
+	if preseed < 0 || install < 0 || preseed > install {
+		t.Error(".ci/run : Postfix doit être installé avec « No configuration » (debconf-set-selections avant apt-get install)")
+	}
+}
