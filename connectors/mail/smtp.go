@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	netmail "net/mail"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -286,11 +287,21 @@ func bdat(c *smtp.Client, body []byte, timeout time.Duration) error {
 	t.W.Write(body)
 	err := t.W.Flush()
 	t.EndRequest(id)
-	if err != nil {
-		return err
-	}
 	t.StartResponse(id)
 	defer t.EndResponse(id)
+	if err != nil {
+		// The write failed: the server may have refused BDAT at once (a relay that
+		// does not implement it, a size it will not take) and closed without reading
+		// the chunk. Its reply, if it came, is the outcome: a server cannot have
+		// taken a chunk it did not receive whole, so a refusal read here is no doubt
+		// (and a 500/501/502/504 lets deliver fall back to DATA). Without a refusal
+		// the write error stands and the mail is in doubt.
+		var tp *textproto.Error
+		if _, _, rerr := t.ReadResponse(250); errors.As(rerr, &tp) && tp.Code >= 400 {
+			return rerr
+		}
+		return err
+	}
 	_, _, err = t.ReadResponse(250)
 	return err
 }
