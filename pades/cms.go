@@ -24,7 +24,9 @@ import (
 // private-key operation and the copying of a few kilobytes. smallstep/pkcs7, used
 // before, re-verified the chain (an ECDSA verification), re-encoded the certificates
 // and the attributes through encoding/asn1 for every PDF: half of what signing a PDF
-// cost. TestCMSSameAsPKCS7 checks that the bytes are those smallstep/pkcs7 wrote.
+// cost. TestCMSSameAsPKCS7 checks that the bytes are those smallstep/pkcs7 wrote:
+// the certificate set too, in its order (signer, then chain), not sorted as DER would
+// sort a SET OF; CMS asks DER only of the signed attributes (RFC 5652 §2, §5.4).
 
 var (
 	oidData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
@@ -122,8 +124,8 @@ func newCMSTemplate(cert *x509.Certificate, chain []*x509.Certificate, pub crypt
 	}
 
 	// The signed attributes, in DER order: a SET OF is sorted by encoding (X.690
-	// §11.6). The attribute types differ before any value, so the order does not
-	// depend on the message digest, the message-digest attribute's last 32 bytes.
+	// §11.6). The order does not depend on the message digest: the attributes'
+	// lengths (the message digest's is fixed) and types come before any value.
 	h := sha256.Sum256(cert.Raw)
 	ess, err := asn1.Marshal(signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}})
 	if err != nil {

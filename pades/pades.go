@@ -91,6 +91,9 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !isPage(pageDict) { // the first kid is a page in the renderer's flat page tree
+		return nil, fmt.Errorf("PAdES : l'objet %d n'est pas une page (arbre de pages à un niveau attendu)", page)
+	}
 	if bytes.Contains(pageDict, []byte("/Annots")) {
 		return nil, errors.New("PAdES : la page a déjà des annotations")
 	}
@@ -250,13 +253,58 @@ func readTrailer(pdf []byte) (trailer, error) {
 		return trailer{}, errors.New("PAdES : dictionnaire de fin (trailer) incomplet")
 	}
 	if i := bytes.Index(dict, []byte("/ID")); i >= 0 {
-		if a := bytes.IndexByte(dict[i:], '<'); a >= 0 {
-			if b := bytes.IndexByte(dict[i+a:], '>'); b >= 0 {
-				t.id, _ = hex.DecodeString(string(dict[i+a+1 : i+a+b]))
-			}
+		// The first string must stay as it is (ISO 32000-1 §14.4): one that cannot be
+		// read is refused, not replaced.
+		if t.id = firstHexString(dict[i+len("/ID"):]); t.id == nil {
+			return trailer{}, errors.New("PAdES : identifiant du fichier (/ID) illisible dans le dictionnaire de fin (tableau de chaînes hexadécimales attendu)")
 		}
 	}
 	return t, nil
+}
+
+// firstHexString decodes the first string of the array at the start of b when it is a
+// hexadecimal string (ISO 32000-1 §7.3.4.3: white space ignored, a missing last digit
+// is 0); nil otherwise.
+func firstHexString(b []byte) []byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '[' {
+		return nil
+	}
+	b = bytes.TrimLeft(b[1:], " \t\r\n")
+	end := bytes.IndexByte(b, '>')
+	if len(b) < 2 || b[0] != '<' || b[1] == '<' || end < 0 {
+		return nil
+	}
+	digits := make([]byte, 0, end)
+	for _, c := range b[1:end] {
+		if !isSpace(c) && c != '\f' && c != 0 {
+			digits = append(digits, c)
+		}
+	}
+	if len(digits)%2 == 1 {
+		digits = append(digits, '0')
+	}
+	id := make([]byte, len(digits)/2)
+	if _, err := hex.Decode(id, digits); err != nil {
+		return nil
+	}
+	return id
+}
+
+// isPage tells whether dict is a page object's (/Type /Page, not /Pages).
+func isPage(dict []byte) bool {
+	i := bytes.Index(dict, []byte("/Type"))
+	if i < 0 {
+		return false
+	}
+	v := bytes.TrimLeft(dict[i+len("/Type"):], " \t\r\n")
+	return bytes.HasPrefix(v, []byte("/Page")) && (len(v) == 5 || !isRegular(v[5]))
+}
+
+// isRegular tells a byte that continues a name (ISO 32000-1 §7.2.2: not white space,
+// not a delimiter).
+func isRegular(c byte) bool {
+	return !isSpace(c) && c != 0 && c != '\f' && !bytes.ContainsRune([]byte("()<>[]{}/%"), rune(c))
 }
 
 // value returns what follows key (a name, then white space) in dict, or nil.

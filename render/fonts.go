@@ -227,9 +227,12 @@ func (p *preparedFont) installFace(pdf *fpdf.Fpdf) {
 }
 
 // fpdfShapeOK checks that fpdf's unexported font structures are the ones install
-// knows (fpdf v0.9.0), and its image map the one Renderer.image fills.
+// knows (fpdf v0.9.0), and its image map and image width the ones Renderer.image sets.
 func fpdfShapeOK() bool {
 	if im, ok := reflect.TypeFor[fpdf.Fpdf]().FieldByName("images"); !ok || im.Type != reflect.TypeFor[map[string]*fpdf.ImageInfoType]() {
+		return false
+	}
+	if w, ok := reflect.TypeFor[fpdf.ImageInfoType]().FieldByName("w"); !ok || w.Type.Kind() != reflect.Float64 {
 		return false
 	}
 	ft, ok := reflect.TypeFor[fpdf.Fpdf]().FieldByName("fonts")

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +33,10 @@ type picture struct {
 	// an image again for each document and hashes it (SHA-1) to name it, ≈ 45 µs for
 	// the signature of the campaign's benchmark. Nil if fpdf could not read it.
 	info *fpdf.ImageInfoType
+	// tie, below one pixel and taken from the picture's hash, is added to the width
+	// fpdf sorts the document's images by (Renderer.image): pictures of one width
+	// would otherwise come out in Go's map order, a PDF's bytes changing between runs.
+	tie float64
 }
 
 // pictureCache keeps pictures by content hash. A campaign has one signature and at
@@ -72,6 +77,7 @@ func (c *pictureCache) get(data []byte) (*picture, error) {
 	e.once.Do(func() { // the same bytes always give the same picture or the same error
 		if e.p, e.err = preparePicture(data); e.err == nil {
 			e.p.name = "img" + hex.EncodeToString(sum[:8])
+			e.p.tie = float64(binary.BigEndian.Uint32(sum[8:12])) / (1 << 34)
 			proto := fpdf.New("P", "mm", "A4", "") // the documents' unit: the same scale
 			info := proto.RegisterImageOptionsReader(e.p.name, fpdf.ImageOptions{ImageType: e.p.kind}, bytes.NewReader(e.p.data))
 			if proto.Error() == nil {

@@ -89,3 +89,22 @@ func TestPictureReadOnceByFpdf(t *testing.T) {
 		t.Fatal("no image in the PDF")
 	}
 }
+
+// The same attestation gives the same bytes (docs/render.md) even when two of its
+// pictures have one width: fpdf sorts a document's images by width alone and leaves
+// those of one width in Go's map order, so the signature and the stamp swapped places
+// (and object numbers) from one document to the next.
+func TestSameBytesWithPicturesOfOneWidth(t *testing.T) {
+	r := newRenderer(t)
+	a := sample(t)
+	a.Signature.Image, a.Signature.Stamp = signaturePNG(t), signatureJPEG(t) // both 240 × 90
+	first := render(t, r, a)
+	for i := range 16 {
+		if !bytes.Equal(render(t, r, a), first) {
+			t.Fatalf("render %d differs from the first", i+2)
+		}
+	}
+	if n := bytes.Count(first, []byte("/Subtype /Image")); n != 2 {
+		t.Fatalf("%d images in the PDF, want the signature and the stamp", n)
+	}
+}

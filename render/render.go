@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -522,13 +523,22 @@ func setFont(pdf *fpdf.Fpdf, bold bool, size float64) {
 func (r *Renderer) image(pdf *fpdf.Fpdf, p *picture, x, y, w, h float64) {
 	opt := fpdf.ImageOptions{ImageType: p.kind}
 	if pdf.GetImageInfo(p.name) == nil {
+		var info *fpdf.ImageInfoType
 		if fastFonts && p.info != nil {
 			// fpdf's reading of the image, made once; each document gets its own copy,
 			// as fpdf writes the image's object number into it.
-			info := *p.info
-			field(reflect.ValueOf(pdf).Elem(), "images").SetMapIndex(reflect.ValueOf(p.name), reflect.ValueOf(&info))
+			c := *p.info
+			info = &c
+			field(reflect.ValueOf(pdf).Elem(), "images").SetMapIndex(reflect.ValueOf(p.name), reflect.ValueOf(info))
 		} else {
-			pdf.RegisterImageOptionsReader(p.name, opt, bytes.NewReader(p.data))
+			info = pdf.RegisterImageOptionsReader(p.name, opt, bytes.NewReader(p.data))
+		}
+		if fpdfShape && info != nil {
+			// fpdf writes the images sorted by width alone (SetCatalogSort), those of one
+			// width in map order: the picture's tie (below one pixel) orders them. /Width
+			// is written truncated, and the images are drawn at the size given here.
+			w := field(reflect.ValueOf(info).Elem(), "w")
+			w.SetFloat(math.Floor(w.Float()) + p.tie)
 		}
 	}
 	pdf.ImageOptions(p.name, x, y, w, h, false, opt, 0, "")

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,40 @@ func fakeBytes(n int) []byte {
 		b[i] = byte(i*131 + i/7)
 	}
 	return b
+}
+
+// The placeholder cannot be mistaken for a mail's own content: a text or HTML body
+// holding its base64 line (as a line of its own, twice) goes out unchanged, and the
+// attachment, a CSV here (a preview's), still lands in the attachment part: the
+// message is go-mail's own, byte for byte. (Quoted-printable breaks a 76-character
+// line, and writeTo looks for the last occurrence: the attachment is the last part.)
+func TestMessageWriteToPlaceholderInBody(t *testing.T) {
+	text := "avant\n" + placeholderLine + "milieu\r\n" + strings.TrimSuffix(placeholderLine, "\r\n")
+	build := func(att []byte) *gomail.Msg {
+		msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithBoundary("frontiere"))
+		msg.SetDateWithValue(time.Date(2025, 7, 1, 9, 30, 0, 0, time.UTC))
+		msg.SetMessageIDWithValue("apercu.C1@univ-test.fr")
+		if err := msg.From("scolarite@univ-test.fr"); err != nil {
+			t.Fatal(err)
+		}
+		if err := msg.To("gestionnaire@univ-test.fr"); err != nil {
+			t.Fatal(err)
+		}
+		msg.Subject("Aperçu")
+		msg.SetBodyString(gomail.TypeTextPlain, text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, text)
+		msg.AttachReadSeeker("apercu.csv", bytes.NewReader(att), gomail.WithFileContentType("text/csv; charset=utf-8"))
+		return msg
+	}
+	att := fakeBytes(5000)
+	var want, got bytes.Buffer
+	if _, err := build(att).WriteTo(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&message{msg: build(attachPlaceholder), att: att}).writeTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("message différent de celui de go-mail :\n got %.400q\nwant %.400q", got.Bytes(), want.Bytes())
+	}
 }
