@@ -21,6 +21,7 @@ import (
 
 	"hypercerts/connectors/mail"
 	"hypercerts/domain"
+	"hypercerts/internal/syncbuf"
 )
 
 // RFC 3030 (CHUNKING, BDAT) against the real go-smtp server, which offers CHUNKING.
@@ -426,7 +427,7 @@ func TestSMTP_BDATNotUnderstoodFallsBackToDATA(t *testing.T) {
 			p.mu.Lock()
 			tc.setup(p)
 			p.mu.Unlock()
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			s := newSMTP(t, p.config(ts), slog.New(slog.NewTextHandler(&logs, nil)))
 			pdfs := [][]byte{fakePDF(30<<10, "1"), fakePDF(30<<10, "2")}
 			for i, pdf := range pdfs {
@@ -484,7 +485,7 @@ func TestSMTP_BDATNotUnderstoodConcurrentSends(t *testing.T) {
 	p.mu.Lock()
 	p.rejectBDAT = "502 5.5.1 Command not implemented"
 	p.mu.Unlock()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := p.config(ts)
 	cfg.MaxConns = 4
 	s := newSMTP(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -518,22 +519,4 @@ func TestSMTP_BDATNotUnderstoodConcurrentSends(t *testing.T) {
 	if w := strings.Count(logs.String(), "level=WARN"); w != 1 {
 		t.Errorf("%d avertissements, 1 attendu", w)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the mailer's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

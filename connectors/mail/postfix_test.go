@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"hypercerts/connectors/mail"
+	"hypercerts/internal/syncbuf"
 	"hypercerts/internal/testenv"
 )
 
@@ -76,21 +76,10 @@ func TestSMTP_PostfixAcceptsOurBDAT(t *testing.T) {
 type postfix struct {
 	addr, dir, etc string
 	bin            string
-	mu             sync.Mutex
-	out            bytes.Buffer
+	out            syncbuf.Buffer // Postfix's own output, shown when a check fails
 }
 
-func (p *postfix) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *postfix) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *postfix) log() string { return p.out.String() }
 
 // startPostfix runs Postfix in the foreground with its own configuration, queue and
 // port: smtpd, cleanup and the daemons they call, mail kept on hold (header_checks),
@@ -170,7 +159,7 @@ discard unix - - n - - discard
 	// start-fg creates the queue's folders with their owners (post-install
 	// create-missing), then runs the master in the foreground.
 	cmd := exec.Command(bin, "-c", p.etc, "start-fg")
-	cmd.Stdout, cmd.Stderr = p, p
+	cmd.Stdout, cmd.Stderr = &p.out, &p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
