@@ -151,7 +151,9 @@ func (e *Engine) abandonCreation(camp Campaign, user string, cause error) error 
 var errCreationInterrupted = errors.New("création interrompue : hypercerts s'est arrêté pendant l'enregistrement des étudiants de la campagne ; aucune attestation n'a été envoyée : lancez une nouvelle campagne")
 
 // abandonInterrupted marks failed the campaigns of list left "creating" by a crash
-// (not this engine's launches), and returns the list with their new state.
+// (not this engine's launches), and returns the list with their new state. Each one
+// failed is also an error: `campaign resume` must not exit 0, nor the daemon's job
+// report success, when a campaign was found unable to serve anybody.
 func (e *Engine) abandonInterrupted(list []Campaign) ([]Campaign, error) {
 	var errs []error
 	for i, c := range list {
@@ -162,6 +164,7 @@ func (e *Engine) abandonInterrupted(list []Campaign) ([]Campaign, error) {
 			errs = append(errs, fmt.Errorf("campagne %s : %w", c.ID, err))
 			continue
 		}
+		errs = append(errs, fmt.Errorf("campagne %s marquée échouée : %w", c.ID, errCreationInterrupted))
 		fresh, err := e.store.Campaign(c.ID)
 		if err == nil {
 			list[i] = fresh

@@ -111,8 +111,10 @@ func TestLaunch_CrashWhileStoringStudentsLeavesAFailedCampaignNothingSent(t *tes
 	eng2 := domain.NewEngine(domain.Deps{Apogee: env.apogee, Store: st, Renderer: runRenderer{}, Mailer: mailer2},
 		domain.Settings{Concurrency: 4, MaxAttempts: 1, Managers: []string{"scol@univ.example.fr"}})
 	defer eng2.Shutdown(context.Background())
-	if n, err := eng2.Resume(context.Background()); n != 0 || err != nil {
-		t.Fatalf("Resume = %d, %v; want nothing resumed", n, err)
+	// Nothing resumed, and said: `campaign resume` must not exit 0 over it.
+	if n, err := eng2.Resume(context.Background()); n != 0 || err == nil ||
+		!strings.Contains(err.Error(), c.ID) || !strings.Contains(err.Error(), "création interrompue") {
+		t.Fatalf("Resume = %d, %v; want nothing resumed and the interrupted campaign named", n, err)
 	}
 	got, err := eng2.Campaign(context.Background(), runGest, c.ID)
 	if err != nil {
@@ -271,8 +273,9 @@ func TestResume_CampaignLeftWithoutStudentsByAnEarlierVersionIsFailed(t *testing
 	if err := env.store.CreateCampaign(c); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := env.engine.Resume(context.Background()); n != 0 || err != nil {
-		t.Fatalf("Resume = %d, %v; want nothing resumed", n, err)
+	if n, err := env.engine.Resume(context.Background()); n != 0 || err == nil ||
+		!strings.Contains(err.Error(), c.ID) || !strings.Contains(err.Error(), "création interrompue") {
+		t.Fatalf("Resume = %d, %v; want nothing resumed and the campaign named", n, err)
 	}
 	got, err := env.store.Campaign(c.ID)
 	if err != nil {

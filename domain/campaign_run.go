@@ -322,7 +322,9 @@ func (e *Engine) Resume(ctx context.Context) (int, error) {
 			// interrupted today is (abandonInterrupted).
 			if err := e.abandonCreation(camp, systemUser, errCreationInterrupted); err != nil {
 				errs = append(errs, fmt.Errorf("campagne %s : %w", camp.ID, err))
+				continue
 			}
+			errs = append(errs, fmt.Errorf("campagne %s marquée échouée : %w", camp.ID, errCreationInterrupted))
 			continue
 		}
 		sending := 0
