@@ -19,8 +19,10 @@ import (
 // Namespaces of the Apogée 6.40.30 WSDLs (wrapper elements and the fault element).
 const (
 	nsSOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-	nsXSI  = "http://www.w3.org/2001/XMLSchema-instance"
-	nsXSD  = "http://www.w3.org/2001/XMLSchema"
+	// nsSOAP12 is SOAP 1.2's envelope namespace, which Axis 1 also accepts.
+	nsSOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+	nsXSI    = "http://www.w3.org/2001/XMLSchema-instance"
+	nsXSD    = "http://www.w3.org/2001/XMLSchema"
 	// NSException is the namespace of the WebBaseException type.
 	NSException = "exception.transverse.commun.apogee.education.gouv"
 )
@@ -95,6 +97,11 @@ func (a *Apogee) serve(rw http.ResponseWriter, r *http.Request) {
 	env, err := parseXML(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeFault(rw, ns, &soapFault{code: "soapenv:Server.userException", msg: "org.xml.sax.SAXParseException: " + err.Error(), axis: true})
+		return
+	}
+	if e := env.child("Envelope"); e != nil && e.space != nsSOAP && e.space != nsSOAP12 {
+		// Axis' faultcode for an envelope of no known SOAP version (Constants.FAULT_VERSIONMISMATCH).
+		writeFault(rw, ns, &soapFault{code: "soapenv:VersionMismatch", msg: "Version Mismatch", axis: true})
 		return
 	}
 	var op *node

@@ -398,3 +398,33 @@ func TestStartServesOnLoopback(t *testing.T) {
 		t.Fatal("still serving after Close")
 	}
 }
+
+// Axis 1 refuses an envelope of no known SOAP version (faultcode VersionMismatch,
+// Constants.FAULT_VERSIONMISMATCH; the W3C XMLP test suite's XMLP-5 in Axis' own
+// tests), and finds a wrapped operation by its local name when its namespace does not
+// match (ServiceDesc.getOperationsByQName): the simulator does both.
+func TestSOAP_EnvelopeNamespaceIsCheckedOperationNamespaceIsNot(t *testing.T) {
+	_, base := startSim(t, Options{Students: 30})
+	post := func(env string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(base+"/services/ReferentielMetier", "text/xml; charset=utf-8", strings.NewReader(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	op := `<tns:recupererSignataire xmlns:tns="%s"><_codSig>` + SignerCode + `</_codSig><_temoinEnService>O</_temoinEnService></tns:recupererSignataire>`
+	wrongEnv := `<e:Envelope xmlns:e="http://example.org/not-soap"><e:Body>` + fmt.Sprintf(op, Services["ReferentielMetier"]) + `</e:Body></e:Envelope>`
+	status, body := post(wrongEnv)
+	if status != http.StatusInternalServerError || !strings.Contains(body, "VersionMismatch") {
+		t.Errorf("envelope in a foreign namespace: %d %s", status, body)
+	}
+	for _, ns := range []string{"http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope"} {
+		otherOp := `<e:Envelope xmlns:e="` + ns + `"><e:Body>` + fmt.Sprintf(op, "urn:autre") + `</e:Body></e:Envelope>`
+		if status, body := post(otherOp); status != http.StatusOK || !strings.Contains(body, "<quaSig>") {
+			t.Errorf("envelope %s, operation in another namespace: %d %s", ns, status, body)
+		}
+	}
+}

@@ -9,9 +9,15 @@ import (
 	"sync"
 )
 
-// node is a lenient parse of a request: local names only, namespaces ignored.
+// node is a parse of a request by local names. The namespace is kept (space) but only
+// the Envelope's is checked: Axis 1 answers an envelope in an unknown namespace with a
+// VersionMismatch fault, and finds a wrapped document/literal operation by its local
+// name when its QName does not match ("Try ignoring the namespace" in Axis 1.4's
+// ServiceDesc.getOperationsByQName), so a wrong operation namespace is accepted there
+// as here (docs/apogee-sim.md).
 type node struct {
-	name string
+	name  string
+	space string
 	text string
 	nil  bool
 	kids []*node
@@ -61,7 +67,7 @@ func parseXML(r io.Reader) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			n := &node{name: t.Name.Local}
+			n := &node{name: t.Name.Local, space: t.Name.Space}
 			for _, at := range t.Attr {
 				if at.Name.Local == "nil" && (at.Value == "true" || at.Value == "1") {
 					n.nil = true
