@@ -18,9 +18,9 @@ import (
 type node struct {
 	name  string
 	space string
-	text string
-	nil  bool
-	kids []*node
+	text  string
+	nil   bool
+	kids  []*node
 }
 
 func (n *node) child(name string) *node {
