@@ -287,9 +287,15 @@ func TestJournal_PurgeAfterJournaledWritesKeepsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if data, err := os.ReadFile(JournalPath(path)); err != nil || !bytes.Contains(data, []byte(`"mailed"`)) {
+		t.Fatalf("the state changes are not in the journal before the purge (%v)", err)
+	}
 	n, err := s.PurgeEntries(id, func(n int) domain.AuditRecord { return domain.AuditRecord{Action: "purge"} })
 	if err != nil || n != 5 {
 		t.Fatalf("purge: %d (%v), want 5", n, err)
+	}
+	if data, err := os.ReadFile(JournalPath(path)); err != nil || bytes.Contains(data, []byte(`"mailed"`)) {
+		t.Errorf("the journal still holds purged entries after the purge (%v)", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -301,9 +307,6 @@ func TestJournal_PurgeAfterJournaledWritesKeepsNothing(t *testing.T) {
 	defer s2.Close()
 	if got := states(t, s2, id); len(got) != 0 {
 		t.Errorf("%d entries after purge and reopen, want none", len(got))
-	}
-	if data, err := os.ReadFile(JournalPath(path)); err != nil || bytes.Contains(data, []byte(`"mailed"`)) {
-		t.Errorf("journal after the purge still holds purged entries (%v)", err)
 	}
 }
 
