@@ -81,6 +81,7 @@ const (
 type writeReq struct {
 	fn    func(*bolt.Tx) error // nil: a reader's request to settle the journal
 	put   *entryPut            // an entry write (fn does the same): it may go to the journal
+	empty bool                 // once committed, the journal file is emptied (a purge)
 	done  chan error           // buffered, receives exactly one value
 	state atomic.Int32
 }
@@ -124,12 +125,17 @@ func newCommitter(update, view func(func(*bolt.Tx) error) error, j *journal, id 
 
 // queue hands fn to the committer; c.wait gives its outcome once it is durable (or
 // has failed).
-func (c *committer) queue(fn func(*bolt.Tx) error) *writeReq { return c.queueReq(fn, nil) }
+func (c *committer) queue(fn func(*bolt.Tx) error) *writeReq { return c.send(&writeReq{fn: fn}) }
 
 // queueReq queues fn, or an entry write (put, which fn also performs): the committer
 // journals groups of those, and runs fn in a bbolt transaction otherwise.
 func (c *committer) queueReq(fn func(*bolt.Tx) error, put *entryPut) *writeReq {
-	r := &writeReq{fn: fn, put: put, done: make(chan error, 1)}
+	return c.send(&writeReq{fn: fn, put: put})
+}
+
+// send queues r (fully set: the loop reads it from now on).
+func (c *committer) send(r *writeReq) *writeReq {
+	r.done = make(chan error, 1)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.closed {
@@ -163,6 +169,13 @@ func (c *committer) release(r *writeReq, err error) {
 
 // update runs fn in a group commit and returns once it is durable.
 func (c *committer) update(fn func(*bolt.Tx) error) error { return c.wait(c.queue(fn)) }
+
+// updateEmptying is update for a write that removes personal data (a purge): once it
+// is committed, the journal's file is emptied, so that the bytes of the entries it
+// once carried leave it too.
+func (c *committer) updateEmptying(fn func(*bolt.Tx) error) error {
+	return c.wait(c.send(&writeReq{fn: fn, empty: true}))
+}
 
 // settle returns once every journaled write is in the base (a checkpoint), so that a
 // read sees every write already acknowledged. Free when there is none.
@@ -299,29 +312,31 @@ func (c *committer) commit(group []*writeReq) (blocked int64) {
 	}
 	c.commits.Add(1)
 	c.writes.Add(uint64(len(group)))
+	errs := make([]error, len(group))
 	if len(group) == 1 {
-		err := c.run(group[0].fn)
-		blocked = c.blocked.Load()
-		c.release(group[0], err)
-		return blocked
-	}
-	err := c.run(func(tx *bolt.Tx) error {
+		errs[0] = c.run(group[0].fn)
+	} else if err := c.run(func(tx *bolt.Tx) error {
 		for _, r := range group {
 			if err := r.fn(tx); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
-	blocked = c.blocked.Load()
-	if err == nil {
-		for _, r := range group {
-			c.release(r, nil)
+	}); err != nil {
+		for i, r := range group { // one by one: only the faulty write fails
+			errs[i] = c.run(r.fn)
 		}
-		return blocked
 	}
-	for _, r := range group { // one by one: only the faulty write fails
-		c.release(r, c.run(r.fn))
+	for i, r := range group {
+		if r.empty && errs[i] == nil && c.journal != nil {
+			if err := c.journal.empty(c.seq); err != nil {
+				c.dropJournal()
+			}
+		}
+	}
+	blocked = c.blocked.Load()
+	for i, r := range group {
+		c.release(r, errs[i])
 	}
 	return blocked
 }
@@ -455,8 +470,11 @@ func (c *committer) checkpoint() error {
 // dropJournal gives the journal up for this process: writes go to bbolt from now on.
 // The file stays until the writes it holds are in the base (the next checkpoint).
 func (c *committer) dropJournal() {
-	c.stale = c.journal.f.Name()
-	_ = c.journal.close(false)
+	keep := len(c.pending) > 0
+	if keep {
+		c.stale = c.journal.f.Name()
+	}
+	_ = c.journal.close(!keep)
 	c.journal = nil
 }
 

@@ -83,7 +83,8 @@ func (p *entryPut) size() int {
 type journal struct {
 	f   *os.File
 	id  []byte // the base's id
-	off int64  // where the next record goes
+	off  int64 // where the next record goes
+	size int64 // the file's length
 	buf []byte // reused record buffer
 }
 
@@ -115,7 +116,7 @@ func openJournal(path string) (j *journal, created bool, err error) {
 	if created {
 		syncDir(filepath.Dir(path)) // the file itself must survive a power loss
 	}
-	return &journal{f: f}, created, nil
+	return &journal{f: f, size: fi.Size()}, created, nil
 }
 
 // read gives the puts of the records that continue the base (id, applied), and the
@@ -151,14 +152,13 @@ func (j *journal) read(id []byte, applied uint64) (puts []*entryPut, last uint64
 	return puts, last, nil
 }
 
-// reset empties the journal and writes a header saying it continues the base (id)
-// from sequence start. It is not synced: until a record is, a crash leaves either this
-// header or the previous journal, and both mean "nothing to replay" for the base.
+// reset starts the journal again: a header saying it continues the base (id) from
+// sequence start, the next record right after it. The file keeps its length (see
+// append); the records left behind it are never read again, since their sequences
+// are at most start. It is not synced: until a record is, a crash leaves either this
+// header or the previous one, and both mean "nothing to replay" for the base.
 func (j *journal) reset(id []byte, start uint64) error {
 	j.id = id
-	if err := j.f.Truncate(0); err != nil {
-		return err
-	}
 	h := make([]byte, 0, journalHeaderLen)
 	h = append(h, journalMagic...)
 	h = append(h, id...)
@@ -167,9 +167,27 @@ func (j *journal) reset(id []byte, start uint64) error {
 	if _, err := j.f.WriteAt(h, 0); err != nil {
 		return err
 	}
-	j.off = journalHeaderLen
+	j.off, j.size = journalHeaderLen, max(j.size, journalHeaderLen)
 	return nil
 }
+
+// empty cuts the file to nothing, then resets it: the old records' bytes (a purged
+// campaign's students) leave the file.
+func (j *journal) empty(start uint64) error {
+	if err := j.f.Truncate(0); err != nil {
+		return err
+	}
+	j.size = 0
+	return j.reset(j.id, start)
+}
+
+// journalGrowth: the file grows by zeros this long at a time. A sync that extends a
+// file also writes its size and block map (a journal commit of the file system):
+// ≈ 180 µs here against ≈ 120 µs for overwriting blocks already there. Growing 1 MB at
+// a time, only about one record in seventy pays that.
+const journalGrowth = 1 << 20
+
+var zeros = make([]byte, journalGrowth)
 
 // append writes one record (seq, puts) and syncs it: the puts are durable when it
 // returns nil.
@@ -182,6 +200,11 @@ func (j *journal) append(seq uint64, puts []*entryPut) error {
 	binary.BigEndian.PutUint64(b[8:], seq)
 	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[8:], castagnoli))
 	j.buf = b
+	for end := j.off + int64(len(b)); j.size < end; j.size += journalGrowth {
+		if _, err := j.f.WriteAt(zeros, j.size); err != nil {
+			return err
+		}
+	}
 	if _, err := j.f.WriteAt(b, j.off); err != nil {
 		return err
 	}

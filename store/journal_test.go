@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -132,16 +133,29 @@ func TestJournal_CrashChild(t *testing.T) {
 			}
 		}
 	}
+	if os.Getenv(crashChildEnv+"_REUSE") != "" {
+		// A read checkpoints the 40 writes; the journal starts again over their bytes,
+		// and one more record, as long as the first, lands where the first was (student
+		// 01 sent again, as a relaunch does).
+		if _, err := s.Entries(c.ID); err != nil {
+			fmt.Println("entries:", err)
+			os.Exit(2)
+		}
+		if err := s.PutEntries(c.ID, []domain.Entry{stateEntry("01", domain.EntrySending)}); err != nil {
+			fmt.Println("put:", err)
+			os.Exit(2)
+		}
+	}
 	fmt.Println("campaign:" + c.ID)
 	os.Exit(0) // no Close: the journal holds the 40 writes, the base none
 }
 
 // crashed runs the child on a new base and returns its path and campaign.
-func crashed(t *testing.T) (path, id string) {
+func crashed(t *testing.T, env ...string) (path, id string) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "hypercerts.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestJournal_CrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	cmd.Env = append(append(os.Environ(), crashChildEnv+"="+path), env...)
 	out, err := cmd.CombinedOutput()
 	_, id, ok := strings.Cut(strings.TrimSpace(string(out)), "campaign:")
 	if err != nil || !ok {
@@ -207,9 +221,9 @@ func TestJournal_TornTailIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Cut the last record in the middle, and flip a byte of the one before it.
-	last := lastRecordOffset(t, data)
-	data = data[:last+(len(data)-last)/2]
-	prev := lastRecordOffset(t, data[:last])
+	last, end := lastRecord(t, data)
+	data = data[:last+(end-last)/2]
+	prev, _ := lastRecord(t, data[:last])
 	data[prev+recordHeaderLen+3] ^= 0xff
 	if err := os.WriteFile(jp, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -227,13 +241,14 @@ func TestJournal_TornTailIsIgnored(t *testing.T) {
 	}
 }
 
-// lastRecordOffset walks data's records and gives where the last whole one starts.
-func lastRecordOffset(t *testing.T, data []byte) int {
+// lastRecord walks data's records and gives where the last whole one starts and ends
+// (the file goes on with zeros: a zero length ends the walk).
+func lastRecord(t *testing.T, data []byte) (start, end int) {
 	t.Helper()
 	off, last := journalHeaderLen, -1
 	for off+recordHeaderLen <= len(data) {
-		n := int(uint32(data[off])<<24 | uint32(data[off+1])<<16 | uint32(data[off+2])<<8 | uint32(data[off+3]))
-		if off+recordHeaderLen+n > len(data) {
+		n := int(binary.BigEndian.Uint32(data[off:]))
+		if n == 0 || off+recordHeaderLen+n > len(data) {
 			break
 		}
 		last, off = off, off+recordHeaderLen+n
@@ -241,7 +256,23 @@ func lastRecordOffset(t *testing.T, data []byte) int {
 	if last < 0 {
 		t.Fatal("no record in the journal")
 	}
-	return last
+	return last, off
+}
+
+// After a checkpoint the journal is written again from its start, over the old
+// records: a replay reads the new ones only, never an old one lying behind them (here
+// the old "01 mailed", which would undo the new "01 sending", then every later one).
+func TestJournal_RecordsLeftBehindAfterACheckpointAreNotReplayed(t *testing.T) {
+	path, id := crashed(t, crashChildEnv+"_REUSE=1")
+	s, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := states(t, s, id)
+	if len(got) != 20 || got["01"] != domain.EntrySending || got["20"] != domain.EntryMailed {
+		t.Errorf("after reuse and crash: %d entries, 01 %q, 20 %q; want 20, sending, mailed", len(got), got["01"], got["20"])
+	}
 }
 
 // A journal is replayed only onto the base it continues: another base's, or one left
@@ -294,8 +325,8 @@ func TestJournal_PurgeAfterJournaledWritesKeepsNothing(t *testing.T) {
 	if err != nil || n != 5 {
 		t.Fatalf("purge: %d (%v), want 5", n, err)
 	}
-	if data, err := os.ReadFile(JournalPath(path)); err != nil || bytes.Contains(data, []byte(`"mailed"`)) {
-		t.Errorf("the journal still holds purged entries after the purge (%v)", err)
+	if data, err := os.ReadFile(JournalPath(path)); err != nil || bytes.Contains(data, []byte(`"mailed"`)) || len(data) != journalHeaderLen {
+		t.Errorf("the journal's file after the purge: %d bytes (%v), want only a header, none of the purged entries' bytes", len(data), err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
