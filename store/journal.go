@@ -81,11 +81,11 @@ func (p *entryPut) size() int {
 
 // journal is the open journal file. Only the committer's goroutine uses it.
 type journal struct {
-	f   *os.File
-	id  []byte // the base's id
-	off  int64 // where the next record goes
-	size int64 // the file's length
-	buf []byte // reused record buffer
+	f    *os.File
+	id   []byte // the base's id
+	off  int64  // where the next record goes
+	size int64  // the file's length
+	buf  []byte // reused record buffer
 }
 
 // openJournal opens (or creates, 0600, never through a symbolic link) the journal at
