@@ -329,7 +329,7 @@ func (c *committer) commit(group []*writeReq) (blocked int64) {
 	}
 	for i, r := range group {
 		if r.empty && errs[i] == nil && c.journal != nil {
-			if err := c.journal.empty(c.seq); err != nil {
+			if err := c.journal.empty(c.id, c.seq); err != nil {
 				c.dropJournal()
 			}
 		}

@@ -171,14 +171,18 @@ func (j *journal) reset(id []byte, start uint64) error {
 	return nil
 }
 
-// empty cuts the file to nothing, then resets it: the old records' bytes (a purged
-// campaign's students) leave the file.
-func (j *journal) empty(start uint64) error {
+// empty cuts the file to nothing, then resets it and syncs: the old records' bytes (a
+// purged campaign's students) leave the file, for good even on a power loss, and no
+// record of an earlier history lies behind the new start (see recoverJournal).
+func (j *journal) empty(id []byte, start uint64) error {
 	if err := j.f.Truncate(0); err != nil {
 		return err
 	}
 	j.size = 0
-	return j.reset(j.id, start)
+	if err := j.reset(id, start); err != nil {
+		return err
+	}
+	return fdatasync(j.f)
 }
 
 // journalGrowth: the file grows by zeros this long at a time. A sync that extends a
@@ -320,7 +324,11 @@ func (s *Store) recoverJournal() (j *journal, id []byte, seq uint64, err error) 
 		err = s.update(func(tx *bolt.Tx) error { return applyPuts(tx, puts, last) })
 	}
 	if err == nil {
-		err = j.reset(id, last)
+		// Cut, not written over: records reset leaves behind are safe only while their
+		// sequences are at most the new start, and a journal that did not continue the
+		// base (a backup put back, a restore cut short) may hold higher ones, which
+		// would continue the new journal wherever a new record ended where one began.
+		err = j.empty(id, last)
 	}
 	if err != nil {
 		j.close(false)

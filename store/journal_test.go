@@ -393,3 +393,101 @@ func TestJournal_CompactKeepsJournaledWrites(t *testing.T) {
 		t.Errorf("after compact and reopen: %q, want mailed", got["1"])
 	}
 }
+
+// noIdleCheckpoint keeps the committer from checkpointing on its own during a test
+// that copies the files as a crash would leave them.
+func noIdleCheckpoint(t *testing.T) {
+	old := idleCheckpoint
+	idleCheckpoint = time.Hour
+	t.Cleanup(func() { idleCheckpoint = old })
+}
+
+func copyT(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func putT(t *testing.T, s *Store, id string, e domain.Entry) {
+	t.Helper()
+	if err := s.PutEntries(id, []domain.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// crashCopy copies the base and its journal as they are now (what a killed process
+// leaves) to a new path, which it returns.
+func crashCopy(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "crash.db")
+	copyT(t, path, dst)
+	copyT(t, JournalPath(path), JournalPath(dst))
+	return dst
+}
+
+// A journal left beside a base that went back in time (a restore interrupted between
+// putting the backup in place and removing the journal, a backup put back by hand)
+// holds records of sequences the base has not reached yet. Open must not leave them
+// behind the new journal's start: a new record as long as the first old one ends where
+// the second old one begins, and the next replay applied that write of the replaced
+// base (02 mailed) after the new one.
+func TestJournal_RecordsOfAReplacedBaseNeverContinueTheNewJournal(t *testing.T) {
+	noIdleCheckpoint(t)
+	path := filepath.Join(t.TempDir(), "hypercerts.db")
+	s, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newCampaign(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	backup := path + ".sauvegarde"
+	copyT(t, path, backup)
+
+	// The base goes on: records 1 (01 sending) and 2 (02 mailed), checkpointed by a read.
+	if s, err = Open(path, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	putT(t, s, id, stateEntry("01", domain.EntrySending))
+	putT(t, s, id, stateEntry("02", domain.EntryMailed))
+	if _, err := s.Entries(id); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(JournalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The backup is put back, the old journal stays beside it.
+	copyT(t, backup, path)
+	if err := os.WriteFile(JournalPath(path), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	putT(t, s, id, stateEntry("03", domain.EntrySending)) // record 1, as long as the old one
+	crash := crashCopy(t, path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(crash, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := states(t, s, id)
+	if got["03"] != domain.EntrySending || len(got) != 1 {
+		t.Errorf("after the crash: %v, want only 03 sending (02 mailed was a write of the replaced base)", got)
+	}
+}
