@@ -450,6 +450,14 @@ func (c *committer) checkpoint() error {
 	}
 	err := c.run(func(tx *bolt.Tx) error { return applyPuts(tx, c.pending, c.seq) })
 	if err != nil {
+		// The base may hold it all the same (bbolt fails when the sync after its meta
+		// page does, the page written): records appended after the journal's header
+		// would then not continue the base, and a crash would lose them. So the journal
+		// is given up: its file keeps the pending writes for a replay until a checkpoint
+		// succeeds, and every later write is a bbolt commit, after that checkpoint.
+		if c.journal != nil {
+			c.dropJournal()
+		}
 		return err
 	}
 	c.checkpoints.Add(1)
