@@ -56,7 +56,9 @@ func (a *App) openOutputs(ctx context.Context, o Options, deps *domain.Deps) err
 		return err
 	}
 	if signer != nil {
-		ro.Sign = func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, *signer, time.Now()) }
+		ro.Sign = func(ctx context.Context, pdf []byte) ([]byte, error) {
+			return pades.SignContext(ctx, pdf, *signer, time.Now())
+		}
 	}
 	r, err := render.New(ro)
 	if err != nil {

@@ -303,6 +303,10 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 		_ = os.RemoveAll(unpacked)
 		return kept, info, fmt.Errorf("restauration : %w", err)
 	}
+	// The replaced base's journal (store/journal.go) must not continue the restored one.
+	if err := os.Remove(store.JournalPath(storePath)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return kept, info, fmt.Errorf("restauration : journal de l'ancienne base : %w", err)
+	}
 	if files != nil {
 		if _, err := os.Lstat(filesDir); err == nil {
 			info.KeptFiles = store.RestoreCopyName(filesDir, time.Now())

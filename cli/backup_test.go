@@ -293,3 +293,36 @@ func TestPurgeCommandAndHelp(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// A journal left beside a damaged base (store/journal.go) must not continue the base
+// restored over it: restore removes it.
+func TestRestore_OverADamagedBaseRemovesItsJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := config.Demo(dir)
+	st, err := store.Open(cfg.Store.Path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateCampaign(&domain.Campaign{Year: "2024", VDI: domain.VDI{Dip: "AVANT", Version: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if code, out, errs := runCLI(t, "backup", "--demo", "--demo-dir", dir, backup); code != 0 {
+		t.Fatalf("backup: %d %q %q", code, out, errs)
+	}
+	journal := store.JournalPath(cfg.Store.Path)
+	if err := os.WriteFile(cfg.Store.Path, []byte("endommagée"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journal, []byte("écritures de l'ancienne base"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, "restore", "--demo", "--demo-dir", dir, backup); code != 0 {
+		t.Fatalf("restore: exit %d %q %q", code, out, errs)
+	}
+	if _, err := os.Lstat(journal); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the replaced base's journal is still there (%v)", err)
+	}
+}

@@ -34,7 +34,7 @@ func (e *Engine) StudentAttestation(ctx context.Context, year string, vdi VDI, s
 	now := e.clock.Now()
 	a := Attestation{Reference: SingleReference(year, vdi, row.Student.Code, now), Student: row.Student, DiplomaLabel: label, YearLabel: AcademicYearLabel(year),
 		Mention: row.Mention, ECTS: row.ECTS, Signature: sig, IssuedAt: now}
-	if err := e.renderTo(w, a); err != nil {
+	if err := e.renderTo(ctx, w, a); err != nil {
 		return row, err
 	}
 	row.Reference = a.Reference
@@ -71,12 +71,16 @@ func AttestationFor(camp Campaign, en Entry, sig Signature, issued time.Time) At
 }
 
 // renderTo runs the renderer into w; a panic on one student's data is an error for
-// that student only (campaign runs, Digiposte deposits, single attestations).
-func (e *Engine) renderTo(w io.Writer, a Attestation) (err error) {
+// that student only (campaign runs, Digiposte deposits, single attestations). ctx
+// ends the renderer's outside calls (a ContextRenderer's time-stamp).
+func (e *Engine) renderTo(ctx context.Context, w io.Writer, a Attestation) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("erreur interne du générateur PDF : %v", r)
 		}
 	}()
+	if cr, ok := e.renderer.(ContextRenderer); ok {
+		return cr.RenderContext(ctx, w, a)
+	}
 	return e.renderer.Render(w, a)
 }

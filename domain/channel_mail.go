@@ -58,6 +58,8 @@ func (mailChannel) ready(ctx context.Context, e *Engine) error { return e.checkR
 // run sends the run's entries with r.concurrency sends in flight.
 func (ch mailChannel) run(e *Engine, rs *campaignRuns, r *campaignRun) (interrupted bool, fatal error) {
 	jobs := make(chan int)
+	rctx, cancel := renderContext(rs)
+	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		failed   = make(chan struct{})
@@ -75,7 +77,7 @@ func (ch mailChannel) run(e *Engine, rs *campaignRuns, r *campaignRun) (interrup
 			}
 			var pending func() error // the last student's final state, being committed
 			for i := range jobs {
-				if err := ch.deliver(e, rs.base, r, &r.todo[i], &pending); err != nil {
+				if err := ch.deliver(e, rs.base, rctx, r, &r.todo[i], &pending); err != nil {
 					fail(err)
 				}
 			}
@@ -112,15 +114,31 @@ feed:
 	return interrupted, fatal
 }
 
+// renderContext is the renders' context of a run: it ends at the soft stop as well as
+// at the hard one. Nothing has left for a student being rendered, so a stop need not
+// wait for its render, whose signature may wait for a slow time-stamping authority.
+func renderContext(rs *campaignRuns) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(rs.base)
+	go func() {
+		select {
+		case <-rs.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // deliver renders and mails one attestation. Each state is stored before the next
-// outside action; it returns an error only when the store cannot be written.
+// outside action; it returns an error only when the store cannot be written. ctx
+// ends the send (hard stop), rctx the render (any stop: see renderContext).
 //
 // The final state ("mailed", "mail_failed" after a send) is queued, not waited for:
 // *pending waits for it, and is called before this worker's next send (with the next
 // student's "sending", usually in the same group commit) or when the worker stops.
 // So the next student's render overlaps that commit, and a crash still resends at
 // most one mail per worker: the one sent last.
-func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *Entry, pending *func() error) error {
+func (mailChannel) deliver(e *Engine, ctx, rctx context.Context, r *campaignRun, en *Entry, pending *func() error) error {
 	camp := r.camp
 	from := en.State
 	r.update(e.clock.Now(), func(p *Progress) { p.Current = fmt.Sprintf("%s (%s)", en.Student.FullName(), en.Student.Code) })
@@ -128,7 +146,10 @@ func (mailChannel) deliver(e *Engine, ctx context.Context, r *campaignRun, en *E
 	var pdf bytes.Buffer
 	a := AttestationFor(camp, *en, r.sig, e.clock.Now())
 	en.Reference = a.Reference // stored with the next state, before the mail leaves
-	if err := e.renderTo(&pdf, a); err != nil {
+	if err := e.renderTo(rctx, &pdf, a); err != nil {
+		if rctx.Err() != nil {
+			return nil // stopped while rendering: nothing left; stays as it was for Resume
+		}
 		// A time-stamping authority down is worth a relaunch; a bad signature image is not.
 		return e.setState(r, en, from, EntryMailFailed, "génération de l'attestation impossible : "+err.Error(), IsTransient(err))
 	}

@@ -632,7 +632,7 @@ func (c *dpCycle) deposit(ctx context.Context) error {
 		deposits[k] = Deposit{StudentCode: en.Student.Code, FileName: DepositFileName(camp, en.Student.Code),
 			Title: "Attestation de réussite — " + camp.DiplomaLabel + " " + a.YearLabel,
 			PDF: func(w io.Writer) error {
-				if err := e.renderTo(w, a); err != nil {
+				if err := e.renderTo(ctx, w, a); err != nil {
 					return &depositRenderError{ref: r, err: err}
 				}
 				return nil

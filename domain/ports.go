@@ -53,6 +53,13 @@ type Renderer interface {
 	Render(w io.Writer, a Attestation) error
 }
 
+// ContextRenderer is a Renderer whose outside calls (the signature's time-stamp from
+// a TSA) end with ctx, so that stopping a campaign does not wait for a slow authority.
+// The engine renders through it when the renderer has it.
+type ContextRenderer interface {
+	RenderContext(ctx context.Context, w io.Writer, a Attestation) error
+}
+
 // MailKind is one of the four mails of R17.
 type MailKind string
 

@@ -40,9 +40,12 @@ type AttestationRegistry interface {
 	RecordAttestation(a IssuedAttestation) error
 	// IssuedAttestation reads a single attestation; ErrNotFound if absent.
 	IssuedAttestation(ref string) (IssuedAttestation, error)
-	// PutRevocation records r; ErrAlreadyRevoked if ref was revoked already (checked
-	// and written at once: two managers revoking together get one revocation).
-	PutRevocation(r Revocation) error
+	// Revoke records r and, when audit is not nil, appends audit to the audit log of
+	// r.CampaignID, in one transaction: both are written or neither, so a crash or a
+	// store error never leaves a revocation unaudited. ErrAlreadyRevoked (nothing
+	// written) if r.Reference was revoked already: checked and written at once, two
+	// managers revoking together get one revocation and one audit record.
+	Revoke(r Revocation, audit *AuditRecord) error
 	// Revocation reads the revocation of ref; ErrNotFound if it was not revoked.
 	Revocation(ref string) (Revocation, error)
 }
@@ -173,10 +176,11 @@ func (e *Engine) offersVDI(ctx context.Context, user User, comps []Component, ye
 }
 
 // RevokeAttestation revokes an attestation the user may manage (R02), with a reason,
-// and records it in the campaign's audit log. A revocation is final: revoking again
-// with the same reason changes nothing and returns the first revocation with Repeated
-// set (a script run twice succeeds, the audit log gets one entry); with another reason
-// it is an ErrInvalid error that names the first one.
+// and records it in the campaign's audit log in the same store write: both are done or
+// neither. A revocation is final: revoking again with the same reason changes nothing
+// and returns the first revocation with Repeated set (a script run twice succeeds, the
+// audit log gets one entry); with another reason it is an ErrInvalid error that names
+// the first one.
 func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, reason string) (Revocation, error) {
 	reason = strings.TrimSpace(reason)
 	if err := checkReason(reason); err != nil {
@@ -192,7 +196,12 @@ func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, re
 	reg, _ := e.registry()
 	r := Revocation{Reference: info.Reference, At: e.clock.Now(), By: user.Code, Reason: reason,
 		CampaignID: info.CampaignID, StudentCode: info.StudentCode}
-	if err := reg.PutRevocation(r); errors.Is(err, ErrAlreadyRevoked) { // another manager, just now
+	var audit *AuditRecord // single attestations have no campaign, hence no audit log
+	if info.CampaignID != "" {
+		audit = &AuditRecord{At: r.At, User: user.Code, Action: AuditRevoke,
+			Detail: info.Reference + " (étudiant " + info.StudentCode + ") : " + reason}
+	}
+	if err := reg.Revoke(r, audit); errors.Is(err, ErrAlreadyRevoked) { // another manager, just now
 		first, rerr := reg.Revocation(info.Reference)
 		if rerr != nil {
 			return Revocation{}, rerr
@@ -200,12 +209,6 @@ func (e *Engine) RevokeAttestation(ctx context.Context, user User, reference, re
 		return repeated(first, reason)
 	} else if err != nil {
 		return Revocation{}, err
-	}
-	if info.CampaignID != "" {
-		if err := e.store.AppendAudit(info.CampaignID, AuditRecord{At: r.At, User: user.Code, Action: AuditRevoke,
-			Detail: info.Reference + " (étudiant " + info.StudentCode + ") : " + reason}); err != nil {
-			return r, err
-		}
 	}
 	e.log.Info("attestation révoquée", "référence", r.Reference, "utilisateur", r.By)
 	return r, nil

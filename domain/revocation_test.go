@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"hypercerts/domain"
+	"hypercerts/store"
 )
 
 // R02: only managers of the campaign's component see or revoke its attestations; the
@@ -145,5 +147,66 @@ func TestR02_RevocationIdempotentFinalAndOnce(t *testing.T) {
 	}
 	if n := countAudit(); n != 2 {
 		t.Errorf("%d audit entries for two revocations", n)
+	}
+}
+
+// auditFailingStore is the real store whose separate audit appends fail once fail is
+// set: the store error (or crash) that used to fall between a revocation and its
+// audit record.
+type auditFailingStore struct {
+	*store.Store
+	fail atomic.Bool
+}
+
+func (s *auditFailingStore) AppendAudit(campaignID string, r domain.AuditRecord) error {
+	if s.fail.Load() {
+		return errors.New("écriture du journal refusée")
+	}
+	return s.Store.AppendAudit(campaignID, r)
+}
+
+// R02 revocation and its audit record are one store write: an audit append that
+// fails cannot leave a revocation unaudited (nor report an error for a revocation that
+// took effect). (store.TestRevocationAndAuditRecordOneTransaction: a failed write
+// leaves neither.)
+func TestR02_RevocationAndItsAuditRecordTogether(t *testing.T) {
+	var st *auditFailingStore
+	env := newRunEnv(t, runClass(), func(_ *domain.Settings, d *domain.Deps) {
+		st = &auditFailingStore{Store: d.Store.(*store.Store)}
+		d.Store = st
+	})
+	c := env.launchAndWait(t, domain.LaunchOptions{})
+	var refs []string
+	for _, e := range env.states(t, c.ID) {
+		if e.State == domain.EntryMailed {
+			refs = append(refs, e.Reference)
+		}
+	}
+	if len(refs) < 1 {
+		t.Fatal("no mailed entry")
+	}
+	revocations := func() int {
+		audit, err := env.store.Audit(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range audit {
+			if a.Action == domain.AuditRevoke && strings.HasPrefix(a.Detail, refs[0]+" ") {
+				n++
+			}
+		}
+		return n
+	}
+	st.fail.Store(true)
+	r, err := env.engine.RevokeAttestation(context.Background(), runGest, refs[0], "note corrigée")
+	got, _ := env.engine.Revoked(refs[0])
+	switch n := revocations(); {
+	case err == nil && (got == nil || n != 1):
+		t.Errorf("revocation reported done: stored %+v, %d audit records", got, n)
+	case err != nil && (got != nil || n != 0):
+		t.Errorf("revocation reported failed (%v): stored %+v, %d audit records", err, got, n)
+	case err == nil && (got.Reason != "note corrigée" || r.Repeated):
+		t.Errorf("revocation = %+v, stored %+v", r, got)
 	}
 }

@@ -59,6 +59,12 @@ func (s Signer) room() int {
 // Sign returns pdf signed by s. pdf must be a PDF written by hypercerts' renderer
 // (one classic cross-reference table, not yet signed nor updated).
 func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
+	return SignContext(context.Background(), pdf, s, at)
+}
+
+// SignContext is Sign whose time-stamp request (s.TSA) ends with ctx: a campaign
+// stopped while the authority is slow does not wait for the HTTP client's timeout.
+func SignContext(ctx context.Context, pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	tr, err := readTrailer(pdf)
 	if err != nil {
 		return nil, err
@@ -185,7 +191,7 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 	h := sha256.New()
 	h.Write(out[:contentsPos])
 	h.Write(out[contentsEnd:])
-	cms, err := s.cms(h.Sum(nil))
+	cms, err := s.cms(ctx, h.Sum(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +203,7 @@ func Sign(pdf []byte, s Signer, at time.Time) ([]byte, error) {
 }
 
 // cms is the detached CMS SignedData over the signed bytes whose SHA-256 is digest.
-func (s Signer) cms(digest []byte) ([]byte, error) {
+func (s Signer) cms(ctx context.Context, digest []byte) ([]byte, error) {
 	t := s.tpl
 	if t == nil || t.cert != s.Cert || !slices.Equal(t.chain, s.Chain) {
 		var err error
@@ -208,7 +214,7 @@ func (s Signer) cms(digest []byte) ([]byte, error) {
 	var stamp func([]byte) ([]byte, error)
 	if s.TSA != nil {
 		stamp = func(sig []byte) ([]byte, error) {
-			token, _, err := s.TSA.Stamp(context.Background(), sig)
+			token, _, err := s.TSA.Stamp(ctx, sig)
 			if err != nil {
 				return nil, fmt.Errorf("PAdES : %w", err)
 			}

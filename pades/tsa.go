@@ -78,7 +78,8 @@ type tstInfo struct {
 // Stamp asks the TSA for a time-stamp token on signature (a SignerInfo's signature
 // value) and checks it: granted, signed by the TSA over a TSTInfo whose imprint is the
 // SHA-256 of signature and whose nonce is the one sent. It returns the token (a CMS
-// ContentInfo) and the time it states.
+// ContentInfo) and the time it states. Cancelling ctx ends the request at once (an
+// error wrapping ctx's), whatever the client's timeout.
 func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, error) {
 	sum := sha256.Sum256(signature)
 	nonce, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 63))
@@ -100,12 +101,18 @@ func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, er
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
 	resp, err := client.Do(hreq)
+	if ctx.Err() != nil {
+		return nil, time.Time{}, t.interrupted(ctx)
+	}
 	if err != nil {
 		// Unreachable now, maybe not in a minute: the student is retried (relaunch), not failed for good.
 		return nil, time.Time{}, fmt.Errorf("%w : horodatage : autorité injoignable (%s) : %w", domain.ErrTransient, t.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if ctx.Err() != nil {
+		return nil, time.Time{}, t.interrupted(ctx)
+	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("horodatage : réponse de %s illisible : %w", t.URL, err)
 	}
@@ -128,6 +135,12 @@ func (t TSA) Stamp(ctx context.Context, signature []byte) ([]byte, time.Time, er
 		return nil, time.Time{}, fmt.Errorf("horodatage de %s : %w", t.URL, err)
 	}
 	return token, at, nil
+}
+
+// interrupted is Stamp's error when ctx ended the request: the caller's context error,
+// transient (the authority did nothing wrong; the signature can be asked again).
+func (t TSA) interrupted(ctx context.Context) error {
+	return fmt.Errorf("%w : horodatage interrompu (%s) : %w", domain.ErrTransient, t.URL, ctx.Err())
 }
 
 // checkToken verifies a time-stamp token: signed (by the certificate it carries) over

@@ -2,6 +2,7 @@ package pades_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -199,5 +200,56 @@ func TestSignatureTimeStampUnavailable(t *testing.T) {
 		} else if !domain.IsTransient(err) {
 			t.Errorf("TSA %s: err = %v, want a transient error (the student is retried, not failed for good)", url, err)
 		}
+	}
+}
+
+// A TSA that stalls, before its answer or in the middle of it: cancelling the
+// signature's context ends the request at once (not at the client's 15 s timeout) with
+// the context's error, transient (the student is signed again later, not failed).
+func TestSignatureTimeStampEndsWithContext(t *testing.T) {
+	s, err := pades.EnsureDemo(t.TempDir(), "Université de Démo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		partial bool
+	}{{"before the answer", false}, {"in the middle of the answer", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			arrived, release := make(chan struct{}, 1), make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if c.partial {
+					w.Header().Set("Content-Type", "application/timestamp-reply")
+					w.Header().Set("Content-Length", "4096")
+					w.Write([]byte{0x30, 0x82, 0x0f, 0xfc})
+					w.(http.Flusher).Flush()
+				}
+				arrived <- struct{}{}
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+			}))
+			defer srv.Close()
+			defer close(release) // before Close, which waits for the handler
+			s.TSA = &pades.TSA{URL: srv.URL}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				<-arrived
+				if c.partial { // let the client read the header: it is then reading the body
+					time.Sleep(100 * time.Millisecond)
+				}
+				cancel()
+			}()
+			start := time.Now()
+			_, err := pades.SignContext(ctx, attestation(t), s, time.Now())
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("SignContext returned after %v", d.Round(time.Millisecond))
+			}
+			if !errors.Is(err, context.Canceled) || !domain.IsTransient(err) || !strings.Contains(err.Error(), "horodatage interrompu") {
+				t.Errorf("err = %v, want a transient horodatage error wrapping context.Canceled", err)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -55,8 +56,9 @@ type Options struct {
 	// carries the bare token, for `hypercerts verify`.
 	VerifyURL string
 	// Sign, when set, signs the finished PDF (PAdES, see package pades) and returns
-	// the signed bytes.
-	Sign func(pdf []byte) ([]byte, error)
+	// the signed bytes. ctx is RenderContext's: it ends the signature's outside calls
+	// (the time-stamping authority) when the work is stopped.
+	Sign func(ctx context.Context, pdf []byte) ([]byte, error)
 }
 
 // Renderer renders attestations; it is safe for concurrent use.
@@ -70,7 +72,10 @@ type Renderer struct {
 	logoErr  error
 }
 
-var _ domain.Renderer = (*Renderer)(nil)
+var (
+	_ domain.Renderer        = (*Renderer)(nil)
+	_ domain.ContextRenderer = (*Renderer)(nil)
+)
 
 // New checks the options, loads the logo and prepares the embedded font.
 func New(opts Options) (*Renderer, error) {
@@ -211,6 +216,11 @@ const (
 // image renders without it (the engine refuses such campaigns earlier, R16); an
 // image that is not a readable PNG or JPEG is an error.
 func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
+	return r.RenderContext(context.Background(), w, a)
+}
+
+// RenderContext is Render whose signature (Options.Sign) ends with ctx.
+func (r *Renderer) RenderContext(ctx context.Context, w io.Writer, a domain.Attestation) error {
 	p, err := r.prepare(a)
 	if err != nil {
 		return err
@@ -256,7 +266,7 @@ func (r *Renderer) Render(w io.Writer, a domain.Attestation) error {
 	}
 	out := doc.Bytes()
 	if r.opts.Sign != nil {
-		if out, err = r.opts.Sign(out); err != nil {
+		if out, err = r.opts.Sign(ctx, out); err != nil {
 			return fmt.Errorf("render : étudiant %s : signature du PDF : %w", a.Student.Code, err)
 		}
 	}

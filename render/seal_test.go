@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -164,7 +165,9 @@ func BenchmarkRenderSealed(b *testing.B) {
 	}
 	r, err := New(Options{University: "Université de Démo", City: "Lyon", Address: "1 rue de l'Université, 25000 Besançon",
 		Key: key, VerifyURL: "https://verification.univ-demo.fr",
-		Sign: func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, s, time.Now()) }})
+		Sign: func(ctx context.Context, pdf []byte) ([]byte, error) {
+			return pades.SignContext(ctx, pdf, s, time.Now())
+		}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -183,7 +186,9 @@ func BenchmarkSealedVsNaive(b *testing.B) {
 	}
 	sealed, err := New(Options{University: "Université de Démo", City: "Lyon", Address: "1 rue de l'Université, 25000 Besançon",
 		Key: key, VerifyURL: "https://verification.univ-demo.fr",
-		Sign: func(pdf []byte) ([]byte, error) { return pades.Sign(pdf, s, time.Now()) }})
+		Sign: func(ctx context.Context, pdf []byte) ([]byte, error) {
+			return pades.SignContext(ctx, pdf, s, time.Now())
+		}})
 	if err != nil {
 		b.Fatal(err)
 	}

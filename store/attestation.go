@@ -61,12 +61,20 @@ func (s *Store) IssuedAttestation(ref string) (domain.IssuedAttestation, error) 
 	return a, s.get(bucketAttestations, "attestation", ref, &a)
 }
 
-// PutRevocation records a revocation, unless ref has one already
-// (domain.ErrAlreadyRevoked): a revocation is final, and two managers revoking at once
-// get one, checked and written in one transaction.
-func (s *Store) PutRevocation(r domain.Revocation) error {
+// PutRevocation records a revocation without an audit record (Revoke with nil).
+func (s *Store) PutRevocation(r domain.Revocation) error { return s.Revoke(r, nil) }
+
+// Revoke records a revocation and, when audit is not nil, appends it to the audit log
+// of r.CampaignID, in one transaction: both are written or neither (a campaign without
+// its audit bucket fails the revocation too). A revocation is final: if ref has one
+// already, nothing is written (domain.ErrAlreadyRevoked), so two managers revoking at
+// once get one revocation and one audit record.
+func (s *Store) Revoke(r domain.Revocation, audit *domain.AuditRecord) error {
 	if r.Reference == "" {
 		return fmt.Errorf("%w : révocation sans référence", domain.ErrInvalid)
+	}
+	if audit != nil && r.CampaignID == "" {
+		return fmt.Errorf("%w : révocation %s journalisée sans campagne", domain.ErrInvalid, r.Reference)
 	}
 	return s.update(func(tx *bolt.Tx) error {
 		b, err := createBucketIfNotExists(tx, bucketRevocations)
@@ -76,7 +84,21 @@ func (s *Store) PutRevocation(r domain.Revocation) error {
 		if b.Get([]byte(r.Reference)) != nil {
 			return fmt.Errorf("%w : %s", domain.ErrAlreadyRevoked, r.Reference)
 		}
-		return putJSON(b, []byte(r.Reference), r)
+		if err := putJSON(b, []byte(r.Reference), r); err != nil {
+			return err
+		}
+		if audit == nil {
+			return nil
+		}
+		log := getBucket(tx, bucketAudit, []byte(r.CampaignID))
+		if log == nil {
+			return notFound("campagne", r.CampaignID)
+		}
+		seq, err := log.NextSequence()
+		if err != nil {
+			return err
+		}
+		return putJSON(log, seqKey(seq), *audit)
 	})
 }
 

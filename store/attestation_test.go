@@ -148,3 +148,81 @@ func TestAlteredPublicKeyIsCorrupt(t *testing.T) {
 		t.Errorf("AttestationPublicKeys with a swapped retired key: %v", err)
 	}
 }
+
+// A revocation and its audit record are one transaction: both or neither. A campaign
+// whose audit bucket is missing gets neither; a second revocation of the same
+// reference writes neither (ErrAlreadyRevoked); a single attestation has no audit.
+func TestRevocationAndAuditRecordOneTransaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hypercerts.db")
+	s := open(t, path)
+	c, lost := campaign(time.Now()), campaign(time.Now().Add(time.Second))
+	for _, c := range []*domain.Campaign{c, lost} {
+		if err := s.CreateCampaign(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The audit bucket of lost goes missing (damage, or a bug elsewhere).
+	s.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("v1")).Bucket([]byte("audit")).DeleteBucket([]byte(lost.ID))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = open(t, path)
+	defer s.Close()
+
+	revoke := func(c *domain.Campaign, code, reason string) (domain.Revocation, error) {
+		ref := domain.CampaignReference(c.ID, code)
+		r := domain.Revocation{Reference: ref, At: time.Now().UTC(), By: "GEST1", Reason: reason, CampaignID: c.ID, StudentCode: code}
+		return r, s.Revoke(r, &domain.AuditRecord{At: r.At, User: r.By, Action: domain.AuditRevoke, Detail: ref + " : " + reason})
+	}
+	audit := func(c *domain.Campaign) []domain.AuditRecord {
+		t.Helper()
+		a, err := s.Audit(c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	r, err := revoke(lost, "1", "erreur")
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("revocation in a campaign without audit bucket: %v", err)
+	}
+	if _, err := s.Revocation(r.Reference); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("revocation stored without its audit record: %v", err)
+	}
+
+	r, err = revoke(c, "1", "erreur")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Revocation(r.Reference); err != nil || got.Reason != "erreur" {
+		t.Errorf("Revocation = %+v, %v", got, err)
+	}
+	if a := audit(c); len(a) != 1 || a[0].Action != domain.AuditRevoke || a[0].Detail != r.Reference+" : erreur" {
+		t.Errorf("audit = %+v", a)
+	}
+	if _, err := revoke(c, "1", "autre"); !errors.Is(err, domain.ErrAlreadyRevoked) {
+		t.Errorf("second revocation: %v", err)
+	}
+	if a := audit(c); len(a) != 1 {
+		t.Errorf("second revocation audited: %+v", a)
+	}
+	if got, _ := s.Revocation(r.Reference); got.Reason != "erreur" {
+		t.Errorf("first revocation replaced: %+v", got)
+	}
+
+	single := domain.Revocation{Reference: domain.SingleReference("2024", c.VDI, "2", time.Now()), At: time.Now(), By: "GEST1", Reason: "erreur"}
+	if err := s.Revoke(single, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(domain.Revocation{Reference: "X", Reason: "r"}, &domain.AuditRecord{}); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("audit record without campaign: %v", err)
+	}
+}

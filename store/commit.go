@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,21 @@ const maxGather = 2 * time.Millisecond
 
 var errClosed = errors.New("base hypercerts fermée")
 
+// The journal's bounds (journal.go).
+const (
+	// journalPutMax: an entry write of more entries (a launch storing its students)
+	// goes to bbolt directly: written once, not twice.
+	journalPutMax = 16
+	// A checkpoint runs once this many writes or bytes are journaled (what a crash
+	// makes Open replay, and what the committer holds in memory meanwhile)…
+	checkpointWrites = 2048
+	checkpointBytes  = 4 << 20
+)
+
+// idleCheckpoint: a checkpoint also runs once no write came for this long (a variable
+// for the crash tests, which must not see one).
+var idleCheckpoint = 100 * time.Millisecond
+
 // A write request's state: queued, then waited (its caller blocks on done) or
 // released directly (its caller had not started waiting).
 const (
@@ -63,8 +79,10 @@ const (
 )
 
 type writeReq struct {
-	fn    func(*bolt.Tx) error
-	done  chan error // buffered, receives exactly one value
+	fn    func(*bolt.Tx) error // nil: a reader's request to settle the journal
+	put   *entryPut            // an entry write (fn does the same): it may go to the journal
+	empty bool                 // once committed, the journal file is emptied (a purge)
+	done  chan error           // buffered, receives exactly one value
 	state atomic.Int32
 }
 
@@ -81,20 +99,43 @@ type committer struct {
 	blocked atomic.Int64  // callers blocked on a write not yet committed
 	arrived chan struct{} // nudged (never blocking) when a caller blocks
 
-	commits, writes atomic.Uint64 // transactions committed, writes they carried
+	commits, writes atomic.Uint64 // groups made durable, writes they carried
+	checkpoints     atomic.Uint64 // journal checkpoints (bbolt commits of journaled writes)
+
+	// The journal (journal.go). Only the loop's goroutine uses these fields, except
+	// unsettled, which readers check.
+	view      func(func(*bolt.Tx) error) error // reads the base as it is (no settling)
+	journal   *journal                         // nil: every write is a bbolt commit
+	stale     string                           // a journal given up, removed at the next checkpoint
+	id        []byte                           // the base's id (journal headers)
+	seq       uint64                           // last journal sequence written
+	pending   []*entryPut                      // journaled, not yet in the base
+	pendBytes int
+	unsettled atomic.Bool // pending is not empty: a reader must settle first
 }
 
-func newCommitter(update func(func(*bolt.Tx) error) error) *committer {
-	c := &committer{tx: update, reqs: make(chan *writeReq, maxGroup), exited: make(chan struct{}),
-		arrived: make(chan struct{}, 1)}
+// newCommitter starts the loop. j (nil for none) is a journal already reset to (id,
+// seq), seq being the journal sequence the base holds.
+func newCommitter(update, view func(func(*bolt.Tx) error) error, j *journal, id []byte, seq uint64) *committer {
+	c := &committer{tx: update, view: view, journal: j, id: id, seq: seq,
+		reqs: make(chan *writeReq, maxGroup), exited: make(chan struct{}), arrived: make(chan struct{}, 1)}
 	go c.loop()
 	return c
 }
 
 // queue hands fn to the committer; c.wait gives its outcome once it is durable (or
 // has failed).
-func (c *committer) queue(fn func(*bolt.Tx) error) *writeReq {
-	r := &writeReq{fn: fn, done: make(chan error, 1)}
+func (c *committer) queue(fn func(*bolt.Tx) error) *writeReq { return c.send(&writeReq{fn: fn}) }
+
+// queueReq queues fn, or an entry write (put, which fn also performs): the committer
+// journals groups of those, and runs fn in a bbolt transaction otherwise.
+func (c *committer) queueReq(fn func(*bolt.Tx) error, put *entryPut) *writeReq {
+	return c.send(&writeReq{fn: fn, put: put})
+}
+
+// send queues r (fully set: the loop reads it from now on).
+func (c *committer) send(r *writeReq) *writeReq {
+	r.done = make(chan error, 1)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.closed {
@@ -129,6 +170,22 @@ func (c *committer) release(r *writeReq, err error) {
 // update runs fn in a group commit and returns once it is durable.
 func (c *committer) update(fn func(*bolt.Tx) error) error { return c.wait(c.queue(fn)) }
 
+// updateEmptying is update for a write that removes personal data (a purge): once it
+// is committed, the journal's file is emptied, so that the bytes of the entries it
+// once carried leave it too.
+func (c *committer) updateEmptying(fn func(*bolt.Tx) error) error {
+	return c.wait(c.send(&writeReq{fn: fn, empty: true}))
+}
+
+// settle returns once every journaled write is in the base (a checkpoint), so that a
+// read sees every write already acknowledged. Free when there is none.
+func (c *committer) settle() error {
+	if !c.unsettled.Load() {
+		return nil
+	}
+	return c.wait(c.queue(nil))
+}
+
 // stop commits what is queued and ends the loop; later writes get errClosed.
 func (c *committer) stop() {
 	c.mu.Lock()
@@ -150,7 +207,22 @@ func (c *committer) loop() {
 		last        time.Duration // how long it took
 		skip, pause int           // commits left without gathering, and the next pause
 	)
-	for first := range c.reqs {
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	for {
+		var first *writeReq
+		select {
+		case r, ok := <-c.reqs:
+			if !ok {
+				c.finish()
+				return
+			}
+			first = r
+		case <-idle.C:
+			_ = c.checkpoint() // on failure the journal keeps them; the next write or read retries
+			continue
+		}
+		idle.Stop()
 		group = c.drain(append(group[:0], first)) // whatever queued while the last commit synced
 		switch {
 		case skip > 0:
@@ -166,6 +238,9 @@ func (c *committer) loop() {
 		start := time.Now()
 		want = c.commit(group)
 		last = time.Since(start)
+		if c.unsettled.Load() {
+			idle.Reset(idleCheckpoint)
+		}
 	}
 }
 
@@ -211,31 +286,57 @@ func (c *committer) drain(group []*writeReq) []*writeReq {
 // commit runs the group and releases its callers; it returns how many callers were
 // blocked on a write, committed or still queued, when it ended.
 func (c *committer) commit(group []*writeReq) (blocked int64) {
-	c.commits.Add(1)
-	c.writes.Add(uint64(len(group)))
-	if len(group) == 1 {
-		err := c.run(group[0].fn)
-		blocked = c.blocked.Load()
-		c.release(group[0], err)
+	if blocked, ok := c.journalGroup(group); ok {
 		return blocked
 	}
-	err := c.run(func(tx *bolt.Tx) error {
+	// Every other write waits for the journaled ones to be in the base: bbolt then
+	// sees the writes in the order they were acknowledged (a purge after the last
+	// state changes, not before).
+	if err := c.checkpoint(); err != nil {
+		blocked = c.blocked.Load()
+		for _, r := range group {
+			c.release(r, err)
+		}
+		return blocked
+	}
+	writes := group[:0:0]
+	for _, r := range group {
+		if r.fn == nil { // a reader settling: done
+			c.release(r, nil)
+		} else {
+			writes = append(writes, r)
+		}
+	}
+	if group = writes; len(group) == 0 {
+		return c.blocked.Load()
+	}
+	c.commits.Add(1)
+	c.writes.Add(uint64(len(group)))
+	errs := make([]error, len(group))
+	if len(group) == 1 {
+		errs[0] = c.run(group[0].fn)
+	} else if err := c.run(func(tx *bolt.Tx) error {
 		for _, r := range group {
 			if err := r.fn(tx); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
-	blocked = c.blocked.Load()
-	if err == nil {
-		for _, r := range group {
-			c.release(r, nil)
+	}); err != nil {
+		for i, r := range group { // one by one: only the faulty write fails
+			errs[i] = c.run(r.fn)
 		}
-		return blocked
 	}
-	for _, r := range group { // one by one: only the faulty write fails
-		c.release(r, c.run(r.fn))
+	for i, r := range group {
+		if r.empty && errs[i] == nil && c.journal != nil {
+			if err := c.journal.empty(c.seq); err != nil {
+				c.dropJournal()
+			}
+		}
+	}
+	blocked = c.blocked.Load()
+	for i, r := range group {
+		c.release(r, errs[i])
 	}
 	return blocked
 }
@@ -251,8 +352,142 @@ func (c *committer) run(fn func(*bolt.Tx) error) (err error) {
 	return c.tx(fn)
 }
 
-// CommitStats tells how many transactions the campaign writes took and how many
+// CommitStats tells how many group commits (a journal record or a bbolt transaction,
+// each one sync for its callers to wait for) the campaign writes took and how many
 // writes they carried: writes/commits is the mean group size (benchmarks, metrics).
 func (s *Store) CommitStats() (commits, writes uint64) {
 	return s.w.commits.Load(), s.w.writes.Load()
+}
+
+// Checkpoints tells how many times journaled writes were copied into the base.
+func (s *Store) Checkpoints() uint64 { return s.w.checkpoints.Load() }
+
+// journalGroup makes a group of small entry writes durable with one journal record;
+// ok is false when the group is not for the journal (there is none, or the group
+// holds another write), and the caller commits it to bbolt.
+func (c *committer) journalGroup(group []*writeReq) (blocked int64, ok bool) {
+	if c.journal == nil {
+		return 0, false
+	}
+	size := 0
+	for _, r := range group {
+		if r.put == nil || len(r.put.keys) > journalPutMax {
+			return 0, false
+		}
+		size += r.put.size()
+	}
+	// A write to an unknown campaign fails now, as it would in a transaction. The
+	// campaigns checked cannot disappear before the checkpoint: a deletion is a
+	// bbolt write, which checkpoints first.
+	missing, err := c.missingCampaigns(group)
+	if err != nil {
+		return 0, false // the transaction will say it
+	}
+	puts := make([]*entryPut, 0, len(group))
+	for _, r := range group {
+		if !missing[r.put.campaign] {
+			puts = append(puts, r.put)
+		}
+	}
+	if len(puts) > 0 {
+		if err := c.journal.append(c.seq+1, puts); err != nil {
+			// A failed sync leaves the file in doubt: give the journal up, and let
+			// bbolt commit this group after the journaled writes (still in memory).
+			c.dropJournal()
+			return 0, false
+		}
+		c.seq++
+		c.pending = append(c.pending, puts...)
+		c.pendBytes += size
+		c.unsettled.Store(true)
+	}
+	c.commits.Add(1)
+	c.writes.Add(uint64(len(group)))
+	blocked = c.blocked.Load()
+	for _, r := range group {
+		if missing[r.put.campaign] {
+			c.release(r, notFound("campagne", r.put.campaign))
+		} else {
+			c.release(r, nil)
+		}
+	}
+	if len(c.pending) >= checkpointWrites || c.pendBytes >= checkpointBytes {
+		_ = c.checkpoint() // on failure the journal keeps them; the next write or read retries
+	}
+	return blocked, true
+}
+
+// missingCampaigns reads which of the group's campaigns have no entries bucket.
+func (c *committer) missingCampaigns(group []*writeReq) (missing map[string]bool, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a damaged page: the transaction will report it
+			err = fmt.Errorf("%w : %v", ErrCorrupt, r)
+		}
+	}()
+	err = c.view(func(tx *bolt.Tx) error {
+		entries := getBucket(tx, bucketEntries)
+		for i, r := range group {
+			if i > 0 && r.put.campaign == group[i-1].put.campaign {
+				continue
+			}
+			if entries == nil || entries.Bucket([]byte(r.put.campaign)) == nil {
+				if missing == nil {
+					missing = map[string]bool{}
+				}
+				missing[r.put.campaign] = true
+			}
+		}
+		return nil
+	})
+	return missing, err
+}
+
+// checkpoint copies the journaled writes into the base, with the journal sequence
+// they reach, in one bbolt commit; then the journal starts again from there.
+func (c *committer) checkpoint() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	err := c.run(func(tx *bolt.Tx) error { return applyPuts(tx, c.pending, c.seq) })
+	if err != nil {
+		return err
+	}
+	c.checkpoints.Add(1)
+	clear(c.pending)
+	c.pending, c.pendBytes = c.pending[:0], 0
+	c.unsettled.Store(false)
+	if c.journal != nil {
+		if err := c.journal.reset(c.id, c.seq); err != nil {
+			c.dropJournal()
+		}
+	}
+	if c.stale != "" && os.Remove(c.stale) == nil {
+		c.stale = ""
+	}
+	return nil
+}
+
+// dropJournal gives the journal up for this process: writes go to bbolt from now on.
+// The file stays until the writes it holds are in the base (the next checkpoint).
+func (c *committer) dropJournal() {
+	keep := len(c.pending) > 0
+	if keep {
+		c.stale = c.journal.f.Name()
+	}
+	_ = c.journal.close(!keep)
+	c.journal = nil
+}
+
+// finish ends the loop: the journaled writes go into the base and, once they are,
+// the journal is removed (a clean close leaves none; otherwise Open replays it).
+func (c *committer) finish() {
+	if c.checkpoint() != nil {
+		if c.journal != nil {
+			_ = c.journal.close(false)
+		}
+		return
+	}
+	if c.journal != nil {
+		_ = c.journal.close(true)
+	}
 }

@@ -14,7 +14,9 @@ var _ domain.EntryPurger = (*Store)(nil)
 // log stay.
 func (s *Store) PurgeEntries(campaignID string, record func(n int) domain.AuditRecord) (int, error) {
 	var n int
-	err := s.update(func(tx *bolt.Tx) error {
+	// Through the committer, which puts the journaled state changes in the base first
+	// (none of them may land after the purge), and empties the journal's file after it.
+	err := s.w.updateEmptying(func(tx *bolt.Tx) error {
 		entries := getBucket(tx, bucketEntries)
 		b := entries.Bucket([]byte(campaignID))
 		audit := getBucket(tx, bucketAudit, []byte(campaignID))

@@ -29,6 +29,7 @@
 package store
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -62,8 +63,10 @@ var (
 	bucketEntries       = []byte("entries")
 	bucketAudit         = []byte("audit")
 
-	keySchema  = []byte("schema")
-	keyCreated = []byte("created")
+	keySchema     = []byte("schema")
+	keyCreated    = []byte("created")
+	keyID         = []byte("id")          // 16 random bytes: which base a journal continues
+	keyJournalSeq = []byte("journal_seq") // the last journal record copied into the base
 )
 
 // Sentinel errors.
@@ -178,7 +181,24 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		return nil, fmt.Errorf("base %s : %w", path, err)
 	}
 	st := &Store{db: db, path: path, readOnly: readOnly}
-	st.w = newCommitter(st.update)
+	var (
+		j   *journal
+		id  []byte
+		seq uint64
+	)
+	if readOnly {
+		err = st.checkNoJournalLeft()
+	} else {
+		j, id, seq, err = st.recoverJournal()
+	}
+	if err != nil {
+		db.Close()
+		if readOnly && errors.Is(err, errJournalLeft) {
+			return openAfterReplay(path, timeout)
+		}
+		return nil, err
+	}
+	st.w = newCommitter(st.update, st.viewBase, j, id, seq)
 	return st, nil
 }
 
@@ -284,6 +304,15 @@ func initSchema(tx *bolt.Tx) error {
 		}
 	}
 	meta := root.Bucket(bucketMeta)
+	if meta.Get(keyID) == nil { // a base of an earlier version gets one at its first opening
+		id := make([]byte, 16)
+		if _, err := rand.Read(id); err != nil {
+			return err
+		}
+		if err := meta.Put(keyID, id); err != nil {
+			return err
+		}
+	}
 	if v := meta.Get(keySchema); v != nil {
 		return nil
 	}
@@ -362,10 +391,19 @@ func (s *Store) Path() string { return s.path }
 // ReadOnly tells whether the base was opened by OpenReadOnly.
 func (s *Store) ReadOnly() bool { return s.readOnly }
 
-// view runs fn in a read transaction. A damaged page makes bbolt panic (or fault, on a
-// page the file lacks: SetPanicOnFault turns that into a panic too): that becomes
-// ErrCorrupt naming the file and the way out, never a crash.
+// view runs fn in a read transaction, once the journaled writes are in the base (it
+// then sees every write already acknowledged). A damaged page makes bbolt panic (or
+// fault, on a page the file lacks: SetPanicOnFault turns that into a panic too): that
+// becomes ErrCorrupt naming the file and the way out, never a crash.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	if err := s.w.settle(); err != nil {
+		return err
+	}
+	return s.viewBase(fn)
+}
+
+// viewBase is view without settling the journal: the base as it is.
+func (s *Store) viewBase(fn func(*bolt.Tx) error) (err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	defer s.recoverDamage(&err)
@@ -565,18 +603,14 @@ func (s *Store) PutEntriesAsync(campaignID string, entries []domain.Entry) (wait
 		}
 		keys[i], values[i] = []byte(entries[i].Student.Code), v
 	}
-	r := s.w.queue(func(tx *bolt.Tx) error {
+	put := &entryPut{campaign: campaignID, keys: keys, values: values}
+	r := s.w.queueReq(func(tx *bolt.Tx) error {
 		b := getBucket(tx, bucketEntries, []byte(campaignID))
 		if b == nil {
 			return notFound("campagne", campaignID)
 		}
-		for i := range keys {
-			if err := b.Put(keys[i], values[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		return put.into(b)
+	}, put)
 	return sync.OnceValue(func() error { return s.w.wait(r) })
 }
 
