@@ -24,9 +24,20 @@ import (
 // private-key operation and the copying of a few kilobytes. smallstep/pkcs7, used
 // before, re-verified the chain (an ECDSA verification), re-encoded the certificates
 // and the attributes through encoding/asn1 for every PDF: half of what signing a PDF
-// cost. TestCMSSameAsPKCS7 checks that the bytes are those smallstep/pkcs7 wrote:
-// the certificate set too, in its order (signer, then chain), not sorted as DER would
-// sort a SET OF; CMS asks DER only of the signed attributes (RFC 5652 §2, §5.4).
+// cost.
+//
+// DER throughout, the certificate set included. CMS alone asks DER only of the signed
+// attributes (RFC 5652 §2, §5.4), but the PDF signature value is the whole object:
+// ISO 32000-1 §12.8.3.3 (PKCS#7 signatures, adbe.pkcs7.detached) and ISO 32000-2's
+// CAdES signatures (ETSI.CAdES.detached, with ETSI EN 319 142-1) want /Contents to be
+// a DER-encoded PKCS#7/CMS object. So every SET OF is in DER order (X.690 §11.6):
+// the certificates sorted by their encodings, once per signer, not left in
+// smallstep/pkcs7's order (signer, then chain), which strict readers reject (Windows'
+// wintrust rejected OpenSSL's unsorted set: openssl/openssl#13142); the signed
+// attributes sorted; digestAlgorithms, signerInfos, the unsigned attributes and every
+// attribute's values hold one element. TestCMSSameAsPKCS7 checks the bytes are
+// smallstep/pkcs7's once its certificate set is put in that order, and checkCMSDER
+// (der_test.go) walks the whole structure.
 
 var (
 	oidData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
@@ -113,10 +124,16 @@ func newCMSTemplate(cert *x509.Certificate, chain []*x509.Certificate, pub crypt
 	d.AddASN1Int64(1)
 	d.AddASN1(casn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(algorithm(oidSHA256)) })
 	d.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) })
+	// certificates [0] IMPLICIT SET OF, in DER order: the readers find the signer by
+	// issuer and serial number (RFC 5652 §5.3), not by its place.
+	certs := [][]byte{cert.Raw}
+	for _, c := range chain {
+		certs = append(certs, c.Raw)
+	}
+	sortSetOf(certs)
 	d.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-		b.AddBytes(cert.Raw)
-		for _, c := range chain {
-			b.AddBytes(c.Raw)
+		for _, c := range certs {
+			b.AddBytes(c)
 		}
 	})
 	if t.head, err = d.Bytes(); err != nil {
@@ -134,7 +151,7 @@ func newCMSTemplate(cert *x509.Certificate, chain []*x509.Certificate, pub crypt
 	data, _ := asn1.Marshal(oidData)
 	md := attribute(oidMessageDigest, append([]byte{asn1.TagOctetString, sha256.Size}, make([]byte, sha256.Size)...))
 	enc := [][]byte{attribute(oidContentType, data), md, attribute(oidSigningCertificateV2, ess)}
-	slices.SortFunc(enc, bytes.Compare)
+	sortSetOf(enc)
 	var a cryptobyte.Builder
 	a.AddASN1(casn1.SET, func(b *cryptobyte.Builder) {
 		for _, e := range enc {
@@ -146,6 +163,15 @@ func newCMSTemplate(cert *x509.Certificate, chain []*x509.Certificate, pub crypt
 	}
 	t.mdAt = bytes.Index(t.attrs, md) + len(md) - sha256.Size
 	return t, nil
+}
+
+// sortSetOf puts the encodings of a SET OF's elements in DER order: ascending, compared
+// as octet strings, the shorter padded with zeros (X.690 §11.6). bytes.Compare is that
+// order for whole DER elements: neither of two different ones is a prefix of the
+// other (same tag and length octets mean the same size), so the first octet that
+// differs decides, before any padding.
+func sortSetOf(elems [][]byte) {
+	slices.SortFunc(elems, bytes.Compare)
 }
 
 // attribute is the DER of a CMS Attribute with one value (RFC 5652 §5.3).

@@ -121,6 +121,53 @@ func TestSignedPDFValidForPdfsigAndQpdf(t *testing.T) {
 	}
 }
 
+// A signer loaded with a chain (signer, intermediate, root in its PEM file) whose
+// order is not DER's: the PDF's CMS is DER (ISO 32000-1 §12.8.3.3), certificate set
+// sorted, and pdfsig (NSS) finds the signer in it and builds the chain to the root.
+func TestSignedWithChainIsDERAndValidForPdfsig(t *testing.T) {
+	key, cert, chain := pades.DescendingChain(t)
+	dir := t.TempDir()
+	var certPEM []byte
+	for _, c := range append([]*x509.Certificate{cert}, chain...) {
+		certPEM = append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, rootFile := filepath.Join(dir, "chain.pem"), filepath.Join(dir, "root.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[1].Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pades.LoadPEM(certFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := pades.Sign(attestation(t), s, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := cmsOf(t, signed)
+	if err := pades.CheckCMSDER(der); err != nil {
+		t.Errorf("CMS not DER: %v", err)
+	}
+	if d, err := pades.Verify(signed); err != nil || !strings.Contains(d, cert.Subject.CommonName) {
+		t.Errorf("Verify = %q, %v", d, err)
+	}
+	out, err := pdfsig(t, nssDB(t, rootFile), signed)
+	if err != nil {
+		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
+	for _, w := range []string{"Signature is Valid.", "Certificate is Trusted.", "Total document signed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("pdfsig lacks %q:\n%s", w, out)
+		}
+	}
+}
+
 // One byte changed in the signed part: pdfsig and Verify say the signature is invalid.
 func TestOneByteChangeBreaksSignature(t *testing.T) {
 	dir := t.TempDir()
@@ -201,6 +248,9 @@ func TestR17_PAdESBaselineSignedAttributes(t *testing.T) {
 				t.Fatal(err)
 			}
 			der, content := cmsOf(t, signed)
+			if err := pades.CheckCMSDER(der); err != nil {
+				t.Errorf("CMS not DER: %v", err)
+			}
 			p7, err := pkcs7.Parse(der)
 			if err != nil {
 				t.Fatal(err)

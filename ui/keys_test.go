@@ -90,7 +90,7 @@ func TestFooterHelpAndMarks(t *testing.T) {
 		if !strings.HasPrefix(footer, "R relancer") || !strings.Contains(footer, "? aide") {
 			t.Errorf("%v: help bar %q", size, footer)
 		}
-		if size[0] >= 100 && !strings.Contains(view, "[Étudiants (22)]") {
+		if size[0] >= 100 && !strings.Contains(view, "[Étudiants (21)]") {
 			t.Errorf("%v: no mark on the active tab:\n%s", size, view)
 		}
 		if size == [2]int{100, 30} {

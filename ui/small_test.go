@@ -30,7 +30,7 @@ func TestSmallTerminalCampaignShowsARowAndHelpScrolls(t *testing.T) {
 	tm := uitest.NewTestModel(t, uitest.Root{Model: ui.New(env.Common)}, 40, 10)
 	uitest.WaitForText(t, tm, "1 campagne")
 	tm.Send(home.OpenMsg{ID: c.ID})
-	uitest.WaitForText(t, tm, "[Étudiants (22)]")
+	uitest.WaitForText(t, tm, "[Étudiants (21)]")
 	uitest.Drain(tm)
 	lines := func(view string) []string { return strings.Split(view, "\n") }
 	view := uitest.Snapshot(t, tm)

@@ -106,7 +106,7 @@ func TestJourney(t *testing.T) {
 	step("progression", nil)
 
 	tm.Send(uitest.Key("enter"))
-	uitest.WaitForText(t, tm, "Étudiants (22)")
+	uitest.WaitForText(t, tm, "Étudiants (21)")
 	step("campagne", func(t *testing.T, _ string) {
 		files, _ := os.ReadDir(env.MailDir)
 		if len(files) < 10 {

@@ -89,6 +89,40 @@ func TestCheck_ReportsBrokenOverrideByFileName(t *testing.T) {
 	}
 }
 
+// R10: the deliberation state is GRP_RESULTAT_VDI's (per VDI version, year, session,
+// admission), not RESULTAT_VDI's. An override of years.sql reading res.eta_avc_vdi, as
+// the first version of the query did, is refused at start-up, naming the file and the
+// column, as a real Apogée would refuse it; one joining GRP_RESULTAT_VDI on its key
+// works, and says 2024 is deliberated.
+func TestR10_DeliberationStateReadFromResultGroupsOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	years := filepath.Join(dir, "years.sql")
+	os.WriteFile(years, []byte(`SELECT anu.cod_anu,
+       CASE WHEN EXISTS (SELECT 1 FROM resultat_vdi res WHERE res.cod_anu = anu.cod_anu AND res.cod_adm = '1'
+                            AND res.eta_avc_vdi = 'T') THEN 'O' ELSE 'N' END AS tem_res_dlb
+  FROM annee_uni anu WHERE anu.eta_anu_iae = 'O' ORDER BY anu.cod_anu DESC`), 0o600)
+	err := openTestDB(t, dir).Check(ctx)
+	if err == nil || !errors.Is(err, domain.ErrPermanent) || !strings.Contains(err.Error(), years) || !strings.Contains(err.Error(), "eta_avc_vdi") {
+		t.Fatalf("res.eta_avc_vdi: Check err = %v, want a permanent error naming %s and the column", err, years)
+	}
+	os.WriteFile(years, []byte(`SELECT anu.cod_anu,
+       CASE WHEN EXISTS (SELECT 1 FROM resultat_vdi res, grp_resultat_vdi grp
+                          WHERE res.cod_anu = anu.cod_anu AND res.cod_adm = '1' AND res.cod_tre IS NOT NULL
+                            AND grp.cod_dip = res.cod_dip AND grp.cod_vrs_vdi = res.cod_vrs_vdi AND grp.cod_anu = res.cod_anu
+                            AND grp.cod_ses = res.cod_ses AND grp.cod_adm = res.cod_adm AND grp.eta_avc_vdi = 'T')
+            THEN 'O' ELSE 'N' END AS tem_res_dlb
+  FROM annee_uni anu WHERE anu.eta_anu_iae = 'O' ORDER BY anu.cod_anu DESC`), 0o600)
+	d := openTestDB(t, dir)
+	if err := d.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.OpenYears(ctx)
+	if err != nil || len(got) != 2 || got[0].Deliberated || !got[1].Deliberated {
+		t.Fatalf("years = %+v, %v; want 2025 not deliberated, 2024 deliberated", got, err)
+	}
+}
+
 func TestOverride_SiteFileTakesPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	// A site that only offers years from 2025 on.
@@ -172,23 +206,23 @@ func TestR03_OpenYearsSayWhichHaveDeliberatedResults(t *testing.T) {
 	if err := a.DB().QueryRow("SELECT cod_ind, cod_dip, cod_vrs_vdi FROM resultat_vdi WHERE cod_anu = '2024' LIMIT 1").Scan(&ind, &dip, &vrs); err != nil {
 		t.Fatal(err)
 	}
-	ins := func(ses, adm, tre, avc string) {
+	ins := func(ses, adm, tre string) {
 		t.Helper()
 		var treV any
 		if tre != "" {
 			treV = tre
 		}
-		if _, err := a.DB().Exec(`INSERT INTO resultat_vdi (cod_ind, cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, cod_tre, eta_avc_vdi, tem_dlv_aut_vdi)
-VALUES (?, ?, ?, '2025', ?, ?, ?, ?, 'O')`, ind, dip, vrs, ses, adm, treV, avc); err != nil {
+		if _, err := a.DB().Exec(`INSERT INTO resultat_vdi (cod_ind, cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, cod_tre, tem_dlv_aut_vdi)
+VALUES (?, ?, ?, '2025', ?, ?, ?, 'O')`, ind, dip, vrs, ses, adm, treV); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ins("1", "0", "ADM", "T") // not an admission result (R11)
-	ins("2", "1", "", "T")    // no result type: no verdict (R12)
+	ins("1", "0", "ADM") // not an admission result (R11)
+	ins("2", "1", "")    // no result type: no verdict (R12)
 	if got := delib(); got["2025"] {
 		t.Fatal("2025 counted as deliberated without a deliberated admission result")
 	}
-	ins("0", "1", "AJ", "T") // a deliberated admission result, even unfavourable
+	ins("0", "1", "AJ") // a deliberated admission result, even unfavourable
 	if got := delib(); !got["2025"] || !got["2024"] {
 		t.Fatalf("deliberated = %v, want 2024 and 2025", got)
 	}

@@ -30,7 +30,7 @@ func TestCampaignEntriesAndAudit(t *testing.T) {
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
-	uitest.WaitForText(t, tm, "Étudiants (22)", "envoyé 10")
+	uitest.WaitForText(t, tm, "Étudiants (21)", "envoyé 10")
 	tm.Send(uitest.Key("f"))
 	tm.Send(uitest.Key("f"))
 	tm.Send(uitest.Key("f")) // exclus: the reasons are shown
@@ -45,7 +45,7 @@ func TestCampaignRecords(t *testing.T) {
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
-	uitest.WaitForText(t, tm, "Étudiants (22)")
+	uitest.WaitForText(t, tm, "Étudiants (21)")
 	for range 3 {
 		tm.Send(uitest.Key("f"))
 	}
@@ -80,7 +80,7 @@ func TestCampaignRelaunchNothingToDo(t *testing.T) {
 	c := launched(t, env)
 	m := campaign.New(env.Common, c.ID)
 	tm := uitest.NewTestModel(t, uitest.Harness{Screen: m})
-	uitest.WaitForText(t, tm, "Étudiants (22)")
+	uitest.WaitForText(t, tm, "Étudiants (21)")
 	tm.Send(uitest.Key("R"))
 	view := uitest.Final(t, tm)
 	if got := m.ShortHelp(); len(got) == 2 {

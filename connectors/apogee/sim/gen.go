@@ -25,7 +25,7 @@ type person struct {
 	email                 string
 }
 
-type res struct{ ses, adm, tre, men, avc, dlv string }
+type res struct{ ses, adm, tre, men, dlv string }
 
 type caseSpec struct {
 	name    string
@@ -39,31 +39,41 @@ type caseSpec struct {
 	first2  string
 }
 
+// pendingGroup is the one result group (GRP_RESULTAT_VDI) whose deliberation is still
+// in progress (ETA_AVC_VDI 'E'); every other group is deliberated ('T'). Apogée keeps
+// the state per VDI version, year, session and admission/admissibility, so a pending
+// deliberation concerns everybody in the group: here the Master Chimie's M2, whose
+// session 1 jury, as often for an M2 with an internship, has not concluded yet. Its
+// session 2 has not been held either, so the group's students have no session 2
+// result. ~3 % of the graduating students with a result are in it.
+var pendingGroup = struct{ dip, anu, ses string }{"MCHIM", CaseYear, "1"}
+
 // The rule cases; all in year CaseYear.
 var caseSpecs = []caseSpec{
-	{name: "admitted", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "T", "O"}}, last: "Lefèvre", first1: "Élodie"},
-	{name: "mention_p", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, last: "Bréhault", first1: "Loïc"},
-	{name: "mention_b", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "T", "O"}}, last: "N'Diaye", first1: "Fatoumata"},
-	{name: "mention_tb", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "TB", "T", "O"}}, last: "de La Fontaine", first1: "Jean-Baptiste", first2: "Noël"},
-	{name: "two_first_names", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, last: "D'Almeida", first1: "Marie-Hélène", first2: "Anaïs"},
-	{name: "non_latin1", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "T", "O"}}, last: "Nguyễn", first1: "Thị Minh Anh"},
-	{name: "non_latin1_pl", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "T", "O"}}, last: "Wiśniewska", first1: "Łukasz"},
-	{name: "non_latin1_tr", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, last: "Yılmaz", first1: "Şeyma"},
-	{name: "not_admitted", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "AJ", "", "T", "N"}, {"2", "1", "AJ", "", "T", "N"}}},
+	{name: "admitted", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "O"}}, last: "Lefèvre", first1: "Élodie"},
+	{name: "mention_p", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, last: "Bréhault", first1: "Loïc"},
+	{name: "mention_b", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "O"}}, last: "N'Diaye", first1: "Fatoumata"},
+	{name: "mention_tb", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "TB", "O"}}, last: "de La Fontaine", first1: "Jean-Baptiste", first2: "Noël"},
+	{name: "two_first_names", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, last: "D'Almeida", first1: "Marie-Hélène", first2: "Anaïs"},
+	{name: "non_latin1", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "O"}}, last: "Nguyễn", first1: "Thị Minh Anh"},
+	{name: "non_latin1_pl", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "O"}}, last: "Wiśniewska", first1: "Łukasz"},
+	{name: "non_latin1_tr", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, last: "Yılmaz", first1: "Şeyma"},
+	{name: "not_admitted", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "AJ", "", "N"}, {"2", "1", "AJ", "", "N"}}},
 	{name: "no_verdict", dip: "LMATH", vets: []string{"L3MATH"}},
-	{name: "deliberation_pending", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "E", "O"}}},
-	{name: "verdict_null", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ABJ", "", "T", "N"}}},
-	{name: "admissibility_only", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "0", "ADM", "", "T", "O"}}},
-	{name: "session2_overrides", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "AJ", "", "T", "N"}, {"2", "1", "ADM", "P", "T", "O"}}},
-	{name: "session1_pass_later_fail", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "T", "O"}, {"2", "1", "AJ", "", "T", "N"}}},
-	{name: "delivery_not_authorised", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "T", "N"}}},
-	{name: "blocked_exams", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, block: "BEX1"},
-	{name: "blocked_registration", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, block: "BIN1"},
-	{name: "blocked_remote_registration", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, block: "BIW1"},
-	{name: "blocked_diploma_delivery", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "T", "O"}}, block: "BDI1"},
-	{name: "no_email", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "T", "O"}}, noEmail: true},
-	{name: "two_vets", dip: "LINFO", vets: []string{"L3INFN", "L3INFE"}, results: []res{{"1", "1", "ADM", "B", "T", "O"}}},
-	{name: "single_session", dip: "LPMETI", vets: []string{"LPASSR"}, results: []res{{"0", "1", "ADM", "TB", "T", "O"}}},
+	// In pendingGroup: the whole group's deliberation is pending, not this student's.
+	{name: "deliberation_pending", dip: pendingGroup.dip, vets: []string{"M2CHVE"}, results: []res{{pendingGroup.ses, "1", "ADM", "P", "O"}}},
+	{name: "verdict_null", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ABJ", "", "N"}}},
+	{name: "admissibility_only", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "0", "ADM", "", "O"}}},
+	{name: "session2_overrides", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "AJ", "", "N"}, {"2", "1", "ADM", "P", "O"}}},
+	{name: "session1_pass_later_fail", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "O"}, {"2", "1", "AJ", "", "N"}}},
+	{name: "delivery_not_authorised", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "B", "N"}}},
+	{name: "blocked_exams", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, block: "BEX1"},
+	{name: "blocked_registration", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, block: "BIN1"},
+	{name: "blocked_remote_registration", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, block: "BIW1"},
+	{name: "blocked_diploma_delivery", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "P", "O"}}, block: "BDI1"},
+	{name: "no_email", dip: "LMATH", vets: []string{"L3MATH"}, results: []res{{"1", "1", "ADM", "AB", "O"}}, noEmail: true},
+	{name: "two_vets", dip: "LINFO", vets: []string{"L3INFN", "L3INFE"}, results: []res{{"1", "1", "ADM", "B", "O"}}},
+	{name: "single_session", dip: "LPMETI", vets: []string{"LPASSR"}, results: []res{{"0", "1", "ADM", "TB", "O"}}},
 }
 
 type gen struct {
@@ -74,7 +84,15 @@ type gen struct {
 	n      int
 	emails map[string]int
 	cases  map[string]string
+	groups map[groupKey]bool // the GRP_RESULTAT_VDI rows written
 	err    error
+}
+
+type groupKey struct {
+	dip      string
+	vrs      int
+	anu, ses string
+	adm      string
 }
 
 func (g *gen) ins(table string, vals ...any) {
@@ -297,7 +315,27 @@ func (g *gen) result(p person, year string, d *vdiDef, rs res) {
 	case "AJ":
 		note = 5 + float64(g.r.IntN(490))/100
 	}
-	g.ins("RESULTAT_VDI", p.ind, d.dip, d.vrs, year, rs.ses, rs.adm, note, 20, rs.tre, men, crd, rs.avc, rs.dlv, rs.dlv)
+	if pendingGroup.dip == d.dip && pendingGroup.anu == year && rs.ses > pendingGroup.ses {
+		return // a later session than a pending one has not been held (the note was drawn all the same, for determinism)
+	}
+	g.group(groupKey{d.dip, d.vrs, year, rs.ses, rs.adm})
+	g.ins("RESULTAT_VDI", p.ind, d.dip, d.vrs, year, rs.ses, rs.adm, note, 20, rs.tre, men, crd, rs.dlv, rs.dlv)
+}
+
+// group writes the result group of a result the first time one is seen: state 'T'
+// (deliberation finished) or, for pendingGroup, 'E' (in progress). DAT_AVC_VDI and
+// TEM_AVC_HER_VDI are left NULL; TEM_INI_TAB_RES_VDI and TEM_TRT_RPT_GVI are NOT NULL
+// in Apogée and nothing here reads them: 'N' is an assumption.
+func (g *gen) group(k groupKey) {
+	if g.groups[k] {
+		return
+	}
+	g.groups[k] = true
+	state := "T"
+	if k.dip == pendingGroup.dip && k.anu == pendingGroup.anu && k.ses == pendingGroup.ses {
+		state = "E"
+	}
+	g.ins("GRP_RESULTAT_VDI", k.dip, k.vrs, k.anu, k.ses, k.adm, state, nil, nil, "N", "N")
 }
 
 func (g *gen) mention() string {
@@ -322,28 +360,31 @@ func (g *gen) outcome(d *vdiDef) []res {
 	x := g.r.IntN(100)
 	switch {
 	case x < 62:
-		return []res{{s1, "1", "ADM", g.mention(), "T", "O"}}
+		return []res{{s1, "1", "ADM", g.mention(), "O"}}
 	case x < 72:
 		if d.sesUni {
-			return []res{{s1, "1", "ADJ", "P", "T", "O"}}
+			return []res{{s1, "1", "ADJ", "P", "O"}}
 		}
-		return []res{{s1, "1", "AJ", "", "T", "N"}, {s2, "1", "ADM", "P", "T", "O"}}
+		return []res{{s1, "1", "AJ", "", "N"}, {s2, "1", "ADM", "P", "O"}}
 	case x < 82:
 		fail := []string{"AJ", "DEF", "ABI"}[g.r.IntN(3)]
 		if d.sesUni {
-			return []res{{s1, "1", fail, "", "T", "N"}}
+			return []res{{s1, "1", fail, "", "N"}}
 		}
-		return []res{{s1, "1", "AJ", "", "T", "N"}, {s2, "1", fail, "", "T", "N"}}
+		return []res{{s1, "1", "AJ", "", "N"}, {s2, "1", fail, "", "N"}}
 	case x < 86:
 		return nil
 	case x < 89:
-		return []res{{s1, "1", "ADM", g.mention(), "E", "O"}}
+		// Drawn as "deliberation pending" when the state was per student; now that it
+		// is per group (pendingGroup), an ordinary admission, drawn the same way so
+		// that the rest of the dataset is unchanged.
+		return []res{{s1, "1", "ADM", g.mention(), "O"}}
 	case x < 92:
-		return []res{{s1, "1", "ADM", g.mention(), "T", "N"}}
+		return []res{{s1, "1", "ADM", g.mention(), "N"}}
 	case x < 93:
-		return []res{{s1, "1", "ABJ", "", "T", "N"}}
+		return []res{{s1, "1", "ABJ", "", "N"}}
 	}
-	return []res{{s1, "1", "ADM", g.mention(), "T", "O"}}
+	return []res{{s1, "1", "ADM", g.mention(), "O"}}
 }
 
 func (g *gen) run(students int, key string) {

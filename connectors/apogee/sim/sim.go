@@ -172,7 +172,7 @@ func (a *Apogee) fill() error {
 	g := &gen{
 		r:  rand.New(rand.NewPCG(uint64(a.opts.Seed), 0x41706f676565)),
 		tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{},
-		emails: map[string]int{}, cases: map[string]string{},
+		emails: map[string]int{}, cases: map[string]string{}, groups: map[groupKey]bool{},
 	}
 	g.run(a.opts.Students, a.opts.SignatureKey)
 	for _, st := range g.stmts {

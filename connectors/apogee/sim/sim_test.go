@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,7 +26,7 @@ func openSim(t testing.TB, opts Options) *Apogee {
 func digest(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	h := sha256.New()
-	tables := []string{"INDIVIDU", "SIM_ANNUAIRE", "INS_ADM_ETP", "RESULTAT_VDI", "IND_SUBIR_BLOCAGE", "SIGN_TAMP_DIGITALISE", "VERSION_DIPLOME"}
+	tables := []string{"INDIVIDU", "SIM_ANNUAIRE", "INS_ADM_ETP", "RESULTAT_VDI", "GRP_RESULTAT_VDI", "IND_SUBIR_BLOCAGE", "SIGN_TAMP_DIGITALISE", "VERSION_DIPLOME"}
 	for _, tb := range tables {
 		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY 1, 2, 3")
 		if err != nil {
@@ -123,6 +124,69 @@ func TestDatasetShape(t *testing.T) {
 	for _, k := range keys {
 		if _, err := a.CaseCampaign(k); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// R10: the deliberation state is the result group's, as in Apogée. ETA_AVC_VDI is a
+// NOT NULL column of GRP_RESULTAT_VDI, keyed by VDI version, year, session and
+// admission, and not a column of RESULTAT_VDI: SQL reading res.eta_avc_vdi (the first
+// years.sql did) is refused by the embedded Apogée as by a real one.
+func TestR10_DeliberationStateIsPerResultGroup(t *testing.T) {
+	a := openSim(t, Options{Students: 600})
+	db := a.DB()
+	_, err := db.Exec("SELECT res.eta_avc_vdi FROM resultat_vdi res WHERE res.cod_anu = '2024'")
+	if err == nil || !strings.Contains(err.Error(), "no such column: res.eta_avc_vdi") {
+		t.Fatalf("RESULTAT_VDI.ETA_AVC_VDI read: err = %v, want no such column", err)
+	}
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	const on = "g.cod_dip = r.cod_dip AND g.cod_vrs_vdi = r.cod_vrs_vdi AND g.cod_anu = r.cod_anu AND g.cod_ses = r.cod_ses AND g.cod_adm = r.cod_adm"
+	const join = " FROM resultat_vdi r JOIN grp_resultat_vdi g ON " + on
+	if all, grouped := count("SELECT COUNT(*) FROM resultat_vdi"), count("SELECT COUNT(*)"+join); all == 0 || all != grouped {
+		t.Errorf("%d results, %d in a result group: every result belongs to one", all, grouped)
+	}
+	if n := count("SELECT COUNT(*) FROM grp_resultat_vdi g WHERE NOT EXISTS (SELECT 1 FROM resultat_vdi r WHERE " + on + ")"); n != 0 {
+		t.Errorf("%d result groups without a result", n)
+	}
+	// One group is pending, as a whole: every student in it, none outside it.
+	stateOf := func(etu string) string {
+		t.Helper()
+		var st string
+		if err := db.QueryRow("SELECT DISTINCT g.eta_avc_vdi"+join+" JOIN individu i ON i.cod_ind = r.cod_ind WHERE i.cod_etu = ?", etu).Scan(&st); err != nil {
+			t.Fatalf("state of %s: %v", etu, err)
+		}
+		return st
+	}
+	cases := a.Cases()
+	if st := stateOf(cases["deliberation_pending"]); st != "E" {
+		t.Errorf("deliberation_pending: state %q, want E", st)
+	}
+	if st := stateOf(cases["admitted"]); st != "T" {
+		t.Errorf("admitted: state %q, want T", st)
+	}
+	if n := count("SELECT COUNT(*) FROM grp_resultat_vdi WHERE eta_avc_vdi = 'E'"); n != 1 {
+		t.Errorf("%d pending groups, want 1", n)
+	}
+	if n := count("SELECT COUNT(DISTINCT r.cod_ind)" + join + " WHERE g.eta_avc_vdi = 'E'"); n < 5 {
+		t.Errorf("%d students in the pending group, want several", n)
+	}
+	if n := count("SELECT COUNT(*) FROM resultat_vdi WHERE cod_dip = ? AND cod_anu = ? AND cod_ses > ?", pendingGroup.dip, pendingGroup.anu, pendingGroup.ses); n != 0 {
+		t.Errorf("%d results of a session after the pending one", n)
+	}
+	// NOT NULL as in Apogée, key included.
+	for _, ins := range []string{
+		"INSERT INTO grp_resultat_vdi (cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, eta_avc_vdi, tem_ini_tab_res_vdi, tem_trt_rpt_gvi) VALUES ('LMATH', 201, '2025', '1', '1', NULL, 'N', 'N')",
+		"INSERT INTO grp_resultat_vdi (cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, eta_avc_vdi, tem_ini_tab_res_vdi, tem_trt_rpt_gvi) VALUES ('LMATH', 201, '2025', NULL, '1', 'T', 'N', 'N')",
+	} {
+		if _, err := db.Exec(ins); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+			t.Errorf("%s: err = %v, want NOT NULL", ins, err)
 		}
 	}
 }

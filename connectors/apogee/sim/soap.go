@@ -654,15 +654,20 @@ SELECT iae.cod_anu, iae.cod_ind, d.cod_dip, v.cod_vrs_vdi, d.lib_dip, v.lib_web_
 	return nil
 }
 
+// resultsVdi writes a contract's VDI results. The deliberation state (etatDelib, and
+// the _etatDelib filter) is the result group's: GRP_RESULTAT_VDI joined on its key, as
+// Apogée keeps it (docs/apogee-sim.md).
 func (a *Apogee) resultsVdi(ctx context.Context, x *w, ind, dip, vrs, anu, delib, ses, typeRes string) *soapFault {
 	rows, err := a.db.QueryContext(ctx, `
-SELECT r.bar_not_vdi, r.eta_avc_vdi, r.cod_men, m.lib_men, r.cod_adm, r.nbr_crd_vdi, r.not_vdi, r.cod_ses,
+SELECT r.bar_not_vdi, g.eta_avc_vdi, r.cod_men, m.lib_men, r.cod_adm, r.nbr_crd_vdi, r.not_vdi, r.cod_ses,
        t.cod_neg_tre, r.cod_tre, t.lib_tre
   FROM resultat_vdi r
+  JOIN grp_resultat_vdi g ON g.cod_dip = r.cod_dip AND g.cod_vrs_vdi = r.cod_vrs_vdi AND g.cod_anu = r.cod_anu
+                         AND g.cod_ses = r.cod_ses AND g.cod_adm = r.cod_adm
   LEFT JOIN mention m ON m.cod_men = r.cod_men
   LEFT JOIN typ_resultat t ON t.cod_tre = r.cod_tre
  WHERE r.cod_ind = ?1 AND r.cod_dip = ?2 AND r.cod_vrs_vdi = ?3 AND r.cod_anu = ?4
-   AND (?5 = '' OR r.eta_avc_vdi = ?5) AND (?6 = '' OR r.cod_ses = ?6) AND (?7 = '' OR r.cod_tre = ?7)
+   AND (?5 = '' OR g.eta_avc_vdi = ?5) AND (?6 = '' OR r.cod_ses = ?6) AND (?7 = '' OR r.cod_tre = ?7)
  ORDER BY r.cod_ses, r.cod_adm`, ind, dip, vrs, anu, delib, ses, typeRes)
 	if err != nil {
 		return dbFault(err)

@@ -266,6 +266,52 @@ func TestSOAP_AnswersFromTheTables(t *testing.T) {
 	}
 }
 
+// R10: etatDelib and the _etatDelib filter are the result group's state
+// (GRP_RESULTAT_VDI joined on its key), not the student's: the students of the pending
+// group all get codEtaAvc E, and the group's deliberation ending shows all of them.
+func TestSOAP_R10_EtatDelibIsTheResultGroups(t *testing.T) {
+	a, base := startSim(t, Options{Students: 300})
+	pending := a.Cases()["deliberation_pending"]
+	var other string // another student of the pending group
+	if err := a.DB().QueryRow(`SELECT MIN(i.cod_etu) FROM resultat_vdi r JOIN individu i ON i.cod_ind = r.cod_ind
+WHERE r.cod_dip = ? AND r.cod_anu = ? AND r.cod_ses = ? AND i.cod_etu <> ?`, pendingGroup.dip, pendingGroup.anu, pendingGroup.ses, pending).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	contract := func(etu, etatDelib string) string {
+		t.Helper()
+		params := strings.Replace(contrat(etu, CaseYear), "<_etatDelib>T</_etatDelib>", "<_etatDelib>"+etatDelib+"</_etatDelib>", 1)
+		status, body := call(t, base, "PedagogiqueMetier", "recupererContratPedagogiqueResultatVdiVet_v2", params)
+		if status != http.StatusOK {
+			t.Fatalf("%s, etatDelib %q: HTTP %d\n%s", etu, etatDelib, status, body)
+		}
+		validate(t, "PedagogiqueMetier", body)
+		return body
+	}
+	const (
+		inProgress = "<etatDelib><codEtaAvc>E</codEtaAvc><libEtaAvc>En cours</libEtaAvc></etatDelib>"
+		finished   = "<etatDelib><codEtaAvc>T</codEtaAvc><libEtaAvc>Terminée</libEtaAvc></etatDelib>"
+	)
+	for _, etu := range []string{pending, other} {
+		if body := contract(etu, "T"); !strings.Contains(body, `<resultatVdi xsi:nil="true"/>`) {
+			t.Errorf("%s: etatDelib T shows a pending group's result:\n%s", etu, body)
+		}
+		for _, delib := range []string{"E", "tous"} {
+			if body := contract(etu, delib); !strings.Contains(body, inProgress) || strings.Contains(body, finished) {
+				t.Errorf("%s, etatDelib %s: want the group's state E only:\n%s", etu, delib, body)
+			}
+		}
+	}
+	if _, err := a.DB().Exec("UPDATE grp_resultat_vdi SET eta_avc_vdi = 'T' WHERE cod_dip = ? AND cod_anu = ? AND cod_ses = ?",
+		pendingGroup.dip, pendingGroup.anu, pendingGroup.ses); err != nil {
+		t.Fatal(err)
+	}
+	for _, etu := range []string{pending, other} {
+		if body := contract(etu, "T"); !strings.Contains(body, finished) {
+			t.Errorf("%s: deliberation finished, result still hidden:\n%s", etu, body)
+		}
+	}
+}
+
 func TestSOAP_WrongServiceOrMethod(t *testing.T) {
 	_, base := startSim(t, Options{Students: 30})
 	status, body := call(t, base, "PedagogiqueMetier", "recupererSignataire", `<_codSig>PRES</_codSig>`)
