@@ -529,3 +529,39 @@ func TestJournal_WritesAfterAFailedCheckpointSurviveACrash(t *testing.T) {
 		t.Errorf("after a failed checkpoint and a crash: %v, want 01 sending and 02 mailed", got)
 	}
 }
+
+// Another opening waiting for the lock while the daemon compacts (or while restore puts
+// a backup in place) opened the file the rename replaces: it got that old file's lock
+// when the daemon let it go, and then took the journal — which is named after the
+// path, so it is the daemon's — as its own: cut it to its header, and removed it when
+// closed. The daemon's acknowledged, not yet checkpointed state change was lost.
+func TestJournal_OpeningWaitingDuringCompactLeavesTheDaemonsJournal(t *testing.T) {
+	noIdleCheckpoint(t)
+	s, path := openT(t)
+	id := newCampaign(t, s)
+	putT(t, s, id, stateEntry("01", domain.EntryMailed)) // journaled, not in the base
+	opened := make(chan error, 1)
+	go func() {
+		other, err := Open(path, 1500*time.Millisecond)
+		if err == nil {
+			err = other.Close()
+		}
+		opened <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the other opening waits for the lock
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; !errors.Is(err, ErrInUse) {
+		t.Errorf("an opening while the daemon holds the base: %v, want ErrInUse", err)
+	}
+	crash := crashCopy(t, path)
+	s2, err := Open(crash, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := states(t, s2, id); got["01"] != domain.EntryMailed {
+		t.Errorf("the daemon's journaled write after the other opening and a crash: %q, want mailed", got["01"])
+	}
+}

@@ -160,16 +160,35 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	opts := &bolt.Options{Timeout: timeout, ReadOnly: readOnly, OpenFile: privateOpen(readOnly)}
+	var file *os.File // the file bbolt opened (and locks)
+	openFile := privateOpen(readOnly)
+	opts := &bolt.Options{Timeout: timeout, ReadOnly: readOnly,
+		OpenFile: func(name string, flag int, perm os.FileMode) (f *os.File, err error) {
+			f, err = openFile(name, flag, perm)
+			file = f
+			return f, err
+		}}
 	if !readOnly {
 		opts.InitialMmapSize = initialMmapSize
 	}
-	db, err = bolt.Open(path, 0o600, opts)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("%s : %w", path, ErrSymlink)
+	for tries := 1; ; tries++ {
+		db, err = bolt.Open(path, 0o600, opts)
+		if err != nil {
+			if errors.Is(err, syscall.ELOOP) {
+				return nil, fmt.Errorf("%s : %w", path, ErrSymlink)
+			}
+			return nil, openError(path, err)
 		}
-		return nil, openError(path, err)
+		// The lock is on the file opened, which a rename may have replaced meanwhile
+		// (Compact, restore): its holder then let go of a file no longer at path. Its
+		// journal, named after path, is not this one's: open the file there now.
+		if lockedAtPath(file, path) {
+			break
+		}
+		db.Close()
+		if tries == 3 {
+			return nil, fmt.Errorf("%w : %s remplacée pendant l'ouverture (compactage ou restauration en cours)", ErrInUse, path)
+		}
 	}
 	if readOnly {
 		err = db.View(func(tx *bolt.Tx) error { return checkSchema(tx, true) })
@@ -200,6 +219,16 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 	}
 	st.w = newCommitter(st.update, st.viewBase, j, id, seq)
 	return st, nil
+}
+
+// lockedAtPath tells whether the file bbolt opened (and locked) is still the one at path.
+func lockedAtPath(f *os.File, path string) bool {
+	if f == nil {
+		return false
+	}
+	locked, err1 := f.Stat()
+	now, err2 := os.Lstat(path)
+	return err1 == nil && err2 == nil && os.SameFile(locked, now)
 }
 
 // privateOpen opens the base file for bbolt: never through a symbolic link
