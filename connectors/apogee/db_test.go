@@ -172,10 +172,11 @@ func TestR03_OpenYearsNewestFirst(t *testing.T) {
 }
 
 // R03 + R10/R11: each open year says whether Apogée holds deliberated admission results
-// for it, from RESULTAT_VDI itself, not from the calendar (issue 16 item 15). The
-// embedded Apogée has results for 2024 only; the rows added here prove each condition
-// of years.sql: a result of 2025 counts only when it is an admission result (COD_ADM 1)
-// with a result type.
+// for it, from RESULTAT_VDI and GRP_RESULTAT_VDI, not from the calendar (issue 16 item
+// 15). The embedded Apogée has results for 2024 only; the rows added here prove each
+// condition of years.sql: a result of 2025 counts only when it is an admission result
+// (COD_ADM 1) with a result type, and its result group's deliberation is over ('T',
+// R10): a jury still sitting ('E') does not make the year deliberated.
 func TestR03_OpenYearsSayWhichHaveDeliberatedResults(t *testing.T) {
 	a, err := sim.Open(sim.Options{Seed: 1, Students: 60})
 	if err != nil {
@@ -222,7 +223,20 @@ VALUES (?, ?, ?, '2025', ?, ?, ?, 'O')`, ind, dip, vrs, ses, adm, treV); err != 
 	if got := delib(); got["2025"] {
 		t.Fatal("2025 counted as deliberated without a deliberated admission result")
 	}
-	ins("0", "1", "AJ") // a deliberated admission result, even unfavourable
+	ins("0", "1", "AJ") // an admission result with a verdict, even unfavourable…
+	group := func(state string) {
+		t.Helper()
+		if _, err := a.DB().Exec(`INSERT INTO grp_resultat_vdi (cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, eta_avc_vdi, tem_ini_tab_res_vdi, tem_trt_rpt_gvi)
+VALUES (?, ?, '2025', '0', '1', ?, 'N', 'N')
+ON CONFLICT (cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm) DO UPDATE SET eta_avc_vdi = excluded.eta_avc_vdi`, dip, vrs, state); err != nil {
+			t.Fatal(err)
+		}
+	}
+	group("E") // …whose jury is still sitting
+	if got := delib(); got["2025"] {
+		t.Fatal("2025 counted as deliberated while its result group's deliberation is in progress (R10)")
+	}
+	group("T")
 	if got := delib(); !got["2025"] || !got["2024"] {
 		t.Fatalf("deliberated = %v, want 2024 and 2025", got)
 	}
