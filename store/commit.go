@@ -105,6 +105,7 @@ type committer struct {
 	// The journal (journal.go). Only the loop's goroutine uses these fields, except
 	// unsettled, which readers check.
 	view      func(func(*bolt.Tx) error) error // reads the base as it is (no settling)
+	owned     func() bool                      // the base's path still names its file
 	journal   *journal                         // nil: every write is a bbolt commit
 	stale     string                           // a journal given up, removed at the next checkpoint
 	id        []byte                           // the base's id (journal headers)
@@ -116,8 +117,8 @@ type committer struct {
 
 // newCommitter starts the loop. j (nil for none) is a journal already reset to (id,
 // seq), seq being the journal sequence the base holds.
-func newCommitter(update, view func(func(*bolt.Tx) error) error, j *journal, id []byte, seq uint64) *committer {
-	c := &committer{tx: update, view: view, journal: j, id: id, seq: seq,
+func newCommitter(update, view func(func(*bolt.Tx) error) error, owned func() bool, j *journal, id []byte, seq uint64) *committer {
+	c := &committer{tx: update, view: view, owned: owned, journal: j, id: id, seq: seq,
 		reqs: make(chan *writeReq, maxGroup), exited: make(chan struct{}), arrived: make(chan struct{}, 1)}
 	go c.loop()
 	return c
@@ -496,6 +497,8 @@ func (c *committer) finish() {
 		return
 	}
 	if c.journal != nil {
-		_ = c.journal.close(true)
+		// Not when another file was put in place of the base (restore holds the base it
+		// replaces open): the journal at its path may be that file's now.
+		_ = c.journal.close(c.owned())
 	}
 }

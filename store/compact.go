@@ -54,13 +54,18 @@ func (s *Store) Compact() error {
 		dst.Close()
 		return fail(err)
 	}
+	fi, err := os.Lstat(name)
+	if err != nil {
+		dst.Close()
+		return fail(err)
+	}
 	if err := os.Rename(name, s.path); err != nil {
 		dst.Close()
 		return fail(err)
 	}
 	syncDir(dir)
 	old := s.db
-	s.db = dst
+	s.db, s.file = dst, fi
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("compactage de %s : fermeture de l'ancien fichier : %w", s.path, err)
 	}
@@ -117,7 +122,7 @@ func pruneCopies(storePath string, limit time.Time) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, m := range matches {
-		stamp := strings.TrimPrefix(m, storePath+RestoreCopySuffix)
+		stamp := strings.TrimSuffix(strings.TrimPrefix(m, storePath+RestoreCopySuffix), JournalSuffix) // a kept journal goes with its base
 		at, err := time.ParseInLocation(restoreCopyLayout, stamp, time.Local)
 		if err != nil {
 			// Not one of ours by name (e.g. a ".partiel" left by a crash): judge by its age.

@@ -565,3 +565,48 @@ func TestJournal_OpeningWaitingDuringCompactLeavesTheDaemonsJournal(t *testing.T
 		t.Errorf("the daemon's journaled write after the other opening and a crash: %q, want mailed", got["01"])
 	}
 }
+
+// Restore holds the replaced base open while it puts the backup in place: a process
+// may open the restored base meanwhile (its file is not the one locked) and journal a
+// write. The replaced base's close removed the journal by its name — that process's —
+// and its acknowledged write was lost to the next crash.
+func TestJournal_CloseOfAReplacedBaseLeavesTheNewBasesJournal(t *testing.T) {
+	noIdleCheckpoint(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hypercerts.db")
+	old, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newCampaign(t, old)
+	backup := filepath.Join(dir, "sauvegarde.db")
+	f, err := os.OpenFile(backup, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Rename(backup, path); err != nil { // as restore does, holding old
+		t.Fatal(err)
+	}
+	restored, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	putT(t, restored, id, stateEntry("01", domain.EntryMailed))
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	crash := crashCopy(t, path)
+	s, err := Open(crash, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := states(t, s, id); got["01"] != domain.EntryMailed {
+		t.Errorf("the restored base's journaled write after the old one's close and a crash: %q, want mailed", got["01"])
+	}
+}

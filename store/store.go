@@ -110,7 +110,8 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
-	w        *committer // campaign writes, committed in groups (commit.go)
+	w        *committer  // campaign writes, committed in groups (commit.go)
+	file     os.FileInfo // the file db has open: is it still the one at path?
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -200,6 +201,10 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		return nil, fmt.Errorf("base %s : %w", path, err)
 	}
 	st := &Store{db: db, path: path, readOnly: readOnly}
+	if st.file, err = file.Stat(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("base %s : %w", path, err)
+	}
 	var (
 		j   *journal
 		id  []byte
@@ -217,7 +222,7 @@ func open(path string, timeout time.Duration, readOnly bool) (s *Store, err erro
 		}
 		return nil, err
 	}
-	st.w = newCommitter(st.update, st.viewBase, j, id, seq)
+	st.w = newCommitter(st.update, st.viewBase, st.atPath, j, id, seq)
 	return st, nil
 }
 
@@ -412,6 +417,14 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.db.Close()
+}
+
+// atPath tells whether the base's path still names the file it has open.
+func (s *Store) atPath() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fi, err := os.Lstat(s.path)
+	return err == nil && os.SameFile(fi, s.file)
 }
 
 // Path is the file's path.
