@@ -261,6 +261,7 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 	if control.Running(ctx, sock) {
 		return "", info, fmt.Errorf("%w : le démon tourne sur %s ; arrêtez-le (sudo systemctl stop hypercerts), restaurez, puis relancez-le", ErrStoreInUse, storePath)
 	}
+	unopened := false // the current base could not be opened: its journal was not replayed
 	if _, err := os.Stat(storePath); err == nil {
 		// Hold the lock while the file is swapped: nobody opens the old base meanwhile.
 		st, err := store.Open(storePath, cfg.Store.OpenTimeout)
@@ -269,7 +270,7 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 				return "", info, fmt.Errorf("%w : %s est ouverte par un autre processus hypercerts (démon ou interface) ; fermez-le puis relancez", ErrStoreInUse, storePath)
 			}
 			// A damaged base is what one restores over: keep it as it is.
-			st = nil
+			st, unopened = nil, true
 		}
 		kept = store.RestoreCopyName(storePath, time.Now())
 		if st != nil {
@@ -295,6 +296,19 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 			return kept, info, fmt.Errorf("%s ne peut pas être restauré : %w", file, err)
 		}
 	}
+	// The replaced base's journal (store/journal.go) must not continue the restored one.
+	// Removed before the swap: after it, the journal at that path may be the restored
+	// base's (a process may open it as soon as it is in place). Its writes are in the
+	// kept copy (copied in when st opened the base); if the base could not be opened,
+	// the journal goes beside the kept copy instead, which it continues.
+	rmJournal := func(name string) error { return os.Remove(name) }
+	if unopened {
+		rmJournal = func(name string) error { return os.Rename(name, store.JournalPath(kept)) }
+	}
+	if err := rmJournal(store.JournalPath(storePath)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		_ = os.RemoveAll(unpacked)
+		return kept, info, fmt.Errorf("restauration : journal de l'ancienne base : %w", err)
+	}
 	err = safefile.Write(storePath, safefile.Options{Force: true}, func(w io.Writer) error {
 		_, err := io.Copy(w, io.NewSectionReader(src, 0, storeLen))
 		return err
@@ -302,10 +316,6 @@ func Restore(ctx context.Context, cfg *config.Config, file string) (kept string,
 	if err != nil {
 		_ = os.RemoveAll(unpacked)
 		return kept, info, fmt.Errorf("restauration : %w", err)
-	}
-	// The replaced base's journal (store/journal.go) must not continue the restored one.
-	if err := os.Remove(store.JournalPath(storePath)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return kept, info, fmt.Errorf("restauration : journal de l'ancienne base : %w", err)
 	}
 	if files != nil {
 		if _, err := os.Lstat(filesDir); err == nil {

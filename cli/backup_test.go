@@ -325,4 +325,13 @@ func TestRestore_OverADamagedBaseRemovesItsJournal(t *testing.T) {
 	if _, err := os.Lstat(journal); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the replaced base's journal is still there (%v)", err)
 	}
+	// Its writes were not copied into the kept base (it did not open): the journal
+	// goes beside it, which it continues.
+	kept, _ := filepath.Glob(cfg.Store.Path + store.RestoreCopySuffix + "*" + store.JournalSuffix)
+	if len(kept) != 1 {
+		t.Fatalf("journal kept beside the replaced base: %v, want one", kept)
+	}
+	if data, err := os.ReadFile(kept[0]); err != nil || string(data) != "écritures de l'ancienne base" {
+		t.Errorf("kept journal %q (%v)", data, err)
+	}
 }
