@@ -16,7 +16,7 @@ type FileInfo = store.FileInfo
 
 // Inspect checks that path is a hypercerts base this build opens: store.Inspect, that is
 // exactly the checks of the store's own opening plus a walk of every page. It changes
-// nothing in the file. A file held by a running daemon gives store.ErrInUse.
+// nothing in the file (but completes a journal a crash left beside it). A file held by a running daemon gives store.ErrInUse.
 func Inspect(path string) (FileInfo, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return FileInfo{}, fmt.Errorf("%w : %s est un dossier", ErrNotAStore, path)

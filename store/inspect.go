@@ -21,7 +21,8 @@ type FileInfo struct {
 // Inspect checks that path is a base this build opens, with exactly the checks of Open
 // (it opens it read-only through the same code), plus a walk of every page (bbolt's
 // Check) so that a damaged backup is refused before it replaces the store. It changes
-// nothing in the file. A file held by a running daemon gives ErrInUse.
+// nothing in the file, except that writes a crash left in a journal beside it are
+// copied in first (OpenReadOnly). A file held by a running daemon gives ErrInUse.
 func Inspect(path string) (info FileInfo, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
