@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,8 +33,12 @@ import (
 //
 // Which records the base lacks: the journal starts with a header naming the base (a
 // random id kept in its meta bucket) and the journal sequence the base had when the
-// journal was started; records follow with sequences start+1, start+2…, each with a
-// CRC-32C. A checkpoint stores the last sequence it copied in the base, in the same
+// journal was started, and a random salt; records follow with sequences start+1,
+// start+2…, each with a CRC-32C seeded by the salt. A new salt at every start means
+// the records of an earlier one, left behind the new ones, never check out (nor bytes
+// inside them that an outsider chose, such as a student's name, which could otherwise
+// be made to look like a record); the sequence check is a second guard. A checkpoint
+// stores the last sequence it copied in the base, in the same
 // transaction, then starts the journal again from it. So a journal is replayed only
 // onto the base it continues: one whose id and sequence match its header (not a
 // restored backup, not another base copied over this one). Reading stops at the
@@ -48,9 +53,9 @@ func JournalPath(storePath string) string { return storePath + JournalSuffix }
 
 const (
 	journalMagic     = "HCJRNL\x00\x01"
-	journalHeaderLen = 8 + 16 + 8 + 4 // magic, base id, start sequence, CRC-32C
-	recordHeaderLen  = 4 + 4 + 8      // payload length, CRC-32C of sequence and payload, sequence
-	maxRecord        = 64 << 20       // a longer length is damage, not a record
+	journalHeaderLen = 8 + 16 + 8 + 8 + 4 // magic, base id, start sequence, salt, CRC-32C
+	recordHeaderLen  = 4 + 4 + 8          // payload length, CRC-32C of sequence and payload, sequence
+	maxRecord        = 64 << 20           // a longer length is damage, not a record
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -85,6 +90,7 @@ type journal struct {
 	id   []byte // the base's id
 	off  int64  // where the next record goes
 	size int64  // the file's length
+	salt uint32 // seeds every record's CRC: the CRC-32C of the header's random salt
 	buf  []byte // reused record buffer
 }
 
@@ -132,13 +138,14 @@ func (j *journal) read(id []byte, applied uint64) (puts []*entryPut, last uint64
 		!bytes.Equal(data[8:24], id) || binary.BigEndian.Uint64(data[24:32]) != applied {
 		return nil, last, nil
 	}
+	salt := crc32.Checksum(data[32:40], castagnoli)
 	for rest := data[journalHeaderLen:]; len(rest) >= recordHeaderLen; {
 		n := binary.BigEndian.Uint32(rest)
 		if n > maxRecord || len(rest) < recordHeaderLen+int(n) {
 			break
 		}
 		body := rest[8 : recordHeaderLen+n]
-		if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(rest[4:]) ||
+		if crc32.Update(salt, castagnoli, body) != binary.BigEndian.Uint32(rest[4:]) ||
 			binary.BigEndian.Uint64(body) != last+1 {
 			break
 		}
@@ -163,6 +170,11 @@ func (j *journal) reset(id []byte, start uint64) error {
 	h = append(h, journalMagic...)
 	h = append(h, id...)
 	h = binary.BigEndian.AppendUint64(h, start)
+	h = append(h, make([]byte, 8)...)
+	if _, err := rand.Read(h[len(h)-8:]); err != nil {
+		return err
+	}
+	j.salt = crc32.Checksum(h[len(h)-8:], castagnoli)
 	h = binary.BigEndian.AppendUint32(h, crc32.Checksum(h, castagnoli))
 	if _, err := j.f.WriteAt(h, 0); err != nil {
 		return err
@@ -202,7 +214,7 @@ func (j *journal) append(seq uint64, puts []*entryPut) error {
 	}
 	binary.BigEndian.PutUint32(b, uint32(len(b)-recordHeaderLen))
 	binary.BigEndian.PutUint64(b[8:], seq)
-	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[8:], castagnoli))
+	binary.BigEndian.PutUint32(b[4:], crc32.Update(j.salt, castagnoli, b[8:]))
 	j.buf = b
 	for end := j.off + int64(len(b)); j.size < end; j.size += journalGrowth {
 		if _, err := j.f.WriteAt(zeros, j.size); err != nil {

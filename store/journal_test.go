@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,11 +94,7 @@ func TestJournal_CleanCloseRemovesIt(t *testing.T) {
 	if _, err := os.Lstat(JournalPath(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("journal after a clean close: %v", err)
 	}
-	s2, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, path)
 	if got := rawState(t, s2, id, "1"); got != domain.EntryMailed {
 		t.Errorf("state after reopen %q", got)
 	}
@@ -165,6 +162,17 @@ func crashed(t *testing.T, env ...string) (path, id string) {
 	return path, strings.Fields(id)[0]
 }
 
+// reopen opens the base at path for the rest of the test.
+func reopen(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func states(t *testing.T, s *Store, id string) map[string]domain.EntryState {
 	t.Helper()
 	list, err := s.Entries(id)
@@ -182,11 +190,7 @@ func states(t *testing.T, s *Store, id string) map[string]domain.EntryState {
 // is lost, and the journal is started again.
 func TestJournal_CrashThenOpenReplaysEveryAcknowledgedWrite(t *testing.T) {
 	path, id := crashed(t)
-	s, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, path)
 	if got := rawState(t, s, id, "20"); got != domain.EntryMailed {
 		t.Fatalf("student 20 in the base after the replay: %q, want mailed", got)
 	}
@@ -202,11 +206,7 @@ func TestJournal_CrashedBaseWithoutItsJournalIsOlderButWhole(t *testing.T) {
 	if err := os.Remove(JournalPath(path)); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, path)
 	if got := states(t, s, id); len(got) != 0 {
 		t.Errorf("base alone holds %d entries, want none (all were journaled)", len(got))
 	}
@@ -229,11 +229,7 @@ func TestJournal_TornTailIsIgnored(t *testing.T) {
 	if err := os.WriteFile(jp, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, path)
 	got := states(t, s, id)
 	// 40 records (one write each): the 39th (student 20 "sending") is damaged, the 40th
 	// torn, so 38 remain: students 1…19, mailed.
@@ -265,14 +261,31 @@ func lastRecord(t *testing.T, data []byte) (start, end int) {
 // the old "01 mailed", which would undo the new "01 sending", then every later one).
 func TestJournal_RecordsLeftBehindAfterACheckpointAreNotReplayed(t *testing.T) {
 	path, id := crashed(t, crashChildEnv+"_REUSE=1")
-	s, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, path)
 	got := states(t, s, id)
 	if len(got) != 20 || got["01"] != domain.EntrySending || got["20"] != domain.EntryMailed {
 		t.Errorf("after reuse and crash: %d entries, 01 %q, 20 %q; want 20, sending, mailed", len(got), got["01"], got["20"])
+	}
+}
+
+// Records are bound to their journal's salt: under a header with another salt (a
+// later start of the journal) the same bytes are not records, whatever their
+// sequence — old records left behind, or bytes chosen inside a value, never replay.
+func TestJournal_RecordsNeedTheirHeadersSalt(t *testing.T) {
+	path, id := crashed(t)
+	jp := JournalPath(path)
+	data, err := os.ReadFile(jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[32] ^= 0x01 // another salt, the header's own CRC made right again
+	binary.BigEndian.PutUint32(data[journalHeaderLen-4:], crc32.Checksum(data[:journalHeaderLen-4], castagnoli))
+	if err := os.WriteFile(jp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, path)
+	if got := states(t, s, id); len(got) != 0 {
+		t.Errorf("%d entries replayed under another salt, want none", len(got))
 	}
 }
 
@@ -285,11 +298,7 @@ func TestJournal_ForeignJournalIsIgnored(t *testing.T) {
 	if err := os.Rename(JournalPath(path), JournalPath(other)); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(other, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, other)
 	if got := states(t, s, otherID); len(got) != 0 {
 		t.Errorf("another base's journal was replayed: %d entries", len(got))
 	}
@@ -332,11 +341,7 @@ func TestJournal_PurgeAfterJournaledWritesKeepsNothing(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, path)
 	if got := states(t, s2, id); len(got) != 0 {
 		t.Errorf("%d entries after purge and reopen, want none", len(got))
 	}
@@ -385,11 +390,7 @@ func TestJournal_CompactKeepsJournaledWrites(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, path)
 	if got := states(t, s2, id); got["1"] != domain.EntryMailed {
 		t.Errorf("after compact and reopen: %q, want mailed", got["1"])
 	}
@@ -520,11 +521,7 @@ func TestJournal_WritesAfterAFailedCheckpointSurviveACrash(t *testing.T) {
 	putT(t, s, id, stateEntry("02", domain.EntryMailed))
 	crash := crashCopy(t, path)
 
-	s2, err := Open(crash, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, crash)
 	if got := states(t, s2, id); got["01"] != domain.EntrySending || got["02"] != domain.EntryMailed {
 		t.Errorf("after a failed checkpoint and a crash: %v, want 01 sending and 02 mailed", got)
 	}
@@ -556,11 +553,7 @@ func TestJournal_OpeningWaitingDuringCompactLeavesTheDaemonsJournal(t *testing.T
 		t.Errorf("an opening while the daemon holds the base: %v, want ErrInUse", err)
 	}
 	crash := crashCopy(t, path)
-	s2, err := Open(crash, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, crash)
 	if got := states(t, s2, id); got["01"] != domain.EntryMailed {
 		t.Errorf("the daemon's journaled write after the other opening and a crash: %q, want mailed", got["01"])
 	}
@@ -591,21 +584,13 @@ func TestJournal_CloseOfAReplacedBaseLeavesTheNewBasesJournal(t *testing.T) {
 	if err := os.Rename(backup, path); err != nil { // as restore does, holding old
 		t.Fatal(err)
 	}
-	restored, err := Open(path, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restored.Close()
+	restored := reopen(t, path)
 	putT(t, restored, id, stateEntry("01", domain.EntryMailed))
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
 	crash := crashCopy(t, path)
-	s, err := Open(crash, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := reopen(t, crash)
 	if got := states(t, s, id); got["01"] != domain.EntryMailed {
 		t.Errorf("the restored base's journaled write after the old one's close and a crash: %q, want mailed", got["01"])
 	}
