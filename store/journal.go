@@ -97,11 +97,8 @@ type journal struct {
 // openJournal opens (or creates, 0600, never through a symbolic link) the journal at
 // path. created tells whether the file is new.
 func openJournal(path string) (j *journal, created bool, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-		created = err == nil
-	}
+	_, statErr := os.Lstat(path)
+	f, err := privateOpen(false)(path, os.O_RDWR|os.O_CREATE, 0o600) // as the base: no link, 0600
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			return nil, false, fmt.Errorf("journal %s : %w", path, ErrSymlink)
@@ -112,14 +109,11 @@ func openJournal(path string) (j *journal, created bool, err error) {
 	if err == nil && !fi.Mode().IsRegular() {
 		err = fmt.Errorf("%s n'est pas un fichier ordinaire", path)
 	}
-	if err == nil && fi.Mode().Perm()&0o077 != 0 {
-		err = f.Chmod(0o600) // it holds personal data, as the base does
-	}
 	if err != nil {
 		f.Close()
 		return nil, false, fmt.Errorf("journal de la base %s : %w", path, err)
 	}
-	if created {
+	if created = errors.Is(statErr, fs.ErrNotExist); created {
 		syncDir(filepath.Dir(path)) // the file itself must survive a power loss
 	}
 	return &journal{f: f, size: fi.Size()}, created, nil
