@@ -19,26 +19,7 @@ import (
 // compare it within one run (writes/commit does not depend on the disk).
 func BenchmarkCampaignRun(b *testing.B) {
 	const n = 1000
-	students := runMany(n)
-	var commits, writes uint64
-	var cpu time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		env := newRunEnv(b, students, func(s *domain.Settings, _ *domain.Deps) { s.Concurrency = 8 })
-		b.StartTimer()
-		cpu0 := processCPU()
-		c, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		done, err := env.engine.Wait(context.Background(), c.ID)
-		if err != nil || done.Counts[domain.EntryMailed] != n {
-			b.Fatal(done.Counts, err)
-		}
-		cpu += processCPU() - cpu0
-		c1, w1 := env.store.CommitStats()
-		commits, writes = commits+c1, writes+w1
-	}
+	commits, writes, cpu := runCampaigns(b, n, nil, nil)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1e3, "µs/student")
 	b.ReportMetric(float64(writes)/float64(max(commits, 1)), "writes/commit")
 	b.ReportMetric(float64(commits)/float64(b.N*n), "commits/student")
@@ -54,19 +35,32 @@ func BenchmarkCampaignRun(b *testing.B) {
 // (compare builds in one session: µs/student, writes/commit).
 func BenchmarkRunWithSlowRender(b *testing.B) {
 	const n = 400
+	commits, writes, _ := runCampaigns(b, n, cpuRenderer{}, func(context.Context, domain.Mail) error {
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	})
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1e3, "µs/student")
+	b.ReportMetric(float64(writes)/float64(max(commits, 1)), "writes/commit")
+}
+
+// runCampaigns runs b.N campaigns of n eligible students, 8 sends in flight, with
+// renderer and a mailer calling send when they are not nil; it returns the store's
+// commits and writes and the process's CPU time, over the timed part.
+func runCampaigns(b *testing.B, n int, renderer domain.Renderer, send func(context.Context, domain.Mail) error) (commits, writes uint64, cpu time.Duration) {
 	students := runMany(n)
-	var commits, writes uint64
 	for b.Loop() {
 		b.StopTimer()
 		env := newRunEnv(b, students, func(s *domain.Settings, d *domain.Deps) {
 			s.Concurrency = 8
-			d.Renderer = cpuRenderer{}
+			if renderer != nil {
+				d.Renderer = renderer
+			}
 		})
-		env.mailer.block = func(context.Context, domain.Mail) error {
-			time.Sleep(2 * time.Millisecond)
-			return nil
+		if send != nil {
+			env.mailer.block = send
 		}
 		b.StartTimer()
+		cpu0 := processCPU()
 		c, err := env.engine.Launch(context.Background(), runGest, runReq, domain.LaunchOptions{})
 		if err != nil {
 			b.Fatal(err)
@@ -75,11 +69,11 @@ func BenchmarkRunWithSlowRender(b *testing.B) {
 		if err != nil || done.Counts[domain.EntryMailed] != n {
 			b.Fatal(done.Counts, err)
 		}
+		cpu += processCPU() - cpu0
 		c1, w1 := env.store.CommitStats()
 		commits, writes = commits+c1, writes+w1
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1e3, "µs/student")
-	b.ReportMetric(float64(writes)/float64(max(commits, 1)), "writes/commit")
+	return commits, writes, cpu
 }
 
 // cpuRenderer spends about a millisecond of CPU per attestation (hashing 768 KB).
