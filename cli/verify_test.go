@@ -66,7 +66,7 @@ func testVerify(t *testing.T, hostile bool) {
 	other, _ := attest.NewKey()
 	foreign := pdfFor(other, domain.CampaignReference("C", "2"))
 	revoked := pdfFor(key, domain.CampaignReference("C", "3"))
-	if err := st.PutRevocation(domain.Revocation{Reference: domain.CampaignReference("C", "3"), At: time.Now(), By: "gestionnaire", Reason: "erreur de saisie"}); err != nil {
+	if err := st.Revoke(domain.Revocation{Reference: domain.CampaignReference("C", "3"), At: time.Now(), By: "gestionnaire", Reason: "erreur de saisie"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !hostile {

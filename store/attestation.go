@@ -61,9 +61,6 @@ func (s *Store) IssuedAttestation(ref string) (domain.IssuedAttestation, error) 
 	return a, s.get(bucketAttestations, "attestation", ref, &a)
 }
 
-// PutRevocation records a revocation without an audit record (Revoke with nil).
-func (s *Store) PutRevocation(r domain.Revocation) error { return s.Revoke(r, nil) }
-
 // Revoke records a revocation and, when audit is not nil, appends it to the audit log
 // of r.CampaignID, in one transaction: both are written or neither (a campaign without
 // its audit bucket fails the revocation too). A revocation is final: if ref has one

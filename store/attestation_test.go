@@ -58,7 +58,7 @@ func TestRevocationsAndSingleAttestations(t *testing.T) {
 		t.Fatalf("Revocation(unknown) = %v", err)
 	}
 	r := domain.Revocation{Reference: ref, At: time.Now().UTC().Truncate(time.Second), By: "gest", Reason: "erreur"}
-	if err := s.PutRevocation(r); err != nil {
+	if err := s.Revoke(r, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Revocation(ref)
@@ -72,7 +72,7 @@ func TestRevocationsAndSingleAttestations(t *testing.T) {
 	if got, err := s.IssuedAttestation(ref); err != nil || got.VDI != a.VDI {
 		t.Errorf("IssuedAttestation = %+v, %v", got, err)
 	}
-	if err := s.PutRevocation(domain.Revocation{}); !errors.Is(err, domain.ErrInvalid) {
+	if err := s.Revoke(domain.Revocation{}, nil); !errors.Is(err, domain.ErrInvalid) {
 		t.Errorf("revocation without reference: %v", err)
 	}
 }

@@ -360,9 +360,6 @@ func (s *Store) CommitStats() (commits, writes uint64) {
 	return s.w.commits.Load(), s.w.writes.Load()
 }
 
-// Checkpoints tells how many times journaled writes were copied into the base.
-func (s *Store) Checkpoints() uint64 { return s.w.checkpoints.Load() }
-
 // journalGroup makes a group of small entry writes durable with one journal record;
 // ok is false when the group is not for the journal (there is none, or the group
 // holds another write), and the caller commits it to bbolt.

@@ -55,12 +55,12 @@ func TestJournal_StateChangeIsJournaledThenReadsSeeIt(t *testing.T) {
 	if fi, err := os.Stat(JournalPath(path)); err != nil || fi.Size() <= journalHeaderLen {
 		t.Fatalf("journal %v (%v), want a record in it", fi, err)
 	}
-	cp := s.Checkpoints()
+	cp := s.w.checkpoints.Load()
 	got, err := s.Entries(id)
 	if err != nil || len(got) != 1 || got[0].State != domain.EntrySending {
 		t.Fatalf("Entries = %v (%v), want the journaled state", got, err)
 	}
-	if s.Checkpoints() != cp+1 || rawState(t, s, id, "1") != domain.EntrySending {
+	if s.w.checkpoints.Load() != cp+1 || rawState(t, s, id, "1") != domain.EntrySending {
 		t.Errorf("the read did not checkpoint the journal into the base")
 	}
 }
