@@ -255,3 +255,52 @@ func TestIdleConnectionsAreClosedAfterTheReads(t *testing.T) {
 		t.Errorf("stats %+v: want %d closed for idleness", s, len(conns))
 	}
 }
+
+// Oracle refuses NULL in any primary-key column; SQLite accepts it in a composite or
+// non-INTEGER key unless the column says NOT NULL. Every key column of the embedded
+// Apogée does, so a generator or a test inserting a NULL key fails here as it would
+// against a real Apogée, and a row a real Apogée cannot hold never reaches a query.
+func TestPrimaryKeyColumnsRefuseNull(t *testing.T) {
+	a := openSim(t, Options{Students: 60})
+	db := a.DB()
+	rows, err := db.Query("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	keys := 0
+	for _, table := range tables {
+		cols, err := db.Query("SELECT name, \"notnull\", pk FROM pragma_table_info(?)", table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cols.Next() {
+			var name string
+			var notNull, pk int
+			if err := cols.Scan(&name, &notNull, &pk); err != nil {
+				t.Fatal(err)
+			}
+			if pk > 0 {
+				keys++
+				if notNull == 0 {
+					t.Errorf("%s.%s is in the primary key but accepts NULL", table, name)
+				}
+			}
+		}
+		cols.Close()
+	}
+	if keys < 20 {
+		t.Fatalf("only %d primary-key columns found in %d tables", keys, len(tables))
+	}
+	if _, err := db.Exec("INSERT INTO resultat_vdi (cod_ind, cod_dip, cod_vrs_vdi, cod_anu, cod_ses, cod_adm, tem_dlv_aut_vdi) VALUES (1, 'X', 1, '2024', NULL, '1', 'O')"); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+		t.Errorf("a result without session was stored (%v)", err)
+	}
+}
